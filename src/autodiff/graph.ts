@@ -1,0 +1,102 @@
+/**
+ * The graph IR: what a traced function did, as data (in the spirit of a jaxpr).
+ *
+ *   Graph  = { inputs: Var[], eqns: Eqn[], outputs: Atom[] }
+ *   Eqn    = outputs ← prim(inputs; params)     one primitive application
+ *   Atom   = Var (a value computed in the graph or an input) | Literal (a constant tensor)
+ *
+ * Eqns are in execution order; every Var is defined once (SSA). The VJP transform records
+ * one while f runs and walks it backwards; `makeGraph` records one abstractly (no data)
+ * for inspection and export; `evalGraph` runs one (through `bind`, so it can itself be
+ * transformed). `printGraph` shows it:
+ *
+ *   { lambda a:f32[32,784] b:f32[784,128] .
+ *       c:f32[32,128] = matmul a b
+ *       d:f32[32,128] = relu c
+ *     in (d) }
+ */
+import type { AVal, AnyTensor, Primitive } from './core';
+import { bind } from './core';
+
+export interface Var {
+  readonly kind: 'var';
+  readonly id: number;
+  readonly aval: AVal;
+}
+export interface Literal {
+  readonly kind: 'literal';
+  readonly value: AnyTensor;
+}
+export type Atom = Var | Literal;
+
+export interface Eqn {
+  readonly prim: Primitive<any>;
+  readonly inputs: readonly Atom[];
+  readonly outputs: readonly Var[];
+  readonly params: unknown;
+}
+
+export interface Graph {
+  readonly inputs: readonly Var[];
+  readonly eqns: readonly Eqn[];
+  readonly outputs: readonly Atom[];
+}
+
+/** Accumulates eqns while a trace runs. */
+export class GraphBuilder {
+  private nextId = 0;
+  readonly eqns: Eqn[] = [];
+  newVar(aval: AVal): Var {
+    return { kind: 'var', id: this.nextId++, aval: { shape: aval.shape.slice(), dtype: aval.dtype } };
+  }
+  get varCount(): number {
+    return this.nextId;
+  }
+}
+
+/** Run a graph on tensors (or tracers: evalGraph is itself traceable). */
+export function evalGraph(graph: Graph, inputs: readonly AnyTensor[]): AnyTensor[] {
+  if (inputs.length !== graph.inputs.length) {
+    throw new Error(`evalGraph: graph takes ${graph.inputs.length} inputs, got ${inputs.length}`);
+  }
+  const env = new Map<number, AnyTensor>();
+  graph.inputs.forEach((v, i) => env.set(v.id, inputs[i]!));
+  const read = (a: Atom): AnyTensor => (a.kind === 'literal' ? a.value : env.get(a.id)!);
+  for (const eqn of graph.eqns) {
+    const outs = bind(eqn.prim, eqn.inputs.map(read), eqn.params);
+    eqn.outputs.forEach((v, i) => env.set(v.id, outs[i]!));
+  }
+  return graph.outputs.map(read);
+}
+
+const DT: Record<string, string> = { float32: 'f32', int32: 'i32', bool: 'bool' };
+
+function varName(id: number): string {
+  let s = '';
+  let n = id;
+  do {
+    s = String.fromCharCode(97 + (n % 26)) + s;
+    n = Math.floor(n / 26) - 1;
+  } while (n >= 0);
+  return s;
+}
+
+function fmtParams(params: unknown): string {
+  if (params === null || params === undefined || typeof params !== 'object') return '';
+  const entries = Object.entries(params as Record<string, unknown>).filter(([, v]) => typeof v !== 'function');
+  if (entries.length === 0) return '';
+  return '[' + entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') + ']';
+}
+
+/** Human-readable text of a graph. */
+export function printGraph(graph: Graph): string {
+  const typed = (v: Var) => `${varName(v.id)}:${DT[v.aval.dtype]}[${v.aval.shape.join(',')}]`;
+  const atom = (a: Atom) =>
+    a.kind === 'var' ? varName(a.id) : a.value.size === 1 && a.value._data !== null ? String(a.value._data[0]) : `const${DT[a.value.dtype]}[${a.value.shape.join(',')}]`;
+  const lines = [`{ lambda ${graph.inputs.map(typed).join(' ')} .`];
+  for (const e of graph.eqns) {
+    lines.push(`    ${e.outputs.map(typed).join(' ')} = ${e.prim.name}${fmtParams(e.params)} ${e.inputs.map(atom).join(' ')}`);
+  }
+  lines.push(`  in (${graph.outputs.map(atom).join(', ')}) }`);
+  return lines.join('\n');
+}

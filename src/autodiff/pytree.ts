@@ -1,0 +1,73 @@
+/**
+ * Pytrees: plain nested records, arrays and tuples whose leaves are tensors. Anything
+ * else inside (numbers, strings, booleans, null, functions, class instances other than
+ * Tensor) is static structure: carried along unchanged, never differentiated.
+ */
+import { Tensor } from '../tensor/tensor';
+import type { AnyTensor } from './core';
+
+export interface Flat<T> {
+  readonly leaves: AnyTensor[];
+  /** key path of each leaf, e.g. "layers.0.kernel" */
+  readonly paths: string[];
+  rebuild(leaves: readonly AnyTensor[]): T;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== 'object') return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+export function treeFlatten<T>(tree: T): Flat<T> {
+  const leaves: AnyTensor[] = [];
+  const paths: string[] = [];
+  const build = (node: unknown, path: string): ((ls: readonly AnyTensor[]) => unknown) => {
+    if (node instanceof Tensor) {
+      const i = leaves.length;
+      leaves.push(node as AnyTensor);
+      paths.push(path);
+      return (ls) => ls[i];
+    }
+    if (Array.isArray(node)) {
+      const parts = node.map((c, j) => build(c, path === '' ? String(j) : `${path}.${j}`));
+      return (ls) => parts.map((p) => p(ls));
+    }
+    if (isPlainObject(node)) {
+      const keys = Object.keys(node);
+      const parts = keys.map((k) => build(node[k], path === '' ? k : `${path}.${k}`));
+      return (ls) => {
+        const out: Record<string, unknown> = {};
+        keys.forEach((k, j) => (out[k] = parts[j]!(ls)));
+        return out;
+      };
+    }
+    return () => node;
+  };
+  const rebuildFn = build(tree, '');
+  const n = leaves.length;
+  return {
+    leaves,
+    paths,
+    rebuild(ls) {
+      if (ls.length !== n) throw new Error(`pytree rebuild: expected ${n} leaves, got ${ls.length}`);
+      return rebuildFn(ls) as T;
+    },
+  };
+}
+
+export function treeLeaves(tree: unknown): AnyTensor[] {
+  return treeFlatten(tree).leaves;
+}
+
+/** Map over the leaves of one or more pytrees of the same structure. */
+export function treeMap<T>(f: (...leaves: AnyTensor[]) => AnyTensor, tree: T, ...rest: readonly T[]): T {
+  const flat = treeFlatten(tree);
+  const others = rest.map((r) => treeFlatten(r));
+  for (const o of others) {
+    if (o.leaves.length !== flat.leaves.length || o.paths.some((p, i) => p !== flat.paths[i])) {
+      throw new Error(`treeMap: pytrees differ in structure (${flat.paths.join(', ')} vs ${o.paths.join(', ')})`);
+    }
+  }
+  return flat.rebuild(flat.leaves.map((l, i) => f(l, ...others.map((o) => o.leaves[i]!))));
+}

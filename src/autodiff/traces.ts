@@ -1,0 +1,197 @@
+/**
+ * The three traces.
+ * - JvpTrace (forward mode): a tracer carries (primal, tangent); each op's `jvp` rule
+ *   pushes tangents forward as it runs.
+ * - VjpTrace (reverse mode): a tracer carries (primal, var); each op is recorded as an
+ *   Eqn of a graph (src/autodiff/graph.ts) with its primal values, which `backward`
+ *   then walks in reverse applying `vjp` rules.
+ * - GraphTrace (abstract): a tracer carries only a var and an aval; ops are recorded
+ *   without running kernels (makeGraph, export).
+ * Derivative rules are written with public ops, so when an outer trace is active they
+ * are traced too: grad of grad, jvp of grad (Hessian-vector products) follow.
+ */
+import { concreteData } from '../tensor/tensor';
+import type { TypedArray } from '../tensor/dtype';
+import {
+  Trace,
+  bind,
+  makeTracerTensor,
+  tracerOf,
+  type AVal,
+  type AnyTensor,
+  type MaybeTensor,
+  type Primitive,
+  type Tracer,
+} from './core';
+import { GraphBuilder, type Atom, type Eqn, type Graph, type Var } from './graph';
+
+function aval(x: AnyTensor): AVal {
+  return { shape: x.shape as readonly number[], dtype: x.dtype };
+}
+
+// ---------------------------------------------------------------- forward mode
+
+export interface JvpTracer extends Tracer {
+  readonly primal: AnyTensor;
+  readonly tangent: AnyTensor;
+}
+
+export class JvpTrace extends Trace {
+  lift(primal: AnyTensor, tangent: MaybeTensor): AnyTensor {
+    if (tangent === null) return primal;
+    const payload: JvpTracer & { concrete(): TypedArray } = {
+      trace: this,
+      primal,
+      tangent,
+      concrete: () => concreteData(primal),
+    };
+    return makeTracerTensor(aval(primal), payload);
+  }
+
+  process(prim: Primitive<any>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
+    if (prim.composite) return prim.composite.run(inputs, params);
+    const primals = new Array<AnyTensor>(inputs.length);
+    const tangents = new Array<MaybeTensor>(inputs.length);
+    let any = false;
+    for (let i = 0; i < inputs.length; i++) {
+      const tr = tracerOf<JvpTracer>(inputs[i]!, this);
+      primals[i] = tr ? tr.primal : inputs[i]!;
+      tangents[i] = tr && !(prim.nondiff?.includes(i) ?? false) ? tr.tangent : null;
+      if (tangents[i] !== null) any = true;
+    }
+    const outs = bind(prim, primals, params);
+    if (!any) return outs;
+    if (!prim.jvp) throw new Error(`Forward-mode differentiation of '${prim.name}' is not supported (no jvp rule).`);
+    const touts = prim.jvp(primals, tangents, outs, params);
+    return outs.map((o, i) => (o.dtype === 'float32' ? this.lift(o, touts[i] ?? null) : o));
+  }
+}
+
+// ---------------------------------------------------------------- reverse mode
+
+export interface VjpTracer extends Tracer {
+  readonly primal: AnyTensor;
+  readonly v: Var;
+}
+
+interface RecordedEqn extends Eqn {
+  /** residuals of a custom-vjp forward, handed to its backward */
+  readonly saved?: unknown;
+}
+
+export class VjpTrace extends Trace {
+  readonly builder = new GraphBuilder();
+  /** primal value of each var, by id (the forward's activations; released during backward) */
+  readonly values: (AnyTensor | undefined)[] = [];
+  readonly inputs: Var[] = [];
+
+  newInput(primal: AnyTensor): AnyTensor {
+    const v = this.builder.newVar(aval(primal));
+    this.inputs.push(v);
+    return this.wrap(primal, v);
+  }
+
+  private wrap(primal: AnyTensor, v: Var): AnyTensor {
+    this.values[v.id] = primal;
+    const payload: VjpTracer & { concrete(): TypedArray } = { trace: this, primal, v, concrete: () => concreteData(primal) };
+    return makeTracerTensor(v.aval, payload);
+  }
+
+  process(prim: Primitive<any>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
+    const primals = new Array<AnyTensor>(inputs.length);
+    const atoms = new Array<Atom>(inputs.length);
+    let any = false;
+    for (let i = 0; i < inputs.length; i++) {
+      const tr = tracerOf<VjpTracer>(inputs[i]!, this);
+      if (tr) {
+        primals[i] = tr.primal;
+        atoms[i] = tr.v;
+        if (!(prim.nondiff?.includes(i) ?? false) && tr.v.aval.dtype === 'float32') any = true;
+      } else {
+        primals[i] = inputs[i]!;
+        atoms[i] = { kind: 'literal', value: inputs[i]! };
+      }
+    }
+    if (!any) return bind(prim, primals, params);
+    const c = prim.composite;
+    if (c && !c.vjpForward) return c.run(inputs, params);
+    let outs: AnyTensor[];
+    let saved: unknown;
+    if (c && c.vjpForward) {
+      const r = c.vjpForward(primals, params);
+      outs = r.outs;
+      saved = r.residuals;
+    } else outs = bind(prim, primals, params);
+    const outVars = outs.map((o) => this.builder.newVar(aval(o)));
+    const eqn: RecordedEqn = { prim, inputs: atoms, outputs: outVars, params, saved };
+    this.builder.eqns.push(eqn);
+    return outs.map((o, i) => (o.dtype === 'float32' ? this.wrap(o, outVars[i]!) : o));
+  }
+
+  /** The graph recorded so far, with the given outputs. */
+  graph(outputs: readonly Atom[]): Graph {
+    return { inputs: this.inputs, eqns: this.builder.eqns, outputs };
+  }
+
+  /**
+   * Walk the recorded eqns backwards from output cotangents; returns the cotangent of each
+   * input var (null where nothing flowed). `add` accumulates fan-out.
+   */
+  backward(outputs: readonly Atom[], cts: readonly MaybeTensor[], add: (a: AnyTensor, b: AnyTensor) => AnyTensor, release: boolean): MaybeTensor[] {
+    const acc = new Array<MaybeTensor>(this.builder.varCount).fill(null);
+    outputs.forEach((o, i) => {
+      const ct = cts[i] ?? null;
+      if (o.kind === 'var' && ct !== null) acc[o.id] = acc[o.id] ? add(acc[o.id]!, ct) : ct;
+    });
+    const eqns = this.builder.eqns as RecordedEqn[];
+    for (let e = eqns.length - 1; e >= 0; e--) {
+      const eqn = eqns[e]!;
+      const outCts = eqn.outputs.map((v) => acc[v.id] ?? null);
+      if (outCts.every((c) => c === null)) continue;
+      const inPrimals = eqn.inputs.map((a) => (a.kind === 'var' ? this.values[a.id]! : a.value));
+      const outPrimals = eqn.outputs.map((v) => this.values[v.id]!);
+      const c = eqn.prim.composite;
+      let inCts: MaybeTensor[];
+      if (c && c.vjpBackward) inCts = c.vjpBackward(eqn.saved, outCts, inPrimals, outPrimals, eqn.params);
+      else if (eqn.prim.vjp) inCts = eqn.prim.vjp(outCts, inPrimals, outPrimals, eqn.params);
+      else throw new Error(`Reverse-mode differentiation of '${eqn.prim.name}' is not supported (no vjp rule).`);
+      eqn.inputs.forEach((a, i) => {
+        const ct = inCts[i] ?? null;
+        if (a.kind !== 'var' || ct === null || (eqn.prim.nondiff?.includes(i) ?? false)) return;
+        acc[a.id] = acc[a.id] ? add(acc[a.id]!, ct) : ct;
+      });
+      if (release) for (const v of eqn.outputs) acc[v.id] = null;
+    }
+    return this.inputs.map((v) => acc[v.id] ?? null);
+  }
+}
+
+// ---------------------------------------------------------------- abstract graph
+
+export interface GraphTracer extends Tracer {
+  readonly v: Var;
+}
+
+export class GraphTrace extends Trace {
+  readonly builder = new GraphBuilder();
+  readonly inputs: Var[] = [];
+
+  newInput(a: AVal): AnyTensor {
+    const v = this.builder.newVar(a);
+    this.inputs.push(v);
+    return makeTracerTensor(v.aval, { trace: this, v } as GraphTracer);
+  }
+
+  atomOf(x: AnyTensor): Atom {
+    const tr = tracerOf<GraphTracer>(x, this);
+    return tr ? tr.v : { kind: 'literal', value: x };
+  }
+
+  process(prim: Primitive<any>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
+    if (prim.composite) return prim.composite.run(inputs, params);
+    const outAvals = prim.shape(inputs.map(aval), params);
+    const outVars = outAvals.map((a) => this.builder.newVar(a));
+    this.builder.eqns.push({ prim, inputs: inputs.map((x) => this.atomOf(x)), outputs: outVars, params });
+    return outVars.map((v) => makeTracerTensor(v.aval, { trace: this, v } as GraphTracer));
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The kernel interface: every numeric loop the op layer needs, on flat row-major typed
+ * arrays with explicit shapes. Ops (src/ops) compute shapes, check them and call these;
+ * nothing above this line touches a loop. A faster backend (WebAssembly SIMD, worker
+ * threads) implements the same interface and is swapped in with `setBackend`, without
+ * touching the op layer.
+ *
+ * Contract for every kernel:
+ * - inputs are never written; the result is a freshly allocated array (or written into
+ *   an `out` array the caller allocated for this call only);
+ * - shapes are plain `number[]`, row-major, contiguous; the op layer has already checked
+ *   them, kernels do not re-validate;
+ * - no per-element closures or boxed numbers in hot loops.
+ */
+export type F32 = Float32Array;
+export type I32 = Int32Array;
+export type U8 = Uint8Array;
+export type NumArray = Float32Array | Int32Array | Uint8Array;
+
+export type UnaryOp =
+  | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'reciprocal' | 'sign'
+  | 'sigmoid' | 'tanh' | 'relu' | 'gelu' | 'softplus' | 'sin' | 'cos' | 'floor' | 'round'
+  | 'step'; // step(x) = x > 0 ? 1 : 0 (the relu derivative, relu'(0) = 0)
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
+export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
+
+export interface Conv2dGeometry {
+  /** input [batch, inH, inW, inC] (NHWC), filter [kH, kW, inC, outC], output [batch, outH, outW, outC] */
+  batch: number; inH: number; inW: number; inC: number;
+  kH: number; kW: number; outC: number;
+  outH: number; outW: number;
+  strideH: number; strideW: number;
+  dilationH: number; dilationW: number;
+  /** zero padding before the first row / column (after-padding follows from outH/outW) */
+  padTop: number; padLeft: number;
+}
+
+export interface Pool2dGeometry {
+  /** input [batch, inH, inW, channels], output [batch, outH, outW, channels] */
+  batch: number; inH: number; inW: number; channels: number;
+  kH: number; kW: number; outH: number; outW: number;
+  strideH: number; strideW: number; padTop: number; padLeft: number;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  // ---- element-wise -------------------------------------------------------------
+  /** out = op(x), float32 */
+  unary(op: UnaryOp, x: F32): F32;
+  /** leakyRelu / elu need a parameter */
+  leakyRelu(x: F32, alpha: number): F32;
+  elu(x: F32, alpha: number): F32;
+  /** NumPy broadcasting of a (aShape) and b (bShape) to outShape, float32 */
+  binary(op: BinaryOp, a: F32, aShape: readonly number[], b: F32, bShape: readonly number[], outShape: readonly number[]): F32;
+  /** comparisons with broadcasting → 0/1 mask (Uint8Array) */
+  compare(op: CompareOp, a: F32 | I32, aShape: readonly number[], b: F32 | I32, bShape: readonly number[], outShape: readonly number[]): U8;
+  /** cond ? a : b with broadcasting of all three */
+  where(cond: U8, condShape: readonly number[], a: F32, aShape: readonly number[], b: F32, bShape: readonly number[], outShape: readonly number[]): F32;
+  clip(x: F32, lo: number, hi: number): F32;
+  /** dtype conversion (float → int truncates toward zero; bool is 0/1) */
+  cast(x: NumArray, to: 'float32' | 'int32' | 'bool'): NumArray;
+
+  // ---- reductions (one pass; axes sorted, unique, non-empty) -----------------------
+  reduce(op: ReduceOp, x: F32, shape: readonly number[], axes: readonly number[]): F32;
+  /** index of the max / min along one axis (first on ties) → int32, axis removed */
+  argReduce(op: 'max' | 'min', x: F32, shape: readonly number[], axis: number): I32;
+  /** numerically stable softmax / logSoftmax along the last axis of [rows, cols] */
+  softmax(x: F32, rows: number, cols: number): F32;
+  logSoftmax(x: F32, rows: number, cols: number): F32;
+  /** (x - mean) / sqrt(var + eps) along the last axis of [rows, cols]; also returns mean and rstd per row */
+  layerNorm(x: F32, rows: number, cols: number, eps: number): { y: F32; mean: F32; rstd: F32 };
+
+  // ---- linear algebra ---------------------------------------------------------------
+  /**
+   * Batched GEMM: for each b < batch, C_b[m, n] = op(A_b)[m, k] · op(B_b)[k, n], where op
+   * transposes when transA / transB. aOffsets[b] / bOffsets[b] give where A_b and B_b start
+   * (this expresses broadcast batch dims without copies); C is dense [batch, m, n].
+   */
+  matmul(a: F32, aOffsets: Int32Array, b: F32, bOffsets: Int32Array, batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean): F32;
+
+  // ---- layout -------------------------------------------------------------------------
+  transpose(x: NumArray, shape: readonly number[], perm: readonly number[]): NumArray;
+  /** out[i] = x[begin + i*strides] per axis (strides >= 1) */
+  slice(x: NumArray, shape: readonly number[], begin: readonly number[], size: readonly number[], strides?: readonly number[]): NumArray;
+  /** constant padding: before[i] / after[i] per axis */
+  pad(x: NumArray, shape: readonly number[], before: readonly number[], after: readonly number[], value: number): NumArray;
+  concat(xs: readonly NumArray[], shapes: readonly (readonly number[])[], axis: number): NumArray;
+  tile(x: NumArray, shape: readonly number[], reps: readonly number[]): NumArray;
+  /** take along `axis` with integer indices (already range-checked) → shape[:axis] + idxShape + shape[axis+1:] */
+  gather(x: NumArray, shape: readonly number[], indices: I32, axis: number): NumArray;
+  /** the transpose of gather: zeros(shape) with updates added at indices along axis */
+  scatterAdd(updates: F32, shape: readonly number[], indices: I32, axis: number): F32;
+  oneHot(indices: I32, depth: number, on: number, off: number): F32;
+
+  // ---- convolution and pooling (NHWC; 1-D ops use H = 1) ----------------------------
+  conv2d(x: F32, filter: F32, g: Conv2dGeometry): F32;
+  /** gradient w.r.t. the input, from dy [batch, outH, outW, outC] */
+  conv2dBackpropInput(dy: F32, filter: F32, g: Conv2dGeometry): F32;
+  /** gradient w.r.t. the filter */
+  conv2dBackpropFilter(x: F32, dy: F32, g: Conv2dGeometry): F32;
+  /** max pool; padded cells never win; also returns the argmax (flat input index) for backprop */
+  maxPool2d(x: F32, g: Pool2dGeometry): { y: F32; argmax: I32 };
+  maxPool2dBackprop(dy: F32, argmax: I32, g: Pool2dGeometry): F32;
+  /** average pool; padded cells are excluded from the count (Keras / tfjs 'same') */
+  avgPool2d(x: F32, g: Pool2dGeometry): F32;
+  avgPool2dBackprop(dy: F32, g: Pool2dGeometry): F32;
+}

@@ -1,0 +1,20 @@
+/**
+ * shapeflow: tensors whose shapes live in their types.
+ * Module map (see README "Design"):
+ *   shape/     type-level dims, digit-wise arithmetic, shape rules and their runtime twins
+ *   tensor/    the immutable Tensor, constructors, random tensors
+ *   random/    explicit, splittable PRNG keys
+ *   backend/   the kernel interface and the CPU kernels
+ *   autodiff/  primitives, traces, graph IR, grad / vjp / jvp / customVjp
+ *   ops/       every op: type rule + runtime check + kernel call + derivative rules
+ *   data/      scalers, datasets, tokenizers, readers, metrics
+ */
+export * from './shape/dims';
+export * from './tensor/dtype';
+export { Tensor, isTensor, type NestedArray } from './tensor/tensor';
+export * from './tensor/create';
+export * from './tensor/random';
+export * from './random';
+export * from './autodiff';
+export * from './ops';
+export { backend, setBackend, type Backend } from './backend';

@@ -1,0 +1,351 @@
+/**
+ * Element-wise ops with NumPy broadcasting: arithmetic, math functions, comparisons,
+ * where, clip, cast. Each op is one primitive: its runtime shape rule (broadcastShapes,
+ * the twin of the BroadcastShape type), its kernel call, and its derivative rules.
+ *
+ * Operands may be tensors or plain numbers (`add(x, 1)`, `sub(1, x)`).
+ */
+import type { BinaryOp, CompareOp, UnaryOp } from '../backend/backend';
+import { backend } from '../backend';
+import type { Dim, Shape } from '../shape/dims';
+import { ShapeError } from '../shape/dims';
+import { broadcastShapes, type BroadcastShape, type Check, type Result } from '../shape/rules';
+import type { DType } from '../tensor/dtype';
+import { Tensor } from '../tensor/tensor';
+import { scalar } from '../tensor/create';
+import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
+import { sumToShape } from './reduce-core';
+
+export type Operand = Tensor<Shape, 'float32'> | number;
+/** the shape of an operand: numbers are scalars */
+export type OperandShape<T> = T extends Tensor<infer S, any> ? S : [];
+type BinOut<A, B> = Tensor<Result<BroadcastShape<OperandShape<A>, OperandShape<B>>>>;
+type BinCheck<A, B> = Check<BroadcastShape<OperandShape<A>, OperandShape<B>>>;
+
+const f32 = (x: AnyTensor) => x._data as Float32Array;
+
+function toTensor(x: Operand | AnyTensor): AnyTensor {
+  return typeof x === 'number' ? (scalar(x) as unknown as AnyTensor) : (x as AnyTensor);
+}
+
+function requireFloat(op: string, ins: readonly AVal[]): void {
+  for (const a of ins) if (a.dtype !== 'float32') throw new ShapeError(op, `expects float32 operands, got ${a.dtype}`);
+}
+
+// ---------------------------------------------------------------- binary arithmetic
+
+interface BinaryRules {
+  /** d out / d a and d out / d b as tensors (broadcast to the output), given inputs and output */
+  jvp(a: AnyTensor, b: AnyTensor, out: AnyTensor, ta: MaybeTensor, tb: MaybeTensor): MaybeTensor;
+  vjp(a: AnyTensor, b: AnyTensor, out: AnyTensor, ct: AnyTensor): [MaybeTensor, MaybeTensor];
+}
+
+function binaryPrimitive(op: BinaryOp, rules: BinaryRules): Primitive<null> {
+  return {
+    name: op,
+    shape(ins) {
+      requireFloat(op, ins);
+      return [{ shape: broadcastShapes(ins[0]!.shape, ins[1]!.shape), dtype: 'float32' }];
+    },
+    impl(ins, _p, outs) {
+      const [a, b] = ins as [AnyTensor, AnyTensor];
+      return [backend().binary(op, f32(a), a.shape as readonly number[], f32(b), b.shape as readonly number[], outs[0]!.shape)];
+    },
+    jvp: (p, t, o) => [rules.jvp(p[0]!, p[1]!, o[0]!, t[0]!, t[1]!)],
+    vjp(cts, p, o) {
+      const [da, db] = rules.vjp(p[0]!, p[1]!, o[0]!, cts[0]!);
+      return [da && sumToShape(da, p[0]!.shape as readonly number[]), db && sumToShape(db, p[1]!.shape as readonly number[])];
+    },
+  };
+}
+
+const A = (x: AnyTensor) => x as unknown as Tensor<Dim[]>;
+const T = (x: Tensor<Dim[]>) => x as unknown as AnyTensor;
+const addT = (a: MaybeTensor, b: MaybeTensor): MaybeTensor => (a === null ? b : b === null ? a : T(add(A(a), A(b))));
+
+export const addP = binaryPrimitive('add', {
+  jvp: (_a, _b, _o, ta, tb) => addT(ta, tb),
+  vjp: (_a, _b, _o, ct) => [ct, ct],
+});
+export const subP = binaryPrimitive('sub', {
+  jvp: (_a, _b, _o, ta, tb) => (tb === null ? ta : ta === null ? T(neg(A(tb))) : T(sub(A(ta), A(tb)))),
+  vjp: (_a, _b, _o, ct) => [ct, T(neg(A(ct)))],
+});
+export const mulP = binaryPrimitive('mul', {
+  jvp: (a, b, _o, ta, tb) => addT(ta && T(mul(A(ta), A(b))), tb && T(mul(A(a), A(tb)))),
+  vjp: (a, b, _o, ct) => [T(mul(A(ct), A(b))), T(mul(A(ct), A(a)))],
+});
+export const divP = binaryPrimitive('div', {
+  // d(a/b) = da/b - a db / b^2 = (da - out db) / b
+  jvp: (_a, b, o, ta, tb) => {
+    const num = tb === null ? ta! : ta === null ? T(neg(mul(A(o), A(tb)))) : T(sub(A(ta), mul(A(o), A(tb))));
+    return T(div(A(num), A(b)));
+  },
+  vjp: (_a, b, o, ct) => {
+    const g = div(A(ct), A(b));
+    return [T(g), T(neg(mul(g, A(o))))];
+  },
+});
+export const powP = binaryPrimitive('pow', {
+  // d a^b = b a^(b-1) da + a^b log(a) db; the log term is taken as 0 where a <= 0 (as JAX does for a == 0)
+  jvp: (a, b, o, ta, tb) => addT(ta && T(mul(A(ta), powDa(a, b))), tb && T(mul(A(tb), powDb(a, o)))),
+  vjp: (a, b, o, ct) => [T(mul(A(ct), powDa(a, b))), T(mul(A(ct), powDb(a, o)))],
+});
+function powDa(a: AnyTensor, b: AnyTensor): Tensor<Dim[]> {
+  return mul(A(b), pow(A(a), sub(A(b), 1)));
+}
+function powDb(a: AnyTensor, o: AnyTensor): Tensor<Dim[]> {
+  const pos = greater(A(a), 0);
+  return where(pos, mul(A(o), log(where(pos, A(a), 1))), 0);
+}
+// max/min: the gradient goes to a where a wins, ties split evenly (0.5 each), like JAX.
+function selectRules(isMax: boolean): BinaryRules {
+  const masks = (a: AnyTensor, b: AnyTensor) => {
+    const wa = isMax ? greater(A(a), A(b)) : less(A(a), A(b));
+    const tie = equal(A(a), A(b));
+    const ma = add(cast(wa, 'float32'), mul(cast(tie, 'float32'), 0.5));
+    return [ma, sub(1, ma)] as const;
+  };
+  return {
+    jvp: (a, b, _o, ta, tb) => {
+      const [ma, mb] = masks(a, b);
+      return addT(ta && T(mul(A(ta), ma)), tb && T(mul(A(tb), mb)));
+    },
+    vjp: (a, b, _o, ct) => {
+      const [ma, mb] = masks(a, b);
+      return [T(mul(A(ct), ma)), T(mul(A(ct), mb))];
+    },
+  };
+}
+export const maximumP = binaryPrimitive('maximum', selectRules(true));
+export const minimumP = binaryPrimitive('minimum', selectRules(false));
+
+function binary<X extends Operand, Y extends Operand>(prim: Primitive<null>, a: X, b: Y): BinOut<X, Y> {
+  return bind1(prim, [toTensor(a), toTensor(b as Operand)], null) as unknown as BinOut<X, Y>;
+}
+
+export function add<X extends Operand, Y extends Operand>(a: X, b: Y & BinCheck<X, Y>): BinOut<X, Y> {
+  return binary(addP, a, b);
+}
+export function sub<X extends Operand, Y extends Operand>(a: X, b: Y & BinCheck<X, Y>): BinOut<X, Y> {
+  return binary(subP, a, b);
+}
+export function mul<X extends Operand, Y extends Operand>(a: X, b: Y & BinCheck<X, Y>): BinOut<X, Y> {
+  return binary(mulP, a, b);
+}
+export function div<X extends Operand, Y extends Operand>(a: X, b: Y & BinCheck<X, Y>): BinOut<X, Y> {
+  return binary(divP, a, b);
+}
+export function pow<X extends Operand, Y extends Operand>(a: X, b: Y & BinCheck<X, Y>): BinOut<X, Y> {
+  return binary(powP, a, b);
+}
+export function maximum<X extends Operand, Y extends Operand>(a: X, b: Y & BinCheck<X, Y>): BinOut<X, Y> {
+  return binary(maximumP, a, b);
+}
+export function minimum<X extends Operand, Y extends Operand>(a: X, b: Y & BinCheck<X, Y>): BinOut<X, Y> {
+  return binary(minimumP, a, b);
+}
+
+// ---------------------------------------------------------------- unary math
+
+/** derivative of y = f(x) as a tensor, from x and y (must be written with ops so it is differentiable) */
+type Deriv = (x: Tensor<Dim[]>, y: Tensor<Dim[]>) => Tensor<Dim[]>;
+
+export function unaryPrimitive(name: string, kernel: (x: Float32Array) => Float32Array, deriv: Deriv | null): Primitive<null> {
+  return {
+    name,
+    shape(ins) {
+      requireFloat(name, ins);
+      return [ins[0]!];
+    },
+    impl: (ins) => [kernel(f32(ins[0]!))],
+    jvp: (p, t, o) => [deriv === null ? null : T(mul(A(t[0]!), deriv(A(p[0]!), A(o[0]!))))],
+    vjp: (cts, p, o) => [deriv === null ? null : T(mul(A(cts[0]!), deriv(A(p[0]!), A(o[0]!))))],
+  };
+}
+
+const k = (op: UnaryOp) => (x: Float32Array) => backend().unary(op, x);
+
+export const negP = unaryPrimitive('neg', k('neg'), () => scalarT(-1));
+export const absP = unaryPrimitive('abs', k('abs'), (x) => sign(x)); // abs'(0) = 0
+export const expP = unaryPrimitive('exp', k('exp'), (_x, y) => y);
+export const logP = unaryPrimitive('log', k('log'), (x) => reciprocal(x));
+export const sqrtP = unaryPrimitive('sqrt', k('sqrt'), (_x, y) => div(0.5, y));
+export const rsqrtP = unaryPrimitive('rsqrt', k('rsqrt'), (x, y) => mul(-0.5, div(y, x)));
+export const squareP = unaryPrimitive('square', k('square'), (x) => mul(2, x));
+export const reciprocalP = unaryPrimitive('reciprocal', k('reciprocal'), (_x, y) => neg(square(y)));
+export const signP = unaryPrimitive('sign', k('sign'), null);
+export const sinP = unaryPrimitive('sin', k('sin'), (x) => cos(x));
+export const cosP = unaryPrimitive('cos', k('cos'), (x) => neg(sin(x)));
+export const floorP = unaryPrimitive('floor', k('floor'), null);
+export const roundP = unaryPrimitive('round', k('round'), null);
+
+function scalarT(v: number): Tensor<Dim[]> {
+  return scalar(v) as unknown as Tensor<Dim[]>;
+}
+
+function unary<S extends Shape>(prim: Primitive<null>, x: Tensor<S>): Tensor<S> {
+  return bind1(prim, [x as unknown as AnyTensor], null) as unknown as Tensor<S>;
+}
+
+export const neg = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(negP, x);
+export const abs = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(absP, x);
+export const exp = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(expP, x);
+export const log = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(logP, x);
+export const sqrt = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(sqrtP, x);
+export const rsqrt = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(rsqrtP, x);
+export const square = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(squareP, x);
+export const reciprocal = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(reciprocalP, x);
+/** sign(x) ∈ {-1, 0, 1}; its derivative is zero */
+export const sign = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(signP, x);
+export const sin = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(sinP, x);
+export const cos = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(cosP, x);
+export const floor = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(floorP, x);
+export const round = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(roundP, x);
+
+// ---------------------------------------------------------------- comparisons → bool masks
+
+type MaskOut<A, B> = Tensor<Result<BroadcastShape<OperandShape<A>, OperandShape<B>>>, 'bool'>;
+type CmpOperand = Tensor<Shape, 'float32' | 'int32'> | number;
+
+function comparePrimitive(op: CompareOp): Primitive<null> {
+  return {
+    name: op,
+    shape(ins) {
+      const [a, b] = ins as [AVal, AVal];
+      if (a.dtype === 'bool' || b.dtype === 'bool' || a.dtype !== b.dtype) {
+        throw new ShapeError(op, `expects two float32 or two int32 operands, got ${a.dtype} and ${b.dtype}`);
+      }
+      return [{ shape: broadcastShapes(a.shape, b.shape), dtype: 'bool' }];
+    },
+    impl(ins, _p, outs) {
+      const [a, b] = ins as [AnyTensor, AnyTensor];
+      return [backend().compare(op, a._data as Float32Array, a.shape as readonly number[], b._data as Float32Array, b.shape as readonly number[], outs[0]!.shape)];
+    },
+    jvp: () => [null],
+    vjp: () => [null, null],
+  };
+}
+export const equalP = comparePrimitive('eq');
+export const notEqualP = comparePrimitive('ne');
+export const lessP = comparePrimitive('lt');
+export const lessEqualP = comparePrimitive('le');
+export const greaterP = comparePrimitive('gt');
+export const greaterEqualP = comparePrimitive('ge');
+
+function cmpTensor(x: CmpOperand, like: CmpOperand): AnyTensor {
+  if (typeof x !== 'number') return x as unknown as AnyTensor;
+  const dt: DType = typeof like !== 'number' && like.dtype === 'int32' ? 'int32' : 'float32';
+  return scalar(x, dt) as unknown as AnyTensor;
+}
+function compare<X extends CmpOperand, Y extends CmpOperand>(prim: Primitive<null>, a: X, b: Y): MaskOut<X, Y> {
+  return bind1(prim, [cmpTensor(a, b), cmpTensor(b, a)], null) as unknown as MaskOut<X, Y>;
+}
+export function equal<X extends CmpOperand, Y extends CmpOperand>(a: X, b: Y & BinCheck<X, Y>): MaskOut<X, Y> {
+  return compare(equalP, a, b);
+}
+export function notEqual<X extends CmpOperand, Y extends CmpOperand>(a: X, b: Y & BinCheck<X, Y>): MaskOut<X, Y> {
+  return compare(notEqualP, a, b);
+}
+export function less<X extends CmpOperand, Y extends CmpOperand>(a: X, b: Y & BinCheck<X, Y>): MaskOut<X, Y> {
+  return compare(lessP, a, b);
+}
+export function lessEqual<X extends CmpOperand, Y extends CmpOperand>(a: X, b: Y & BinCheck<X, Y>): MaskOut<X, Y> {
+  return compare(lessEqualP, a, b);
+}
+export function greater<X extends CmpOperand, Y extends CmpOperand>(a: X, b: Y & BinCheck<X, Y>): MaskOut<X, Y> {
+  return compare(greaterP, a, b);
+}
+export function greaterEqual<X extends CmpOperand, Y extends CmpOperand>(a: X, b: Y & BinCheck<X, Y>): MaskOut<X, Y> {
+  return compare(greaterEqualP, a, b);
+}
+
+// ---------------------------------------------------------------- where, clip, cast
+
+export const whereP: Primitive<null> = {
+  name: 'where',
+  nondiff: [0],
+  shape(ins) {
+    const [c, a, b] = ins as [AVal, AVal, AVal];
+    if (c.dtype !== 'bool') throw new ShapeError('where', `condition must be a bool mask, got ${c.dtype}`);
+    requireFloat('where', [a, b]);
+    return [{ shape: broadcastShapes(c.shape, broadcastShapes(a.shape, b.shape)), dtype: 'float32' }];
+  },
+  impl(ins, _p, outs) {
+    const [c, a, b] = ins as [AnyTensor, AnyTensor, AnyTensor];
+    return [backend().where(c._data as Uint8Array, c.shape as readonly number[], f32(a), a.shape as readonly number[], f32(b), b.shape as readonly number[], outs[0]!.shape)];
+  },
+  jvp: (p, t) => {
+    const [c] = p;
+    const ta = t[1] ?? null;
+    const tb = t[2] ?? null;
+    if (ta === null && tb === null) return [null];
+    return [T(where(A(c!) as unknown as Tensor<Dim[], 'bool'>, ta ? A(ta) : 0, tb ? A(tb) : 0))];
+  },
+  vjp: (cts, p) => {
+    const [c, a, b] = p as [AnyTensor, AnyTensor, AnyTensor];
+    const ct = A(cts[0]!);
+    const mask = c as unknown as Tensor<Dim[], 'bool'>;
+    return [null, sumToShape(T(where(mask, ct, 0)), a.shape as readonly number[]), sumToShape(T(where(mask, 0, ct)), b.shape as readonly number[])];
+  },
+};
+
+type WhereShape<C extends Shape, X, Y> = BroadcastShape<C, Result<BroadcastShape<OperandShape<X>, OperandShape<Y>>>>;
+
+/** cond ? a : b element-wise, all three broadcast together. */
+export function where<C extends Shape, X extends Operand, Y extends Operand>(
+  cond: Tensor<C, 'bool'>,
+  a: X & BinCheck<X, Y>,
+  b: Y & Check<WhereShape<C, X, Y>>,
+): Tensor<Result<WhereShape<C, X, Y>>> {
+  return bind1(whereP, [cond as unknown as AnyTensor, toTensor(a), toTensor(b as Operand)], null) as unknown as Tensor<Result<WhereShape<C, X, Y>>>;
+}
+
+interface ClipParams {
+  readonly lo: number;
+  readonly hi: number;
+}
+export const clipP: Primitive<ClipParams> = {
+  name: 'clip',
+  shape(ins, p) {
+    requireFloat('clip', ins);
+    if (!(p.lo <= p.hi)) throw new RangeError(`clip: lo (${p.lo}) must be <= hi (${p.hi})`);
+    return [ins[0]!];
+  },
+  impl: (ins, p) => [backend().clip(f32(ins[0]!), p.lo, p.hi)],
+  // the gradient passes where lo <= x <= hi (boundaries included, like tfjs)
+  jvp: (prim, t, _o, p) => [T(mul(A(t[0]!), cast(logicalAnd(greaterEqual(A(prim[0]!), p.lo), lessEqual(A(prim[0]!), p.hi)), 'float32')))],
+  vjp: (cts, prim, _o, p) => [T(mul(A(cts[0]!), cast(logicalAnd(greaterEqual(A(prim[0]!), p.lo), lessEqual(A(prim[0]!), p.hi)), 'float32')))],
+};
+export function clip<S extends Shape>(x: Tensor<S>, lo: number, hi: number): Tensor<S> {
+  return bind1(clipP, [x as unknown as AnyTensor], { lo, hi }) as unknown as Tensor<S>;
+}
+
+interface CastParams {
+  readonly to: DType;
+}
+export const castP: Primitive<CastParams> = {
+  name: 'cast',
+  shape: (ins, p) => [{ shape: ins[0]!.shape, dtype: p.to }],
+  impl: (ins, p) => [backend().cast(ins[0]!._data!, p.to)],
+  jvp: (prim, t, _o, p) => [p.to === 'float32' && prim[0]!.dtype === 'float32' ? t[0]! : null],
+  vjp: (cts, prim, _o, p) => [p.to === 'float32' && prim[0]!.dtype === 'float32' ? cts[0]! : null],
+};
+/** Convert dtype: float → int truncates toward zero; bool is 0/1. */
+export function cast<S extends Shape, To extends DType>(x: Tensor<S, DType>, to: To): Tensor<S, To> {
+  if (x.dtype === to) return x as unknown as Tensor<S, To>;
+  return bind1(castP, [x as unknown as AnyTensor], { to }) as unknown as Tensor<S, To>;
+}
+
+/** Element-wise AND / OR / NOT of bool masks (with broadcasting). */
+export function logicalAnd<X extends Shape, Y extends Shape>(a: Tensor<X, 'bool'>, b: Tensor<Y, 'bool'> & Check<BroadcastShape<X, Y>>): Tensor<Result<BroadcastShape<X, Y>>, 'bool'> {
+  const prod = mul(cast(a, 'float32') as unknown as Tensor<Dim[]>, cast(b as Tensor<Y, 'bool'>, 'float32') as unknown as Tensor<Dim[]>);
+  return greater(prod, 0) as unknown as Tensor<Result<BroadcastShape<X, Y>>, 'bool'>;
+}
+export function logicalOr<X extends Shape, Y extends Shape>(a: Tensor<X, 'bool'>, b: Tensor<Y, 'bool'> & Check<BroadcastShape<X, Y>>): Tensor<Result<BroadcastShape<X, Y>>, 'bool'> {
+  const s = add(cast(a, 'float32') as unknown as Tensor<Dim[]>, cast(b as Tensor<Y, 'bool'>, 'float32') as unknown as Tensor<Dim[]>);
+  return greater(s, 0) as unknown as Tensor<Result<BroadcastShape<X, Y>>, 'bool'>;
+}
+export function logicalNot<S extends Shape>(a: Tensor<S, 'bool'>): Tensor<S, 'bool'> {
+  return equal(cast(a, 'float32') as unknown as Tensor<Dim[]>, 0) as unknown as Tensor<S, 'bool'>;
+}

@@ -1,0 +1,2 @@
+export * from './elementwise';
+export { sum, reshape, sumToShape } from './reduce-core';

@@ -1,0 +1,271 @@
+/**
+ * Linear algebra: matmul (2-D and batched, optional transposed operands), transpose, dot,
+ * outer.
+ *
+ * matmul is one primitive whose params are the two transpose flags, so the derivative rules
+ * (dA = G·Bᵀ, dB = Aᵀ·G and their transposed variants) are matmuls with flipped flags: no
+ * transposed copy is ever materialised. Broadcast batch dims are expressed through the
+ * kernel's per-batch offsets (a broadcast operand is read in place, never copied) and folded
+ * back in the vjp with sumToShape.
+ */
+import { backend } from '../backend';
+import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
+import { ShapeError } from '../shape/dims';
+import { matmulShape, transposeShape, type Check, type MatmulShape, type Result, type TransposeShape } from '../shape/rules';
+import type { DType } from '../tensor/dtype';
+import type { Tensor } from '../tensor/tensor';
+import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
+import { reshapeRaw, sumToShape } from './reduce-core';
+import { add, mul } from './elementwise';
+
+// ---------------------------------------------------------------- type helpers
+
+type IsDyn<D> = number extends D ? true : string extends D ? true : false;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** equal, or one side dynamic */
+type Agree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
+type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
+type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
+
+/** S with its last two dims swapped (unchanged below rank 2, so rank errors still read right). */
+export type SwapLast<S extends Shape> = S extends readonly [...infer P extends Shape, infer X extends Dim, infer Y extends Dim] ? [...P, Y, X] : S;
+type OpShape<S extends Shape, T extends boolean> = T extends true ? SwapLast<S> : S;
+
+/**
+ * matmul with transpose flags: op(A) @ op(B), where op swaps the last two dims when the flag
+ * is true. A flag whose value is only known at run time (`boolean`) leaves the shape unknown.
+ */
+export type MatmulTShape<A extends Shape, B extends Shape, TA extends boolean = false, TB extends boolean = false> =
+  boolean extends TA ? Dim[] : boolean extends TB ? Dim[] : MatmulShape<OpShape<A, TA>, OpShape<B, TB>>;
+
+/**
+ * numpy.dot for rank 1 and 2: [K]·[K] → [], [M, K]·[K] → [M], [K]·[K, N] → [N], [M, K]·[K, N] → [M, N].
+ * `dot: inner dims differ (3 vs 4)`, `dot: operands need rank 1 or 2 (ranks 3 and 1)`.
+ */
+export type DotShape<A extends Shape, B extends Shape> =
+  IsTuple<A> extends false
+    ? Dim[]
+    : IsTuple<B> extends false
+      ? Dim[]
+      : [DotSplitA<A>, DotSplitB<B>] extends [[infer MA extends Dim[], infer K], [infer K2, infer NB extends Dim[]]]
+        ? Agree<K, K2> extends true
+          ? [...MA, ...NB]
+          : ShapeMismatch<`dot: inner dims differ (${Show<K>} vs ${Show<K2>})`, A, B>
+        : ShapeMismatch<`dot: operands need rank 1 or 2 (ranks ${A['length']} and ${B['length']})`, A, B>;
+type DotSplitA<A extends Shape> = A extends readonly [infer K] ? [[], K] : A extends readonly [infer M extends Dim, infer K] ? [[M], K] : false;
+type DotSplitB<B extends Shape> = B extends readonly [infer K] ? [K, []] : B extends readonly [infer K, infer N extends Dim] ? [K, [N]] : false;
+
+/** [M] ⊗ [N] → [M, N]; `outer: operands need rank 1 (ranks 2 and 1)`. */
+export type OuterShape<A extends Shape, B extends Shape> =
+  IsTuple<A> extends false
+    ? Dim[]
+    : IsTuple<B> extends false
+      ? Dim[]
+      : [A, B] extends [readonly [infer M extends Dim], readonly [infer N extends Dim]]
+        ? [M, N]
+        : ShapeMismatch<`outer: operands need rank 1 (ranks ${A['length']} and ${B['length']})`, A, B>;
+
+// ---------------------------------------------------------------- runtime helpers
+
+const AT = (x: unknown) => x as AnyTensor;
+const dims = (x: AnyTensor | AVal) => x.shape as readonly number[];
+
+function swapLast(s: readonly number[]): number[] {
+  const r = s.slice();
+  if (r.length >= 2) {
+    const n = r.length;
+    [r[n - 2], r[n - 1]] = [r[n - 1]!, r[n - 2]!];
+  }
+  return r;
+}
+
+function requireFloat(op: string, ins: readonly AVal[]): void {
+  for (const a of ins) if (a.dtype !== 'float32') throw new ShapeError(op, `expects float32 operands, got ${a.dtype}`);
+}
+
+/**
+ * Start offset of each operand's matrix for every output batch index: a batch dim the
+ * operand lacks or has as 1 gets stride 0, so the same matrix is re-read (no copy).
+ */
+function batchOffsets(opShape: readonly number[], outBatch: readonly number[], matSize: number): Int32Array {
+  const nb = outBatch.length;
+  const own = opShape.slice(0, -2);
+  const lead = nb - own.length;
+  const strides = new Array<number>(nb).fill(0);
+  for (let i = nb - 1, s = matSize; i >= lead; i--) {
+    const d = own[i - lead]!;
+    strides[i] = d === 1 ? 0 : s;
+    s *= d;
+  }
+  let total = 1;
+  for (const d of outBatch) total *= d;
+  const out = new Int32Array(total);
+  if (total === 0) return out;
+  const idx = new Array<number>(nb).fill(0);
+  let off = 0;
+  for (let t = 0; t < total; t++) {
+    out[t] = off;
+    for (let i = nb - 1; i >= 0; i--) {
+      off += strides[i]!;
+      if (++idx[i]! < outBatch[i]!) break;
+      off -= strides[i]! * outBatch[i]!;
+      idx[i] = 0;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- matmul
+
+export interface MatmulParams {
+  readonly transA: boolean;
+  readonly transB: boolean;
+}
+
+export const matmulP: Primitive<MatmulParams> = {
+  name: 'matmul',
+  shape(ins, p) {
+    requireFloat('matmul', ins);
+    const [a, b] = ins as [AVal, AVal];
+    const sa = p.transA ? swapLast(a.shape) : a.shape;
+    const sb = p.transB ? swapLast(b.shape) : b.shape;
+    return [{ shape: matmulShape(sa, sb), dtype: 'float32' }];
+  },
+  impl(ins, p, outs) {
+    const [a, b] = ins as [AnyTensor, AnyTensor];
+    const out = dims(outs[0]!);
+    const r = out.length;
+    const m = out[r - 2]!;
+    const n = out[r - 1]!;
+    const sa = dims(a);
+    const k = p.transA ? sa[sa.length - 2]! : sa[sa.length - 1]!;
+    const outBatch = out.slice(0, -2);
+    const aOff = batchOffsets(sa, outBatch, m * k);
+    const bOff = batchOffsets(dims(b), outBatch, k * n);
+    return [backend().matmul(a._data as Float32Array, aOff, b._data as Float32Array, bOff, aOff.length, m, k, n, p.transA, p.transB)];
+  },
+  // d(op(A)·op(B)) = op(dA)·op(B) + op(A)·op(dB): the flags carry over unchanged.
+  jvp(prim, t, _o, p) {
+    const [a, b] = prim as [AnyTensor, AnyTensor];
+    const [ta, tb] = t as [MaybeTensor, MaybeTensor];
+    const l = ta && matmulRaw(ta, b, p.transA, p.transB);
+    const r = tb && matmulRaw(a, tb, p.transA, p.transB);
+    return [l === null ? r : r === null ? l : AT(add(l as Tensor<Dim[]>, r as Tensor<Dim[]>))];
+  },
+  // With C = op(A)·op(B) and G = dC: d op(A) = G·op(B)ᵀ and d op(B) = op(A)ᵀ·G; for a
+  // transposed operand the gradient is the transpose of that, which is again one matmul with
+  // swapped operands. Broadcast batch dims are summed back to each operand's shape.
+  vjp(cts, prim, _o, p) {
+    const g = cts[0]!;
+    const [a, b] = prim as [AnyTensor, AnyTensor];
+    const da = p.transA ? matmulRaw(b, g, p.transB, true) : matmulRaw(g, b, false, !p.transB);
+    const db = p.transB ? matmulRaw(g, a, true, p.transA) : matmulRaw(a, g, !p.transA, false);
+    return [sumToShape(da, dims(a)), sumToShape(db, dims(b))];
+  },
+};
+
+export function matmulRaw(a: AnyTensor, b: AnyTensor, transA = false, transB = false): AnyTensor {
+  return bind1(matmulP, [a, b], { transA, transB });
+}
+
+export interface MatmulOptions<TA extends boolean = boolean, TB extends boolean = boolean> {
+  /** use Aᵀ (the last two dims of A swapped) without copying */
+  readonly transposeA?: TA;
+  /** use Bᵀ (the last two dims of B swapped) without copying; `matmul(q, k, { transposeB: true })` is q·kᵀ */
+  readonly transposeB?: TB;
+}
+
+/**
+ * Matrix product over the last two dims, batch dims broadcast (NumPy / JAX semantics):
+ * [...batchA, M, K] @ [...batchB, K, N] → [...broadcast(batchA, batchB), M, N]. Both operands
+ * need rank >= 2 (use `dot` for vectors). With `{ transposeA, transposeB }` the flagged
+ * operand's last two dims are swapped first, read in place.
+ */
+export function matmul<A extends Shape, B extends Shape, const TA extends boolean = false, const TB extends boolean = false>(
+  a: Tensor<A>,
+  b: Tensor<B> & Check<MatmulTShape<A, B, TA, TB>>,
+  options?: MatmulOptions<TA, TB>,
+): Tensor<Result<MatmulTShape<A, B, TA, TB>>> {
+  return matmulRaw(AT(a), AT(b), options?.transposeA ?? false, options?.transposeB ?? false) as unknown as Tensor<Result<MatmulTShape<A, B, TA, TB>>>;
+}
+
+// ---------------------------------------------------------------- dot, outer
+
+/**
+ * numpy.dot for vectors and matrices: [K]·[K] → [] (inner product), [M, K]·[K] → [M]
+ * (matrix-vector), [K]·[K, N] → [N], [M, K]·[K, N] → [M, N]. Vectors are reshaped (no copy)
+ * into one-row / one-column matrices for the matmul kernel.
+ */
+export function dot<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & Check<DotShape<A, B>>): Tensor<Result<DotShape<A, B>>> {
+  const x = AT(a);
+  const y = AT(b);
+  const sa = dims(x);
+  const sb = dims(y);
+  if (sa.length < 1 || sa.length > 2 || sb.length < 1 || sb.length > 2) {
+    throw new ShapeError('dot', `operands need rank 1 or 2 (ranks ${sa.length} and ${sb.length})`);
+  }
+  requireFloat('dot', [x, y]);
+  const k = sa[sa.length - 1]!;
+  const k2 = sb[0]!;
+  if (k !== k2) throw new ShapeError('dot', `inner dims differ (${k} vs ${k2})`);
+  const a2 = sa.length === 1 ? reshapeRaw(x, [1, k]) : x;
+  const b2 = sb.length === 1 ? reshapeRaw(y, [k, 1]) : y;
+  const outShape = [...sa.slice(0, -1), ...sb.slice(1)];
+  return reshapeRaw(matmulRaw(a2, b2), outShape) as unknown as Tensor<Result<DotShape<A, B>>>;
+}
+
+/** Outer product [M] ⊗ [N] → [M, N] (a broadcast multiply: k = 1 needs no GEMM). */
+export function outer<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & Check<OuterShape<A, B>>): Tensor<Result<OuterShape<A, B>>> {
+  const x = AT(a);
+  const y = AT(b);
+  const sa = dims(x);
+  const sb = dims(y);
+  if (sa.length !== 1 || sb.length !== 1) throw new ShapeError('outer', `operands need rank 1 (ranks ${sa.length} and ${sb.length})`);
+  requireFloat('outer', [x, y]);
+  const col = reshapeRaw(x, [sa[0]!, 1]) as unknown as Tensor<Dim[]>;
+  const row = reshapeRaw(y, [1, sb[0]!]) as unknown as Tensor<Dim[]>;
+  return mul(col, row) as unknown as Tensor<Result<OuterShape<A, B>>>;
+}
+
+// ---------------------------------------------------------------- transpose
+
+export interface TransposeParams {
+  readonly perm: readonly number[];
+}
+
+export const transposeP: Primitive<TransposeParams> = {
+  name: 'transpose',
+  shape: (ins, p) => [{ shape: transposeShape(ins[0]!.shape, p.perm), dtype: ins[0]!.dtype }],
+  impl: (ins, p) => [backend().transpose(ins[0]!._data!, dims(ins[0]!), p.perm)],
+  jvp: (_p, t, _o, p) => [transposeRaw(t[0]!, p.perm)],
+  vjp: (cts, _p, _o, p) => [transposeRaw(cts[0]!, inversePerm(p.perm))],
+};
+
+function inversePerm(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+
+/** Transpose with a normalised perm (non-negative); the identity perm returns x itself. */
+export function transposeRaw(x: AnyTensor, perm: readonly number[]): AnyTensor {
+  if (perm.every((p, i) => p === i)) return x;
+  return bind1(transposeP, [x], { perm: perm.slice() });
+}
+
+/**
+ * Permute the axes: out.shape[i] = x.shape[perm[i]] (negative entries count from the end);
+ * without perm the axes are reversed. Works for every dtype.
+ */
+export function transpose<S extends Shape, const P extends readonly number[] | undefined = undefined, D extends DType = 'float32'>(
+  x: Tensor<S, D>,
+  perm?: P & Check<TransposeShape<S, P>>,
+): Tensor<Result<TransposeShape<S, P>>, D> {
+  const t = AT(x);
+  const rank = t.shape.length;
+  const given = perm as readonly number[] | undefined;
+  // the shape rule validates the perm (length, range, repeats) before it is normalised
+  transposeShape(dims(t), given);
+  const norm = given === undefined ? Array.from({ length: rank }, (_, i) => rank - 1 - i) : given.map((p) => (p < 0 ? p + rank : p));
+  return transposeRaw(t, norm) as unknown as Tensor<Result<TransposeShape<S, P>>, D>;
+}

@@ -1,0 +1,156 @@
+/**
+ * The three primitives every derivative rule leans on: sum over axes, broadcastTo and
+ * reshape (plus sumToShape, the "unbroadcast" that folds a broadcast cotangent back to an
+ * operand's shape). They live apart from the other reductions and shape ops so that the
+ * element-wise rules can import them without a cycle.
+ */
+import { backend } from '../backend';
+import type { Dim, Shape } from '../shape/dims';
+import { ShapeError } from '../shape/dims';
+import { broadcastShapes, reshapeShape, type Check, type ReduceShape, type ReshapeShape, type Result } from '../shape/rules';
+import type { Tensor } from '../tensor/tensor';
+import { bind1, type AnyTensor, type Primitive } from '../autodiff/core';
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, op: string): number[] {
+  const list = axes === undefined ? Array.from({ length: rank }, (_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
+  const out = list.map((a) => {
+    if (!Number.isInteger(a) || a < -rank || a >= rank) throw new ShapeError(op, `axis ${a} out of range for rank ${rank}`);
+    return a < 0 ? a + rank : a;
+  });
+  const sorted = [...new Set(out)].sort((x, y) => x - y);
+  if (sorted.length !== out.length) throw new ShapeError(op, `repeated axis in [${list.join(', ')}]`);
+  return sorted;
+}
+
+export function reducedShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepDims) out.push(1);
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------- sum
+
+export interface ReduceParams {
+  readonly axes: readonly number[];
+  readonly keepDims: boolean;
+}
+
+export const sumP: Primitive<ReduceParams> = {
+  name: 'sum',
+  shape(ins, p) {
+    const x = ins[0]!;
+    if (x.dtype !== 'float32') throw new ShapeError('sum', `expects float32, got ${x.dtype}`);
+    return [{ shape: reducedShape(x.shape, p.axes, p.keepDims), dtype: 'float32' }];
+  },
+  impl(ins, p) {
+    const x = ins[0]!;
+    if (p.axes.length === 0) return [(x._data as Float32Array).slice()];
+    return [backend().reduce('sum', x._data as Float32Array, x.shape as readonly number[], p.axes)];
+  },
+  jvp: (_p, t, _o, p) => [sumRaw(t[0]!, p.axes, p.keepDims)],
+  vjp(cts, prim, _o, p) {
+    const inShape = prim[0]!.shape as readonly number[];
+    const kept = reshapeRaw(cts[0]!, reducedShape(inShape, p.axes, true));
+    return [broadcastToRaw(kept, inShape)];
+  },
+};
+
+export function sumRaw(x: AnyTensor, axes: readonly number[], keepDims: boolean): AnyTensor {
+  return bind1(sumP, [x], { axes, keepDims });
+}
+
+/** Sum over `axes` (default all; negative axes count from the end). */
+export function sum<S extends Shape, const Ax extends number | readonly number[] | undefined = undefined, K extends boolean = false>(
+  x: Tensor<S> & Check<ReduceShape<S, Ax, K>>,
+  axes?: Ax,
+  keepDims?: K,
+): Tensor<Result<ReduceShape<S, Ax, K>>> {
+  const t = x as unknown as AnyTensor;
+  return sumRaw(t, normalizeAxes(axes as number | readonly number[] | undefined, t.shape.length, 'sum'), keepDims ?? false) as unknown as Tensor<Result<ReduceShape<S, Ax, K>>>;
+}
+
+// ---------------------------------------------------------------- broadcastTo
+
+export interface ShapeParams {
+  readonly shape: readonly number[];
+}
+
+export const broadcastToP: Primitive<ShapeParams> = {
+  name: 'broadcast_to',
+  shape(ins, p) {
+    const x = ins[0]!;
+    const b = broadcastShapes(x.shape, p.shape);
+    if (!sameShape(b, p.shape)) throw new ShapeError('broadcastTo', `cannot broadcast [${x.shape.join(', ')}] to [${p.shape.join(', ')}]`);
+    return [{ shape: p.shape, dtype: x.dtype }];
+  },
+  impl(ins, p) {
+    // broadcasting = tiling a rank-matched view along its 1-sized dims
+    const x = ins[0]!;
+    const padded = [...new Array<number>(p.shape.length - x.shape.length).fill(1), ...(x.shape as readonly number[])];
+    return [backend().tile(x._data!, padded, p.shape.map((d, i) => (padded[i] === 1 ? d : 1)))];
+  },
+  jvp: (_p, t, _o, p) => [broadcastToRaw(t[0]!, p.shape)],
+  vjp: (cts, prim) => [sumToShape(cts[0]!, prim[0]!.shape as readonly number[])],
+};
+
+export function broadcastToRaw(x: AnyTensor, shape: readonly number[]): AnyTensor {
+  if (sameShape(x.shape as readonly number[], shape)) return x;
+  return bind1(broadcastToP, [x], { shape: shape.slice() });
+}
+
+/** Fold a broadcast result back to `shape` by summing the broadcast axes (the transpose of broadcasting). */
+export function sumToShape(x: AnyTensor, shape: readonly number[]): AnyTensor {
+  const xs = x.shape as readonly number[];
+  if (sameShape(xs, shape)) return x;
+  const lead = xs.length - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    if (i < lead) axes.push(i);
+    else if (shape[i - lead] === 1 && xs[i] !== 1) axes.push(i);
+  }
+  const summed = axes.length > 0 ? sumRaw(x, axes, true) : x;
+  return reshapeRaw(summed, shape);
+}
+
+// ---------------------------------------------------------------- reshape
+
+export const reshapeP: Primitive<ShapeParams> = {
+  name: 'reshape',
+  shape: (ins, p) => [{ shape: p.shape, dtype: ins[0]!.dtype }],
+  impl: (ins) => [ins[0]!._data!], // same data, new shape: safe because tensors are immutable
+  jvp: (_p, t, _o, p) => [reshapeRaw(t[0]!, p.shape)],
+  vjp: (cts, prim) => [reshapeRaw(cts[0]!, prim[0]!.shape as readonly number[])],
+};
+
+export function reshapeRaw(x: AnyTensor, shape: readonly number[]): AnyTensor {
+  if (sameShape(x.shape as readonly number[], shape)) return x;
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n !== x.size) throw new ShapeError('reshape', `cannot reshape [${x.shape.join(', ')}] (${x.size} elements) to [${shape.join(', ')}] (${n} elements)`);
+  return bind1(reshapeP, [x], { shape: shape.slice() });
+}
+
+/**
+ * Reshape to `shape` (one dim may be -1, inferred). Products must match, checked in the
+ * type (digit-wise arithmetic) and at run time. Symbolic dims must appear on both sides.
+ */
+export function reshape<S extends Shape, const T extends readonly Dim[], D extends import('../tensor/dtype').DType = 'float32'>(
+  x: Tensor<S, D>,
+  shape: T & Check<ReshapeShape<S, T>>,
+): Tensor<Result<ReshapeShape<S, T>>, D> {
+  const t = x as unknown as AnyTensor;
+  // At run time a symbolic target dim ('batch') takes the size of the input dim at the
+  // same position (the type rule has already matched the names); products are re-checked.
+  const xs = t.shape as readonly number[];
+  const target = (shape as readonly Dim[]).map((d, i) => {
+    if (typeof d === 'number') return d;
+    if (i >= xs.length) throw new ShapeError('reshape', `symbolic dim '${d}' at position ${i} has no input dim at that position to take its size from; use -1`);
+    return xs[i]!;
+  });
+  return reshapeRaw(t, reshapeShape(t.shape as readonly number[], target)) as unknown as Tensor<Result<ReshapeShape<S, T>>, D>;
+}

@@ -1,0 +1,14 @@
+/** Element types. float32 for values, int32 for indices (token ids, labels), bool for masks. */
+export type DType = 'float32' | 'int32' | 'bool';
+
+export type DataFor<D extends DType> = D extends 'float32' ? Float32Array : D extends 'int32' ? Int32Array : Uint8Array;
+
+export type TypedArray = Float32Array | Int32Array | Uint8Array;
+
+export function allocFor(dtype: DType, size: number): TypedArray {
+  return dtype === 'float32' ? new Float32Array(size) : dtype === 'int32' ? new Int32Array(size) : new Uint8Array(size);
+}
+
+export function dtypeOfArray(a: TypedArray): DType {
+  return a instanceof Float32Array ? 'float32' : a instanceof Int32Array ? 'int32' : 'bool';
+}
