@@ -18,7 +18,7 @@ import { normalizeAxis, reduceShape, type Axis, type Check, type ReduceShape, ty
 import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/core';
 import { add, exp, mul, square, sub, unaryPrimitive, where, greater } from './elementwise';
-import { normalizeAxes, reducedShape, reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
+import { broadcastToRaw, normalizeAxes, reducedShape, reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -89,12 +89,12 @@ interface AlphaParams {
   readonly alpha: number;
 }
 
-function alphaPrimitive(name: 'leakyRelu' | 'elu', kernel: (x: Float32Array, alpha: number) => Float32Array, deriv: (x: AnyT, y: AnyT, alpha: number) => AnyT): Primitive<AlphaParams> {
+function alphaPrimitive(name: 'leaky_relu' | 'elu', op: 'leakyRelu' | 'elu', kernel: (x: Float32Array, alpha: number) => Float32Array, deriv: (x: AnyT, y: AnyT, alpha: number) => AnyT): Primitive<AlphaParams> {
   return {
     name,
     shape(ins, p) {
-      requireFloat(name, ins[0]!);
-      if (!Number.isFinite(p.alpha)) throw new RangeError(`${name}: alpha must be finite, got ${p.alpha}`);
+      requireFloat(op, ins[0]!);
+      if (!Number.isFinite(p.alpha)) throw new RangeError(`${op}: alpha must be finite, got ${p.alpha}`);
       return [ins[0]!];
     },
     impl: (ins, p) => [kernel(f32(ins[0]!), p.alpha)],
@@ -104,9 +104,9 @@ function alphaPrimitive(name: 'leakyRelu' | 'elu', kernel: (x: Float32Array, alp
 }
 
 // leakyRelu' = 1 for x > 0, alpha for x <= 0, i.e. alpha + (1 - alpha)·step(x)
-export const leakyReluP = alphaPrimitive('leakyRelu', (x, a) => backend().leakyRelu(x, a), (x, _y, a) => add(mul(step(x), 1 - a), a));
+export const leakyReluP = alphaPrimitive('leaky_relu', 'leakyRelu', (x, a) => backend().leakyRelu(x, a), (x, _y, a) => add(mul(step(x), 1 - a), a));
 // elu' = 1 for x > 0, alpha·e^x = y + alpha for x <= 0
-export const eluP = alphaPrimitive('elu', (x, a) => backend().elu(x, a), (x, y, a) => where(greater(x, 0), 1, add(y, a)));
+export const eluP = alphaPrimitive('elu', 'elu', (x, a) => backend().elu(x, a), (x, y, a) => where(greater(x, 0), 1, add(y, a)));
 
 /** x for x > 0, alpha·x otherwise; alpha defaults to 0.2 like tf.leakyRelu (PyTorch uses 0.01) */
 export function leakyRelu<S extends Shape>(x: Tensor<S>, alpha = 0.2): Tensor<S> {
@@ -169,12 +169,18 @@ export const softmaxP: Primitive<AxisParams> = {
   vjp: (cts, _pr, o, p) => [T(softmaxLinear(A(cts[0]!), A(o[0]!), p.axis))],
 };
 
-// logSoftmax (y = log s, s = e^y): jvp dx − Σ(s ⊙ dx), vjp g − s·Σg
+// logSoftmax (y = log s, s = e^y): jvp dx − Σ(s ⊙ dx), vjp g − s·Σg. The jvp broadcasts Σ
+// explicitly: nested jvp may see dx as a constant, and the binary ops' jvp rules do not
+// broadcast a lone tangent of the smaller operand to the output shape.
 export const logSoftmaxP: Primitive<AxisParams> = {
   name: 'log_softmax',
   shape: softmaxShape('logSoftmax'),
   impl: (ins, p) => [alongAxis('logSoftmax', ins[0]!, p.axis)],
-  jvp: (_pr, t, o, p) => [T(sub(A(t[0]!), sumAxis(mul(exp(A(o[0]!)), A(t[0]!)), p.axis)))],
+  jvp: (_pr, t, o, p) => {
+    const dx = t[0]!;
+    const s = sumAxis(mul(exp(A(o[0]!)), A(dx)), p.axis);
+    return [T(sub(A(dx), A(broadcastToRaw(T(s), dx.shape as readonly number[]))))];
+  },
   vjp: (cts, _pr, o, p) => [T(sub(A(cts[0]!), mul(exp(A(o[0]!)), sumAxis(A(cts[0]!), p.axis))))],
 };
 

@@ -14,7 +14,7 @@ import type { DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { scalar } from '../tensor/create';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
-import { sumToShape } from './reduce-core';
+import { broadcastToRaw, sumToShape } from './reduce-core';
 
 export type Operand = Tensor<Shape, 'float32'> | number;
 /** the shape of an operand: numbers are scalars */
@@ -51,7 +51,11 @@ function binaryPrimitive(op: BinaryOp, rules: BinaryRules): Primitive<null> {
       const [a, b] = ins as [AnyTensor, AnyTensor];
       return [backend().binary(op, f32(a), a.shape as readonly number[], f32(b), b.shape as readonly number[], outs[0]!.shape)];
     },
-    jvp: (p, t, o) => [rules.jvp(p[0]!, p[1]!, o[0]!, t[0]!, t[1]!)],
+    // a tangent of the smaller operand alone must still have the output's (broadcast) shape
+    jvp: (p, t, o) => {
+      const tout = rules.jvp(p[0]!, p[1]!, o[0]!, t[0]!, t[1]!);
+      return [tout && broadcastToRaw(tout, o[0]!.shape as readonly number[])];
+    },
     vjp(cts, p, o) {
       const [da, db] = rules.vjp(p[0]!, p[1]!, o[0]!, cts[0]!);
       return [da && sumToShape(da, p[0]!.shape as readonly number[]), db && sumToShape(db, p[1]!.shape as readonly number[])];

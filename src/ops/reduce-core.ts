@@ -16,11 +16,11 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, op: string): number[] {
   const list = axes === undefined ? Array.from({ length: rank }, (_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
   const out = list.map((a) => {
-    if (!Number.isInteger(a) || a < -rank || a >= rank) throw new ShapeError(op, `axis ${a} out of range for rank ${rank}`);
+    if (!Number.isInteger(a) || a < -rank || a >= rank) throw new ShapeError(op, `axis out of range (axis ${a}, rank ${rank})`);
     return a < 0 ? a + rank : a;
   });
   const sorted = [...new Set(out)].sort((x, y) => x - y);
-  if (sorted.length !== out.length) throw new ShapeError(op, `repeated axis in [${list.join(', ')}]`);
+  if (sorted.length !== out.length) throw new ShapeError(op, `axis repeated (${list.join(', ')})`);
   return sorted;
 }
 
