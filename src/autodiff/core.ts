@@ -34,8 +34,12 @@ export interface Primitive<P = unknown> {
   impl(inputs: readonly AnyTensor[], params: P, outs: readonly AVal[]): TypedArray[];
   /** Forward-mode rule: tangents of the outputs given input tangents (null = zero). */
   jvp?(primals: readonly AnyTensor[], tangents: readonly MaybeTensor[], outs: readonly AnyTensor[], params: P): MaybeTensor[];
-  /** Reverse-mode rule: input cotangents given output cotangents (null = zero). */
-  vjp?(cts: readonly MaybeTensor[], primals: readonly AnyTensor[], outs: readonly AnyTensor[], params: P): MaybeTensor[];
+  /**
+   * Reverse-mode rule: input cotangents given output cotangents (null = zero). `needed[i]`
+   * is false when input i is a constant of this trace, so a rule may skip that work (and
+   * return null there).
+   */
+  vjp?(cts: readonly MaybeTensor[], primals: readonly AnyTensor[], outs: readonly AnyTensor[], params: P, needed: readonly boolean[]): MaybeTensor[];
   /** Inputs whose derivatives are structurally zero (indices, masks): skipped by the traces. */
   readonly nondiff?: readonly number[];
   /**

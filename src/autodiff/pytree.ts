@@ -5,6 +5,7 @@
  */
 import { Tensor } from '../tensor/tensor';
 import type { AnyTensor } from './core';
+import type { Dim } from '../shape/dims';
 
 export interface Flat<T> {
   readonly leaves: AnyTensor[];
@@ -60,8 +61,11 @@ export function treeLeaves(tree: unknown): AnyTensor[] {
   return treeFlatten(tree).leaves;
 }
 
-/** Map over the leaves of one or more pytrees of the same structure. */
-export function treeMap<T>(f: (...leaves: AnyTensor[]) => AnyTensor, tree: T, ...rest: readonly T[]): T {
+/** A leaf as tree functions see it: a float32 tensor of some shape. */
+export type Leaf = Tensor<Dim[], 'float32'>;
+
+/** Map over the leaves of one or more pytrees of the same structure (the function must keep each leaf's shape). */
+export function treeMap<T>(f: (...leaves: Leaf[]) => Leaf, tree: T, ...rest: readonly T[]): T {
   const flat = treeFlatten(tree);
   const others = rest.map((r) => treeFlatten(r));
   for (const o of others) {
@@ -69,5 +73,5 @@ export function treeMap<T>(f: (...leaves: AnyTensor[]) => AnyTensor, tree: T, ..
       throw new Error(`treeMap: pytrees differ in structure (${flat.paths.join(', ')} vs ${o.paths.join(', ')})`);
     }
   }
-  return flat.rebuild(flat.leaves.map((l, i) => f(l, ...others.map((o) => o.leaves[i]!))));
+  return flat.rebuild(flat.leaves.map((l, i) => f(l as unknown as Leaf, ...others.map((o) => o.leaves[i]! as unknown as Leaf)) as unknown as AnyTensor));
 }

@@ -125,7 +125,11 @@ export class VjpTrace extends Trace {
     const outVars = outs.map((o) => this.builder.newVar(aval(o)));
     const eqn: RecordedEqn = { prim, inputs: atoms, outputs: outVars, params, saved };
     this.builder.eqns.push(eqn);
-    return outs.map((o, i) => (o.dtype === 'float32' ? this.wrap(o, outVars[i]!) : o));
+    return outs.map((o, i) => {
+      if (o.dtype === 'float32') return this.wrap(o, outVars[i]!);
+      this.values[outVars[i]!.id] = o; // kept for the backward pass (e.g. a max-pool's argmax), not traced
+      return o;
+    });
   }
 
   /** The graph recorded so far, with the given outputs. */
@@ -153,7 +157,10 @@ export class VjpTrace extends Trace {
       const c = eqn.prim.composite;
       let inCts: MaybeTensor[];
       if (c && c.vjpBackward) inCts = c.vjpBackward(eqn.saved, outCts, inPrimals, outPrimals, eqn.params);
-      else if (eqn.prim.vjp) inCts = eqn.prim.vjp(outCts, inPrimals, outPrimals, eqn.params);
+      else if (eqn.prim.vjp) {
+        const needed = eqn.inputs.map((a, i) => a.kind === 'var' && !(eqn.prim.nondiff?.includes(i) ?? false));
+        inCts = eqn.prim.vjp(outCts, inPrimals, outPrimals, eqn.params, needed);
+      }
       else throw new Error(`Reverse-mode differentiation of '${eqn.prim.name}' is not supported (no vjp rule).`);
       eqn.inputs.forEach((a, i) => {
         const ct = inCts[i] ?? null;

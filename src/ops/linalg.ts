@@ -155,12 +155,13 @@ export const matmulP: Primitive<MatmulParams> = {
   // With C = op(A)·op(B) and G = dC: d op(A) = G·op(B)ᵀ and d op(B) = op(A)ᵀ·G; for a
   // transposed operand the gradient is the transpose of that, which is again one matmul with
   // swapped operands. Broadcast batch dims are summed back to each operand's shape.
-  vjp(cts, prim, _o, p) {
+  vjp(cts, prim, _o, p, needed) {
     const g = cts[0]!;
     const [a, b] = prim as [AnyTensor, AnyTensor];
-    const da = p.transA ? matmulRaw(b, g, p.transB, true) : matmulRaw(g, b, false, !p.transB);
-    const db = p.transB ? matmulRaw(g, a, true, p.transA) : matmulRaw(a, g, !p.transA, false);
-    return [sumToShape(da, dims(a)), sumToShape(db, dims(b))];
+    // skip the GEMM for an operand that is a constant (e.g. the data entering the first layer)
+    const da = needed[0] === false ? null : p.transA ? matmulRaw(b, g, p.transB, true) : matmulRaw(g, b, false, !p.transB);
+    const db = needed[1] === false ? null : p.transB ? matmulRaw(g, a, true, p.transA) : matmulRaw(a, g, !p.transA, false);
+    return [da && sumToShape(da, dims(a)), db && sumToShape(db, dims(b))];
   },
 };
 

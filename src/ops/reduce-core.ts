@@ -154,3 +154,11 @@ export function reshape<S extends Shape, const T extends readonly Dim[], D exten
   });
   return reshapeRaw(t, reshapeShape(t.shape as readonly number[], target)) as unknown as Tensor<Result<ReshapeShape<S, T>>, D>;
 }
+
+/** Broadcast x to `shape` (NumPy rules; the result must be exactly `shape`). */
+export function broadcastTo<S extends Shape, const T extends readonly number[]>(
+  x: Tensor<S> & Check<import('../shape/rules').BroadcastShape<S, T>>,
+  shape: T,
+): Tensor<[...T]> {
+  return broadcastToRaw(x as unknown as AnyTensor, shape) as unknown as Tensor<[...T]>;
+}

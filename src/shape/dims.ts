@@ -19,18 +19,18 @@ export type RuntimeShape<S extends Shape> = { readonly [K in keyof S]: S[K] exte
 /**
  * The type a wrong argument is compared against: it names the rule and carries expected
  * vs actual, so the compiler's message reads
- * `... is not assignable to parameter of type 'Tensor<[128, 10]> & ShapeError<"matmul: inner dims differ (784 vs 128)", ...>'`.
+ * `... is not assignable to parameter of type 'Tensor<[128, 10]> & ShapeMismatch<"matmul: inner dims differ (784 vs 128)", ...>'`.
  * It is intersected with the parameter's type (never returned), so the failure lands on
  * the offending argument and nothing downstream collapses to `never`.
  */
-export interface ShapeError<Rule extends string, Expected = unknown, Actual = unknown> {
-  readonly __shapeError: Rule;
+export interface ShapeMismatch<Rule extends string, Expected = unknown, Actual = unknown> {
+  readonly __shapeMismatch: Rule;
   readonly expected: Expected;
   readonly actual: Actual;
 }
 
 /** Runtime twin of a failed shape rule: thrown when types were bypassed (any, casts, JS callers). */
-export class ShapeMismatchError extends Error {
+export class ShapeError extends Error {
   override readonly name = 'ShapeError';
   constructor(
     readonly rule: string,

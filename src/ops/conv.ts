@@ -1,0 +1,638 @@
+/**
+ * Convolution and pooling, channels-last (NHWC) like Keras: conv2d, conv1d, max/avg pooling
+ * (2-D and 1-D) and the global pools.
+ *
+ * Conventions:
+ * - x is [batch, height, width, channels] (1-D: [batch, length, channels]); a conv filter is
+ *   [kH, kW, inC, outC] (1-D: [k, inC, outC]). 1-D ops run the 2-D kernels with height 1.
+ * - Padding: 'valid' (none), 'same' (TensorFlow's: output ceil(n / s), the odd extra cell goes
+ *   after), an explicit number p (p on every side), [pH, pW] (per axis, both sides), or, for
+ *   conv2d, [[top, bottom], [left, right]]. conv1d also takes 'causal' (left padding d(k - 1)).
+ * - Bias is NOT an argument: add it separately, `add(conv2d(x, w), b)` with b: [outC]
+ *   broadcasts over [..., outC] (one extra pass; the conv kernels stay bias-free).
+ * - Pool strides default to the pool size (Keras); the pool size defaults to 2. Padded cells
+ *   never win a max and are not counted in an average (Keras / tfjs 'same').
+ * - Max pool ties go to the first maximum in row-major window order (as tfjs). maxPool2d is a
+ *   two-output primitive [y, argmax (int32)]; the jvp gathers tangents at the argmax and the
+ *   vjp scatters cotangents to it (see argmaxOf for when it has to be recomputed).
+ *
+ * Derivatives: conv2d's vjp uses conv2dBackpropInput / conv2dBackpropFilter, which are
+ * primitives too. Each is bilinear, and its own derivatives are again conv2d / backprop ops
+ * (the three form a closed family of transposes), so conv2d has derivatives of every order.
+ * The same holds for the pools: avgPool ↔ its backprop, max-pool gather ↔ scatter at the argmax.
+ */
+import { backend } from '../backend';
+import type { Conv2dGeometry, Pool2dGeometry } from '../backend/backend';
+import type { Add } from '../shape/arith';
+import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
+import { ShapeError } from '../shape/dims';
+import {
+  conv1dShape,
+  conv2dShape,
+  pool1dShape,
+  pool2dShape,
+  samePadding,
+  type Check,
+  type Conv1dShape,
+  type Conv2dShape,
+  type Padding,
+  type Padding2d,
+  type Pool1dShape,
+  type Pool2dShape,
+  type Result,
+} from '../shape/rules';
+import type { Tensor } from '../tensor/tensor';
+import { bind, bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
+import { add, mul } from './elementwise';
+import { reshapeRaw, sumRaw } from './reduce-core';
+
+type AnyT = Tensor<Dim[]>;
+const A = (x: AnyTensor) => x as unknown as AnyT;
+const T = (x: AnyT) => x as unknown as AnyTensor;
+const f32 = (x: AnyTensor) => x._data as Float32Array;
+const shapeOf = (x: AnyTensor | AVal) => x.shape as readonly number[];
+const addT = (a: MaybeTensor, b: MaybeTensor): MaybeTensor => (a === null ? b : b === null ? a : T(add(A(a), A(b))));
+
+function requireFloat(op: string, ins: readonly AVal[]): void {
+  for (const a of ins) if (a.dtype !== 'float32') throw new ShapeError(op, `expects float32 operands, got ${a.dtype}`);
+}
+
+type Pair = number | readonly [number, number];
+const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+/** conv2d padding: the rule's Padding2d, or explicit [[top, bottom], [left, right]]. */
+export type ConvPadding2d = Padding2d | readonly [readonly [number, number], readonly [number, number]];
+/** pooling padding (Keras) */
+export type PoolPadding = 'valid' | 'same';
+
+// =============================================================================================
+// Conv primitives. Params hold the resolved geometry: explicit pads, strides, dilation.
+
+interface ConvParams {
+  readonly strides: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  /** [top, bottom, left, right] */
+  readonly pads: readonly [number, number, number, number];
+}
+interface BackpropInputParams extends ConvParams {
+  readonly inShape: readonly number[];
+}
+interface BackpropFilterParams extends ConvParams {
+  readonly filterShape: readonly number[];
+}
+
+/** Output spatial size for explicit pads; throws when the dilated kernel does not fit. */
+function outSize(op: string, n: number, before: number, after: number, k: number, s: number, d: number): number {
+  const m = n + before + after;
+  const e = d * (k - 1) + 1;
+  if (m < e) throw new ShapeError(op, `kernel ${k} (dilated ${e}) larger than padded input ${m}`);
+  return Math.floor((m - e) / s) + 1;
+}
+
+/** [B, outH, outW, outC] of a conv over x [B, H, W, C] with filter [kH, kW, C, outC]; throws ShapeError. */
+function convOutShape(op: string, x: readonly number[], f: readonly number[], p: ConvParams): number[] {
+  if (x.length !== 4) throw new ShapeError(op, `input must be [batch, height, width, channels] (rank ${x.length})`);
+  if (f.length !== 4) throw new ShapeError(op, `filter must be [kH, kW, inC, outC] (rank ${f.length})`);
+  if (x[3] !== f[2]) throw new ShapeError(op, `input channels differ (${x[3]} vs ${f[2]})`);
+  const [t, b, l, r] = p.pads;
+  return [
+    x[0]!,
+    outSize(op, x[1]!, t, b, f[0]!, p.strides[0], p.dilation[0]),
+    outSize(op, x[2]!, l, r, f[1]!, p.strides[1], p.dilation[1]),
+    f[3]!,
+  ];
+}
+
+function convGeometry(x: readonly number[], f: readonly number[], y: readonly number[], p: ConvParams): Conv2dGeometry {
+  return {
+    batch: x[0]!, inH: x[1]!, inW: x[2]!, inC: x[3]!,
+    kH: f[0]!, kW: f[1]!, outC: f[3]!,
+    outH: y[1]!, outW: y[2]!,
+    strideH: p.strides[0], strideW: p.strides[1],
+    dilationH: p.dilation[0], dilationW: p.dilation[1],
+    padTop: p.pads[0], padLeft: p.pads[2],
+  };
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const convParams = (p: ConvParams): ConvParams => ({ strides: p.strides, dilation: p.dilation, pads: p.pads });
+
+export const conv2dP: Primitive<ConvParams> = {
+  name: 'conv2d',
+  shape(ins, p) {
+    requireFloat('conv2d', ins);
+    return [{ shape: convOutShape('conv2d', shapeOf(ins[0]!), shapeOf(ins[1]!), p), dtype: 'float32' }];
+  },
+  impl(ins, p, outs) {
+    const [x, w] = ins as [AnyTensor, AnyTensor];
+    return [backend().conv2d(f32(x), f32(w), convGeometry(shapeOf(x), shapeOf(w), shapeOf(outs[0]!), p))];
+  },
+  // bilinear: d(x * w) = dx * w + x * dw
+  jvp: (pr, t, _o, p) => [addT(t[0] ? conv2dRaw(t[0], pr[1]!, p) : null, t[1] ? conv2dRaw(pr[0]!, t[1], p) : null)],
+  vjp(cts, pr, _o, p) {
+    const ct = cts[0]!;
+    const [x, w] = pr as [AnyTensor, AnyTensor];
+    return [backpropInputRaw(ct, w, { ...convParams(p), inShape: shapeOf(x) }), backpropFilterRaw(x, ct, { ...convParams(p), filterShape: shapeOf(w) })];
+  },
+};
+
+/** dx = conv2dBackpropInput(dy, w): the transpose of x ↦ conv2d(x, w). */
+export const conv2dBackpropInputP: Primitive<BackpropInputParams> = {
+  name: 'conv2d_backprop_input',
+  shape(ins, p) {
+    requireFloat('conv2dBackpropInput', ins);
+    const y = convOutShape('conv2dBackpropInput', p.inShape, shapeOf(ins[1]!), p);
+    if (!sameShape(y, shapeOf(ins[0]!))) throw new ShapeError('conv2dBackpropInput', `dy shape [${shapeOf(ins[0]!).join(', ')}] differs from the conv output [${y.join(', ')}]`);
+    return [{ shape: p.inShape, dtype: 'float32' }];
+  },
+  impl(ins, p) {
+    const [dy, w] = ins as [AnyTensor, AnyTensor];
+    return [backend().conv2dBackpropInput(f32(dy), f32(w), convGeometry(p.inShape, shapeOf(w), shapeOf(dy), p))];
+  },
+  jvp: (pr, t, _o, p) => [addT(t[0] ? backpropInputRaw(t[0], pr[1]!, p) : null, t[1] ? backpropInputRaw(pr[0]!, t[1], p) : null)],
+  // <g, bpi(dy, w)> = <conv2d(g, w), dy> = <bpf(g, dy), w>
+  vjp(cts, pr, _o, p) {
+    const g = cts[0]!;
+    const [dy, w] = pr as [AnyTensor, AnyTensor];
+    return [conv2dRaw(g, w, p), backpropFilterRaw(g, dy, { ...convParams(p), filterShape: shapeOf(w) })];
+  },
+};
+
+/** dw = conv2dBackpropFilter(x, dy): the transpose of w ↦ conv2d(x, w). */
+export const conv2dBackpropFilterP: Primitive<BackpropFilterParams> = {
+  name: 'conv2d_backprop_filter',
+  shape(ins, p) {
+    requireFloat('conv2dBackpropFilter', ins);
+    const y = convOutShape('conv2dBackpropFilter', shapeOf(ins[0]!), p.filterShape, p);
+    if (!sameShape(y, shapeOf(ins[1]!))) throw new ShapeError('conv2dBackpropFilter', `dy shape [${shapeOf(ins[1]!).join(', ')}] differs from the conv output [${y.join(', ')}]`);
+    return [{ shape: p.filterShape, dtype: 'float32' }];
+  },
+  impl(ins, p) {
+    const [x, dy] = ins as [AnyTensor, AnyTensor];
+    return [backend().conv2dBackpropFilter(f32(x), f32(dy), convGeometry(shapeOf(x), p.filterShape, shapeOf(dy), p))];
+  },
+  jvp: (pr, t, _o, p) => [addT(t[0] ? backpropFilterRaw(t[0], pr[1]!, p) : null, t[1] ? backpropFilterRaw(pr[0]!, t[1], p) : null)],
+  // <G, bpf(x, dy)> = <bpi(dy, G), x> = <conv2d(x, G), dy>
+  vjp(cts, pr, _o, p) {
+    const g = cts[0]!;
+    const [x, dy] = pr as [AnyTensor, AnyTensor];
+    return [backpropInputRaw(dy, g, { ...convParams(p), inShape: shapeOf(x) }), conv2dRaw(x, g, p)];
+  },
+};
+
+function conv2dRaw(x: AnyTensor, w: AnyTensor, p: ConvParams): AnyTensor {
+  return bind1(conv2dP, [x, w], convParams(p));
+}
+function backpropInputRaw(dy: AnyTensor, w: AnyTensor, p: BackpropInputParams): AnyTensor {
+  return bind1(conv2dBackpropInputP, [dy, w], p);
+}
+function backpropFilterRaw(x: AnyTensor, dy: AnyTensor, p: BackpropFilterParams): AnyTensor {
+  return bind1(conv2dBackpropFilterP, [x, dy], p);
+}
+
+/**
+ * The gradient of conv2d w.r.t. its input, as a public (differentiable) op: for the conv
+ * `y = conv2d(x, filter, options)` with x of shape `inShape`, maps dy to dx.
+ */
+export function conv2dBackpropInput<const XS extends readonly number[]>(
+  dy: Tensor<Shape>,
+  filter: Tensor<Shape>,
+  inShape: XS,
+  options: Conv2dOptions<Pair, ConvPadding2d, Pair> = {},
+): Tensor<[...XS]> {
+  const f = shapeOf(filter as unknown as AnyTensor);
+  if (inShape.length !== 4 || f.length !== 4) throw new ShapeError('conv2dBackpropInput', `inShape must be [batch, height, width, channels] and the filter [kH, kW, inC, outC] (ranks ${inShape.length} and ${f.length})`);
+  const p = resolveConv2d('conv2dBackpropInput', inShape, f, options);
+  return backpropInputRaw(dy as unknown as AnyTensor, filter as unknown as AnyTensor, { ...p, inShape: [...inShape] }) as unknown as Tensor<[...XS]>;
+}
+
+/** The gradient of conv2d w.r.t. its filter, as a public (differentiable) op: maps (x, dy) to dw. */
+export function conv2dBackpropFilter<const FS extends readonly number[]>(
+  x: Tensor<Shape>,
+  dy: Tensor<Shape>,
+  filterShape: FS,
+  options: Conv2dOptions<Pair, ConvPadding2d, Pair> = {},
+): Tensor<[...FS]> {
+  const xs = shapeOf(x as unknown as AnyTensor);
+  if (xs.length !== 4 || filterShape.length !== 4) throw new ShapeError('conv2dBackpropFilter', `x must be [batch, height, width, channels] and filterShape [kH, kW, inC, outC] (ranks ${xs.length} and ${filterShape.length})`);
+  const p = resolveConv2d('conv2dBackpropFilter', xs, filterShape, options);
+  return backpropFilterRaw(x as unknown as AnyTensor, dy as unknown as AnyTensor, { ...p, filterShape: [...filterShape] }) as unknown as Tensor<[...FS]>;
+}
+
+// =============================================================================================
+// conv2d / conv1d: public ops
+
+export interface Conv2dOptions<S extends Pair, P extends ConvPadding2d, D extends Pair> {
+  /** one number or [h, w] (default 1) */
+  readonly strides?: S;
+  /** default 'valid' */
+  readonly padding?: P;
+  /** one number or [h, w] (default 1) */
+  readonly dilation?: D;
+}
+
+type IsDyn<D> = number extends D ? true : string extends D ? true : false;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** equal, or one side dynamic (number / string) */
+type Agree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
+type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
+/** a kernel extent as the rules want it: a literal, or the wide number for anything else */
+type KDim<D> = D extends number ? D : number;
+type IsLit<D> = D extends number ? (number extends D ? false : true) : false;
+/** P narrowed to the rules' Padding2d (an intersection would keep `'valid' & [number, number]` members) */
+type AsPad2d<P> = P extends Padding2d ? P : never;
+/** dim + before + after, or the wide number unless all are literals */
+type PadDim<N, B, E> = [IsLit<N>, IsLit<B>, IsLit<E>] extends [true, true, true] ? Add<N & number, Add<B & number, E & number> & number> : number;
+
+/**
+ * The conv2d rule on a filter tensor: x [B, H, W, C], filter [kH, kW, C, outC] → [B, outH, outW, outC].
+ * On top of the rules' Conv2dShape: the filter's rank, its input channels (must equal C) and
+ * asymmetric explicit padding [[t, b], [l, r]] (checked as 'valid' on the padded input).
+ */
+export type Conv2dFilterShape<X extends Shape, F extends Shape, S extends Pair = 1, P extends ConvPadding2d = 'valid', D extends Pair = 1> =
+  number extends F['length']
+    ? Dim[]
+    : F extends readonly [infer KH, infer KW, infer CI, infer CO extends Dim]
+      ? X extends readonly [infer B, infer H, infer W, infer C]
+        ? Agree<C, CI> extends false
+          ? ShapeMismatch<`conv2d: input channels differ (${Show<C>} vs ${Show<CI>})`, X, F>
+          : P extends readonly [readonly [infer PT, infer PB], readonly [infer PL, infer PR]]
+            ? Conv2dShape<[B & Dim, PadDim<H, PT, PB>, PadDim<W, PL, PR>, C & Dim], [KDim<KH>, KDim<KW>], CO, S, 'valid', D>
+            : Conv2dShape<X, [KDim<KH>, KDim<KW>], CO, S, AsPad2d<P>, D>
+        : Conv2dShape<X, [KDim<KH>, KDim<KW>], CO, S, 'valid', D>
+      : ShapeMismatch<`conv2d: filter must be [kH, kW, inC, outC] (rank ${F['length']})`, X, F>;
+
+/** The conv1d rule on a filter tensor: x [B, L, C], filter [k, C, outC] → [B, outL, outC]. */
+export type Conv1dFilterShape<X extends Shape, F extends Shape, S extends number = 1, P extends Padding = 'valid', D extends number = 1> =
+  number extends F['length']
+    ? Dim[]
+    : F extends readonly [infer K, infer CI, infer CO extends Dim]
+      ? X extends readonly [Dim, Dim, infer C]
+        ? Agree<C, CI> extends false
+          ? ShapeMismatch<`conv1d: input channels differ (${Show<C>} vs ${Show<CI>})`, X, F>
+          : Conv1dShape<X, KDim<K>, CO, S, P, D>
+        : Conv1dShape<X, KDim<K>, CO, S, P, D>
+      : ShapeMismatch<`conv1d: filter must be [k, inC, outC] (rank ${F['length']})`, X, F>;
+
+/** Runtime twin of Conv2dFilterShape: checks and resolves the options to explicit pads. */
+function resolveConv2d(op: string, x: readonly number[], f: readonly number[], o: Conv2dOptions<Pair, ConvPadding2d, Pair>): ConvParams {
+  if (f.length !== 4) throw new ShapeError(op, `filter must be [kH, kW, inC, outC] (rank ${f.length})`);
+  if (x.length === 4 && x[3] !== f[2]) throw new ShapeError(op, `input channels differ (${x[3]} vs ${f[2]})`);
+  const strides = pair(o.strides ?? 1);
+  const dilation = pair(o.dilation ?? 1);
+  const padding = o.padding ?? 'valid';
+  const k: [number, number] = [f[0]!, f[1]!];
+  let pads: [number, number, number, number];
+  if (Array.isArray(padding) && Array.isArray(padding[0])) {
+    const [[t, b], [l, r]] = padding as readonly [readonly [number, number], readonly [number, number]];
+    for (const v of [t, b, l, r]) if (!(Number.isInteger(v) && v >= 0)) throw new ShapeError(op, `padding must be >= 0 (${v})`);
+    // the same rule as the type: 'valid' on the padded input
+    conv2dShape(x.length === 4 ? [x[0]!, x[1]! + t + b, x[2]! + l + r, x[3]!] : x, k, f[3]!, strides, 'valid', dilation);
+    pads = [t, b, l, r];
+  } else {
+    const p = padding as Padding2d;
+    conv2dShape(x, k, f[3]!, strides, p, dilation);
+    const axis = (i: 0 | 1): [number, number] => {
+      const pi = typeof p === 'object' ? p[i] : p;
+      if (pi === 'valid') return [0, 0];
+      if (pi === 'same') return samePadding(x[1 + i]!, k[i], strides[i], dilation[i]);
+      return [pi, pi];
+    };
+    pads = [...axis(0), ...axis(1)];
+  }
+  return { strides, dilation, pads };
+}
+
+/**
+ * 2-D convolution (cross-correlation, as in every DL library), NHWC.
+ * x: [B, H, W, Cin], filter: [kH, kW, Cin, Cout] → [B, outH, outW, Cout].
+ * The output shape is exact in the type; a filter whose Cin differs from x's, a kernel larger
+ * than the (padded) input, or a bad stride/dilation fails on the filter argument.
+ * No bias argument: `add(conv2d(x, w), b)`.
+ */
+export function conv2d<
+  X extends Shape,
+  F extends Shape,
+  const S extends Pair = 1,
+  const P extends ConvPadding2d = 'valid',
+  const D extends Pair = 1,
+>(
+  x: Tensor<X>,
+  filter: Tensor<F> & Check<Conv2dFilterShape<X, F, S, P, D>>,
+  options?: Conv2dOptions<S, P, D>,
+): Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>> {
+  const xt = x as unknown as AnyTensor;
+  const ft = filter as unknown as AnyTensor;
+  const p = resolveConv2d('conv2d', shapeOf(xt), shapeOf(ft), (options ?? {}) as Conv2dOptions<Pair, ConvPadding2d, Pair>);
+  return conv2dRaw(xt, ft, p) as unknown as Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>>;
+}
+
+export interface Conv1dOptions<S extends number, P extends Padding, D extends number> {
+  /** default 1 */
+  readonly stride?: S;
+  /** 'valid' (default), 'same', 'causal' (left padding d(k - 1)) or explicit p per side */
+  readonly padding?: P;
+  /** default 1 */
+  readonly dilation?: D;
+}
+
+/**
+ * 1-D convolution over [B, L, Cin] with filter [k, Cin, Cout] → [B, outL, Cout], run as conv2d
+ * with height 1. 'causal' pads d(k - 1) on the left only, so output t sees inputs <= t.
+ */
+export function conv1d<X extends Shape, F extends Shape, const S extends number = 1, const P extends Padding = 'valid', const D extends number = 1>(
+  x: Tensor<X>,
+  filter: Tensor<F> & Check<Conv1dFilterShape<X, F, S, P, D>>,
+  options?: Conv1dOptions<S, P, D>,
+): Tensor<Result<Conv1dFilterShape<X, F, S, P, D>>> {
+  const xt = x as unknown as AnyTensor;
+  const ft = filter as unknown as AnyTensor;
+  const xs = shapeOf(xt);
+  const fs = shapeOf(ft);
+  if (fs.length !== 3) throw new ShapeError('conv1d', `filter must be [k, inC, outC] (rank ${fs.length})`);
+  if (xs.length === 3 && xs[2] !== fs[1]) throw new ShapeError('conv1d', `input channels differ (${xs[2]} vs ${fs[1]})`);
+  const stride = options?.stride ?? 1;
+  const dilation = options?.dilation ?? 1;
+  const padding: Padding = options?.padding ?? 'valid';
+  const out = conv1dShape(xs, fs[0]!, fs[2]!, stride, padding, dilation);
+  const [l, r] =
+    padding === 'valid' ? [0, 0] : padding === 'same' ? samePadding(xs[1]!, fs[0]!, stride, dilation) : padding === 'causal' ? [dilation * (fs[0]! - 1), 0] : [padding, padding];
+  const y = conv2dRaw(reshapeRaw(xt, [xs[0]!, 1, xs[1]!, xs[2]!]), reshapeRaw(ft, [1, ...fs]), {
+    strides: [1, stride],
+    dilation: [1, dilation],
+    pads: [0, 0, l, r],
+  });
+  return reshapeRaw(y, out) as unknown as Tensor<Result<Conv1dFilterShape<X, F, S, P, D>>>;
+}
+
+// =============================================================================================
+// Pooling primitives
+
+interface PoolParams {
+  readonly k: readonly [number, number];
+  readonly strides: readonly [number, number];
+  /** [top, bottom, left, right] */
+  readonly pads: readonly [number, number, number, number];
+}
+interface PoolBackParams extends PoolParams {
+  readonly inShape: readonly number[];
+}
+
+function poolOutShape(op: string, x: readonly number[], p: PoolParams): number[] {
+  if (x.length !== 4) throw new ShapeError(op, `input must be [batch, height, width, channels] (rank ${x.length})`);
+  const [t, b, l, r] = p.pads;
+  // every window must hold at least one real cell (true for 'valid' and 'same')
+  if (t >= p.k[0] || b >= p.k[0] || l >= p.k[1] || r >= p.k[1]) throw new ShapeError(op, `padding must be smaller than the window (pads [${p.pads.join(', ')}], window [${p.k.join(', ')}])`);
+  return [x[0]!, outSize(op, x[1]!, t, b, p.k[0], p.strides[0], 1), outSize(op, x[2]!, l, r, p.k[1], p.strides[1], 1), x[3]!];
+}
+
+function poolGeometry(x: readonly number[], y: readonly number[], p: PoolParams): Pool2dGeometry {
+  return {
+    batch: x[0]!, inH: x[1]!, inW: x[2]!, channels: x[3]!,
+    kH: p.k[0], kW: p.k[1], outH: y[1]!, outW: y[2]!,
+    strideH: p.strides[0], strideW: p.strides[1], padTop: p.pads[0], padLeft: p.pads[2],
+  };
+}
+const poolParams = (p: PoolParams): PoolParams => ({ k: p.k, strides: p.strides, pads: p.pads });
+
+/** [y, argmax]: argmax is the flat index into x of each window's first maximum (int32, no gradient). */
+export const maxPool2dP: Primitive<PoolParams> = {
+  name: 'max_pool2d',
+  shape(ins, p) {
+    requireFloat('maxPool2d', ins);
+    const y = poolOutShape('maxPool2d', shapeOf(ins[0]!), p);
+    return [{ shape: y, dtype: 'float32' }, { shape: y, dtype: 'int32' }];
+  },
+  impl(ins, p, outs) {
+    const x = ins[0]!;
+    const r = backend().maxPool2d(f32(x), poolGeometry(shapeOf(x), shapeOf(outs[0]!), p));
+    return [r.y, r.argmax];
+  },
+  jvp: (pr, t, o, p) => [gatherAtRaw(t[0]!, argmaxOf(pr[0]!, o, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) }), null],
+  vjp: (cts, pr, o, p) => [cts[0] ? scatterToRaw(cts[0], argmaxOf(pr[0]!, o, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) }) : null],
+};
+
+/**
+ * The argmax saved by the forward pass (the reverse-mode trace keeps non-float outputs' values
+ * too); recomputed only if a caller passes no second output.
+ */
+function argmaxOf(x: AnyTensor, outs: readonly AnyTensor[], p: PoolParams): AnyTensor {
+  return outs[1] ?? bind(maxPool2dP, [x], poolParams(p))[1]!;
+}
+
+/**
+ * out[i] = x[argmax[i]]: the max-pool jvp, linear in x (argmax is a flat index into x).
+ * It carries the pool geometry so that its transpose is the max-pool scatter below.
+ */
+export const maxPoolGatherP: Primitive<PoolBackParams> = {
+  name: 'max_pool_gather',
+  nondiff: [1],
+  shape(ins, p) {
+    requireFloat('maxPoolGather', [ins[0]!]);
+    if (!sameShape(shapeOf(ins[0]!), p.inShape)) throw new ShapeError('maxPoolGather', `x shape [${shapeOf(ins[0]!).join(', ')}] differs from the pool input [${p.inShape.join(', ')}]`);
+    return [{ shape: ins[1]!.shape, dtype: 'float32' }];
+  },
+  impl(ins) {
+    const [x, idx] = ins as [AnyTensor, AnyTensor];
+    return [backend().gather(f32(x), [x.size], idx._data as Int32Array, 0) as Float32Array];
+  },
+  jvp: (pr, t, _o, p) => [gatherAtRaw(t[0]!, pr[1]!, p)],
+  vjp: (cts, pr, _o, p) => [scatterToRaw(cts[0]!, pr[1]!, p), null],
+};
+
+/** dx = zeros(inShape) with dy added at argmax: the max-pool vjp (linear in dy). */
+export const maxPoolScatterP: Primitive<PoolBackParams> = {
+  name: 'max_pool_scatter',
+  nondiff: [1],
+  shape(ins, p) {
+    requireFloat('maxPoolScatter', [ins[0]!]);
+    const y = poolOutShape('maxPoolScatter', p.inShape, p);
+    if (!sameShape(y, shapeOf(ins[0]!))) throw new ShapeError('maxPoolScatter', `dy shape [${shapeOf(ins[0]!).join(', ')}] differs from the pool output [${y.join(', ')}]`);
+    return [{ shape: p.inShape, dtype: 'float32' }];
+  },
+  impl(ins, p) {
+    const [dy, idx] = ins as [AnyTensor, AnyTensor];
+    return [backend().maxPool2dBackprop(f32(dy), idx._data as Int32Array, poolGeometry(p.inShape, shapeOf(dy), p))];
+  },
+  jvp: (pr, t, _o, p) => [scatterToRaw(t[0]!, pr[1]!, p)],
+  vjp: (cts, pr, _o, p) => [gatherAtRaw(cts[0]!, pr[1]!, p), null],
+};
+
+function gatherAtRaw(x: AnyTensor, idx: AnyTensor, p: PoolBackParams): AnyTensor {
+  return bind1(maxPoolGatherP, [x, idx], p);
+}
+function scatterToRaw(dy: AnyTensor, idx: AnyTensor, p: PoolBackParams): AnyTensor {
+  return bind1(maxPoolScatterP, [dy, idx], p);
+}
+
+export const avgPool2dP: Primitive<PoolParams> = {
+  name: 'avg_pool2d',
+  shape(ins, p) {
+    requireFloat('avgPool2d', ins);
+    return [{ shape: poolOutShape('avgPool2d', shapeOf(ins[0]!), p), dtype: 'float32' }];
+  },
+  impl(ins, p, outs) {
+    const x = ins[0]!;
+    return [backend().avgPool2d(f32(x), poolGeometry(shapeOf(x), shapeOf(outs[0]!), p))];
+  },
+  // linear
+  jvp: (_pr, t, _o, p) => [avgPoolRaw(t[0]!, p)],
+  vjp: (cts, pr, _o, p) => [avgPoolBackpropRaw(cts[0]!, { ...poolParams(p), inShape: shapeOf(pr[0]!) })],
+};
+
+/** the transpose of avgPool2d (linear in dy); its own transpose is avgPool2d */
+export const avgPool2dBackpropP: Primitive<PoolBackParams> = {
+  name: 'avg_pool2d_backprop',
+  shape(ins, p) {
+    requireFloat('avgPool2dBackprop', ins);
+    const y = poolOutShape('avgPool2dBackprop', p.inShape, p);
+    if (!sameShape(y, shapeOf(ins[0]!))) throw new ShapeError('avgPool2dBackprop', `dy shape [${shapeOf(ins[0]!).join(', ')}] differs from the pool output [${y.join(', ')}]`);
+    return [{ shape: p.inShape, dtype: 'float32' }];
+  },
+  impl(ins, p) {
+    const dy = ins[0]!;
+    return [backend().avgPool2dBackprop(f32(dy), poolGeometry(p.inShape, shapeOf(dy), p))];
+  },
+  jvp: (_pr, t, _o, p) => [avgPoolBackpropRaw(t[0]!, p)],
+  vjp: (cts, _pr, _o, p) => [avgPoolRaw(cts[0]!, poolParams(p))],
+};
+
+function avgPoolRaw(x: AnyTensor, p: PoolParams): AnyTensor {
+  return bind1(avgPool2dP, [x], poolParams(p));
+}
+function avgPoolBackpropRaw(dy: AnyTensor, p: PoolBackParams): AnyTensor {
+  return bind1(avgPool2dBackpropP, [dy], p);
+}
+function maxPoolRaw(x: AnyTensor, p: PoolParams): AnyTensor {
+  return bind(maxPool2dP, [x], p)[0]!;
+}
+
+// =============================================================================================
+// Pooling: public ops
+
+export interface Pool2dOptions<K extends Pair, S extends Pair, P extends PoolPadding> {
+  /** one number or [h, w] (default 2) */
+  readonly poolSize?: K;
+  /** default: the pool size (Keras) */
+  readonly strides?: S;
+  /** 'valid' (default) or 'same' */
+  readonly padding?: P;
+}
+export interface Pool1dOptions<K extends number, S extends number, P extends PoolPadding> {
+  /** default 2 */
+  readonly poolSize?: K;
+  /** default: the pool size (Keras) */
+  readonly stride?: S;
+  readonly padding?: P;
+}
+
+function resolvePool2d(x: readonly number[], o: Pool2dOptions<Pair, Pair, PoolPadding>): PoolParams {
+  const size = o.poolSize ?? 2;
+  const k = pair(size);
+  const strides = pair(o.strides ?? size);
+  const padding = o.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') throw new ShapeError('pool2d', `padding must be 'valid' or 'same' (${String(padding)})`);
+  pool2dShape(x, k, strides, padding);
+  const [t, b] = padding === 'same' ? samePadding(x[1]!, k[0], strides[0]) : [0, 0];
+  const [l, r] = padding === 'same' ? samePadding(x[2]!, k[1], strides[1]) : [0, 0];
+  return { k, strides, pads: [t, b, l, r] };
+}
+
+function resolvePool1d(x: readonly number[], o: Pool1dOptions<number, number, PoolPadding>): { p: PoolParams; out: number[] } {
+  const k = o.poolSize ?? 2;
+  const s = o.stride ?? k;
+  const padding = o.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') throw new ShapeError('pool1d', `padding must be 'valid' or 'same' (${String(padding)})`);
+  const out = pool1dShape(x, k, s, padding);
+  const [l, r] = padding === 'same' ? samePadding(x[1]!, k, s) : [0, 0];
+  return { p: { k: [1, k], strides: [1, s], pads: [0, 0, l, r] }, out };
+}
+
+type Pool2dOut<X extends Shape, K extends Pair, S extends Pair, P extends PoolPadding> = Tensor<Result<Pool2dShape<X, K, S, P>>>;
+type Pool1dOut<X extends Shape, K extends number, S extends number, P extends PoolPadding> = Tensor<Result<Pool1dShape<X, K, S, P>>>;
+
+/** Max over poolSize windows of [B, H, W, C] → [B, outH, outW, C] (ties → first max). */
+export function maxPool2d<X extends Shape, const K extends Pair = 2, const S extends Pair = K, const P extends PoolPadding = 'valid'>(
+  x: Tensor<X> & Check<Pool2dShape<X, K, S, P>>,
+  options?: Pool2dOptions<K, S, P>,
+): Pool2dOut<X, K, S, P> {
+  const t = x as unknown as AnyTensor;
+  return maxPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptions<Pair, Pair, PoolPadding>)) as unknown as Pool2dOut<X, K, S, P>;
+}
+
+/** Mean over poolSize windows of [B, H, W, C] → [B, outH, outW, C] (padding excluded from the count). */
+export function avgPool2d<X extends Shape, const K extends Pair = 2, const S extends Pair = K, const P extends PoolPadding = 'valid'>(
+  x: Tensor<X> & Check<Pool2dShape<X, K, S, P>>,
+  options?: Pool2dOptions<K, S, P>,
+): Pool2dOut<X, K, S, P> {
+  const t = x as unknown as AnyTensor;
+  return avgPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptions<Pair, Pair, PoolPadding>)) as unknown as Pool2dOut<X, K, S, P>;
+}
+
+function pool1d(kind: 'max' | 'avg', x: AnyTensor, options: Pool1dOptions<number, number, PoolPadding>): AnyTensor {
+  const xs = shapeOf(x);
+  const { p, out } = resolvePool1d(xs, options);
+  const x4 = reshapeRaw(x, [xs[0]!, 1, xs[1]!, xs[2]!]);
+  return reshapeRaw(kind === 'max' ? maxPoolRaw(x4, p) : avgPoolRaw(x4, p), out);
+}
+
+/** Max over windows of [B, L, C] → [B, outL, C]. */
+export function maxPool1d<X extends Shape, const K extends number = 2, const S extends number = K, const P extends PoolPadding = 'valid'>(
+  x: Tensor<X> & Check<Pool1dShape<X, K, S, P>>,
+  options?: Pool1dOptions<K, S, P>,
+): Pool1dOut<X, K, S, P> {
+  return pool1d('max', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptions<number, number, PoolPadding>) as unknown as Pool1dOut<X, K, S, P>;
+}
+
+/** Mean over windows of [B, L, C] → [B, outL, C]. */
+export function avgPool1d<X extends Shape, const K extends number = 2, const S extends number = K, const P extends PoolPadding = 'valid'>(
+  x: Tensor<X> & Check<Pool1dShape<X, K, S, P>>,
+  options?: Pool1dOptions<K, S, P>,
+): Pool1dOut<X, K, S, P> {
+  return pool1d('avg', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptions<number, number, PoolPadding>) as unknown as Pool1dOut<X, K, S, P>;
+}
+
+/** [B, H, W, C] → [B, C] (2-D) and [B, L, C] → [B, C] (1-D); other ranks are mismatches. */
+export type GlobalPool2dShape<X extends Shape> =
+  number extends X['length']
+    ? Dim[]
+    : X extends readonly [infer B extends Dim, Dim, Dim, infer C extends Dim]
+      ? [B, C]
+      : ShapeMismatch<`globalPool2d: input must be [batch, height, width, channels] (rank ${X['length']})`, 4, X>;
+export type GlobalPool1dShape<X extends Shape> =
+  number extends X['length']
+    ? Dim[]
+    : X extends readonly [infer B extends Dim, Dim, infer C extends Dim]
+      ? [B, C]
+      : ShapeMismatch<`globalPool1d: input must be [batch, length, channels] (rank ${X['length']})`, 3, X>;
+
+function globalPool(kind: 'max' | 'avg', x: AnyTensor, rank: 3 | 4): AnyTensor {
+  const xs = shapeOf(x);
+  const op = rank === 4 ? 'globalPool2d' : 'globalPool1d';
+  if (xs.length !== rank) {
+    throw new ShapeError(op, rank === 4 ? `input must be [batch, height, width, channels] (rank ${xs.length})` : `input must be [batch, length, channels] (rank ${xs.length})`);
+  }
+  const [b, h, w, c] = rank === 4 ? (xs as [number, number, number, number]) : [xs[0]!, 1, xs[1]!, xs[2]!];
+  if (h * w === 0) throw new ShapeError(op, `spatial size must be >= 1 ([${xs.join(', ')}])`);
+  if (kind === 'avg') return mulScalar(sumRaw(x, rank === 4 ? [1, 2] : [1], false), 1 / (h * w));
+  // one window over the whole map: ties go to the first max, as in maxPool2d
+  return reshapeRaw(maxPoolRaw(reshapeRaw(x, [b, h, w, c]), { k: [h, w], strides: [h, w], pads: [0, 0, 0, 0] }), [b, c]);
+}
+const mulScalar = (x: AnyTensor, s: number): AnyTensor => T(mul(A(x), s));
+
+/** Max over H and W: [B, H, W, C] → [B, C] (ties → first max). */
+export function globalMaxPool2d<X extends Shape>(x: Tensor<X> & Check<GlobalPool2dShape<X>>): Tensor<Result<GlobalPool2dShape<X>>> {
+  return globalPool('max', x as unknown as AnyTensor, 4) as unknown as Tensor<Result<GlobalPool2dShape<X>>>;
+}
+/** Mean over H and W: [B, H, W, C] → [B, C]. */
+export function globalAvgPool2d<X extends Shape>(x: Tensor<X> & Check<GlobalPool2dShape<X>>): Tensor<Result<GlobalPool2dShape<X>>> {
+  return globalPool('avg', x as unknown as AnyTensor, 4) as unknown as Tensor<Result<GlobalPool2dShape<X>>>;
+}
+/** Max over L: [B, L, C] → [B, C]. */
+export function globalMaxPool1d<X extends Shape>(x: Tensor<X> & Check<GlobalPool1dShape<X>>): Tensor<Result<GlobalPool1dShape<X>>> {
+  return globalPool('max', x as unknown as AnyTensor, 3) as unknown as Tensor<Result<GlobalPool1dShape<X>>>;
+}
+/** Mean over L: [B, L, C] → [B, C]. */
+export function globalAvgPool1d<X extends Shape>(x: Tensor<X> & Check<GlobalPool1dShape<X>>): Tensor<Result<GlobalPool1dShape<X>>> {
+  return globalPool('avg', x as unknown as AnyTensor, 3) as unknown as Tensor<Result<GlobalPool1dShape<X>>>;
+}

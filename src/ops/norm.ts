@@ -1,0 +1,293 @@
+/**
+ * Normalisation and dropout: layerNorm (fused kernel, hand-written differentiable rules),
+ * batchNorm in inference form, and dropout with an explicit key.
+ *
+ * Defaults follow Keras: LayerNormalization and BatchNormalization both use epsilon = 1e-3
+ * (PyTorch uses 1e-5; pass `epsilon` to match it). Variances are the biased (population) ones.
+ */
+import { backend } from '../backend';
+import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
+import { ShapeError } from '../shape/dims';
+import { broadcastShapes, type BroadcastShape, type Check } from '../shape/rules';
+import { makeTensor, type Tensor } from '../tensor/tensor';
+import { bind, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
+import { add, mul, rsqrt, square, sub } from './elementwise';
+import { normalizeAxes, reducedShape, sumRaw } from './reduce-core';
+import { bernoulliArray, type Key } from '../random';
+
+type AnyT = Tensor<Dim[]>;
+const A = (x: AnyTensor) => x as unknown as AnyT;
+const T = (x: AnyT) => x as unknown as AnyTensor;
+const shapeOf = (x: AnyTensor | AVal) => x.shape as readonly number[];
+
+// ---------------------------------------------------------------- type helpers
+
+type IsDyn<D> = number extends D ? true : string extends D ? true : false;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Agree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
+type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
+type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
+type AgreeAll<A extends Shape, B extends Shape> = A extends readonly [infer HA, ...infer TA extends Shape]
+  ? B extends readonly [infer HB, ...infer TB extends Shape]
+    ? Agree<HA, HB> extends true
+      ? AgreeAll<TA, TB>
+      : false
+    : false
+  : B extends readonly []
+    ? true
+    : false;
+type ShowShape<S extends Shape, Acc extends string = ''> = S extends readonly [infer H, ...infer R extends Shape]
+  ? ShowShape<R, Acc extends '' ? Show<H> : `${Acc}, ${Show<H>}`>
+  : `[${Acc}]`;
+/** the last N dims of S */
+type LastN<S extends Shape, N extends number, Acc extends Dim[] = []> = Acc['length'] extends N
+  ? Acc
+  : S extends readonly [...infer P extends Shape, infer L extends Dim]
+    ? LastN<P, N, [L, ...Acc]>
+    : Acc;
+
+// ---------------------------------------------------------------- layerNorm
+
+interface LayerNormParams {
+  /** the normalised axes: sorted, the trailing ones */
+  readonly axes: readonly number[];
+  readonly eps: number;
+}
+
+/** rows × cols view of x for the row-wise kernel: cols = product of the normalised (trailing) dims */
+function rowsCols(shape: readonly number[], axes: readonly number[]): [number, number] {
+  let rows = 1;
+  let cols = 1;
+  shape.forEach((d, i) => {
+    if (axes.includes(i)) cols *= d;
+    else rows *= d;
+  });
+  return [rows, cols];
+}
+
+/** mean over the normalised axes, kept as size-1 dims */
+const meanK = (z: AnyT, p: LayerNormParams, n: number): AnyT => mul(A(sumRaw(T(z), p.axes, true)), 1 / n);
+
+/**
+ * [xhat, rstd] = [(x - mean) · rstd, 1/√(var + eps)] over the trailing `axes` (rstd keeps them as 1s).
+ * Both outputs are differentiable, so the rules below hold for any use of either and nest:
+ *   d rstd = -rstd² · mean(xhat · dx)
+ *   d xhat = rstd · (dx - mean(dx) - xhat · mean(xhat · dx))
+ * and the vjp is the transpose: dx = rstd · (g - mean(g) - xhat · mean(g · xhat)) - xhat · c · rstd² / n.
+ * They use the saved outputs xhat and rstd, never recomputing the statistics.
+ */
+export const layerNormalizeP: Primitive<LayerNormParams> = {
+  name: 'layer_normalize',
+  shape(ins, p) {
+    const x = ins[0]!;
+    if (x.dtype !== 'float32') throw new ShapeError('layerNorm', `expects float32, got ${x.dtype}`);
+    return [
+      { shape: x.shape, dtype: 'float32' },
+      { shape: reducedShape(shapeOf(x), p.axes, true), dtype: 'float32' },
+    ];
+  },
+  impl(ins, p) {
+    const x = ins[0]!;
+    const [rows, cols] = rowsCols(shapeOf(x), p.axes);
+    const r = backend().layerNorm(x._data as Float32Array, rows, cols, p.eps);
+    return [r.y, r.rstd];
+  },
+  jvp(_pr, t, o, p) {
+    const tx = A(t[0]!);
+    const [xhat, rstd] = [A(o[0]!), A(o[1]!)];
+    const n = rowsCols(shapeOf(o[0]!), p.axes)[1];
+    const mxx = meanK(mul(xhat, tx), p, n);
+    const txhat = mul(rstd, sub(sub(tx, meanK(tx, p, n)), mul(xhat, mxx)));
+    const trstd = mul(square(rstd), mul(mxx, -1));
+    return [T(txhat), T(trstd)];
+  },
+  vjp(cts, _pr, o, p) {
+    const [g, c] = cts as [MaybeTensor, MaybeTensor];
+    const [xhat, rstd] = [A(o[0]!), A(o[1]!)];
+    const n = rowsCols(shapeOf(o[0]!), p.axes)[1];
+    let dx: AnyT | null = null;
+    if (g !== null) {
+      const gg = A(g);
+      dx = mul(rstd, sub(sub(gg, meanK(gg, p, n)), mul(xhat, meanK(mul(gg, xhat), p, n))));
+    }
+    if (c !== null) {
+      const fromRstd = mul(xhat, mul(mul(A(c), square(rstd)), -1 / n));
+      dx = dx === null ? fromRstd : add(dx, fromRstd);
+    }
+    return [dx === null ? null : T(dx)];
+  },
+};
+
+/** The normalised trailing dims of S for an axis option (one axis → 1 dim, a list of k → k dims). */
+export type LayerNormDims<S extends Shape, Ax extends number | readonly number[]> = IsTuple<S> extends false
+  ? Dim[]
+  : Ax extends readonly number[]
+    ? number extends Ax['length']
+      ? Dim[]
+      : LastN<S, Ax['length']>
+    : LastN<S, 1>;
+
+/** gamma / beta must have exactly the normalised dims' shape (Keras). */
+export type LayerNormParamShape<S extends Shape, Ax extends number | readonly number[], G extends Shape, Name extends string> =
+  LayerNormDims<S, Ax> extends infer N extends Shape
+    ? IsTuple<N> extends false
+      ? N
+      : IsTuple<G> extends false
+        ? N
+        : AgreeAll<G, N> extends true
+          ? N
+          : ShapeMismatch<`layerNorm: ${Name} shape differs from the normalized dims (${ShowShape<G>} vs ${ShowShape<N>})`, N, G>
+    : never;
+
+export interface LayerNormOptions<Ax extends number | readonly number[]> {
+  /** the normalised axes: -1 (default) or several trailing axes, e.g. [-2, -1] */
+  readonly axis?: Ax;
+  /** added to the variance (default 1e-3, the Keras LayerNormalization default) */
+  readonly epsilon?: number;
+}
+
+function checkParam(op: string, name: string, p: AnyTensor | null, dims: readonly number[]): void {
+  if (p === null) return;
+  const s = shapeOf(p);
+  if (s.length !== dims.length || s.some((d, i) => d !== dims[i])) {
+    throw new ShapeError(op, `${name} shape differs from the normalized dims ([${s.join(', ')}] vs [${dims.join(', ')}])`);
+  }
+}
+
+/**
+ * Layer normalisation: (x - mean) / √(var + eps) · gamma + beta, statistics over the trailing
+ * `axis` (default -1). gamma / beta have the normalised dims' shape, or are null (Keras'
+ * scale=false / center=false). The normalisation runs as one fused kernel pass.
+ */
+export function layerNorm<
+  S extends Shape,
+  G extends Shape,
+  B extends Shape,
+  const Ax extends number | readonly number[] = -1,
+>(
+  x: Tensor<S>,
+  gamma: (Tensor<G> & Check<LayerNormParamShape<S, Ax, G, 'gamma'>>) | null,
+  beta: (Tensor<B> & Check<LayerNormParamShape<S, Ax, B, 'beta'>>) | null,
+  options?: LayerNormOptions<Ax>,
+): Tensor<S> {
+  const t = x as unknown as AnyTensor;
+  const xs = shapeOf(t);
+  const axis = (options?.axis ?? -1) as number | readonly number[];
+  const axes = normalizeAxes(axis, xs.length, 'layerNorm');
+  if (axes.length === 0 || axes.some((a, i) => a !== xs.length - axes.length + i)) {
+    throw new ShapeError('layerNorm', `axes must be the trailing axes of x (got [${axes.join(', ')}] for rank ${xs.length})`);
+  }
+  const eps = options?.epsilon ?? 1e-3;
+  if (!(eps >= 0)) throw new RangeError(`layerNorm: epsilon must be >= 0, got ${eps}`);
+  const dims = axes.map((a) => xs[a]!);
+  const g = gamma as unknown as AnyTensor | null;
+  const b = beta as unknown as AnyTensor | null;
+  checkParam('layerNorm', 'gamma', g, dims);
+  checkParam('layerNorm', 'beta', b, dims);
+  let y = A(bind(layerNormalizeP, [t], { axes, eps })[0]!);
+  if (g !== null) y = mul(y, A(g));
+  if (b !== null) y = add(y, A(b));
+  return y as unknown as Tensor<S>;
+}
+
+// ---------------------------------------------------------------- batchNorm (inference)
+
+/** A per-feature parameter must broadcast to x without changing x's shape. */
+export type BatchNormParamShape<S extends Shape, P extends Shape, Name extends string> =
+  IsTuple<S> extends false
+    ? S
+    : IsTuple<P> extends false
+      ? S
+      : BroadcastShape<S, P> extends infer R
+        ? R extends ShapeMismatch<any, any, any>
+          ? ShapeMismatch<`batchNorm: ${Name} does not broadcast to x (${ShowShape<P>} vs ${ShowShape<S>})`, S, P>
+          : R extends Shape
+            ? AgreeAll<R, S> extends true
+              ? S
+              : ShapeMismatch<`batchNorm: ${Name} does not broadcast to x (${ShowShape<P>} vs ${ShowShape<S>})`, S, P>
+            : S
+        : never;
+
+export interface BatchNormOptions {
+  /** added to the variance (default 1e-3, the Keras BatchNormalization default) */
+  readonly epsilon?: number;
+}
+
+/** p broadcasts against x without changing x's shape */
+function broadcastsInto(x: readonly number[], p: readonly number[]): boolean {
+  try {
+    const b = broadcastShapes(x, p);
+    return b.length === x.length && b.every((d, i) => d === x[i]);
+  } catch {
+    return false;
+  }
+}
+
+function checkBroadcastInto(name: string, x: readonly number[], p: AnyTensor | null): void {
+  if (p === null) return;
+  const ps = shapeOf(p);
+  if (!broadcastsInto(x, ps)) throw new ShapeError('batchNorm', `${name} does not broadcast to x ([${ps.join(', ')}] vs [${x.join(', ')}])`);
+}
+
+/**
+ * Batch normalisation in inference form with given (moving) statistics:
+ * (x - mean) / √(variance + eps) · gamma + beta. Each statistic broadcasts against x (usually
+ * [C] for channels-last); gamma / beta may be null. Differentiable in every argument.
+ */
+export function batchNorm<S extends Shape, M extends Shape, V extends Shape, G extends Shape, B extends Shape>(
+  x: Tensor<S>,
+  mean: Tensor<M> & Check<BatchNormParamShape<S, M, 'mean'>>,
+  variance: Tensor<V> & Check<BatchNormParamShape<S, V, 'variance'>>,
+  gamma: (Tensor<G> & Check<BatchNormParamShape<S, G, 'gamma'>>) | null,
+  beta: (Tensor<B> & Check<BatchNormParamShape<S, B, 'beta'>>) | null,
+  options?: BatchNormOptions,
+): Tensor<S> {
+  const xs = shapeOf(x as unknown as AnyTensor);
+  const [m, v, g, b] = [mean, variance, gamma, beta] as unknown as [AnyTensor, AnyTensor, AnyTensor | null, AnyTensor | null];
+  checkBroadcastInto('mean', xs, m);
+  checkBroadcastInto('variance', xs, v);
+  checkBroadcastInto('gamma', xs, g);
+  checkBroadcastInto('beta', xs, b);
+  const eps = options?.epsilon ?? 1e-3;
+  if (!(eps >= 0)) throw new RangeError(`batchNorm: epsilon must be >= 0, got ${eps}`);
+  // the per-feature factor is computed on the small tensors; x is touched by three passes
+  let inv = rsqrt(add(A(v), eps));
+  if (g !== null) inv = mul(inv, A(g));
+  let y = mul(sub(x as unknown as AnyT, A(m)), inv);
+  if (b !== null) y = add(y, A(b));
+  return y as unknown as Tensor<S>;
+}
+
+// ---------------------------------------------------------------- dropout
+
+export interface DropoutOptions {
+  /** false → identity (inference). Default true: calling dropout means training. */
+  readonly training?: boolean;
+  /**
+   * Shape of the random keep-mask, broadcast against x (Keras noise_shape), e.g. [B, 1, 1, C]
+   * drops whole feature maps. Default: x's shape.
+   */
+  readonly noiseShape?: readonly number[];
+}
+
+/**
+ * Inverted dropout: each element is zeroed with probability `rate` and the survivors are
+ * scaled by 1 / (1 - rate), so the expectation is unchanged (Keras). Pure: the mask is drawn
+ * from `key` (bernoulliArray), so the same key gives the same mask. rate 0 or
+ * `training: false` return x itself. rate must be in [0, 1).
+ */
+export function dropout<S extends Shape>(x: Tensor<S>, key: Key, rate: number, options?: DropoutOptions): Tensor<S> {
+  if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout: rate must be in [0, 1), got ${rate}`);
+  if (options?.training === false || rate === 0) return x;
+  const t = x as unknown as AnyTensor;
+  const xs = shapeOf(t);
+  const ns = options?.noiseShape ?? xs;
+  if (!broadcastsInto(xs, ns)) throw new ShapeError('dropout', `noiseShape does not broadcast to x ([${ns.join(', ')}] vs [${xs.join(', ')}])`);
+  let n = 1;
+  for (const d of ns) n *= d;
+  const keep = bernoulliArray(key, n, 1 - rate);
+  const scale = 1 / (1 - rate);
+  const mask = new Float32Array(n);
+  for (let i = 0; i < n; i++) mask[i] = keep[i]! === 1 ? scale : 0;
+  return mul(x as unknown as AnyT, makeTensor<Dim[], 'float32'>([...ns], 'float32', mask)) as unknown as Tensor<S>;
+}

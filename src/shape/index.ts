@@ -1,0 +1,3 @@
+export * from './dims';
+export type * from './arith';
+export * from './rules';
