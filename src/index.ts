@@ -19,3 +19,4 @@ export { key, type Key } from './random';
 export * from './autodiff';
 export * from './ops';
 export { backend, setBackend, type Backend } from './backend';
+export * from './nn';

@@ -15,6 +15,7 @@ import { ShapeError } from '../shape/dims';
 import type { Check, Result } from '../shape/rules';
 import { split, type Key } from '../random';
 import type { Tensor } from '../tensor/tensor';
+import type { DType } from '../tensor/dtype';
 import type { AnyTensor } from '../autodiff/core';
 import { treeLeaves } from '../autodiff/pytree';
 import type { ApplyContext, ApplyKind, InOf, KindOf, Layer, LayerKind, NameOf, ParamsKind, RDim } from './layer';
@@ -145,9 +146,10 @@ export interface Model<S extends Shape, Ls extends readonly unknown[]> {
   init(key: Key): ParamsOf<S, Ls>;
   /**
    * The forward pass. The input must fit the declared shape (symbolic dims accept any
-   * size); the output type is computed for the actual input shape.
+   * size); the output type is computed for the actual input shape. The input may be of
+   * any dtype (int32 token ids for an embedding-first model).
    */
-  apply<X extends Shape>(params: ParamsOf<S, Ls>, x: Tensor<X> & InputCheck<S, X>, ctx?: ApplyContext): Tensor<OutputOf<X, Ls>>;
+  apply<X extends Shape, D extends DType = 'float32'>(params: ParamsOf<S, Ls>, x: Tensor<X, D> & InputCheck<S, X>, ctx?: ApplyContext): Tensor<OutputOf<X, Ls>>;
   /** rows of a Keras-like summary (needs params for the counts) */
   summaryRows(params: ParamsOf<S, Ls>): SummaryRow[];
   /** a Keras-like summary table */

@@ -1,0 +1,5 @@
+export * from './layer';
+export * from './sequential';
+export * from './init';
+export * from './activation';
+export * from './layers/core';
