@@ -1,0 +1,175 @@
+/**
+ * The benchmark driver behind `npm run bench` (benchmarks/run.ts is the command line):
+ * shapeflow vs TensorFlow.js (cpu and wasm backends) in one process.
+ *
+ * Each (case, library) pair builds its inputs once, warms up, then reports the median of
+ * repeated complete calls within a time budget. Ours is synchronous; tfjs calls read their
+ * result back (dataSync / trainOnBatch's awaited loss) so the work has really finished.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { FULL, QUICK, maxAbsDiff, measure, type Timing, type TimingOptions } from './harness';
+import { opCases, type BenchCase, type Lib } from './cases';
+import { trainCases } from './train';
+import { PEAK_GFLOPS_PER_CORE, cpuTimeTable, gf, markdownTable, round, type Args, type ResultRow } from './report';
+
+async function setupWasm(): Promise<string | null> {
+  const require = createRequire(import.meta.url);
+  // the trailing slash matters: without it setBackend quietly returns false
+  setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')) + '/dist/');
+  const ok = await tf.setBackend('wasm');
+  if (!ok || tf.getBackend() !== 'wasm') return null;
+  await tf.ready();
+  const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
+  const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) as boolean;
+  return `SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}`;
+}
+
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160);
+
+interface LibResult {
+  timing: Timing | null;
+  output: Float32Array | null;
+  error: string | null;
+}
+
+async function runLib(c: BenchCase, lib: Lib, o: TimingOptions): Promise<LibResult> {
+  if (lib !== 'ours') {
+    const ok = await tf.setBackend(lib);
+    if (!ok || tf.getBackend() !== lib) return { timing: null, output: null, error: `tfjs backend '${lib}' unavailable` };
+  }
+  const before = lib === 'ours' ? 0 : tf.memory().numTensors;
+  let impl;
+  try {
+    impl = c.build(lib);
+  } catch (e) {
+    return { timing: null, output: null, error: errText(e) };
+  }
+  try {
+    const output = await impl.first();
+    const timing = await measure(impl.run, o);
+    return { timing, output, error: null };
+  } catch (e) {
+    return { timing: null, output: null, error: errText(e) };
+  } finally {
+    try {
+      impl.dispose?.();
+    } catch {
+      // a failed build may leave nothing to dispose
+    }
+    if (lib !== 'ours') {
+      const leaked = tf.memory().numTensors - before;
+      if (leaked > 0) process.stderr.write(`  note: ${c.name} on tfjs-${lib} left ${leaked} tensors\n`);
+    }
+  }
+}
+
+function relDiff(ours: Float32Array, ref: Float32Array): { abs: number; rel: number } {
+  const abs = maxAbsDiff(ours, ref);
+  let scale = 1;
+  for (let i = 0; i < ref.length; i++) scale = Math.max(scale, Math.abs(ref[i]!));
+  return { abs, rel: abs / scale };
+}
+
+/** Run the selected cases, write latest.json / latest.md to args.out, print the table; returns the rows. */
+export async function runBench(args: Args): Promise<ResultRow[]> {
+  const all = [...opCases, ...trainCases];
+  let cases = all;
+  if (args.only) {
+    const unknown = args.only.filter((n) => !all.some((c) => c.name === n));
+    if (unknown.length > 0) throw new Error(`unknown case(s) ${unknown.join(', ')}; known: ${all.map((c) => c.name).join(', ')}`);
+    cases = all.filter((c) => args.only!.includes(c.name));
+  }
+  const o = args.quick ? QUICK : FULL;
+  const load0 = os.loadavg();
+  const t0 = performance.now();
+
+  const wasmInfo = await setupWasm();
+  const libs: Lib[] = wasmInfo === null ? ['ours', 'cpu'] : ['ours', 'cpu', 'wasm'];
+  await tf.setBackend('cpu');
+
+  const rows: ResultRow[] = [];
+  for (const c of cases) {
+    const tc = performance.now();
+    process.stderr.write(`${c.name} ...`);
+    const res: Partial<Record<Lib, LibResult>> = {};
+    for (const lib of libs) res[lib] = await runLib(c, lib, o);
+    const ms = (lib: Lib) => {
+      const v = res[lib]?.timing?.ms;
+      return v === undefined ? null : round(v, 4);
+    };
+    const reps = (lib: Lib) => {
+      const tm = res[lib]?.timing;
+      return tm ? (tm.inner > 1 ? `${tm.reps}x${tm.inner}` : `${tm.reps}`) : undefined;
+    };
+    const row: ResultRow = { name: c.name, shape: c.shape, ours_ms: ms('ours'), tfjs_cpu_ms: ms('cpu'), tfjs_wasm_ms: ms('wasm'), reps: {}, notes: [] };
+    const key = { ours: 'ours', cpu: 'tfjs_cpu', wasm: 'tfjs_wasm' } as const;
+    const cpuKey = { ours: 'ours_cpu_time_ms', cpu: 'tfjs_cpu_cpu_time_ms', wasm: 'tfjs_wasm_cpu_time_ms' } as const;
+    for (const lib of libs) {
+      const tm = res[lib]?.timing;
+      if (tm) row[cpuKey[lib]] = round(tm.cpuMs, 4);
+      const r = reps(lib);
+      if (r !== undefined) row.reps[key[lib]] = r;
+      const err = res[lib]?.error;
+      if (err) row.notes.push(`${lib === 'ours' ? 'ours' : `tfjs-${lib}`} failed: ${err}`);
+    }
+    if (wasmInfo === null) row.notes.push('tfjs-wasm backend did not initialise');
+    if (c.flops !== undefined) {
+      const g = gf(c.flops, row.ours_ms);
+      if (g !== undefined) {
+        row.gflops = round(g, 4);
+        row.peak_fraction = round(g / PEAK_GFLOPS_PER_CORE, 3);
+      }
+      const gc = gf(c.flops, row.tfjs_cpu_ms);
+      const gw = gf(c.flops, row.tfjs_wasm_ms);
+      if (gc !== undefined) row.tfjs_cpu_gflops = round(gc, 4);
+      if (gw !== undefined) row.tfjs_wasm_gflops = round(gw, 4);
+    }
+    // the libraries must have computed the same thing
+    const ours = res.ours?.output;
+    for (const lib of ['cpu', 'wasm'] as const) {
+      const ref = res[lib]?.output;
+      if (!ours || !ref) continue;
+      const d = relDiff(ours, ref);
+      row[lib === 'cpu' ? 'max_abs_diff_cpu' : 'max_abs_diff_wasm'] = round(d.abs, 3);
+      const tol = c.kind === 'train' ? 1e-4 : 1e-3;
+      if (!(d.rel <= tol)) row.notes.push(`OUTPUT MISMATCH vs tfjs-${lib}: max |diff| ${d.abs.toPrecision(3)} (relative ${d.rel.toPrecision(3)})`);
+    }
+    if (c.note) row.notes.unshift(c.note);
+    rows.push(row);
+    process.stderr.write(` ${((performance.now() - tc) / 1000).toFixed(1)} s\n`);
+  }
+
+  const elapsed = (performance.now() - t0) / 1000;
+  const load1 = os.loadavg();
+  const cpu = os.cpus();
+  const header = [
+    `# shapeflow benchmarks vs TensorFlow.js ${tf.version.tfjs}`,
+    '',
+    `- ${new Date().toISOString()}, Node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}`,
+    `- tfjs-wasm: ${wasmInfo ?? 'unavailable'}; tfjs-cpu is plain JS. Ours: single-threaded TypeScript.`,
+    `- load average ${load0.map((x) => x.toFixed(2)).join(' / ')} at start, ${load1.map((x) => x.toFixed(2)).join(' / ')} at end (1/5/15 min); run took ${elapsed.toFixed(0)} s${args.quick ? ' (--quick: rough numbers)' : ''}`,
+    `- median of repeated complete calls after warm-up; ratios > 1 mean ours is faster; peak = ${PEAK_GFLOPS_PER_CORE} GFLOP/s per core`,
+    '- tfjs times include tidy + dataSync (the read-back; for wasm a copy out of the wasm heap); sub-millisecond calls are looped and averaged, per-call overhead included',
+    '',
+  ].join('\n');
+  const flopsOf = (name: string) => all.find((c) => c.name === name)?.flops;
+  const table = [
+    markdownTable(rows),
+    '',
+    '## CPU time',
+    '',
+    'Median process CPU time per call (user + system). Less sensitive to machine load than the wall times above.',
+    '',
+    cpuTimeTable(rows, flopsOf),
+  ].join('\n');
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(path.join(args.out, 'latest.json'), JSON.stringify(rows, null, 2) + '\n');
+  writeFileSync(path.join(args.out, 'latest.md'), `${header}\n${table}\n`);
+  process.stdout.write(`${header}\n${table}\n`);
+  return rows;
+}

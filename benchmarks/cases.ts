@@ -1,0 +1,267 @@
+/**
+ * Op-level benchmark cases: the same computation on the same data in shapeflow and in
+ * TensorFlow.js. A case builds its inputs once per library; `run` is one complete call
+ * (tfjs: inside tidy, with the result read back by dataSync so the work has really finished).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Run } from './harness';
+import { lazy, randArray } from './harness';
+import type { Tensor } from '../src/tensor/tensor';
+import { fromDataOrThrow } from '../src/tensor/create';
+import { add } from '../src/ops/elementwise';
+import { reshape } from '../src/ops/reduce-core';
+import { matmul, transpose } from '../src/ops/linalg';
+import { conv2d, maxPool2d } from '../src/ops/conv';
+import { softmax } from '../src/ops/activations';
+import { layerNorm } from '../src/ops/norm';
+import { scaledDotProductAttention } from '../src/ops/attention';
+
+export type Lib = 'ours' | 'cpu' | 'wasm';
+
+/** One library's side of a case, with its inputs already built. */
+export interface Impl {
+  /** one call, returning the output (training: the first steps' losses) for the cross-library check */
+  first(): Float32Array | Promise<Float32Array>;
+  /** one complete call, timed */
+  readonly run: Run;
+  dispose?(): void;
+}
+
+export interface BenchCase {
+  readonly name: string;
+  /** human-readable shapes, e.g. "[512,512]x[512,512]" */
+  readonly shape: string;
+  /** floating-point operations of one call, for GFLOP/s (only where the count is meaningful) */
+  readonly flops?: number;
+  readonly kind: 'op' | 'train';
+  /** a short note for the table (what exactly is measured) */
+  readonly note?: string;
+  build(lib: Lib): Impl;
+}
+
+type Flat = Float32Array;
+const t = <const S extends readonly number[]>(data: Flat, shape: S) => fromDataOrThrow(data, shape);
+
+/** tfjs side of an op case: make the tensors, then one tidy'd call read back with dataSync. */
+function tfImpl(make: () => tf.Tensor[], op: (...xs: tf.Tensor[]) => tf.Tensor): Impl {
+  const xs = make();
+  // Read back outside tidy: tidy walks whatever its callback returns, and walking a large
+  // typed array element by element costs seconds.
+  const call = (): Float32Array => {
+    const y = tf.tidy(() => op(...xs));
+    const d = y.dataSync() as Float32Array;
+    y.dispose();
+    return d;
+  };
+  return {
+    first: call,
+    run: () => {
+      call();
+    },
+    dispose: () => xs.forEach((x) => x.dispose()),
+  };
+}
+
+/** our side of an op case; ours is synchronous: when the call returns the data exists. */
+function oursImpl(op: () => Tensor<any>): Impl {
+  return {
+    first: () => op().dataSync() as Float32Array,
+    run: () => {
+      op();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- matmul
+
+function matmulCase(n: 128 | 256 | 512 | 1024): BenchCase {
+  const data = lazy(() => ({ a: randArray(n * n, 1), b: randArray(n * n, 2) }));
+  return {
+    name: `matmul-${n}`,
+    shape: `[${n},${n}]x[${n},${n}]`,
+    flops: 2 * n * n * n,
+    kind: 'op',
+    build(lib) {
+      const { a, b } = data();
+      if (lib === 'ours') {
+        const x = t(a, [n, n] as const);
+        const y = t(b, [n, n] as const);
+        return oursImpl(() => matmul(x, y));
+      }
+      return tfImpl(() => [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])], (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D));
+    },
+  };
+}
+
+// ---------------------------------------------------------------- conv / pool
+
+const conv2dCase: BenchCase = (() => {
+  const data = lazy(() => ({ x: randArray(32 * 26 * 26 * 32, 3), f: randArray(3 * 3 * 32 * 64, 4, -0.1, 0.1) }));
+  return {
+    name: 'conv2d-b32-26x26x32-64',
+    shape: 'x[32,26,26,32] f[3,3,32,64] valid s1',
+    flops: 2 * 32 * 24 * 24 * 64 * 3 * 3 * 32,
+    kind: 'op',
+    build(lib) {
+      const { x, f } = data();
+      if (lib === 'ours') {
+        const xt = t(x, [32, 26, 26, 32] as const);
+        const ft = t(f, [3, 3, 32, 64] as const);
+        return oursImpl(() => conv2d(xt, ft, { strides: 1, padding: 'valid' }));
+      }
+      return tfImpl(
+        () => [tf.tensor4d(x, [32, 26, 26, 32]), tf.tensor4d(f, [3, 3, 32, 64])],
+        (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid'),
+      );
+    },
+  };
+})();
+
+const maxPoolCase: BenchCase = (() => {
+  const data = lazy(() => randArray(32 * 26 * 26 * 64, 5));
+  return {
+    name: 'maxpool2d-b32-26x26x64',
+    shape: '[32,26,26,64] pool 2x2 s2',
+    kind: 'op',
+    build(lib) {
+      const x = data();
+      if (lib === 'ours') {
+        const xt = t(x, [32, 26, 26, 64] as const);
+        return oursImpl(() => maxPool2d(xt, { poolSize: 2, strides: 2 }));
+      }
+      return tfImpl(() => [tf.tensor4d(x, [32, 26, 26, 64])], (a) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'));
+    },
+  };
+})();
+
+// ---------------------------------------------------------------- softmax / layerNorm
+
+const softmaxCase: BenchCase = (() => {
+  const data = lazy(() => randArray(256 * 1024, 6, -4, 4));
+  return {
+    name: 'softmax-256x1024',
+    shape: '[256,1024] axis -1',
+    kind: 'op',
+    build(lib) {
+      const x = data();
+      if (lib === 'ours') {
+        const xt = t(x, [256, 1024] as const);
+        return oursImpl(() => softmax(xt, -1));
+      }
+      return tfImpl(() => [tf.tensor2d(x, [256, 1024])], (a) => tf.softmax(a, -1));
+    },
+  };
+})();
+
+const LN_EPS = 1e-3;
+const layerNormCase: BenchCase = (() => {
+  const data = lazy(() => ({ x: randArray(4096 * 256, 7, -2, 3), g: randArray(256, 8, 0.5, 1.5), b: randArray(256, 9, -0.5, 0.5) }));
+  return {
+    name: 'layernorm-4096x256',
+    shape: '[4096,256] axis -1, gamma/beta [256]',
+    kind: 'op',
+    note: 'tfjs: moments, then (x − mean)·rsqrt(var + eps)·gamma + beta',
+    build(lib) {
+      const { x, g, b } = data();
+      if (lib === 'ours') {
+        const xt = t(x, [4096, 256] as const);
+        const gt = t(g, [256] as const);
+        const bt = t(b, [256] as const);
+        return oursImpl(() => layerNorm(xt, gt, bt, { axis: -1, epsilon: LN_EPS }));
+      }
+      return tfImpl(
+        () => [tf.tensor2d(x, [4096, 256]), tf.tensor1d(g), tf.tensor1d(b)],
+        (a, gamma, beta) => {
+          // tfjs has no fused layer norm, and tf.batchNorm broadcasts its params per channel
+          // only (tf.layers.layerNormalization tiles them to the full shape first)
+          const { mean, variance } = tf.moments(a, -1, true);
+          return tf.add(tf.mul(tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, LN_EPS))), gamma!), beta!);
+        },
+      );
+    },
+  };
+})();
+
+// ---------------------------------------------------------------- multi-head self-attention
+
+const B = 8, S = 128, D = 256, H = 8, DH = 32;
+const mhaCase: BenchCase = (() => {
+  const lim = Math.sqrt(6 / (D + D));
+  const data = lazy(() => ({
+    x: randArray(B * S * D, 10),
+    wq: randArray(D * D, 11, -lim, lim),
+    wk: randArray(D * D, 12, -lim, lim),
+    wv: randArray(D * D, 13, -lim, lim),
+    wo: randArray(D * D, 14, -lim, lim),
+  }));
+  return {
+    name: 'mha-b8-s128-d256-h8',
+    shape: 'x[8,128,256] W[256,256]x4, 8 heads of 32',
+    // 4 projections + q·kᵀ + weights·v (softmax and layout not counted)
+    flops: 4 * 2 * B * S * D * D + 2 * 2 * B * H * S * S * DH,
+    kind: 'op',
+    note: 'project, split heads, softmax(q·kᵀ/√32)·v, merge, output projection',
+    build(lib) {
+      const d = data();
+      if (lib === 'ours') {
+        const x2 = t(d.x, [B * S, D] as const);
+        const [wq, wk, wv, wo] = [d.wq, d.wk, d.wv, d.wo].map((w) => t(w, [D, D] as const)) as [Tensor<[256, 256]>, Tensor<[256, 256]>, Tensor<[256, 256]>, Tensor<[256, 256]>];
+        const heads = (w: Tensor<[256, 256]>) => transpose(reshape(matmul(x2, w), [B, S, H, DH] as const), [0, 2, 1, 3] as const);
+        return oursImpl(() => {
+          const o = scaledDotProductAttention(heads(wq), heads(wk), heads(wv));
+          const merged = reshape(transpose(o, [0, 2, 1, 3] as const), [B * S, D] as const);
+          return reshape(matmul(merged, wo), [B, S, D] as const);
+        });
+      }
+      const scale = 1 / Math.sqrt(DH);
+      return tfImpl(
+        () => [tf.tensor2d(d.x, [B * S, D]), ...[d.wq, d.wk, d.wv, d.wo].map((w) => tf.tensor2d(w, [D, D]))],
+        (x2, wq, wk, wv, wo) => {
+          const heads = (w: tf.Tensor) => tf.transpose(tf.reshape(tf.matMul(x2 as tf.Tensor2D, w as tf.Tensor2D), [B, S, H, DH]), [0, 2, 1, 3]);
+          // scale q, as ours does when dk <= Lk (same values up to rounding)
+          const q = tf.mul(heads(wq!), scale);
+          const w = tf.softmax(tf.matMul(q, heads(wk!), false, true), -1);
+          const o = tf.matMul(w, heads(wv!));
+          const merged = tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [B * S, D]);
+          return tf.reshape(tf.matMul(merged as tf.Tensor2D, wo as tf.Tensor2D), [B, S, D]);
+        },
+      );
+    },
+  };
+})();
+
+// ---------------------------------------------------------------- element-wise add
+
+function addCase(name: string, shape: readonly [number] | readonly [number, number], note: string): BenchCase {
+  const n = shape.reduce((p, q) => p * q, 1);
+  const data = lazy(() => ({ a: randArray(n, 15), b: randArray(n, 16) }));
+  return {
+    name,
+    shape: `[${shape.join(',')}] + [${shape.join(',')}]`,
+    kind: 'op',
+    note,
+    build(lib) {
+      const { a, b } = data();
+      if (lib === 'ours') {
+        const x = t(a, shape);
+        const y = t(b, shape);
+        return oursImpl(() => add(x, y));
+      }
+      return tfImpl(() => [tf.tensor(a, [...shape]), tf.tensor(b, [...shape])], (x, y) => tf.add(x, y));
+    },
+  };
+}
+
+export const opCases: readonly BenchCase[] = [
+  matmulCase(128),
+  matmulCase(256),
+  matmulCase(512),
+  matmulCase(1024),
+  conv2dCase,
+  maxPoolCase,
+  softmaxCase,
+  layerNormCase,
+  mhaCase,
+  addCase('add-1m', [1048576], 'memory-bound'),
+  addCase('add-32x200', [32, 200], 'per-op overhead: dispatch + allocation (tfjs: + tidy, dataSync, dispose)'),
+];

@@ -1,0 +1,105 @@
+/**
+ * Result rows, command-line options and the markdown tables of the benchmark (no tfjs here,
+ * so the smoke test can load it cheaply).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** single-core float32 peak of this machine, GFLOP/s (the figure given for these VMs) */
+export const PEAK_GFLOPS_PER_CORE = 114;
+
+export interface ResultRow {
+  name: string;
+  shape: string;
+  ours_ms: number | null;
+  tfjs_cpu_ms: number | null;
+  tfjs_wasm_ms: number | null;
+  /** our GFLOP/s and its fraction of one core's peak (ours is single-threaded) */
+  gflops?: number;
+  peak_fraction?: number;
+  tfjs_cpu_gflops?: number;
+  tfjs_wasm_gflops?: number;
+  /** median process CPU time per call (less sensitive to machine load than the wall times above) */
+  ours_cpu_time_ms?: number;
+  tfjs_cpu_cpu_time_ms?: number;
+  tfjs_wasm_cpu_time_ms?: number;
+  /** timed samples per library, and calls per sample when sub-millisecond calls were looped */
+  reps: Partial<Record<'ours' | 'tfjs_cpu' | 'tfjs_wasm', string>>;
+  /** max |ours − tfjs| on the output (ops) or on the first three steps' losses (training) */
+  max_abs_diff_cpu?: number;
+  max_abs_diff_wasm?: number;
+  notes: string[];
+}
+
+export interface Args {
+  only: string[] | null;
+  quick: boolean;
+  out: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { only: null, quick: false, out: path.join(here, 'results') };
+  for (let i = 0; i < argv.length; i++) {
+    const s = argv[i]!;
+    const value = (): string => {
+      const eq = s.indexOf('=');
+      if (eq >= 0) return s.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${s} needs a value`);
+      return v;
+    };
+    if (s === '--quick') a.quick = true;
+    else if (s === '--only' || s.startsWith('--only=')) a.only = value().split(',').map((x) => x.trim()).filter((x) => x !== '');
+    else if (s === '--out' || s.startsWith('--out=')) a.out = path.resolve(value());
+    else throw new Error(`unknown option ${s} (use --only a,b  --quick  --out DIR)`);
+  }
+  return a;
+}
+
+export const fmtMs = (ms: number | null): string => (ms === null ? 'n/a' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3));
+export const fmtRatio = (a: number | null, b: number | null): string => (a === null || b === null ? 'n/a' : `${(a / b).toFixed(2)}x`);
+export const gf = (flops: number | undefined, ms: number | null): number | undefined => (flops === undefined || ms === null ? undefined : flops / ms / 1e6);
+export const round = (x: number, digits: number): number => Number(x.toPrecision(digits));
+
+export function markdownTable(rows: readonly ResultRow[]): string {
+  const head = ['case', 'shape', 'ours ms', 'tfjs-cpu ms', 'tfjs-wasm ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s ours', 'ours % peak (1 core)', 'GFLOP/s cpu / wasm', 'notes'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 2 && i <= 9 ? '---:' : '---')).join('|')}|`];
+  for (const r of rows) {
+    const g = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
+    lines.push(
+      `| ${[
+        r.name,
+        r.shape,
+        fmtMs(r.ours_ms),
+        fmtMs(r.tfjs_cpu_ms),
+        fmtMs(r.tfjs_wasm_ms),
+        fmtRatio(r.tfjs_cpu_ms, r.ours_ms),
+        fmtRatio(r.tfjs_wasm_ms, r.ours_ms),
+        g(r.gflops),
+        r.peak_fraction === undefined ? '' : `${(r.peak_fraction * 100).toFixed(1)}%`,
+        r.tfjs_cpu_gflops === undefined && r.tfjs_wasm_gflops === undefined ? '' : `${g(r.tfjs_cpu_gflops) || 'n/a'} / ${g(r.tfjs_wasm_gflops) || 'n/a'}`,
+        r.notes.join('; ').replace(/\|/g, '\\|'),
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The same medians in process CPU time: on a shared machine the wall times above include
+ * waiting for a core, CPU time mostly does not (it does include V8's GC / compiler threads).
+ */
+export function cpuTimeTable(rows: readonly ResultRow[], flopsOf: (name: string) => number | undefined): string {
+  const head = ['case', 'ours CPU ms', 'tfjs-cpu CPU ms', 'tfjs-wasm CPU ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s ours', 'ours % peak (1 core)'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 1 ? '---:' : '---')).join('|')}|`];
+  for (const r of rows) {
+    const o = r.ours_cpu_time_ms ?? null;
+    const c = r.tfjs_cpu_cpu_time_ms ?? null;
+    const w = r.tfjs_wasm_cpu_time_ms ?? null;
+    const g = gf(flopsOf(r.name), o);
+    lines.push(`| ${[r.name, fmtMs(o), fmtMs(c), fmtMs(w), fmtRatio(c, o), fmtRatio(w, o), g === undefined ? '' : g.toFixed(1), g === undefined ? '' : `${((g / PEAK_GFLOPS_PER_CORE) * 100).toFixed(1)}%`].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,162 @@
+/**
+ * Training-step cases: forward, value-and-grad, optimizer update, with the library's public
+ * pieces (sequential, dense, lstm, losses, valueAndGrad, optim). Both libraries start from
+ * the same weights and data; `first` returns the losses of the first three steps, which must
+ * agree across libraries (checked by bench.ts): that covers gradients and updates too.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BenchCase, Impl, Lib } from './cases';
+import { glorot, lazy, randArray } from './harness';
+import { fromDataOrThrow, zeros } from '../src/tensor/create';
+import { valueAndGrad } from '../src/autodiff/transforms';
+import { dense } from '../src/nn/layers/core';
+import { lstm } from '../src/nn/layers/recurrent';
+import { sequential } from '../src/nn/sequential';
+import { adam, applyUpdates, sgd } from '../src/optim';
+import { categoricalCrossEntropyFromLogits, mse } from '../src/nn/losses';
+
+const t = <const S extends readonly number[]>(data: Float32Array, shape: S) => fromDataOrThrow(data, shape);
+
+// ---------------------------------------------------------------- MLP 784-128-10
+
+const MB = 64;
+const mlpCase: BenchCase = (() => {
+  const data = lazy(() => {
+    const y = new Float32Array(MB * 10);
+    for (let i = 0; i < MB; i++) y[i * 10 + ((i * 7 + 3) % 10)] = 1;
+    return { x: randArray(MB * 784, 20, 0, 1), y, w1: glorot(784, 128, 21), w2: glorot(128, 10, 22) };
+  });
+  const LR = 0.1;
+  return {
+    name: 'mlp-train-step',
+    shape: 'x[64,784] 784-128(relu)-10, softmax CE, SGD',
+    kind: 'train',
+    note: 'ours: sequential(dense, dense) + valueAndGrad + optim.sgd; tfjs: sgd.minimize',
+    build(lib: Lib): Impl {
+      const d = data();
+      if (lib === 'ours') {
+        const model = sequential([MB, 784] as const, dense(128, { activation: 'relu' }), dense(10));
+        const x = t(d.x, [MB, 784] as const);
+        const y = t(d.y, [MB, 10] as const);
+        let params = [
+          { kernel: t(d.w1, [784, 128] as const), bias: zeros([128] as const) },
+          { kernel: t(d.w2, [128, 10] as const), bias: zeros([10] as const) },
+        ] as unknown as ReturnType<typeof model.init>;
+        const step = valueAndGrad((p: typeof params) => categoricalCrossEntropyFromLogits(model.apply(p, x), y));
+        const opt = sgd({ learningRate: LR });
+        let state = opt.init(params);
+        const once = (): number => {
+          const [loss, g] = step(params);
+          const [updates, next] = opt.update(g, state, params);
+          params = applyUpdates(params, updates);
+          state = next;
+          return loss.item();
+        };
+        return { first: () => Float32Array.of(once(), once(), once()), run: () => void once() };
+      }
+      const init = [tf.tensor2d(d.w1, [784, 128]), tf.zeros([128]), tf.tensor2d(d.w2, [128, 10]), tf.zeros([10])];
+      const vars = init.map((v) => tf.variable(v));
+      init.forEach((v) => v.dispose());
+      const x = tf.tensor2d(d.x, [MB, 784]);
+      const y = tf.tensor2d(d.y, [MB, 10]);
+      const opt = tf.train.sgd(LR);
+      const [w1, b1, w2, b2] = vars as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
+      const once = (): number => {
+        const cost = opt.minimize(() => {
+          const h = tf.relu(tf.add(tf.matMul(x, w1), b1));
+          return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(h, w2), b2)) as tf.Scalar;
+        }, true)!;
+        const v = cost.dataSync()[0]!;
+        cost.dispose();
+        return v;
+      };
+      return {
+        first: () => Float32Array.of(once(), once(), once()),
+        run: () => void once(),
+        dispose: () => {
+          opt.dispose();
+          [...vars, x, y].forEach((v) => v.dispose());
+        },
+      };
+    },
+  };
+})();
+
+// ---------------------------------------------------------------- LSTM(50) + Dense(1)
+
+const LB = 32, LS = 50, LH = 50;
+const lstmCase: BenchCase = (() => {
+  const data = lazy(() => {
+    const b = new Float32Array(4 * LH);
+    b.fill(1, LH, 2 * LH); // unit forget bias, as Keras / tfjs initialise it
+    return {
+      x: randArray(LB * LS, 30),
+      y: randArray(LB, 31),
+      k: glorot(1, 4 * LH, 32),
+      r: glorot(LH, 4 * LH, 33),
+      b,
+      dk: glorot(LH, 1, 34),
+      db: new Float32Array(1),
+    };
+  });
+  return {
+    name: `lstm-train-step-b${LB}-s${LS}-h${LH}`,
+    shape: 'x[32,50,1] LSTM(50, sigmoid) -> Dense(1) on last step, MSE, Adam',
+    kind: 'train',
+    note: 'ours: sequential(lstm, dense) + valueAndGrad + optim.adam; tfjs: sequential + trainOnBatch',
+    build(lib: Lib): Impl {
+      const d = data();
+      if (lib === 'ours') {
+        // the library's fused LSTM layer (one primitive for the sequence, hand-written BPTT)
+        const model = sequential([LB, LS, 1] as const, lstm(LH), dense(1));
+        const x = t(d.x, [LB, LS, 1] as const);
+        const y = t(d.y, [LB, 1] as const);
+        let params = [
+          { kernel: t(d.k, [1, 4 * LH] as const), recurrentKernel: t(d.r, [LH, 4 * LH] as const), bias: t(d.b, [4 * LH] as const) },
+          { kernel: t(d.dk, [LH, 1] as const), bias: t(d.db, [1] as const) },
+        ] as unknown as ReturnType<typeof model.init>;
+        const step = valueAndGrad((p: typeof params) => mse(model.apply(p, x), y));
+        // tfjs' Adam epsilon (1e-7); tfjs adds it to the uncorrected √v, optax to the bias-corrected √v̂ (negligible here)
+        const opt = adam({ learningRate: 1e-3, epsilon: 1e-7 });
+        let state = opt.init(params);
+        const once = (): number => {
+          const [loss, g] = step(params);
+          const [updates, next] = opt.update(g, state, params);
+          params = applyUpdates(params, updates);
+          state = next;
+          return loss.item();
+        };
+        return { first: () => Float32Array.of(once(), once(), once()), run: () => void once() };
+      }
+      const model = tf.sequential({
+        layers: [
+          // the weights are overwritten below; glorot avoids the slow orthogonal default at build time
+          tf.layers.lstm({ units: LH, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform', inputShape: [LS, 1] }),
+          tf.layers.dense({ units: 1 }),
+        ],
+      });
+      const w0 = [tf.tensor2d(d.k, [1, 4 * LH]), tf.tensor2d(d.r, [LH, 4 * LH]), tf.tensor1d(d.b)];
+      const w1 = [tf.tensor2d(d.dk, [LH, 1]), tf.tensor1d(d.db)];
+      model.layers[0]!.setWeights(w0);
+      model.layers[1]!.setWeights(w1);
+      [...w0, ...w1].forEach((w) => w.dispose());
+      const opt = tf.train.adam(1e-3);
+      model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+      const x = tf.tensor3d(d.x, [LB, LS, 1]);
+      const y = tf.tensor2d(d.y, [LB, 1]);
+      const once = async (): Promise<number> => (await model.trainOnBatch(x, y)) as number;
+      return {
+        first: async () => Float32Array.of(await once(), await once(), await once()),
+        run: async () => void (await once()),
+        dispose: () => {
+          model.dispose();
+          opt.dispose();
+          x.dispose();
+          y.dispose();
+        },
+      };
+    },
+  };
+})();
+
+export const trainCases: readonly BenchCase[] = [mlpCase, lstmCase];

@@ -1,0 +1,53 @@
+/**
+ * The benchmark command end to end on one tiny case with --quick: it must run all three
+ * libraries, agree with tfjs on the output, and write well-formed latest.json / latest.md.
+ * No timing is asserted (the numbers depend on the machine and its load).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { markdownTable, parseArgs, type ResultRow } from '../benchmarks/report';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..');
+const out = mkdtempSync(path.join(tmpdir(), 'bench-smoke-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('benchmarks/run.ts', () => {
+  it('runs one case with --quick and writes the JSON and markdown results', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'benchmarks/run.ts', '--only', 'add-32x200', '--quick', '--out', out], { cwd: root });
+    const rows = JSON.parse(readFileSync(path.join(out, 'latest.json'), 'utf8')) as ResultRow[];
+    expect(rows).toHaveLength(1);
+    const r = rows[0]!;
+    expect(r.name).toBe('add-32x200');
+    expect(r.shape).toBe('[32,200] + [32,200]');
+    for (const k of ['ours_ms', 'tfjs_cpu_ms', 'tfjs_wasm_ms'] as const) {
+      expect(typeof r[k], k).toBe('number');
+      expect(r[k]!, k).toBeGreaterThan(0);
+    }
+    // the three libraries computed the same sums
+    expect(r.max_abs_diff_cpu).toBe(0);
+    expect(r.max_abs_diff_wasm).toBe(0);
+    expect(r.notes.some((n) => /failed|MISMATCH/.test(n))).toBe(false);
+    const md = readFileSync(path.join(out, 'latest.md'), 'utf8');
+    expect(md).toContain('| case | shape | ours ms | tfjs-cpu ms | tfjs-wasm ms | cpu/ours | wasm/ours |');
+    expect(md).toMatch(/\| add-32x200 \| \[32,200\] \+ \[32,200\] \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+x \| [\d.]+x \|/);
+    expect(stdout).toContain('| add-32x200 |');
+  });
+
+  it('parses its options and rejects unknown ones', () => {
+    expect(parseArgs(['--only', 'a, b', '--quick', '--out=/tmp/x'])).toEqual({ only: ['a', 'b'], quick: true, out: '/tmp/x' });
+    expect(parseArgs([]).only).toBeNull();
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown option --fast/);
+    expect(() => parseArgs(['--only'])).toThrow(/--only needs a value/);
+  });
+
+  it('prints n/a and no ratio for a library that could not run', () => {
+    const row: ResultRow = { name: 'x', shape: '[1]', ours_ms: 2, tfjs_cpu_ms: 4, tfjs_wasm_ms: null, reps: {}, notes: ['tfjs-wasm failed: no kernel'] };
+    const lines = markdownTable([row]).split('\n');
+    expect(lines[2]).toBe('| x | [1] | 2.00 | 4.00 | n/a | 2.00x | n/a |  |  |  | tfjs-wasm failed: no kernel |');
+  });
+});
