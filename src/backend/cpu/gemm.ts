@@ -4,12 +4,12 @@
  * Why the shapes below (measured with Node 20 / V8 11, see benchmarks/kernels-quick.ts):
  * - V8 keeps scalar doubles in xmm0..xmm14 only (xmm15 is its scratch register), so a
  *   micro-tile needs accumulators + loaded operands <= 15 or it spills every iteration.
- *   A 2x4 tile (8 accumulators, 2 + 4 operands) runs ~5.8 GFLOP/s in isolation; 4x4 runs
- *   ~4.4 and 6x8 ~4.8 because of spill traffic. Unrolling k hurts for the same reason.
+ *   In isolation a 2x4 tile (8 accumulators, 2 + 4 operands) runs ~5.6 GFLOP/s; 4x4 runs
+ *   ~4.5 and 6x8 ~4.7 because of spill traffic. Unrolling k hurts for the same reason.
  * - Packed panels live in ONE module-level plain Array of doubles (PACKED_DOUBLE_ELEMENTS),
  *   not a Float64Array: a typed-array load pays a "was this buffer detached?" check as
  *   soon as any ArrayBuffer in the process has been transferred (tsx, vitest and any app
- *   using worker postMessage do this), which costs ~25% here; a double array pays one map
+ *   using worker postMessage do this), which costs ~30% here; a double array pays one map
  *   check per iteration and a `cmp` per load, and its values need no f32->f64 conversion.
  * - Index arithmetic is written `(x + c) | 0` so V8 emits plain 32-bit adds without
  *   overflow checks.
@@ -18,9 +18,9 @@
  */
 import type { Conv2dGeometry, F32 } from '../backend';
 
-/** micro-tile rows (of op(A)) and columns (of op(B)) */
-export const MR = 2;
-export const NR = 4;
+/** micro-tile rows (of op(A)) and columns (of op(B)); macroKernel is written for 2x4 */
+const MR = 2;
+const NR = 4;
 /** cache blocks: A block MC x KC (256 KB of doubles, stays in L2); B micro-panel KC x NR (8 KB, L1) */
 const KC = 256;
 const MC = 128; // multiple of MR
@@ -63,43 +63,53 @@ export function denseA(data: F32, off: number, rs: number, cs: number): ASource 
 }
 
 // ---------------------------------------------------------------------------------------
-// micro-kernel: C[cOff + i*ldc + j] += sum_p Ap[p*MR + i] * Bp[p*NR + j], i < mEff, j < nEff
+// macro-kernel: every 2-row panel of the packed A block (W[0..]) against one packed 4-column
+// B panel (W[bOff..]), C[cOff + i*ldc + j] += sum_p A[i, p] * B[p, j] for i < mc, j < nEff.
+// The 2x4 micro-tile lives in 8 local accumulators; looping over the row panels here rather
+// than calling a per-tile function saves a call per tile, which matters when kc is small.
 
-function kernel2x4(aOff: number, bOff: number, kc: number, C: F32, cOff: number, ldc: number, mEff: number, nEff: number): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let pa = aOff | 0;
-  let pb = bOff | 0;
-  const end = (aOff + kc * 2) | 0;
-  while (pa < end) {
-    const b0 = W[pb]!, b1 = W[(pb + 1) | 0]!, b2 = W[(pb + 2) | 0]!, b3 = W[(pb + 3) | 0]!;
-    const a0 = W[pa]!;
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-    const a1 = W[(pa + 1) | 0]!;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-    pa = (pa + 2) | 0;
-    pb = (pb + 4) | 0;
-  }
-  const r0 = cOff | 0;
-  if (mEff === 2 && nEff === 4) {
-    const r1 = (r0 + ldc) | 0;
-    const a01 = (r0 + 1) | 0, a02 = (r0 + 2) | 0, a03 = (r0 + 3) | 0;
-    const a11 = (r1 + 1) | 0, a12 = (r1 + 2) | 0, a13 = (r1 + 3) | 0;
-    C[r0] = C[r0]! + c00; C[a01] = C[a01]! + c01; C[a02] = C[a02]! + c02; C[a03] = C[a03]! + c03;
-    C[r1] = C[r1]! + c10; C[a11] = C[a11]! + c11; C[a12] = C[a12]! + c12; C[a13] = C[a13]! + c13;
-    return;
-  }
-  // edge tile (mEff < 2 or nEff < 4): the padded rows / columns of the panels are dropped here
-  C[r0] = C[r0]! + c00;
-  if (nEff > 1) C[r0 + 1] = C[r0 + 1]! + c01;
-  if (nEff > 2) C[r0 + 2] = C[r0 + 2]! + c02;
-  if (nEff > 3) C[r0 + 3] = C[r0 + 3]! + c03;
-  if (mEff > 1) {
-    // a full-height edge tile is narrower than NR
-    const r1 = r0 + ldc;
-    C[r1] = C[r1]! + c10;
-    if (nEff > 1) C[r1 + 1] = C[r1 + 1]! + c11;
-    if (nEff > 2) C[r1 + 2] = C[r1 + 2]! + c12;
+function macroKernel(kc: number, bOff: number, C: F32, cOff: number, ldc: number, mc: number, nEff: number): void {
+  const step = (kc * 2) | 0;
+  const ldc2 = (ldc * 2) | 0;
+  let r0 = cOff | 0;
+  let aOff = 0;
+  for (let ir = 0; ir < mc; ir += 2) {
+    let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+    let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+    let pa = aOff;
+    let pb = bOff | 0;
+    const end = (aOff + step) | 0;
+    while (pa < end) {
+      const b0 = W[pb]!, b1 = W[(pb + 1) | 0]!, b2 = W[(pb + 2) | 0]!, b3 = W[(pb + 3) | 0]!;
+      const a0 = W[pa]!;
+      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+      const a1 = W[(pa + 1) | 0]!;
+      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+      pa = (pa + 2) | 0;
+      pb = (pb + 4) | 0;
+    }
+    if (nEff === 4 && ir + 1 < mc) {
+      const r1 = (r0 + ldc) | 0;
+      const a01 = (r0 + 1) | 0, a02 = (r0 + 2) | 0, a03 = (r0 + 3) | 0;
+      const a11 = (r1 + 1) | 0, a12 = (r1 + 2) | 0, a13 = (r1 + 3) | 0;
+      C[r0] = C[r0]! + c00; C[a01] = C[a01]! + c01; C[a02] = C[a02]! + c02; C[a03] = C[a03]! + c03;
+      C[r1] = C[r1]! + c10; C[a11] = C[a11]! + c11; C[a12] = C[a12]! + c12; C[a13] = C[a13]! + c13;
+    } else {
+      // edge tile: the padded rows / columns of the panels are computed but dropped here
+      C[r0] = C[r0]! + c00;
+      if (nEff > 1) C[r0 + 1] = C[r0 + 1]! + c01;
+      if (nEff > 2) C[r0 + 2] = C[r0 + 2]! + c02;
+      if (nEff > 3) C[r0 + 3] = C[r0 + 3]! + c03;
+      if (ir + 1 < mc) {
+        // a full-height edge tile is narrower than NR
+        const r1 = r0 + ldc;
+        C[r1] = C[r1]! + c10;
+        if (nEff > 1) C[r1 + 1] = C[r1 + 1]! + c11;
+        if (nEff > 2) C[r1 + 2] = C[r1 + 2]! + c12;
+      }
+    }
+    aOff = end;
+    r0 = (r0 + ldc2) | 0;
   }
 }
 
@@ -288,11 +298,7 @@ export function gemmPacked(
         if (!keepA) packA(a, ic, mc, pc, kc);
         for (let jr = 0; jr < nc; jr += NR) {
           const nEff = Math.min(NR, nc - jr);
-          const bPanel = B_BASE + jr * kc;
-          const cCol = cOff + jc + jr;
-          for (let ir = 0; ir < mc; ir += MR) {
-            kernel2x4(ir * kc, bPanel, kc, C, cCol + (ic + ir) * ldc, ldc, Math.min(MR, mc - ir), nEff);
-          }
+          macroKernel(kc, B_BASE + jr * kc, C, cOff + ic * ldc + jc + jr, ldc, mc, nEff);
         }
       }
     }
