@@ -7,7 +7,9 @@
  *   backend/   the kernel interface and the CPU kernels
  *   autodiff/  primitives, traces, graph IR, grad / vjp / jvp / customVjp
  *   ops/       every op: type rule + runtime check + kernel call + derivative rules
- *   data/      scalers, datasets, tokenizers, readers, metrics
+ *   nn/        layers, sequential models, losses, metrics, training loop   (namespace `nn`)
+ *   optim/     optimizers and schedules                                     (namespace `optim`)
+ *   data/      scalers, datasets, tokenizers, readers, metrics             (namespace `data`)
  */
 export * from './shape/dims';
 export * from './tensor/dtype';
@@ -19,4 +21,9 @@ export { key, type Key } from './random';
 export * from './autodiff';
 export * from './ops';
 export { backend, setBackend, type Backend } from './backend';
-export * from './nn';
+/** layers, models, losses, metrics, training loop: `nn.sequential(...)`, `nn.dense(10)` */
+export * as nn from './nn';
+/** optax-style optimizers and schedules: `optim.adam({ learningRate: 1e-3 })` */
+export * as optim from './optim';
+/** scalers, datasets, tokenizers, readers, metrics, baselines */
+export * as data from './data';
