@@ -4,3 +4,6 @@ export * from './init';
 export * from './activation';
 export * from './layers/core';
 export * from './layers/recurrent';
+export * from './losses';
+export * from './metrics';
+export * from './train';

@@ -1,0 +1,381 @@
+/**
+ * Losses: differentiable tensor functions returning a scalar `Tensor<[]>` (the mean over every
+ * position) unless another reduction is asked for.
+ *
+ * Reductions (`{ reduction }`):
+ * - 'mean' (default): the mean of the per-position losses;
+ * - 'sum': their sum;
+ * - 'none': the per-position losses themselves. For mse / mae / binary cross-entropy a
+ *   position is an element (shape of the predictions, as tf.losses with Reduction.NONE); for
+ *   the categorical losses it is everything but the class axis (the logits' leading dims).
+ *
+ * Shapes are checked in the type and at run time with the same words:
+ * - predictions and targets of mse / mae / binaryCrossEntropyFromLogits /
+ *   categoricalCrossEntropyFromLogits must have equal shapes
+ *   (`mse: predictions and targets must have equal shapes (expected [32, 1], got [32])`);
+ * - the int32 labels of sparseCategoricalCrossEntropy must have the logits' leading dims
+ *   (`sparseCategoricalCrossEntropy: labels must have the logits' leading dims (expected [32], got [32, 1])`);
+ * - masks of the masked variants must have the per-position shape.
+ * The error lands on the offending argument (targets, labels or mask).
+ *
+ * Masked variants weight each position by a float or bool mask and normalise by the mask sum
+ * (padded sequences); a mask summing to 0 gives a loss of 0, not NaN.
+ *
+ * Every loss is a composite of public ops, so gradients of any order come from those ops'
+ * rules; the cross-entropies go through softplus / logSoftmax, which stay finite for any
+ * finite logits (±1e4 included).
+ */
+import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
+import { ShapeError } from '../shape/dims';
+import type { Check } from '../shape/rules';
+import { concreteData, makeTensor, type Tensor } from '../tensor/tensor';
+import type { AnyTensor } from '../autodiff/core';
+import { abs, cast, div, greater, mul, neg, square, sub, where } from '../ops/elementwise';
+import { reshapeRaw, sumRaw } from '../ops/reduce-core';
+import { logSoftmax, softplus } from '../ops/activations';
+import { gather, oneHot } from '../ops/layout';
+
+// =============================================================================================
+// Type-level rules
+
+type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
+type IsDyn<D> = number extends D ? true : string extends D ? true : false;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Equal dims, or one side dynamic (checked at run time). Symbolic dims equal only themselves. */
+type DimAgree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
+type ShowDim<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : '?';
+type JoinDims<S extends Shape> = S extends readonly [infer H]
+  ? ShowDim<H>
+  : S extends readonly [infer H, ...infer T extends Shape]
+    ? `${ShowDim<H>}, ${JoinDims<T>}`
+    : '';
+/** A shape for messages: `[batch, 10]`. */
+export type ShowShape<S extends Shape> = IsTuple<S> extends true ? `[${JoinDims<S>}]` : '[...]';
+
+type AllAgree<A extends Shape, B extends Shape> = A extends readonly [infer HA, ...infer TA extends Shape]
+  ? B extends readonly [infer HB, ...infer TB extends Shape]
+    ? DimAgree<HA, HB> extends true
+      ? AllAgree<TA, TB>
+      : false
+    : false
+  : B extends readonly []
+    ? true
+    : false;
+
+/**
+ * `Expected` when `Actual` has the same shape (dims equal or dynamic; an unknown rank on either
+ * side passes), else `ShapeMismatch<'<Rule> (expected [..], got [..])', Expected, Actual>`.
+ */
+export type EqualShapes<Expected extends Shape, Actual extends Shape, Rule extends string> =
+  IsTuple<Expected> extends false
+    ? Expected
+    : IsTuple<Actual> extends false
+      ? Expected
+      : AllAgree<Expected, Actual> extends true
+        ? Expected
+        : ShapeMismatch<`${Rule} (expected ${ShowShape<Expected>}, got ${ShowShape<Actual>})`, Expected, Actual>;
+
+/** The leading dims of a logits shape (all but the class axis); Dim[] when the rank is unknown. */
+export type LeadingDims<L extends Shape> = IsTuple<L> extends false ? Dim[] : L extends readonly [...infer Lead extends Dim[], Dim] ? Lead : never;
+
+/** predictions vs targets of an element-wise loss */
+export type SameShapeRule<Op extends string, P extends Shape, T extends Shape> = EqualShapes<P, T, `${Op}: predictions and targets must have equal shapes`>;
+
+/** logits [..., C] vs int32 labels [...] */
+export type SparseLabelsRule<Op extends string, L extends Shape, Lab extends Shape> =
+  IsTuple<L> extends false
+    ? Lab
+    : L extends readonly []
+      ? ShapeMismatch<`${Op}: logits need a class axis (rank >= 1, got [])`, L, Lab>
+      : EqualShapes<LeadingDims<L>, Lab, `${Op}: labels must have the logits' leading dims`>;
+
+/** a mask vs the per-position loss shape */
+export type MaskRule<Op extends string, S extends Shape, M extends Shape> = EqualShapes<S, M, `${Op}: mask must have the per-position loss shape`>;
+
+// =============================================================================================
+// Runtime twins
+
+const shapeOf = (t: { readonly shape: readonly number[] | object }) => t.shape as readonly number[];
+const show = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+/** Runtime EqualShapes: throws ShapeError `<rule> (expected [..], got [..])`. */
+export function checkEqualShapes(op: string, rule: string, expected: readonly number[], actual: readonly number[]): void {
+  if (expected.length !== actual.length || expected.some((d, i) => d !== actual[i])) {
+    throw new ShapeError(op, `${rule} (expected ${show(expected)}, got ${show(actual)})`);
+  }
+}
+
+function requireDType(op: string, what: string, t: AnyTensor, dtypes: readonly string[]): void {
+  if (!dtypes.includes(t.dtype)) throw new ShapeError(op, `${what} must be ${dtypes.join(' or ')}, got ${t.dtype}`);
+}
+
+function checkSame(op: string, p: AnyTensor, t: AnyTensor): void {
+  requireDType(op, 'predictions', p, ['float32']);
+  requireDType(op, 'targets', t, ['float32']);
+  checkEqualShapes(op, 'predictions and targets must have equal shapes', shapeOf(p), shapeOf(t));
+}
+
+function leading(op: string, logits: AnyTensor): number[] {
+  requireDType(op, 'logits', logits, ['float32']);
+  const s = shapeOf(logits);
+  if (s.length === 0) throw new ShapeError(op, 'logits need a class axis (rank >= 1, got [])');
+  return s.slice(0, -1);
+}
+
+function checkMask(op: string, perPosition: readonly number[], mask: AnyTensor): void {
+  requireDType(op, 'mask', mask, ['float32', 'bool']);
+  checkEqualShapes(op, 'mask must have the per-position loss shape', perPosition, shapeOf(mask));
+}
+
+// =============================================================================================
+// Reductions
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface LossOptions<R extends Reduction = Reduction> {
+  /** 'mean' (default), 'sum', or 'none' (per-position losses) */
+  readonly reduction?: R;
+}
+
+/** A loss value: the scalar, or the per-position losses (shape S) for reduction 'none'. */
+export type LossOut<R extends Reduction, S extends Shape> = R extends 'none' ? Tensor<S> : Tensor<[]>;
+
+type AnyT = Tensor<Dim[]>;
+const A = (x: AnyTensor) => x as unknown as AnyT;
+const T = (x: AnyT) => x as unknown as AnyTensor;
+const allAxes = (x: AnyTensor) => Array.from({ length: x.shape.length }, (_, i) => i);
+
+function reduce(op: string, losses: AnyTensor, reduction: Reduction | undefined): AnyTensor {
+  const r = reduction ?? 'mean';
+  if (r === 'none') return losses;
+  const s = sumRaw(losses, allAxes(losses), false);
+  if (r === 'sum') return s;
+  if (r !== 'mean') throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(r)}'`);
+  return T(div(A(s), losses.size));
+}
+
+function reduceMasked(op: string, losses: AnyTensor, mask: AnyTensor, reduction: Reduction | undefined): AnyTensor {
+  const m = mask.dtype === 'bool' ? T(cast(A(mask) as unknown as Tensor<Dim[], 'bool'>, 'float32')) : mask;
+  const weighted = T(mul(A(losses), A(m)));
+  const r = reduction ?? 'mean';
+  if (r === 'none') return weighted;
+  const s = sumRaw(weighted, allAxes(weighted), false);
+  if (r === 'sum') return s;
+  if (r !== 'mean') throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(r)}'`);
+  const total = A(sumRaw(m, allAxes(m), false));
+  // an all-zero mask selects nothing: the weighted sum is 0 and so is the loss
+  return T(div(A(s), where(greater(total, 0), total, 1)));
+}
+
+// =============================================================================================
+// Per-position losses (no reduction); exported for custom reductions
+
+/** (p − t)² element-wise */
+export function squaredError(p: AnyTensor, t: AnyTensor): AnyTensor {
+  return T(square(sub(A(p), A(t))));
+}
+
+/** |p − t| element-wise (derivative 0 where p = t) */
+export function absoluteError(p: AnyTensor, t: AnyTensor): AnyTensor {
+  return T(abs(sub(A(p), A(t))));
+}
+
+/** softplus(x) − x·z = max(x, 0) − x·z + log1p(exp(−|x|)): finite for every finite x */
+export function sigmoidCrossEntropy(x: AnyTensor, z: AnyTensor): AnyTensor {
+  return T(sub(softplus(A(x)), mul(A(x), A(z))));
+}
+
+/** −Σ_c z_c · logSoftmax(x)_c over the last axis */
+export function softmaxCrossEntropy(x: AnyTensor, z: AnyTensor): AnyTensor {
+  const lp = logSoftmax(A(x), -1) as AnyT;
+  return T(neg(A(sumRaw(T(mul(A(z), lp)), [x.shape.length - 1], false))));
+}
+
+/** −logSoftmax(x)[label] per position; labels are range-checked first. */
+export function sparseSoftmaxCrossEntropy(op: string, x: AnyTensor, labels: AnyTensor): AnyTensor {
+  const lead = shapeOf(labels);
+  const classes = shapeOf(x).at(-1)!;
+  const lp = T(logSoftmax(A(x), -1) as AnyT);
+  let ids: Int32Array | null = null;
+  try {
+    ids = concreteData(labels) as Int32Array;
+  } catch {
+    ids = null; // abstract trace (makeGraph): values unknown, no range check possible
+  }
+  if (ids === null) {
+    const hot = oneHot(labels as unknown as Tensor<Dim[], 'int32'>, classes) as unknown as AnyT;
+    return T(neg(A(sumRaw(T(mul(hot, A(lp))), [lead.length], false))));
+  }
+  // pick logSoftmax[i, label_i] from the flattened rows: one gather, no one-hot matrix
+  const flatIdx = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const c = ids[i]!;
+    if (!(c >= 0 && c < classes)) {
+      const pos = new Array<number>(lead.length);
+      for (let k = lead.length - 1, r = i; k >= 0; k--) {
+        pos[k] = r % lead[k]!;
+        r = Math.floor(r / lead[k]!);
+      }
+      throw new RangeError(`${op}: label ${c} at position [${pos.join(', ')}] is out of range for ${classes} classes (valid: 0 to ${classes - 1})`);
+    }
+    flatIdx[i] = i * classes + c;
+  }
+  const picked = gather(A(reshapeRaw(lp, [ids.length * classes])) as Tensor<[number]>, makeTensor<[number], 'int32'>([ids.length], 'int32', flatIdx));
+  return T(neg(A(reshapeRaw(picked as unknown as AnyTensor, lead))));
+}
+
+// =============================================================================================
+// Public losses
+
+const asAny = (x: unknown) => x as AnyTensor;
+
+/** Mean squared error: mean((predictions − targets)²). */
+export function mse<P extends Shape, Tg extends Shape, const R extends Reduction = 'mean'>(
+  predictions: Tensor<P>,
+  targets: Tensor<Tg> & Check<SameShapeRule<'mse', P, Tg>>,
+  options?: LossOptions<R>,
+): LossOut<R, P> {
+  checkSame('mse', asAny(predictions), asAny(targets));
+  return reduce('mse', squaredError(asAny(predictions), asAny(targets)), options?.reduction) as unknown as LossOut<R, P>;
+}
+
+/** Mean absolute error: mean(|predictions − targets|). */
+export function mae<P extends Shape, Tg extends Shape, const R extends Reduction = 'mean'>(
+  predictions: Tensor<P>,
+  targets: Tensor<Tg> & Check<SameShapeRule<'mae', P, Tg>>,
+  options?: LossOptions<R>,
+): LossOut<R, P> {
+  checkSame('mae', asAny(predictions), asAny(targets));
+  return reduce('mae', absoluteError(asAny(predictions), asAny(targets)), options?.reduction) as unknown as LossOut<R, P>;
+}
+
+/**
+ * Binary cross-entropy on logits x with targets z in [0, 1] (element-wise, multi-label):
+ * max(x, 0) − x·z + log1p(exp(−|x|)), as tf.losses.sigmoidCrossEntropy.
+ */
+export function binaryCrossEntropyFromLogits<L extends Shape, Tg extends Shape, const R extends Reduction = 'mean'>(
+  logits: Tensor<L>,
+  targets: Tensor<Tg> & Check<SameShapeRule<'binaryCrossEntropyFromLogits', L, Tg>>,
+  options?: LossOptions<R>,
+): LossOut<R, L> {
+  checkSame('binaryCrossEntropyFromLogits', asAny(logits), asAny(targets));
+  return reduce('binaryCrossEntropyFromLogits', sigmoidCrossEntropy(asAny(logits), asAny(targets)), options?.reduction) as unknown as LossOut<R, L>;
+}
+
+/**
+ * Categorical cross-entropy on logits [..., C] with one-hot or probability targets of the same
+ * shape: −Σ_c targets_c · logSoftmax(logits)_c per position (tf.losses.softmaxCrossEntropy).
+ */
+export function categoricalCrossEntropyFromLogits<L extends Shape, Tg extends Shape, const R extends Reduction = 'mean'>(
+  logits: Tensor<L>,
+  targets: Tensor<Tg> & Check<SameShapeRule<'categoricalCrossEntropyFromLogits', L, Tg>>,
+  options?: LossOptions<R>,
+): LossOut<R, LeadingDims<L>> {
+  const op = 'categoricalCrossEntropyFromLogits';
+  leading(op, asAny(logits));
+  checkSame(op, asAny(logits), asAny(targets));
+  return reduce(op, softmaxCrossEntropy(asAny(logits), asAny(targets)), options?.reduction) as unknown as LossOut<R, LeadingDims<L>>;
+}
+
+/**
+ * Cross-entropy of logits [..., C] against int32 class labels [...] (the logits' leading dims,
+ * checked at compile time): −logSoftmax(logits)[label]. A label outside [0, C) is a RangeError
+ * naming the label, its position and the class count.
+ */
+export function sparseCategoricalCrossEntropy<L extends Shape, Lab extends Shape, const R extends Reduction = 'mean'>(
+  logits: Tensor<L>,
+  labels: Tensor<Lab, 'int32'> & Check<SparseLabelsRule<'sparseCategoricalCrossEntropy', L, Lab>>,
+  options?: LossOptions<R>,
+): LossOut<R, LeadingDims<L>> {
+  const op = 'sparseCategoricalCrossEntropy';
+  const lead = leading(op, asAny(logits));
+  requireDType(op, 'labels', asAny(labels), ['int32']);
+  checkEqualShapes(op, "labels must have the logits' leading dims", lead, shapeOf(asAny(labels)));
+  return reduce(op, sparseSoftmaxCrossEntropy(op, asAny(logits), asAny(labels)), options?.reduction) as unknown as LossOut<R, LeadingDims<L>>;
+}
+
+// =============================================================================================
+// Masked variants (padded sequences)
+
+type MaskDType = 'float32' | 'bool';
+
+/** Σ mask·(p − t)² / Σ mask; the mask has the predictions' shape. */
+export function maskedMse<P extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+  predictions: Tensor<P>,
+  targets: Tensor<Tg> & Check<SameShapeRule<'maskedMse', P, Tg>>,
+  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedMse', P, M>>,
+  options?: LossOptions<R>,
+): LossOut<R, P> {
+  const op = 'maskedMse';
+  checkSame(op, asAny(predictions), asAny(targets));
+  checkMask(op, shapeOf(asAny(predictions)), asAny(mask));
+  return reduceMasked(op, squaredError(asAny(predictions), asAny(targets)), asAny(mask), options?.reduction) as unknown as LossOut<R, P>;
+}
+
+/** Σ mask·|p − t| / Σ mask; the mask has the predictions' shape. */
+export function maskedMae<P extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+  predictions: Tensor<P>,
+  targets: Tensor<Tg> & Check<SameShapeRule<'maskedMae', P, Tg>>,
+  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedMae', P, M>>,
+  options?: LossOptions<R>,
+): LossOut<R, P> {
+  const op = 'maskedMae';
+  checkSame(op, asAny(predictions), asAny(targets));
+  checkMask(op, shapeOf(asAny(predictions)), asAny(mask));
+  return reduceMasked(op, absoluteError(asAny(predictions), asAny(targets)), asAny(mask), options?.reduction) as unknown as LossOut<R, P>;
+}
+
+/** Masked binary cross-entropy on logits; the mask has the logits' shape. */
+export function maskedBinaryCrossEntropyFromLogits<L extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+  logits: Tensor<L>,
+  targets: Tensor<Tg> & Check<SameShapeRule<'maskedBinaryCrossEntropyFromLogits', L, Tg>>,
+  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedBinaryCrossEntropyFromLogits', L, M>>,
+  options?: LossOptions<R>,
+): LossOut<R, L> {
+  const op = 'maskedBinaryCrossEntropyFromLogits';
+  checkSame(op, asAny(logits), asAny(targets));
+  checkMask(op, shapeOf(asAny(logits)), asAny(mask));
+  return reduceMasked(op, sigmoidCrossEntropy(asAny(logits), asAny(targets)), asAny(mask), options?.reduction) as unknown as LossOut<R, L>;
+}
+
+/** Masked categorical cross-entropy; the mask has the logits' leading dims [..., L]. */
+export function maskedCategoricalCrossEntropyFromLogits<L extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+  logits: Tensor<L>,
+  targets: Tensor<Tg> & Check<SameShapeRule<'maskedCategoricalCrossEntropyFromLogits', L, Tg>>,
+  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedCategoricalCrossEntropyFromLogits', LeadingDims<L>, M>>,
+  options?: LossOptions<R>,
+): LossOut<R, LeadingDims<L>> {
+  const op = 'maskedCategoricalCrossEntropyFromLogits';
+  const lead = leading(op, asAny(logits));
+  checkSame(op, asAny(logits), asAny(targets));
+  checkMask(op, lead, asAny(mask));
+  return reduceMasked(op, softmaxCrossEntropy(asAny(logits), asAny(targets)), asAny(mask), options?.reduction) as unknown as LossOut<R, LeadingDims<L>>;
+}
+
+/**
+ * Masked sparse cross-entropy for padded sequences: logits [..., L, C], labels [..., L],
+ * mask [..., L] (1 / true on real tokens); Σ mask·loss / Σ mask.
+ */
+export function maskedSparseCategoricalCrossEntropy<L extends Shape, Lab extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+  logits: Tensor<L>,
+  labels: Tensor<Lab, 'int32'> & Check<SparseLabelsRule<'maskedSparseCategoricalCrossEntropy', L, Lab>>,
+  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedSparseCategoricalCrossEntropy', LeadingDims<L>, M>>,
+  options?: LossOptions<R>,
+): LossOut<R, LeadingDims<L>> {
+  const op = 'maskedSparseCategoricalCrossEntropy';
+  const lead = leading(op, asAny(logits));
+  requireDType(op, 'labels', asAny(labels), ['int32']);
+  checkEqualShapes(op, "labels must have the logits' leading dims", lead, shapeOf(asAny(labels)));
+  checkMask(op, lead, asAny(mask));
+  return reduceMasked(op, sparseSoftmaxCrossEntropy(op, asAny(logits), asAny(labels)), asAny(mask), options?.reduction) as unknown as LossOut<R, LeadingDims<L>>;
+}
+
+/**
+ * Σ mask·values / Σ mask (0 when the mask is all zero): the masked mean of any per-position
+ * values of the mask's shape, for custom losses and metrics.
+ */
+export function maskedMean<S extends Shape, M extends Shape>(values: Tensor<S>, mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedMean', S, M>>): Tensor<[]> {
+  requireDType('maskedMean', 'values', asAny(values), ['float32']);
+  checkMask('maskedMean', shapeOf(asAny(values)), asAny(mask));
+  return reduceMasked('maskedMean', asAny(values), asAny(mask), 'mean') as unknown as Tensor<[]>;
+}

@@ -1,0 +1,81 @@
+/**
+ * Metrics on tensors (for plain arrays see src/data/metrics.ts). Each returns a scalar
+ * `Tensor<[]>` and has the same compile-time shape rules as the matching loss: labels must
+ * have the logits' leading dims, predictions and targets equal shapes. Metrics are not meant
+ * to be differentiated (accuracy is piecewise constant); rmse is differentiable anyway.
+ */
+import type { Dim, Shape } from '../shape/dims';
+import type { Check } from '../shape/rules';
+import type { Tensor } from '../tensor/tensor';
+import type { AnyTensor } from '../autodiff/core';
+import { cast, equal, greater, sqrt } from '../ops/elementwise';
+import { argmax, mean } from '../ops/reduce';
+import {
+  checkEqualShapes,
+  maskedMean,
+  mse,
+  type LeadingDims,
+  type MaskRule,
+  type SameShapeRule,
+  type SparseLabelsRule,
+} from './losses';
+import { ShapeError } from '../shape/dims';
+
+type AnyT = Tensor<Dim[]>;
+const asAny = (x: unknown) => x as AnyTensor;
+const shapeOf = (x: unknown) => asAny(x).shape as readonly number[];
+
+function hits(op: string, logits: AnyTensor, labels: AnyTensor): AnyT {
+  if (logits.dtype !== 'float32') throw new ShapeError(op, `logits must be float32, got ${logits.dtype}`);
+  if (labels.dtype !== 'int32') throw new ShapeError(op, `labels must be int32, got ${labels.dtype}`);
+  const s = logits.shape as readonly number[];
+  if (s.length === 0) throw new ShapeError(op, 'logits need a class axis (rank >= 1, got [])');
+  checkEqualShapes(op, "labels must have the logits' leading dims", s.slice(0, -1), labels.shape as readonly number[]);
+  const predicted = argmax(logits as unknown as Tensor<Dim[]>, -1) as unknown as Tensor<Dim[], 'int32'>;
+  return cast(equal(predicted, labels as unknown as Tensor<Dim[], 'int32'>), 'float32');
+}
+
+/**
+ * Fraction of positions whose arg-max class (first on ties) equals the int32 label; logits
+ * [..., C], labels [...] (the logits' leading dims).
+ */
+export function accuracy<L extends Shape, Lab extends Shape>(
+  logits: Tensor<L>,
+  labels: Tensor<Lab, 'int32'> & Check<SparseLabelsRule<'accuracy', L, Lab>>,
+): Tensor<[]> {
+  return mean(hits('accuracy', asAny(logits), asAny(labels))) as unknown as Tensor<[]>;
+}
+
+/** accuracy over the positions where the mask (float or bool, the labels' shape) is set. */
+export function maskedAccuracy<L extends Shape, Lab extends Shape, M extends Shape>(
+  logits: Tensor<L>,
+  labels: Tensor<Lab, 'int32'> & Check<SparseLabelsRule<'maskedAccuracy', L, Lab>>,
+  mask: Tensor<M, 'float32' | 'bool'> & Check<MaskRule<'maskedAccuracy', LeadingDims<L>, M>>,
+): Tensor<[]> {
+  const h = hits('maskedAccuracy', asAny(logits), asAny(labels));
+  return maskedMean(h, mask as unknown as Tensor<Dim[], 'float32'>);
+}
+
+/**
+ * Binary accuracy from logits: a prediction is positive when its logit is > 0 (probability
+ * > 0.5, as tf.metrics.binaryAccuracy's threshold); targets are 0/1 (> 0.5 counts as 1).
+ */
+export function binaryAccuracy<P extends Shape, Tg extends Shape>(logits: Tensor<P>, targets: Tensor<Tg> & Check<SameShapeRule<'binaryAccuracy', P, Tg>>): Tensor<[]> {
+  const op = 'binaryAccuracy';
+  const l = asAny(logits);
+  const t = asAny(targets);
+  if (l.dtype !== 'float32' || t.dtype !== 'float32') throw new ShapeError(op, `logits and targets must be float32, got ${l.dtype} and ${t.dtype}`);
+  checkEqualShapes(op, 'predictions and targets must have equal shapes', shapeOf(l), shapeOf(t));
+  const predicted = cast(greater(l as unknown as AnyT, 0), 'float32');
+  const actual = cast(greater(t as unknown as AnyT, 0.5), 'float32');
+  return mean(cast(equal(predicted, actual), 'float32')) as unknown as Tensor<[]>;
+}
+
+/** Root mean squared error √mean((p − t)²). */
+export function rmse<P extends Shape, Tg extends Shape>(predictions: Tensor<P>, targets: Tensor<Tg> & Check<SameShapeRule<'rmse', P, Tg>>): Tensor<[]> {
+  const p = asAny(predictions);
+  const t = asAny(targets);
+  if (p.dtype !== 'float32' || t.dtype !== 'float32') throw new ShapeError('rmse', `predictions and targets must be float32, got ${p.dtype} and ${t.dtype}`);
+  checkEqualShapes('rmse', 'predictions and targets must have equal shapes', shapeOf(p), shapeOf(t));
+  return sqrt(mse(p as unknown as AnyT, t as unknown as AnyT));
+}

@@ -1,0 +1,285 @@
+/**
+ * Gradient transformations, optax-style: pure (init, update) pairs over pytrees.
+ *
+ *   const opt = adam({ learningRate: 1e-3 });
+ *   let state = opt.init(params);
+ *   const [updates, next] = opt.update(grads, state, params);
+ *   params = applyUpdates(params, updates);   // params + updates
+ *
+ * Params, grads and updates share one pytree type P; the state is typed by P too, so a state
+ * made for one model cannot be fed to another. Nothing is mutated: update returns new
+ * tensors and a new state (tensors are immutable, so unchanged leaves are shared, not copied).
+ *
+ * Updates are *added* to the params (optax's convention): optimizers return −lr·direction.
+ *
+ * Speed: the per-leaf arithmetic of each optimizer runs as one fused loop over the leaf's
+ * data when every input is a concrete tensor (the usual case), and as the equivalent
+ * composition of public ops otherwise (inside grad / jvp / makeGraph, e.g. when
+ * differentiating through an update step), so updates stay differentiable.
+ */
+import type { Dim } from '../shape/dims';
+import type { Tensor } from '../tensor/tensor';
+import { makeTensor } from '../tensor/tensor';
+import { zerosLike } from '../tensor/create';
+import type { AnyTensor } from '../autodiff/core';
+import { treeFlatten } from '../autodiff/pytree';
+import { add, div, maximum, mul, sqrt } from '../ops/elementwise';
+import { sumRaw } from '../ops/reduce-core';
+import { valueAt, type ScheduleOr } from './schedules';
+
+/**
+ * Optimizer state for params of type P: a pytree (tensors in `slots`, numbers elsewhere), so
+ * it can be flattened, saved and restored like params.
+ */
+export interface State<P> {
+  /** number of updates applied so far; schedules read it (the first update sees 0) */
+  readonly count: number;
+  /** per-parameter accumulators, each shaped like the params (adam: mu, nu; sgd momentum: trace) */
+  readonly slots: { readonly [name: string]: P };
+  /** the states of the transformations inside a chain, in order */
+  readonly inner: readonly State<P>[];
+}
+
+export interface GradientTransformation {
+  /** for messages and summaries, e.g. 'adam' */
+  readonly name: string;
+  /** the initial state for params (zeros in every slot) */
+  init<P>(params: P): State<P>;
+  /**
+   * Transform grads (or the updates of an earlier transformation) into updates, returning the
+   * new state. `params` is needed by transformations that read them (adamw, addDecayedWeights).
+   */
+  update<P>(updates: P, state: State<P>, params?: P): [P, State<P>];
+}
+
+/** An optimizer is a gradient transformation whose updates are ready to add to the params. */
+export type Optimizer = GradientTransformation;
+
+type AnyT = Tensor<Dim[]>;
+const A = (x: AnyTensor) => x as unknown as AnyT;
+const T = (x: AnyT) => x as unknown as AnyTensor;
+const f32 = (x: AnyTensor) => x._data as Float32Array;
+const wrap = (like: AnyTensor, data: Float32Array) => makeTensor(like.shape as readonly number[], 'float32', data) as unknown as AnyTensor;
+
+function requireFloatLeaves(name: string, leaves: readonly AnyTensor[], paths: readonly string[], what: string): void {
+  leaves.forEach((l, i) => {
+    if (l.dtype !== 'float32') throw new TypeError(`${name}: ${what} leaf '${paths[i] || '(root)'}' has dtype ${l.dtype}; only float32 leaves can be optimized`);
+  });
+}
+
+/** params + updates, leaf by leaf (structures must match). */
+export function applyUpdates<P>(params: P, updates: P): P {
+  const pf = treeFlatten(params);
+  const uf = treeFlatten(updates);
+  if (uf.paths.length !== pf.paths.length || uf.paths.some((q, i) => q !== pf.paths[i])) {
+    throw new Error(`applyUpdates: updates differ in structure from the params ([${uf.paths.join(', ')}] vs [${pf.paths.join(', ')}])`);
+  }
+  return pf.rebuild(
+    pf.leaves.map((p, k) => {
+      const u = uf.leaves[k]!;
+      // concrete leaves of one shape: a plain loop (the op path would go through broadcasting)
+      if (p._data !== null && u._data !== null && p.dtype === 'float32' && u.dtype === 'float32' && p.shape.length === u.shape.length && p.shape.every((d, i) => d === u.shape[i])) {
+        const a = f32(p);
+        const b = f32(u);
+        const out = new Float32Array(a.length);
+        for (let i = 0; i < a.length; i++) out[i] = a[i]! + b[i]!;
+        return wrap(p, out);
+      }
+      return T(add(A(p), A(u)));
+    }),
+  );
+}
+
+function sameStructure(name: string, a: { paths: readonly string[] }, b: { paths: readonly string[] }, what: string): void {
+  if (a.paths.length !== b.paths.length || a.paths.some((p, i) => p !== b.paths[i])) {
+    throw new Error(`${name}: ${what} differ in structure from the updates ([${b.paths.join(', ')}] vs [${a.paths.join(', ')}])`);
+  }
+}
+
+// ---------------------------------------------------------------- leaf-wise transformations
+
+/** The per-leaf rule of a transformation with per-step scalars H. */
+export interface LeafRule<H> {
+  readonly name: string;
+  /** names of the per-leaf state slots */
+  readonly slots: readonly string[];
+  /** whether update needs params (adamw) */
+  readonly needsParams: boolean;
+  /** per-step scalars from the count (learning rate, bias corrections, ...) */
+  hyper(count: number): H;
+  /**
+   * Fused kernel on concrete data: writes the update into `out[0]` and the new slots into
+   * `out[1..]` (all freshly allocated, same length as g).
+   */
+  fused(h: H, g: Float32Array, slots: readonly Float32Array[], p: Float32Array | null, out: readonly Float32Array[], path: string): void;
+  /** the same rule with ops: [update, ...new slots] */
+  ops(h: H, g: AnyT, slots: readonly AnyT[], p: AnyT | null, path: string): AnyT[];
+}
+
+/** Build a transformation from a per-leaf rule. */
+export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
+  return {
+    name: rule.name,
+    init<P>(params: P): State<P> {
+      const flat = treeFlatten(params);
+      requireFloatLeaves(rule.name, flat.leaves, flat.paths, 'params');
+      const slots: Record<string, P> = {};
+      for (const s of rule.slots) slots[s] = flat.rebuild(flat.leaves.map((l) => zerosLike(l)));
+      return { count: 0, slots, inner: [] };
+    },
+    update<P>(updates: P, state: State<P>, params?: P): [P, State<P>] {
+      const g = treeFlatten(updates);
+      requireFloatLeaves(rule.name, g.leaves, g.paths, 'update');
+      if (rule.needsParams && params === undefined) throw new Error(`${rule.name}: update needs the params (opt.update(grads, state, params))`);
+      const p = rule.needsParams ? treeFlatten(params as P) : null;
+      if (p) sameStructure(rule.name, p, g, 'params');
+      const slotFlats = rule.slots.map((s) => {
+        const tree = state.slots[s];
+        if (tree === undefined) throw new Error(`${rule.name}: the state has no '${s}' slot (was it made by ${rule.name}.init?)`);
+        const f = treeFlatten(tree);
+        sameStructure(rule.name, f, g, `state slot '${s}'`);
+        return f;
+      });
+      const h = rule.hyper(state.count);
+      const n = g.leaves.length;
+      const outUpdates = new Array<AnyTensor>(n);
+      const outSlots = rule.slots.map(() => new Array<AnyTensor>(n));
+      for (let i = 0; i < n; i++) {
+        const gl = g.leaves[i]!;
+        const sl = slotFlats.map((f) => f.leaves[i]!);
+        const pl = p ? p.leaves[i]! : null;
+        const path = g.paths[i]!;
+        for (const s of [...sl, ...(pl ? [pl] : [])]) {
+          if (s.shape.length !== gl.shape.length || s.shape.some((d, j) => d !== gl.shape[j])) {
+            throw new Error(`${rule.name}: leaf '${path || '(root)'}' has shape [${gl.shape.join(', ')}] but its state/params have [${s.shape.join(', ')}]`);
+          }
+        }
+        if (gl._data !== null && sl.every((s) => s._data !== null) && (pl === null || pl._data !== null)) {
+          const out = [gl, ...sl].map((t) => new Float32Array(t.size));
+          rule.fused(h, f32(gl), sl.map(f32), pl && f32(pl), out, path);
+          outUpdates[i] = wrap(gl, out[0]!);
+          sl.forEach((s, k) => (outSlots[k]![i] = wrap(s, out[k + 1]!)));
+        } else {
+          const r = rule.ops(h, A(gl), sl.map(A), pl && A(pl), path);
+          outUpdates[i] = T(r[0]!);
+          r.slice(1).forEach((s, k) => (outSlots[k]![i] = T(s)));
+        }
+      }
+      const slots: Record<string, P> = {};
+      rule.slots.forEach((s, k) => (slots[s] = slotFlats[k]!.rebuild(outSlots[k]!)));
+      return [g.rebuild(outUpdates), { count: state.count + 1, slots, inner: [] }];
+    },
+  };
+}
+
+// ---------------------------------------------------------------- composition
+
+/**
+ * Apply transformations in order, each to the previous one's output (optax.chain):
+ * `chain(clipByGlobalNorm(1), adam({ learningRate: 1e-3 }))`. The state holds one inner state
+ * per transformation.
+ */
+export function chain(...transforms: readonly GradientTransformation[]): GradientTransformation {
+  const name = `chain(${transforms.map((t) => t.name).join(', ')})`;
+  return {
+    name,
+    init<P>(params: P): State<P> {
+      return { count: 0, slots: {}, inner: transforms.map((t) => t.init(params)) };
+    },
+    update<P>(updates: P, state: State<P>, params?: P): [P, State<P>] {
+      if (state.inner.length !== transforms.length) {
+        throw new Error(`${name}: the state holds ${state.inner.length} inner states for ${transforms.length} transformations (was it made by this chain's init?)`);
+      }
+      let u = updates;
+      const inner = transforms.map((t, i) => {
+        const [next, s] = t.update(u, state.inner[i]!, params);
+        u = next;
+        return s;
+      });
+      return [u, { count: state.count + 1, slots: {}, inner }];
+    },
+  };
+}
+
+/** Multiply the updates by a constant or scheduled factor (e.g. `scale(-lr)` after a direction). */
+export function scale(factor: ScheduleOr): GradientTransformation {
+  return leafwise<number>({
+    name: 'scale',
+    slots: [],
+    needsParams: false,
+    hyper: (count) => valueAt(factor, count),
+    fused(s, g, _slots, _p, out) {
+      const u = out[0]!;
+      for (let i = 0; i < g.length; i++) u[i] = s * g[i]!;
+    },
+    ops: (s, g) => [mul(g, s)],
+  });
+}
+
+/**
+ * Add weightDecay · params to the updates (optax add_decayed_weights), for leaves whose path
+ * (e.g. '0.kernel') passes `mask` (default: all). Put it before the learning-rate scaling to get
+ * decoupled weight decay.
+ */
+export function addDecayedWeights(weightDecay: ScheduleOr, mask?: (path: string) => boolean): GradientTransformation {
+  return leafwise<number>({
+    name: 'addDecayedWeights',
+    slots: [],
+    needsParams: true,
+    hyper: (count) => valueAt(weightDecay, count),
+    fused(wd, g, _slots, p, out, path) {
+      const u = out[0]!;
+      const w = mask && !mask(path) ? 0 : wd;
+      for (let i = 0; i < g.length; i++) u[i] = g[i]! + w * p![i]!;
+    },
+    ops: (wd, g, _slots, p, path) => [mask && !mask(path) ? g : add(g, mul(p!, wd))],
+  });
+}
+
+// ---------------------------------------------------------------- clipping
+
+/**
+ * The global L2 norm of a pytree, √(Σ over all leaves of Σ x²), as a number (accumulated in
+ * float64). The pytree must be concrete.
+ */
+export function globalNorm(tree: unknown): number {
+  let s = 0;
+  for (const l of treeFlatten(tree).leaves) {
+    const d = l._data as Float32Array | null;
+    if (d === null) throw new Error('globalNorm: needs concrete tensors (use the ops path inside transforms)');
+    for (let i = 0; i < d.length; i++) s += d[i]! * d[i]!;
+  }
+  return Math.sqrt(s);
+}
+
+/**
+ * Scale all updates by min(1, maxNorm / ‖updates‖), ‖·‖ the global L2 norm over every leaf
+ * (optax.clip_by_global_norm): the direction is kept, the length capped at maxNorm.
+ */
+export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipByGlobalNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
+  return {
+    name: 'clipByGlobalNorm',
+    init: <P>(): State<P> => ({ count: 0, slots: {}, inner: [] }),
+    update<P>(updates: P, state: State<P>): [P, State<P>] {
+      const flat = treeFlatten(updates);
+      requireFloatLeaves('clipByGlobalNorm', flat.leaves, flat.paths, 'update');
+      const next: State<P> = { count: state.count + 1, slots: {}, inner: [] };
+      if (flat.leaves.every((l) => l._data !== null)) {
+        const n = globalNorm(updates);
+        if (n <= maxNorm) return [updates, next];
+        const f = maxNorm / n;
+        return [flat.rebuild(flat.leaves.map((l) => T(mul(A(l), f)))), next];
+      }
+      // traced: the same rule with ops, factor = maxNorm / max(‖g‖, maxNorm)
+      let sq: AnyT | null = null;
+      for (const l of flat.leaves) {
+        const s = A(sumRaw(T(mul(A(l), A(l))), Array.from({ length: l.shape.length }, (_, i) => i), false));
+        sq = sq === null ? s : add(sq, s);
+      }
+      if (sq === null) return [updates, next];
+      const factor = div(maxNorm, maximum(sqrt(sq), maxNorm));
+      return [flat.rebuild(flat.leaves.map((l) => T(mul(A(l), factor)))), next];
+    },
+  };
+}
