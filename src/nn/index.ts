@@ -7,3 +7,7 @@ export * from './layers/recurrent';
 export * from './losses';
 export * from './metrics';
 export * from './train';
+export * from './layers/conv';
+export * from './layers/embedding';
+export * from './layers/combinators';
+export * from './layers/norm';

@@ -20,6 +20,7 @@ import { ShapeError } from '../shape/dims';
 import type { Check, Result } from '../shape/rules';
 import type { Key } from '../random';
 import type { Tensor } from '../tensor/tensor';
+import type { DType } from '../tensor/dtype';
 import type { AnyTensor } from '../autodiff/core';
 
 /** A run-time dim: a size, or the name of a symbolic dim (unknown until data arrives). */
@@ -58,6 +59,8 @@ export interface Layer<K extends LayerKind = LayerKind, N extends string = strin
   init(key: Key, input: readonly RDim[]): unknown;
   /** the forward pass */
   apply(params: unknown, x: AnyTensor, ctx: ApplyContext): AnyTensor;
+  /** layers composed inside this one (chains), in params order */
+  readonly sublayers?: readonly Layer[];
 }
 
 export type KindOf<L> = L extends Layer<infer K, any> ? K : never;
@@ -75,22 +78,22 @@ export function initLayer<K extends LayerKind, N extends string, const S extends
 }
 
 /** Apply one layer (outside a model) with exact types. */
-export function applyLayer<K extends LayerKind, N extends string, S extends Shape>(
+export function applyLayer<K extends LayerKind, N extends string, S extends Shape, D extends DType = 'float32'>(
   layer: Layer<K, N>,
   params: ParamsKind<K, S>,
-  x: Tensor<S> & Check<ApplyKind<K, S>>,
+  x: Tensor<S, D> & Check<ApplyKind<K, S>>,
   ctx: ApplyContext = {},
 ): Tensor<Result<ApplyKind<K, S>>> {
   return layer.apply(params, x as unknown as AnyTensor, ctx) as unknown as Tensor<Result<ApplyKind<K, S>>>;
 }
 
 /** A layer's forward pass with its params bound: a plain typed function, for fp-ts `pipe` / `flow`. */
-export function bindParams<K extends LayerKind, N extends string, const S extends Shape>(
+export function bindParams<K extends LayerKind, N extends string, const S extends Shape, D extends DType = 'float32'>(
   layer: Layer<K, N>,
   params: ParamsKind<K, S>,
   _inputShape: S,
   ctx: ApplyContext = {},
-): (x: Tensor<S>) => Tensor<Result<ApplyKind<K, S>>> {
+): (x: Tensor<S, D>) => Tensor<Result<ApplyKind<K, S>>> {
   return (x) => layer.apply(params, x as unknown as AnyTensor, ctx) as unknown as Tensor<Result<ApplyKind<K, S>>>;
 }
 

@@ -116,7 +116,7 @@ export interface ChainKind<Ls extends readonly unknown[]> extends LayerKind {
 type FirstError<Sh extends readonly unknown[], Ls extends readonly unknown[], I extends unknown[] = []> = I['length'] extends Ls['length']
   ? ShapeMismatch<'chain: failed'>
   : Sh[[...I, 0]['length']] extends ShapeMismatch<infer R, infer E, infer A>
-    ? ShapeMismatch<`layer ${I['length']} (${NameOf<Ls[I['length']]> & string}) ${R}`, E, A>
+    ? ShapeMismatch<`layer ${I['length']} (${NameOf<Ls[I['length']]> & string}): ${R}`, E, A>
     : FirstError<Sh, Ls, [...I, 0]>;
 
 /** Layers composed as one layer (a block inside a model, a residual body, a branch). */
@@ -124,6 +124,7 @@ export function chain<const Ls extends readonly Layer<any, any>[]>(...layers: Ls
   return {
     name: 'chain',
     config: { layers: layers.map((l) => l.name) },
+    sublayers: layers as unknown as readonly Layer[],
     outputShape: (input) => shapesAlong(layers, input).at(-1)!,
     init: (key, input) => initAlong(layers, key, input),
     apply: (params, x, ctx) => applyAlong(layers, params as unknown[], x, ctx),

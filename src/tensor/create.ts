@@ -189,6 +189,12 @@ export function fromData<const S extends Shape, D extends DType = 'float32'>(
 ): E.Either<ShapeError, Tensor<Mutable<S>, D>> {
   const dt = (options?.dtype ?? 'float32') as D;
   try {
+    if (typeof data === 'number' || typeof data === 'boolean') {
+      if (shape.length !== 0) return E.left(new ShapeError('fromData', `a single value but expected rank ${shape.length} ([${shape.join(', ')}])`));
+      const out = allocFor(dt, 1);
+      out[0] = Number(data);
+      return E.right(makeTensor([], dt, out as DataFor<D>));
+    }
     if (Array.isArray(data)) {
       const s = inferShape(data, '');
       const bad = matches(s, shape);

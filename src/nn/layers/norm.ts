@@ -1,0 +1,252 @@
+/**
+ * Normalisation layers: layerNormalization and batchNormalization (Keras names, defaults and
+ * weight order, so weights copy 1:1 to tf.layers via setWeights).
+ *
+ * batchNormalization keeps its moving statistics in its params:
+ *   { gamma, beta, movingMean, movingVariance }   (each [C], C = the last dim, channels-last)
+ * - inference (`ctx.training` falsy): normalises with the moving statistics;
+ * - training (`ctx.training: true`): normalises with the batch's own statistics (biased
+ *   variance over every axis but the last), and gradients flow through them.
+ * Moving statistics are not trained: apply reads them through stopGradient, so their gradient
+ * is structurally zero. Since apply returns only the output, their update is a separate pure
+ * function:
+ *   batchNormUpdate(layer, params, x)          one layer: new params from the layer's input x
+ *   updateMovingStats(model, params, x, ctx)   a whole model: new params tuple
+ * each computing moving ← momentum · moving + (1 - momentum) · batch statistic (Keras / tfjs).
+ * A training step is then: grads from valueAndGrad, the optimizer update, then
+ * `params = updateMovingStats(model, params, x, ctx)` (pass the same ctx/key as the loss so
+ * dropout masks match). It costs one extra forward pass.
+ */
+import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
+import { ShapeError } from '../../shape/dims';
+import type { Tensor } from '../../tensor/tensor';
+import type { DType } from '../../tensor/dtype';
+import type { AnyTensor } from '../../autodiff/core';
+import { stopGradient } from '../../autodiff/transforms';
+import { add, mul, square, sub } from '../../ops/elementwise';
+import { mean } from '../../ops/reduce';
+import { normalizeAxes } from '../../ops/reduce-core';
+import { batchNorm, layerNorm, type LayerNormDims } from '../../ops/norm';
+import { split, type Key } from '../../random';
+import { keys, onesInit, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
+import { knownDim, type ApplyContext, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
+import type { Model, ParamsOf } from '../sequential';
+
+type T = Tensor<Dim[]>;
+const asT = (x: AnyTensor) => x as unknown as T;
+const asAny = (x: T) => x as unknown as AnyTensor;
+
+type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
+type LastD<S extends Shape> = S extends readonly [...Dim[], infer L extends Dim] ? L : Dim;
+/** the input, unchanged, if it has rank >= 1 */
+type SameShapeRank1<S extends Shape, Name extends string> = IsTuple<S> extends false ? Dim[] : S extends readonly [] ? ShapeMismatch<`${Name}: expects an input of rank >= 1 (got a scalar)`, 1, S> : [...S];
+
+// ---------------------------------------------------------------- layerNormalization
+
+export interface LayerNormalizationOptions<Ax extends number | readonly number[]> {
+  /** the normalised axes: -1 (default) or several trailing axes, e.g. [-2, -1] */
+  readonly axis?: Ax;
+  /** added to the variance (default 1e-3, Keras) */
+  readonly epsilon?: number;
+  /** default ones */
+  readonly gammaInitializer?: InitializerName | Initializer;
+  /** default zeros */
+  readonly betaInitializer?: InitializerName | Initializer;
+}
+
+export interface LayerNormalizationKind<Ax extends number | readonly number[]> extends LayerKind {
+  readonly Out: SameShapeRank1<InOf<this>, 'layerNormalization'>;
+  readonly Params: LayerNormalizationParams<LayerNormDims<InOf<this>, Ax>>;
+}
+export type LayerNormalizationParams<G extends Shape> = { gamma: Tensor<[...G]>; beta: Tensor<[...G]> };
+
+/** the normalised dims (trailing axes) for an input shape; throws ShapeError otherwise */
+function normalisedDims(input: readonly RDim[], axis: number | readonly number[]): RDim[] {
+  if (input.length === 0) throw new ShapeError('layerNormalization', 'expects an input of rank >= 1 (got a scalar)');
+  const axes = normalizeAxes(axis, input.length, 'layerNormalization');
+  if (axes.length === 0 || axes.some((a, i) => a !== input.length - axes.length + i)) {
+    throw new ShapeError('layerNormalization', `axes must be the trailing axes of the input (got [${axes.join(', ')}] for rank ${input.length})`);
+  }
+  return axes.map((a) => input[a]!);
+}
+
+/**
+ * Layer normalisation (Keras LayerNormalization): statistics over the trailing `axis` of each
+ * example, then · gamma + beta (gamma / beta have the normalised dims' shape).
+ */
+export function layerNormalization<const Ax extends number | readonly number[] = -1>(
+  options: LayerNormalizationOptions<Ax> = {},
+): Layer<LayerNormalizationKind<Ax>, 'layerNormalization'> {
+  const axis: number | readonly number[] = options.axis ?? -1;
+  const epsilon = options.epsilon ?? 1e-3;
+  if (!(epsilon >= 0)) throw new RangeError(`layerNormalization: epsilon must be >= 0, got ${epsilon}`);
+  const gInit = resolveInit(options.gammaInitializer, onesInit);
+  const bInit = resolveInit(options.betaInitializer, zerosInit);
+  return {
+    name: 'layerNormalization',
+    config: { axis, epsilon },
+    outputShape(input) {
+      normalisedDims(input, axis);
+      return input.slice();
+    },
+    init(key, input) {
+      const dims = normalisedDims(input, axis).map((d) => knownDim(d, 'layerNormalization', 'the normalised dims'));
+      const [k1, k2] = keys(key, 2);
+      return { gamma: gInit(k1!, dims), beta: bInit(k2!, dims) };
+    },
+    apply(params, x) {
+      const p = params as { gamma: T; beta: T };
+      return asAny(layerNorm(asT(x), p.gamma, p.beta, { axis, epsilon }) as T);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- batchNormalization
+
+export interface BatchNormalizationOptions {
+  /** moving-average factor of the moving statistics (default 0.99, Keras) */
+  readonly momentum?: number;
+  /** added to the variance (default 1e-3, Keras) */
+  readonly epsilon?: number;
+  readonly gammaInitializer?: InitializerName | Initializer;
+  readonly betaInitializer?: InitializerName | Initializer;
+  readonly movingMeanInitializer?: InitializerName | Initializer;
+  readonly movingVarianceInitializer?: InitializerName | Initializer;
+}
+
+export type BatchNormalizationParams<C extends Dim> = { gamma: Tensor<[C]>; beta: Tensor<[C]>; movingMean: Tensor<[C]>; movingVariance: Tensor<[C]> };
+
+export interface BatchNormalizationKind extends LayerKind {
+  readonly Out: SameShapeRank1<InOf<this>, 'batchNormalization'>;
+  readonly Params: BatchNormalizationParams<LastD<InOf<this>>>;
+}
+
+type BnP = { gamma: T; beta: T; movingMean: T; movingVariance: T };
+
+/** mean and biased variance over every axis but the last */
+function batchStats(x: T): [T, T] {
+  const r = x.shape.length;
+  const axes = Array.from({ length: r - 1 }, (_, i) => i);
+  const m = mean(x, axes) as T;
+  const v = mean(square(sub(x, m)), axes) as T;
+  return [m, v];
+}
+
+/** A batchNormalization layer's runtime extras: moving-stat updates (see the module comment). */
+interface BatchNormLayer extends Layer<BatchNormalizationKind, 'batchNormalization'>, StatsLayer {}
+
+/**
+ * Batch normalisation over the last (channel) axis (Keras BatchNormalization, axis -1).
+ * Training mode uses batch statistics; inference mode the moving ones. Update the moving
+ * statistics with `batchNormUpdate` / `updateMovingStats`.
+ */
+export function batchNormalization(options: BatchNormalizationOptions = {}): Layer<BatchNormalizationKind, 'batchNormalization'> {
+  const momentum = options.momentum ?? 0.99;
+  const epsilon = options.epsilon ?? 1e-3;
+  if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`batchNormalization: momentum must be in [0, 1], got ${momentum}`);
+  if (!(epsilon >= 0)) throw new RangeError(`batchNormalization: epsilon must be >= 0, got ${epsilon}`);
+  const inits = {
+    gamma: resolveInit(options.gammaInitializer, onesInit),
+    beta: resolveInit(options.betaInitializer, zerosInit),
+    movingMean: resolveInit(options.movingMeanInitializer, zerosInit),
+    movingVariance: resolveInit(options.movingVarianceInitializer, onesInit),
+  };
+  const forward = (p: BnP, x: T, training: boolean): T => {
+    if (x.shape.length === 0) throw new ShapeError('batchNormalization', 'expects an input of rank >= 1 (got a scalar)');
+    const [m, v] = training ? batchStats(x) : [stopGradient(p.movingMean), stopGradient(p.movingVariance)];
+    return batchNorm(x, m, v, p.gamma, p.beta, { epsilon }) as T;
+  };
+  const layer: BatchNormLayer = {
+    name: 'batchNormalization',
+    config: { axis: -1, momentum, epsilon },
+    outputShape(input) {
+      if (input.length === 0) throw new ShapeError('batchNormalization', 'expects an input of rank >= 1 (got a scalar)');
+      return input.slice();
+    },
+    init(key, input) {
+      const c = knownDim(input[input.length - 1], 'batchNormalization', 'the channel (last) dim');
+      const [k1, k2, k3, k4] = keys(key, 4);
+      return {
+        gamma: inits.gamma(k1!, [c]),
+        beta: inits.beta(k2!, [c]),
+        movingMean: inits.movingMean(k3!, [c]),
+        movingVariance: inits.movingVariance(k4!, [c]),
+      };
+    },
+    apply: (params, x, ctx) => asAny(forward(params as BnP, asT(x), ctx.training === true)),
+    applyUpdatingStats(params, x) {
+      const p = params as BnP;
+      const xt = asT(x);
+      if (xt.shape.length === 0) throw new ShapeError('batchNormalization', 'expects an input of rank >= 1 (got a scalar)');
+      const [m, v] = batchStats(xt);
+      const blend = (old: T, batch: T) => add(mul(old, momentum), mul(stopGradient(batch), 1 - momentum)) as T;
+      const next: BnP = { ...p, movingMean: blend(p.movingMean, m), movingVariance: blend(p.movingVariance, v) };
+      return [asAny(forward(p, xt, true)), next];
+    },
+  };
+  return layer;
+}
+
+/**
+ * The params of a batchNormalization layer with its moving statistics updated from the
+ * batch `x` (the layer's input): moving ← momentum · moving + (1 - momentum) · batch statistic.
+ * Pure: returns new params, the given ones are untouched.
+ */
+export function batchNormUpdate<P extends BatchNormalizationParams<Dim>>(layer: Layer<BatchNormalizationKind, 'batchNormalization'>, params: P, x: Tensor<Shape>): P {
+  const l = layer as unknown as Partial<StatsLayer> & Layer;
+  if (l.name !== 'batchNormalization' || !l.applyUpdatingStats) throw new Error(`batchNormUpdate: expects a batchNormalization layer, got ${l.name}`);
+  return l.applyUpdatingStats(params, x as unknown as AnyTensor, { training: true })[1] as P;
+}
+
+// ---------------------------------------------------------------- moving-stat updates through models
+
+/**
+ * Layers that hold moving statistics, or contain layers that do, implement this next to
+ * `apply`: a training-mode forward pass that also returns the params with updated statistics.
+ */
+export interface StatsLayer {
+  applyUpdatingStats(params: unknown, x: AnyTensor, ctx: ApplyContext): [AnyTensor, unknown];
+}
+
+/** names of layers that may hold moving statistics inside them */
+const STATEFUL = new Set(['batchNormalization', 'residual', 'parallel']);
+
+/**
+ * One layer's training forward pass with updated statistics: layers implementing StatsLayer
+ * update theirs; others just apply (their params are returned unchanged).
+ */
+export function applyUpdatingStats(layer: Layer, params: unknown, x: AnyTensor, ctx: ApplyContext): [AnyTensor, unknown] {
+  const s = layer as Layer & Partial<StatsLayer>;
+  if (s.applyUpdatingStats) return s.applyUpdatingStats(params, x, ctx);
+  const inner = (layer.config as { layers?: unknown }).layers;
+  // chain() does not expose its layers: refuse rather than silently skip an update inside it
+  if (layer.name === 'chain' && Array.isArray(inner) && inner.some((n) => STATEFUL.has(n as string))) {
+    throw new Error(`updateMovingStats: cannot update moving statistics inside chain(${inner.join(', ')}); put those layers directly in the model (chain does not expose its layers)`);
+  }
+  return [layer.apply(params, x, ctx), params];
+}
+
+/**
+ * A model's params with every batchNormalization's moving statistics updated from the batch
+ * `x` (one training-mode forward pass; pure). `ctx` defaults to `{ training: true }`; pass the
+ * key used for the loss so dropout masks match.
+ */
+export function updateMovingStats<S extends Shape, Ls extends readonly unknown[], X extends Shape, D extends DType = 'float32'>(
+  model: Model<S, Ls>,
+  params: ParamsOf<S, Ls>,
+  x: Tensor<X, D>,
+  ctx: ApplyContext = { training: true },
+): ParamsOf<S, Ls> {
+  const layers = model.layers as unknown as readonly Layer[];
+  const ps = params as unknown as readonly unknown[];
+  if (!Array.isArray(ps) || ps.length !== layers.length) throw new Error(`updateMovingStats: expected a tuple of ${layers.length} layer params`);
+  // the same key split as the model's apply, so each layer sees the same randomness
+  const ks = ctx.key && layers.length > 0 ? (split(ctx.key, layers.length) as unknown as Key[]) : null;
+  let h = x as unknown as AnyTensor;
+  const next = layers.map((l, i) => {
+    const [y, p] = applyUpdatingStats(l, ps[i], h, ks ? { ...ctx, key: ks[i]! } : ctx);
+    h = y;
+    return p;
+  });
+  return next as unknown as ParamsOf<S, Ls>;
+}
