@@ -11,3 +11,6 @@ export * from './layers/conv';
 export * from './layers/embedding';
 export * from './layers/combinators';
 export * from './layers/norm';
+export * from './layers/attention';
+export * from './layers/positional';
+export * from './layers/transformer';
