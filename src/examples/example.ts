@@ -1,8 +1,8 @@
 /**
  * What every tour example is: an id, a title, and `run(ctx)` that trains on bundled (or
  * user-given) data and returns its metric, its target and baseline, plots and text.
- * Examples are plain modules under src/examples/; each can also run on its own
- * (`npx tsx src/examples/run.ts <id>`); `npm run tour` runs them all.
+ * Examples are plain modules under src/examples/; `npm run tour` runs them all and
+ * `npm run tour -- --only <id>` runs one on its own.
  */
 import type { TopLevelSpec } from 'vega-lite';
 

@@ -1,4 +1,7 @@
 /** The tour's examples, in the study guide's order. */
 import type { Example } from './example';
+import { example as mlpFit } from './mlp-fit';
+import { example as vanishingGradient } from './vanishing-gradient';
+import { example as ngramPride } from './ngram-pride';
 
-export const examples: readonly Example[] = [];
+export const examples: readonly Example[] = [mlpFit, vanishingGradient, ngramPride];

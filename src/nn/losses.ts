@@ -34,13 +34,11 @@ import { abs, cast, div, greater, mul, neg, square, sub, where } from '../ops/el
 import { reshapeRaw, sumRaw } from '../ops/reduce-core';
 import { logSoftmax, softplus } from '../ops/activations';
 import { gather, oneHot } from '../ops/layout';
+import type { IsDyn, Same, IsTuple } from '../shape/dim-types';
 
 // =============================================================================================
 // Type-level rules
 
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /** Equal dims, or one side dynamic (checked at run time). Symbolic dims equal only themselves. */
 type DimAgree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
 type ShowDim<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : '?';

@@ -21,6 +21,7 @@ import { cast, mul, notEqual, where } from './elementwise';
 import { reshapeRaw } from './reduce-core';
 import { softmax } from './activations';
 import { matmulRaw } from './linalg';
+import type { IsDyn, Same, Agree, Show, IsTuple, AgreeAll } from '../shape/dim-types';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -32,20 +33,6 @@ const MASKED_SCORE = -3.4028234663852886e38;
 
 // ---------------------------------------------------------------- shape rules
 
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Agree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
-type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
-type AgreeAll<A extends Shape, B extends Shape> = A extends readonly [infer HA, ...infer TA extends Shape]
-  ? B extends readonly [infer HB, ...infer TB extends Shape]
-    ? Agree<HA, HB> extends true
-      ? AgreeAll<TA, TB>
-      : false
-    : false
-  : B extends readonly []
-    ? true
-    : false;
 
 /**
  * The attention scores q·kᵀ: [...bq, Lq, dk] and [...bk, Lk, dk] → [...broadcast(bq, bk), Lq, Lk].

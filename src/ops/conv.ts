@@ -45,6 +45,7 @@ import type { Tensor } from '../tensor/tensor';
 import { bind, bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { add, mul } from './elementwise';
 import { reshapeRaw, sumRaw } from './reduce-core';
+import type { IsDyn, IsLit, Same, Agree, Show } from '../shape/dim-types';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -231,14 +232,8 @@ export interface Conv2dOptions<S extends Pair, P extends ConvPadding2d, D extend
   readonly dilation?: D;
 }
 
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** equal, or one side dynamic (number / string) */
-type Agree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
-type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
 /** a kernel extent as the rules want it: a literal, or the wide number for anything else */
 type KDim<D> = D extends number ? D : number;
-type IsLit<D> = D extends number ? (number extends D ? false : true) : false;
 /** P narrowed to the rules' Padding2d (an intersection would keep `'valid' & [number, number]` members) */
 type AsPad2d<P> = P extends Padding2d ? P : never;
 /** dim + before + after, or the wide number unless all are literals */

@@ -39,15 +39,11 @@ import type { Tensor } from '../tensor/tensor';
 import { zerosLike } from '../tensor/create';
 import { bind, bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/core';
 import { reshapeRaw, sumRaw } from './reduce-core';
+import type { IsDyn, IsLit, Same, Show, IsTuple } from '../shape/dim-types';
 
 // =============================================================================================
 // Type-level helpers
 
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-type IsLit<D> = D extends number ? (number extends D ? false : true) : false;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
 type NatInt<N> = N extends number ? (`${N}` extends `-${string}` ? false : `${N}` extends `${bigint}` ? true : false) : false;
 type PosInt<N> = N extends number ? (`${N}` extends `-${string}` | '0' ? false : `${N}` extends `${bigint}` ? true : false) : false;
 type IsInt<N> = N extends number ? (`${N}` extends `${bigint}` ? true : false) : false;

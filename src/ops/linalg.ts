@@ -17,15 +17,10 @@ import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { reshapeRaw, sumToShape } from './reduce-core';
 import { add, mul } from './elementwise';
+import type { IsDyn, Same, Agree, Show, IsTuple } from '../shape/dim-types';
 
 // ---------------------------------------------------------------- type helpers
 
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** equal, or one side dynamic */
-type Agree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
-type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
 
 /** S with its last two dims swapped (unchanged below rank 2, so rank errors still read right). */
 export type SwapLast<S extends Shape> = S extends readonly [...infer P extends Shape, infer X extends Dim, infer Y extends Dim] ? [...P, Y, X] : S;

@@ -14,6 +14,7 @@ import { bind, type AVal, type AnyTensor, type MaybeTensor, type Primitive } fro
 import { add, mul, rsqrt, square, sub } from './elementwise';
 import { normalizeAxes, reducedShape, sumRaw } from './reduce-core';
 import { bernoulliArray, type Key } from '../random';
+import type { IsDyn, Same, Agree, Show, IsTuple, AgreeAll, ShowShape } from '../shape/dim-types';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -22,23 +23,6 @@ const shapeOf = (x: AnyTensor | AVal) => x.shape as readonly number[];
 
 // ---------------------------------------------------------------- type helpers
 
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Agree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
-type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
-type AgreeAll<A extends Shape, B extends Shape> = A extends readonly [infer HA, ...infer TA extends Shape]
-  ? B extends readonly [infer HB, ...infer TB extends Shape]
-    ? Agree<HA, HB> extends true
-      ? AgreeAll<TA, TB>
-      : false
-    : false
-  : B extends readonly []
-    ? true
-    : false;
-type ShowShape<S extends Shape, Acc extends string = ''> = S extends readonly [infer H, ...infer R extends Shape]
-  ? ShowShape<R, Acc extends '' ? Show<H> : `${Acc}, ${Show<H>}`>
-  : `[${Acc}]`;
 /** the last N dims of S */
 type LastN<S extends Shape, N extends number, Acc extends Dim[] = []> = Acc['length'] extends N
   ? Acc

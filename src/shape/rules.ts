@@ -24,6 +24,7 @@
 import type { Add, Div, DivMod, Lt, Lte, Mul, Product, Sub } from './arith';
 import { ShapeError } from './dims';
 import type { Dim, Shape, ShapeMismatch } from './dims';
+import type { IsDyn, IsLit, Same, Agree, Show, IsTuple } from './dim-types';
 
 /**
  * Intersected into the offending parameter's type: unknown when R is a shape, else the mismatch.
@@ -37,14 +38,6 @@ export type Result<R> = [R] extends [never] ? Dim[] : R extends Shape ? R : Dim[
 // =============================================================================================
 // Type-level helpers
 
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-/** A number literal (the only dims arithmetic is done on). */
-type IsLit<D> = D extends number ? (number extends D ? false : true) : false;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** Equal, or at least one side dynamic. */
-type Agree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
-type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
 type PosInt<N> = N extends number ? (`${N}` extends `-${string}` | '0' ? false : `${N}` extends `${bigint}` ? true : false) : false;
 type NatInt<N> = N extends number ? (`${N}` extends `-${string}` ? false : `${N}` extends `${bigint}` ? true : false) : false;
 

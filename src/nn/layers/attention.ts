@@ -32,6 +32,7 @@ import { scaledDotProductAttention, type AttentionMaskShape } from '../../ops/at
 import { dropout as dropoutOp } from '../../ops/norm';
 import { glorotUniform, keys, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
+import type { IsDyn, IsLit, Same, Agree, Show } from '../../shape/dim-types';
 
 type T = Tensor<Dim[]>;
 type BoolT = Tensor<Dim[], 'bool'>;
@@ -45,11 +46,6 @@ const MASKED_SCORE = -3.4028234663852886e38;
 // =============================================================================================
 // Type-level rules
 
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-type IsLit<D> = D extends number ? (number extends D ? false : true) : false;
-type Same<X, Y> = [X] extends [Y] ? ([Y] extends [X] ? true : false) : false;
-type Agree<X, Y> = IsDyn<X> extends true ? true : IsDyn<Y> extends true ? true : Same<X, Y>;
-type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
 
 /**
  * `true` when H heads split d_model D (or an explicit keyDim K makes the split unnecessary, or a

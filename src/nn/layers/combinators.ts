@@ -25,30 +25,12 @@ import type { ActivationName } from '../activation';
 import type { ApplyContext, ApplyKind, InOf, KindOf, Layer, LayerKind, NameOf, ParamsKind, RDim } from '../layer';
 import { conv1d, globalMaxPool1d, type Conv1dKind, type GlobalPool1dKind } from './conv';
 import { applyUpdatingStats, type StatsLayer } from './norm';
+import type { IsDyn, IsLit, Same, Agree, Show, IsTuple, AgreeAll, ShowShape } from '../../shape/dim-types';
 
 type T = Tensor<Dim[]>;
 
 // ---------------------------------------------------------------- type helpers
 
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** equal, or one side dynamic */
-type Agree<A, B> = IsDyn<A> extends true ? true : IsDyn<B> extends true ? true : Same<A, B>;
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
-type IsLit<D> = D extends number ? (number extends D ? false : true) : false;
-type AgreeAll<A extends Shape, B extends Shape> = A extends readonly [infer HA, ...infer TA extends Shape]
-  ? B extends readonly [infer HB, ...infer TB extends Shape]
-    ? Agree<HA, HB> extends true
-      ? AgreeAll<TA, TB>
-      : false
-    : false
-  : B extends readonly []
-    ? true
-    : false;
-type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : '?';
-type ShowShape<S extends Shape, Acc extends string = ''> = S extends readonly [infer H, ...infer R extends Shape]
-  ? ShowShape<R, Acc extends '' ? Show<H> : `${Acc}, ${Show<H>}`>
-  : `[${Acc}]`;
 /** W + D when both are literals, else the wide number */
 type AddW<W, D> = [IsLit<W>, IsLit<D>] extends [true, true] ? Add<W & number, D & number> : number;
 

@@ -31,12 +31,12 @@ import { split, type Key } from '../../random';
 import { keys, onesInit, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, type ApplyContext, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
 import type { Model, ParamsOf } from '../sequential';
+import type { IsTuple } from '../../shape/dim-types';
 
 type T = Tensor<Dim[]>;
 const asT = (x: AnyTensor) => x as unknown as T;
 const asAny = (x: T) => x as unknown as AnyTensor;
 
-type IsTuple<S extends Shape> = number extends S['length'] ? false : true;
 type LastD<S extends Shape> = S extends readonly [...Dim[], infer L extends Dim] ? L : Dim;
 /** the input, unchanged, if it has rank >= 1 */
 type SameShapeRank1<S extends Shape, Name extends string> = IsTuple<S> extends false ? Dim[] : S extends readonly [] ? ShapeMismatch<`${Name}: expects an input of rank >= 1 (got a scalar)`, 1, S> : [...S];

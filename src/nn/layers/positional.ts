@@ -18,12 +18,12 @@ import { add } from '../../ops/elementwise';
 import { sliceRaw } from '../../ops/layout';
 import { glorotUniform, resolveInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, type InOf, type Layer, type LayerKind } from '../layer';
+import type { IsLit } from '../../shape/dim-types';
 
 type T = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as T;
 const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
-type IsLit<D> = D extends number ? (number extends D ? false : true) : false;
 type OddDigit = '1' | '3' | '5' | '7' | '9';
 type IsOdd<D> = IsLit<D> extends true ? (`${D & number}` extends `${string}${OddDigit}` ? true : false) : false;
 type Last<S extends Shape> = S extends readonly [...Dim[], infer L] ? L : never;

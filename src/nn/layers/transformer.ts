@@ -52,6 +52,7 @@ import { embedding } from './embedding';
 import { layerNormalization, type LayerNormalizationParams } from './norm';
 import { checkDropoutRate, checkHeads, initMhaParams, mhaCall, mhaConfig, type HeadDim, type HeadsRule, type MhaConfig, type MhaMaskRule, type MhaParams } from './attention';
 import { addSinusoidal, type EvenDModelRule } from './positional';
+import type { IsDyn, IsLit, Same, Agree, Show } from '../../shape/dim-types';
 
 type T = Tensor<Dim[]>;
 type BoolT = Tensor<Dim[], 'bool'>;
@@ -59,11 +60,6 @@ const A = (x: AnyTensor) => x as unknown as T;
 const Any = (x: T) => x as unknown as AnyTensor;
 const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
-type IsDyn<D> = number extends D ? true : string extends D ? true : false;
-type IsLit<D> = D extends number ? (number extends D ? false : true) : false;
-type Same<X, Y> = [X] extends [Y] ? ([Y] extends [X] ? true : false) : false;
-type Agree<X, Y> = IsDyn<X> extends true ? true : IsDyn<Y> extends true ? true : Same<X, Y>;
-type Show<D> = IsDyn<D> extends true ? 'number' : D extends string | number ? `${D}` : 'unknown';
 type BatchOf<S> = S extends readonly [infer B extends Dim, ...Dim[]] ? B : Dim;
 type LenOf<S> = S extends readonly [Dim, infer L extends Dim, ...Dim[]] ? L : Dim;
 type FeatOf<S> = S extends readonly [Dim, Dim, infer D extends Dim] ? D : Dim;
