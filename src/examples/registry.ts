@@ -3,5 +3,7 @@ import type { Example } from './example';
 import { example as mlpFit } from './mlp-fit';
 import { example as vanishingGradient } from './vanishing-gradient';
 import { example as ngramPride } from './ngram-pride';
+import { example as cnnDigits } from './cnn-digits';
+import { example as cnnMnist } from './cnn-mnist';
 
-export const examples: readonly Example[] = [mlpFit, vanishingGradient, ngramPride];
+export const examples: readonly Example[] = [mlpFit, vanishingGradient, cnnDigits, cnnMnist, ngramPride];
