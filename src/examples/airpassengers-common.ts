@@ -14,11 +14,11 @@
  * training range puts the test third at up to 1.68, beyond anything the tanh units saw, and
  * the plain recipe is fragile there (100 epochs, 3 seeds: SimpleRNN RMSE 25-31, LSTM 43-54,
  * i.e. often no better than persistence). The log makes the seasonal swing additive and the
- * difference removes the trend, so test inputs stay inside the training range and the network
- * only learns "this month's change given the last 12 changes" (RMSE 15-22 for both layers).
- * The model, loss and optimizer are the recipe's.
+ * difference removes the trend, so scaled test inputs stay near the training range
+ * ([-0.13, 0.89]) and the network only learns "this month's change given the last 12 changes"
+ * (8 seeds: SimpleRNN RMSE 14.8-19.4, LSTM 16.9-18.9). The model, loss and optimizer are the
+ * recipe's.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { either as E } from 'fp-ts';
 import {
@@ -32,6 +32,7 @@ import {
   trainSize,
   type FittedMinMaxScaler,
 } from '../data';
+import { readTextFileEither } from '../data/node';
 import { mse } from '../nn/losses';
 import { fitAsync } from '../nn/train';
 import type { ApplyContext } from '../nn/layer';
@@ -39,6 +40,7 @@ import { adam } from '../optim';
 import { key as makeKey, split, type Key } from '../random';
 import { fromDataOrThrow } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
+import type { TopLevelSpec } from 'vega-lite';
 import type { ExampleContext, ExampleResult } from './example';
 import { lines } from './plots';
 
@@ -85,7 +87,7 @@ export function parseSeries(text: string, source: string): LoadedSeries {
 /** The user's --data file, or the bundled AirPassengers.csv. */
 export function loadSeries(ctx: ExampleContext): LoadedSeries {
   const path = ctx.dataFile ?? join(ctx.dataDir, 'timeseries', 'AirPassengers.csv');
-  return parseSeries(readFileSync(path, 'utf8'), path);
+  return parseSeries(orThrow(readTextFileEither(path), 'loading the series'), path);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -120,6 +122,11 @@ export function chooseLookBack(trainEnd: number): number {
   return diffs - SEASON >= SEASON ? SEASON : Math.floor(diffs / 2);
 }
 
+/**
+ * Split (first 2/3 train), log when every value is positive, difference, MinMax fitted on the
+ * training differences, and look-back windows: training windows forecast months up to
+ * trainEnd − 1, test windows every month from trainEnd on (inputs are actual values).
+ */
 export function prepare(values: Float64Array): Prepared {
   const n = values.length;
   if (n < 8) throw new Error(`the series has ${n} values; at least 8 are needed (2/3 of them to train on)`);
@@ -273,6 +280,13 @@ export function baselines(p: Prepared): Baselines {
   };
 }
 
+/** Plain integer tick labels on x (vega's default number format would print years as 1,949). */
+function integerXAxis(spec: TopLevelSpec): TopLevelSpec {
+  const x = (spec as { encoding?: { x?: Record<string, unknown> } }).encoding?.x;
+  if (x) x['axis'] = { format: 'd' };
+  return spec;
+}
+
 /** The target RMSE of the issue (passengers, AirPassengers only). */
 export const TARGET_RMSE = 45;
 
@@ -329,7 +343,7 @@ export async function runForecastExample<P>(ctx: ExampleContext, spec: ForecastS
       },
       {
         title: `${spec.name}: one-step-ahead predictions vs actual (${unit})`,
-        spec: lines({ actual: Array.from(p.values), 'train fit': fitLine, 'test forecast': testLine }, { x: series.timeLabel, y: unit, xValues: series.time }),
+        spec: integerXAxis(lines({ actual: Array.from(p.values), 'train fit': fitLine, 'test forecast': testLine }, { x: series.timeLabel, y: unit, xValues: series.time })),
       },
     ],
     notes: [r.summary],
