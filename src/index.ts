@@ -27,3 +27,5 @@ export * as nn from './nn';
 export * as optim from './optim';
 /** scalers, datasets, tokenizers, readers, metrics, baselines */
 export * as data from './data';
+/** safetensors weights and ONNX export */
+export * as io from './io';
