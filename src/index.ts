@@ -21,6 +21,8 @@ export { key, type Key } from './random';
 export * from './autodiff';
 export * from './ops';
 export { backend, setBackend, type Backend } from './backend';
+/** the WebAssembly SIMD backend (opt-in): `setBackend(createWasmBackend())` */
+export { createWasmBackend, type WasmBackendOptions } from './backend/wasm';
 /** layers, models, losses, metrics, training loop: `nn.sequential(...)`, `nn.dense(10)` */
 export * as nn from './nn';
 /** optax-style optimizers and schedules: `optim.adam({ learningRate: 1e-3 })` */

@@ -1,0 +1,467 @@
+;; shapeflow WebAssembly SIMD kernels (hand-written WAT, 128-bit SIMD, f32x4).
+;;
+;; Memory layout (bytes): [0, 131072) packed A block (MC x KC floats), [131072, 655360)
+;; packed B block (KC x NC floats), [655360, 655488) the edge micro-tile, and from
+;; heap_base on the operands and results, placed there by the JS side for one call only.
+;; All pointers are byte addresses; strides are in floats.
+;;
+;; GEMM: Goto-style blocking. B is packed in KC x NC blocks of 8-column panels (p-major,
+;; 8 floats per p), A in MC x KC blocks of 4-row panels (p-major, 4 floats per p), rows and
+;; columns past the matrix zero-filled. The 4x8 micro-kernel keeps C in 8 v128
+;; accumulators; per p it loads two B vectors and splats four A values, 11 live vectors,
+;; which V8's x64 register allocator keeps in xmm registers without spilling.
+;; There is no fused multiply-add in wasm SIMD 128 (only relaxed-simd, not enabled by
+;; default in Node 20), so each step is mul + add, rounded twice: results match a
+;; float64 reference within float32 accumulation error, not bit for bit.
+(module
+  (memory (export "memory") 11)
+  (global (export "heap_base") i32 (i32.const 720896))
+
+  ;; KC = 256, MC = 128 (multiple of MR = 4), NC = 512 (multiple of NR = 8)
+  (func $min (param $x i32) (param $y i32) (result i32)
+    (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
+
+  ;; C tile (mr x nr, row stride ldc bytes) = (first) or += (not first) A panel . B panel
+  (func $micro (param $pa i32) (param $pb i32) (param $kc i32) (param $c i32) (param $ldc i32)
+               (param $mr i32) (param $nr i32) (param $first i32)
+    (local $end i32) (local $a v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local $i i32) (local $j i32) (local $src i32) (local $dst i32) (local $v f32)
+    (local.set $end (i32.add (local.get $pa) (i32.shl (local.get $kc) (i32.const 4))))
+    (loop $k
+      (local.set $b0 (v128.load (local.get $pb)))
+      (local.set $b1 (v128.load offset=16 (local.get $pb)))
+      (local.set $a (v128.load32_splat (local.get $pa)))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load32_splat offset=4 (local.get $pa)))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load32_splat offset=8 (local.get $pa)))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load32_splat offset=12 (local.get $pa)))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+      (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+      (br_if $k (i32.lt_u (local.get $pa) (local.get $end))))
+    (if (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8)))
+      (then
+        (if (i32.eqz (local.get $first))
+          (then
+            (local.set $dst (local.get $c))
+            (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $dst))))
+            (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $dst))))
+            (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
+            (local.set $c10 (f32x4.add (local.get $c10) (v128.load (local.get $dst))))
+            (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $dst))))
+            (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
+            (local.set $c20 (f32x4.add (local.get $c20) (v128.load (local.get $dst))))
+            (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $dst))))
+            (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
+            (local.set $c30 (f32x4.add (local.get $c30) (v128.load (local.get $dst))))
+            (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $dst))))))
+        (local.set $dst (local.get $c))
+        (v128.store (local.get $dst) (local.get $c00))
+        (v128.store offset=16 (local.get $dst) (local.get $c01))
+        (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
+        (v128.store (local.get $dst) (local.get $c10))
+        (v128.store offset=16 (local.get $dst) (local.get $c11))
+        (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
+        (v128.store (local.get $dst) (local.get $c20))
+        (v128.store offset=16 (local.get $dst) (local.get $c21))
+        (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
+        (v128.store (local.get $dst) (local.get $c30))
+        (v128.store offset=16 (local.get $dst) (local.get $c31))
+        (return)))
+    ;; edge tile: spill the accumulators to the tile buffer, copy the valid mr x nr part
+    (v128.store offset=655360 (i32.const 0) (local.get $c00))
+    (v128.store offset=655376 (i32.const 0) (local.get $c01))
+    (v128.store offset=655392 (i32.const 0) (local.get $c10))
+    (v128.store offset=655408 (i32.const 0) (local.get $c11))
+    (v128.store offset=655424 (i32.const 0) (local.get $c20))
+    (v128.store offset=655440 (i32.const 0) (local.get $c21))
+    (v128.store offset=655456 (i32.const 0) (local.get $c30))
+    (v128.store offset=655472 (i32.const 0) (local.get $c31))
+    (local.set $i (i32.const 0))
+    (loop $rows
+      (local.set $src (i32.add (i32.const 655360) (i32.shl (local.get $i) (i32.const 5))))
+      (local.set $dst (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+      (local.set $j (i32.const 0))
+      (loop $cols
+        (local.set $v (f32.load (local.get $src)))
+        (if (i32.eqz (local.get $first))
+          (then (local.set $v (f32.add (local.get $v) (f32.load (local.get $dst))))))
+        (f32.store (local.get $dst) (local.get $v))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $cols (i32.lt_u (local.get $j) (local.get $nr))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $rows (i32.lt_u (local.get $i) (local.get $mr)))))
+
+  ;; pack op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into 8-column panels at 131072
+  (func $packB (param $src i32) (param $rs i32) (param $cs i32) (param $nc i32) (param $kc i32)
+    (local $q i32) (local $jr i32) (local $nr i32) (local $p i32) (local $s i32) (local $j i32)
+    (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
+    (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))
+    (local.set $q (i32.const 131072))
+    (local.set $jr (i32.const 0))
+    (loop $panels
+      (local.set $nr (call $min (i32.const 8) (i32.sub (local.get $nc) (local.get $jr))))
+      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $jr) (local.get $cs))))
+      (local.set $p (i32.const 0))
+      (if (i32.and (i32.eq (local.get $nr) (i32.const 8)) (i32.eq (local.get $cs) (i32.const 4)))
+        (then
+          ;; row-major B: each panel row is 8 contiguous floats
+          (loop $rows
+            (v128.store (local.get $q) (v128.load (local.get $s)))
+            (v128.store offset=16 (local.get $q) (v128.load offset=16 (local.get $s)))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (local.set $s (i32.add (local.get $s) (local.get $rs)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br_if $rows (i32.lt_u (local.get $p) (local.get $kc)))))
+        (else
+          (loop $rows
+            (local.set $j (i32.const 0))
+            (loop $cols
+              (f32.store (i32.add (local.get $q) (i32.shl (local.get $j) (i32.const 2)))
+                (if (result f32) (i32.lt_u (local.get $j) (local.get $nr))
+                  (then (f32.load (i32.add (local.get $s) (i32.mul (local.get $j) (local.get $cs)))))
+                  (else (f32.const 0))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br_if $cols (i32.lt_u (local.get $j) (i32.const 8))))
+            (local.set $q (i32.add (local.get $q) (i32.const 32)))
+            (local.set $s (i32.add (local.get $s) (local.get $rs)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br_if $rows (i32.lt_u (local.get $p) (local.get $kc))))))
+      (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
+      (br_if $panels (i32.lt_u (local.get $jr) (local.get $nc)))))
+
+  ;; pack op(A)[0..mc, 0..kc) (element (i, p) at src + (i*rs + p*cs)*4) into 4-row panels at 0
+  (func $packA (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32)
+    (local $q i32) (local $ir i32) (local $mr i32) (local $p i32) (local $s i32) (local $i i32)
+    (local $r2 i32) (local $r3 i32)
+    (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
+    (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))
+    (local.set $r2 (i32.shl (local.get $rs) (i32.const 1)))
+    (local.set $r3 (i32.add (local.get $r2) (local.get $rs)))
+    (local.set $q (i32.const 0))
+    (local.set $ir (i32.const 0))
+    (loop $panels
+      (local.set $mr (call $min (i32.const 4) (i32.sub (local.get $mc) (local.get $ir))))
+      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $ir) (local.get $rs))))
+      (local.set $p (i32.const 0))
+      (if (i32.eq (local.get $mr) (i32.const 4))
+        (then
+          (if (i32.eq (local.get $rs) (i32.const 4))
+            (then
+              ;; transposed A: the 4 rows at one p are contiguous
+              (loop $cols
+                (v128.store (local.get $q) (v128.load (local.get $s)))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $s (i32.add (local.get $s) (local.get $cs)))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                (br_if $cols (i32.lt_u (local.get $p) (local.get $kc)))))
+            (else
+              (loop $cols
+                (f32.store (local.get $q) (f32.load (local.get $s)))
+                (f32.store offset=4 (local.get $q) (f32.load (i32.add (local.get $s) (local.get $rs))))
+                (f32.store offset=8 (local.get $q) (f32.load (i32.add (local.get $s) (local.get $r2))))
+                (f32.store offset=12 (local.get $q) (f32.load (i32.add (local.get $s) (local.get $r3))))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $s (i32.add (local.get $s) (local.get $cs)))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                (br_if $cols (i32.lt_u (local.get $p) (local.get $kc)))))))
+        (else
+          (loop $cols
+            (local.set $i (i32.const 0))
+            (loop $rows
+              (f32.store (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))
+                (if (result f32) (i32.lt_u (local.get $i) (local.get $mr))
+                  (then (f32.load (i32.add (local.get $s) (i32.mul (local.get $i) (local.get $rs)))))
+                  (else (f32.const 0))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $rows (i32.lt_u (local.get $i) (i32.const 4))))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (local.get $cs)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br_if $cols (i32.lt_u (local.get $p) (local.get $kc))))))
+      (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
+      (br_if $panels (i32.lt_u (local.get $ir) (local.get $mc)))))
+
+  ;; C[m, n] (dense, at c) = op(A) . op(B); op(A)[i, p] at a + (i*ars + p*acs)*4,
+  ;; op(B)[p, j] at b + (p*brs + j*bcs)*4
+  (func (export "gemm") (param $a i32) (param $ars i32) (param $acs i32)
+        (param $b i32) (param $brs i32) (param $bcs i32)
+        (param $c i32) (param $m i32) (param $k i32) (param $n i32)
+    (local $kcmax i32) (local $blocks i32) (local $ldc i32)
+    (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
+    (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
+    (if (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (i32.eqz (local.get $k)))
+      (then (return)))
+    (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
+    ;; k split into equal blocks of at most KC, so no block is a short leftover
+    (local.set $blocks (i32.div_u (i32.add (local.get $k) (i32.const 255)) (i32.const 256)))
+    (local.set $kcmax (i32.div_u (i32.sub (i32.add (local.get $k) (local.get $blocks)) (i32.const 1)) (local.get $blocks)))
+    (local.set $jc (i32.const 0))
+    (loop $jcl
+      (local.set $nc (call $min (i32.const 512) (i32.sub (local.get $n) (local.get $jc))))
+      (local.set $pc (i32.const 0))
+      (loop $pcl
+        (local.set $kc (call $min (local.get $kcmax) (i32.sub (local.get $k) (local.get $pc))))
+        (call $packB
+          (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $brs))
+                                                    (i32.mul (local.get $jc) (local.get $bcs))) (i32.const 2)))
+          (local.get $brs) (local.get $bcs) (local.get $nc) (local.get $kc))
+        (local.set $ic (i32.const 0))
+        (loop $icl
+          (local.set $mc (call $min (i32.const 128) (i32.sub (local.get $m) (local.get $ic))))
+          (call $packA
+            (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $ars))
+                                                      (i32.mul (local.get $pc) (local.get $acs))) (i32.const 2)))
+            (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc))
+          (local.set $jr (i32.const 0))
+          (loop $jrl
+            (local.set $ir (i32.const 0))
+            (loop $irl
+              (call $micro
+                (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2))
+                (i32.add (i32.const 131072) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2)))
+                (local.get $kc)
+                (i32.add (local.get $c)
+                  (i32.shl (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $n))
+                                    (i32.add (local.get $jc) (local.get $jr))) (i32.const 2)))
+                (local.get $ldc)
+                (call $min (i32.const 4) (i32.sub (local.get $mc) (local.get $ir)))
+                (call $min (i32.const 8) (i32.sub (local.get $nc) (local.get $jr)))
+                (i32.eqz (local.get $pc)))
+              (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
+              (br_if $irl (i32.lt_u (local.get $ir) (local.get $mc))))
+            (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
+            (br_if $jrl (i32.lt_u (local.get $jr) (local.get $nc))))
+          (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
+          (br_if $icl (i32.lt_u (local.get $ic) (local.get $m))))
+        (local.set $pc (i32.add (local.get $pc) (local.get $kc)))
+        (br_if $pcl (i32.lt_u (local.get $pc) (local.get $k))))
+      (local.set $jc (i32.add (local.get $jc) (i32.const 512)))
+      (br_if $jcl (i32.lt_u (local.get $jc) (local.get $n)))))
+
+  ;; ---- element-wise ------------------------------------------------------------------
+  ;; Vector loops only: they run ceil(n / 4) iterations, so they read up to 3 floats past
+  ;; each operand and write up to 3 past the output. The caller places every operand in a
+  ;; region rounded up to 16 bytes and only ever copies the first n outputs back; row-wise
+  ;; callers go row by row in increasing order, so a row's overrun into the next row is
+  ;; overwritten before anyone reads it.
+
+  (func (export "add_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  (func (export "sub_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.sub (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  (func (export "mul_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  (func (export "div_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.div (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  ;; a op s (add and mul also serve s op a: IEEE add and mul commute)
+  (func (export "add_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.add (v128.load (local.get $a)) (local.get $v)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  (func (export "sub_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.sub (v128.load (local.get $a)) (local.get $v)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  (func (export "mul_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (local.get $v)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  (func (export "div_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.div (v128.load (local.get $a)) (local.get $v)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  ;; s op b
+  (func (export "sub_sv") (param $b i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.sub (local.get $v) (v128.load (local.get $b))))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  (func (export "div_sv") (param $b i32) (param $s f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $v (f32x4.splat (local.get $s)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.div (local.get $v) (v128.load (local.get $b))))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+  ;; unary ops whose f32x4 instruction gives exactly what the cpu kernel gives per lane:
+  ;; selector 0 neg, 1 abs, 2 sqrt, 3 square, 4 reciprocal, 5 relu (x < 0 ? 0 : x, so NaN
+  ;; and -0 pass), 6 step (x > 0 ? 1 : 0), 7 floor, 8 round (half to even), 9 sign (NaN
+  ;; stays NaN, ±0 -> +0). The switch is outside the loop: one loop per op.
+  (func (export "unary") (param $op i32) (param $x i32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $zero v128) (local $one v128) (local $mone v128)
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $mone (f32x4.splat (f32.const -1)))
+    (if (i32.ge_u (local.get $o) (local.get $end)) (then (return)))
+    (block $sign (block $round (block $floor (block $step (block $relu
+    (block $recip (block $square (block $sqrt (block $abs (block $neg
+      (br_table $neg $abs $sqrt $square $recip $relu $step $floor $round $sign (local.get $op)))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.neg (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))
+      (return))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.abs (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))
+      (return))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.sqrt (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))
+      (return))
+      (loop $l
+        (local.set $v (v128.load (local.get $x)))
+        (v128.store (local.get $o) (f32x4.mul (local.get $v) (local.get $v)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))
+      (return))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.div (local.get $one) (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))
+      (return))
+      ;; pmax(x, 0) = x < 0 ? 0 : x
+      (loop $l
+        (v128.store (local.get $o) (f32x4.pmax (v128.load (local.get $x)) (local.get $zero)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))
+      (return))
+      (loop $l
+        (v128.store (local.get $o)
+          (v128.and (f32x4.gt (v128.load (local.get $x)) (local.get $zero)) (local.get $one)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))
+      (return))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.floor (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))
+      (return))
+      (loop $l
+        (v128.store (local.get $o) (f32x4.nearest (v128.load (local.get $x))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end))))
+      (return))
+    ;; sign: (x > 0 ? 1 : 0) | (x < 0 ? -1 : 0), then NaN lanes take x itself
+    (loop $l
+      (local.set $v (v128.load (local.get $x)))
+      (v128.store (local.get $o)
+        (v128.bitselect
+          (local.get $v)
+          (v128.or (v128.and (f32x4.gt (local.get $v) (local.get $zero)) (local.get $one))
+                   (v128.and (f32x4.lt (local.get $v) (local.get $zero)) (local.get $mone)))
+          (f32x4.ne (local.get $v) (local.get $v))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br_if $l (i32.lt_u (local.get $o) (local.get $end)))))
+
+  ;; clip: pmin(x, hi) = hi < x ? hi : x, then pmax(t, lo) = t < lo ? lo : t; NaN passes.
+  ;; Matches the cpu kernel whenever lo <= hi (the caller checks).
+  (func (export "clip") (param $x i32) (param $lo f32) (param $hi f32) (param $o i32) (param $n i32)
+    (local $end i32) (local $vlo v128) (local $vhi v128)
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      (loop $l
+        (v128.store (local.get $o)
+          (f32x4.pmax (f32x4.pmin (v128.load (local.get $x)) (local.get $vhi)) (local.get $vlo)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l (i32.lt_u (local.get $o) (local.get $end)))))))
