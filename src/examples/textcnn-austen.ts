@@ -11,11 +11,12 @@ import { textCnnBlock } from '../nn/layers/combinators';
 import type { Example } from './example';
 import { TEXT_CSV_FORMAT, runTextCnn } from './textcnn-common';
 
+// as textcnn-wordnet, with the longer 3-, 4- and 5-word windows of Kim (2014) for longer sentences
 export const austenModel = (vocabSize: number, maxLen: number, classes: number) =>
   sequential(
     ['batch', maxLen],
-    embedding(vocabSize, 48),
-    textCnnBlock({ filters: 48, kernelSizes: [3, 4, 5] }),
+    embedding(vocabSize, 32),
+    textCnnBlock({ filters: 64, kernelSizes: [3, 4, 5] }),
     dropout(0.5),
     dense(classes),
   );

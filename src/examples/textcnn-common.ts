@@ -158,14 +158,17 @@ export function vectorSizes(p: PreparedText, dim: number): { lines: string[]; de
   const docs = (k: number) => Math.min(k, n);
   const oneHot = sparsityReport(oneHotEncode(p.paddedTrain.subarray(0, docs(5) * L), V));
   const bow = sparsityReport(bagOfWords(p.trainIds.slice(0, docs(200)), V));
-  const mib = (values: number) => `${((values * 4) / 2 ** 20).toFixed(1)} MiB`;
+  const mib = (values: number) => {
+    const m = (values * 4) / 2 ** 20;
+    return m >= 1024 ? `${(m / 1024).toFixed(2)} GiB` : `${m.toFixed(1)} MiB`;
+  };
   const pct = (f: number) => `${(f * 100).toFixed(2)}%`;
   return {
     lines: [
       `Text as vectors (vocabulary V = ${V.toLocaleString('en-US')} words incl. <pad> and <unk>, documents padded to L = ${L} tokens, ${n.toLocaleString('en-US')} training documents):`,
       `  one-hot, a V-vector per token: ${docs(5)} documents → ${oneHot.summary}; the training set would be [${(n * L).toLocaleString('en-US')}, ${V}] = ${mib(n * L * V)}`,
       `  bag of words, a V-vector of counts per document (word order lost): ${docs(200)} documents → ${bow.summary}; the training set: ${mib(n * V)}`,
-      `  embedding, a dense ${dim}-vector per token: [${L}, ${dim}] = ${L * dim} numbers per document, no zeros by construction; the training set: ${mib(n * L * dim)}; the table [${V}, ${dim}] = ${(V * dim).toLocaleString('en-US')} learnt parameters`,
+      `  embedding, a dense ${dim}-vector per token: [${L}, ${dim}] = ${L * dim} numbers per document, no structural zeros; the training set: ${mib(n * L * dim)}; the table [${V}, ${dim}] = ${(V * dim).toLocaleString('en-US')} learnt parameters`,
     ],
     details: {
       'one-hot zeros': pct(oneHot.zeroFraction),
@@ -210,6 +213,27 @@ export function embeddingRows(table: Tensor<[number, number]>, ids: readonly num
   const norm = rows.map((r) => Math.sqrt(r.reduce((s, v) => s + v * v, 0)) || 1);
   const cosine = rows.map((a, i) => rows.map((b, j) => a.reduce((s, v, k) => s + v * b[k]!, 0) / (norm[i]! * norm[j]!)));
   return { rows, cosine };
+}
+
+/** Mean cosine between different words of the same class, and of different classes. */
+export function cosineByClass(cosine: readonly (readonly number[])[], cls: readonly number[]): { same: number; different: number } {
+  let same = 0;
+  let nSame = 0;
+  let different = 0;
+  let nDifferent = 0;
+  cosine.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (i === j) return;
+      if (cls[i] === cls[j]) {
+        same += v;
+        nSame++;
+      } else {
+        different += v;
+        nDifferent++;
+      }
+    }),
+  );
+  return { same: nSame > 0 ? same / nSame : Number.NaN, different: nDifferent > 0 ? different / nDifferent : Number.NaN };
 }
 
 function historyPlots(h: History): ExamplePlot[] {
@@ -273,6 +297,7 @@ export async function runTextCnn<P extends readonly [{ readonly embeddings: Tens
   const words = tellingWords(p, nb.model, Math.max(12, Math.min(30, 3 * C)));
   const wordLabels = words.map((w) => `${w.word} (${p.classes[w.cls]})`);
   const emb = embeddingRows(table, words.map((w) => w.id));
+  const cos = cosineByClass(emb.cosine, words.map((w) => w.cls));
   const plots: ExamplePlot[] = [
     ...historyPlots(fitted.history),
     { title: 'Confusion matrix on the test set (rows: true class, columns: predicted)', spec: confusion(cmRows, p.classes) },
@@ -284,7 +309,7 @@ export async function runTextCnn<P extends readonly [{ readonly embeddings: Tens
         spec: heatmap(emb.rows, { rowLabels: wordLabels, colLabels: emb.rows[0]!.map((_, j) => String(j)), x: 'embedding dimension', y: 'word', cell: 9 }),
       },
       {
-        title: 'Cosine similarity of those embedding vectors: words of the same class end up pointing the same way',
+        title: `Cosine similarity of those embedding vectors (mean ${cos.same.toFixed(2)} within a class, ${cos.different.toFixed(2)} across classes)`,
         spec: heatmap(emb.cosine, { rowLabels: wordLabels, colLabels: wordLabels, cell: 14 }),
       },
     );
@@ -308,10 +333,12 @@ export async function runTextCnn<P extends readonly [{ readonly embeddings: Tens
       vocabulary: p.vocab.size,
       'padded length': p.maxLen,
       ...vectors.details,
+      'embedding cosine, telling words of the same class': cos.same,
+      'embedding cosine, telling words of different classes': cos.different,
       'CPU seconds': Number(cpu.toFixed(1)),
       'wall seconds': Number(wall.toFixed(1)),
     },
     plots,
-    notes: [model.summary(params), vectors.lines.join('\n'), `Most class-specific words (naive Bayes): ${wordLabels.join(', ')}`],
+    notes: [model.summary(params), vectors.lines.join('\n'), `Most class-specific words (naive Bayes): ${wordLabels.join(', ')}; mean cosine of their learnt vectors ${cos.same.toFixed(2)} within a class, ${cos.different.toFixed(2)} across classes`],
   };
 }
