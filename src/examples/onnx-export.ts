@@ -27,7 +27,7 @@ async function main(out: string): Promise<void> {
   const model = digitsModel;
   const { params } = fit(model.init(kInit), {
     model,
-    loss: (logits, labels) => sparseCategoricalCrossEntropy(logits, labels),
+    loss: (logits: never, labels: never) => sparseCategoricalCrossEntropy(logits, labels),
     optimizer: adam({ learningRate: 3e-3 }),
     data: { x, y },
     epochs: 3,
