@@ -5,14 +5,11 @@
  * sparse; samples at several temperatures show what the best order has learnt.
  * The best bits/char is the bar the char-LSTM example has to beat.
  */
-import { either as E } from 'fp-ts';
-import { join } from 'node:path';
 import type { Example, ExampleContext, ExampleResult } from './example';
 import { lines } from './plots';
 import { NGramModel } from '../data/ngram';
 import { sampleTemperature } from '../data/sampling';
-import { trainSize } from '../data/splits';
-import { readTextFileEither } from '../data/node';
+import { loadText, promptFrom, splitText } from './pride-common';
 import { foldIn, key, uniformArray } from '../random';
 
 const ORDERS = [1, 2, 3, 4, 5, 6] as const;
@@ -20,34 +17,14 @@ const TEMPERATURES = [0, 0.5, 1, 1.5] as const;
 /** pseudo-count per symbol at every order (the model's default) */
 const K = 0.1;
 
-function loadText(ctx: ExampleContext): { text: string; source: string } {
-  const path = ctx.dataFile ?? join(ctx.dataDir, 'text', 'pride-and-prejudice.txt');
-  const read = readTextFileEither(path);
-  if (E.isLeft(read)) throw new Error(read.left.message);
-  // Line endings are not part of the language: CRLF and CR count as one newline.
-  return { text: read.right.replace(/\r\n?/g, '\n'), source: path };
-}
-
-/** A prompt from the start of the validation text: whole words, about 40 characters, one line. */
-function promptFrom(val: string): string {
-  const start = val.search(/\s\S/) + 1; // the first word that starts inside the text
-  const head = Array.from(val.slice(start).replace(/\s+/g, ' ')).slice(0, 40).join('');
-  const cut = head.lastIndexOf(' ');
-  return cut > 0 ? head.slice(0, cut + 1) : head;
-}
-
 async function run(ctx: ExampleContext): Promise<ExampleResult> {
   const { text, source } = loadText(ctx);
-  // Quick mode: the first 60,000 characters only (same split rule).
-  const chars = Array.from(text);
-  const used = ctx.quick ? chars.slice(0, 60_000) : chars;
-  const nTrain = trainSize(used.length, 0.9);
-  if (nTrain < 1 || used.length - nTrain < 10) throw new Error(`${source}: too short for a 90/10 split (${used.length} characters)`);
-  const train = used.slice(0, nTrain).join('');
-  const val = used.slice(nTrain).join('');
+  // Quick mode: the first 60,000 characters only (same split rule as charlm-pride).
+  const { train, val, trainChars: nTrain, valChars } = splitText(text, source, ctx.quick ? 60_000 : Infinity);
+  const total = nTrain + valChars;
   // Train bits/char on a validation-sized slice of the training text (the end of it): the gap to validation shows sparsity.
-  const trainProbe = used.slice(Math.max(0, nTrain - (used.length - nTrain)), nTrain).join('');
-  ctx.log(`${source}: ${used.length.toLocaleString('en-US')} characters, ${nTrain.toLocaleString('en-US')} train / ${(used.length - nTrain).toLocaleString('en-US')} validation`);
+  const trainProbe = Array.from(train).slice(Math.max(0, nTrain - valChars)).join('');
+  ctx.log(`${source}: ${total.toLocaleString('en-US')} characters, ${nTrain.toLocaleString('en-US')} train / ${valChars.toLocaleString('en-US')} validation`);
 
   const bar = ctx.progress('ngram-pride: orders 1..6', ORDERS.length);
   const valBits: number[] = [];
@@ -98,7 +75,7 @@ async function run(ctx: ExampleContext): Promise<ExampleResult> {
       ...Object.fromEntries(ORDERS.flatMap((n, i) => [[`order ${n} validation bits/char`, valBits[i]!], [`order ${n} train-slice bits/char`, trainBits[i]!]])),
       vocabulary: bestModel.vocab.length,
       'train characters': nTrain,
-      'validation characters': used.length - nTrain,
+      'validation characters': valChars,
       'add-k pseudo-count': K,
       'temperature 0 deterministic': deterministic ? 'yes (two runs, same text)' : 'NO',
     },
