@@ -10,12 +10,8 @@ import { readTextFileEither } from '../data/node';
 import { sequential } from '../nn/sequential';
 import { dense, flatten } from '../nn/layers/core';
 import { conv2d, maxPool2d } from '../nn/layers/conv';
-import { sparseCategoricalCrossEntropy } from '../nn/losses';
-import { fitAsync } from '../nn/train';
-import { adam } from '../optim';
-import { key } from '../random';
 import type { Example, ExampleContext, ExampleResult } from './example';
-import { accuracyMetric, accuracyOf, cnnReport, epochReporter, head, logisticRegression, nearestNeighbour, predictedClasses, splitImages, toTensors, type ImageSet } from './cnn-shared';
+import { runCnnExample, type ImageSet } from './cnn-shared';
 
 /** Reads digits8x8.csv: 64 pixel intensities 0-16 then the label 0-9 per row; pixels scaled to [0, 1]. */
 export function readDigits(path: string): ImageSet {
@@ -49,58 +45,19 @@ export const digitsModel = sequential(
 
 async function run(ctx: ExampleContext): Promise<ExampleResult> {
   if (ctx.dataFile !== undefined) throw new Error('cnn-digits takes no --data file: it trains on the bundled 8x8 digits');
-  const all = readDigits(join(ctx.dataDir, 'images', 'digits8x8.csv'));
-  const split = splitImages(all, 0.8, key(2024));
-  // quick: a slice of the (shuffled) split, two epochs
-  const train = ctx.quick ? head(split.train, 400) : split.train;
-  const test = ctx.quick ? head(split.test, 150) : split.test;
-  const epochs = ctx.quick ? 2 : 20;
-  ctx.log(`${all.n} images 8x8, ${train.n} train / ${test.n} test (shuffled 80/20 split, key 2024)`);
-
-  const knn = nearestNeighbour(train, test);
-  const knnAcc = accuracyOf(test.y, knn);
-  const logreg = await logisticRegression(train, test, { epochs: ctx.quick ? 3 : 40, learningRate: 0.01, seed: 5 });
-  ctx.log(`baselines on raw pixels: logistic regression ${logreg.toFixed(4)}, 1-nearest-neighbour ${knnAcc.toFixed(4)}`);
-
-  const tr = toTensors(train, 8, 8);
-  const te = toTensors(test, 8, 8);
-  const params0 = digitsModel.init(key(7));
-  const reporter = epochReporter(ctx, 'cnn-digits: CNN 16-32 (adam)', epochs);
-  const result = await fitAsync(params0, {
+  return runCnnExample(ctx, {
+    id: 'cnn-digits',
+    images: readDigits(join(ctx.dataDir, 'images', 'digits8x8.csv')),
+    side: 8,
     model: digitsModel,
-    loss: (logits, labels) => sparseCategoricalCrossEntropy(logits, labels),
-    optimizer: adam({ learningRate: 3e-3 }),
-    data: tr,
-    validation: te,
+    kernels: (p) => [p[0].kernel, p[2].kernel],
+    epochs: 20,
+    learningRate: 3e-3,
     validationBatchSize: 512,
-    epochs,
-    batchSize: 32,
-    key: key(11),
-    metrics: accuracyMetric,
-    onEpoch: reporter.onEpoch,
-  });
-  reporter.stop();
-
-  const params = result.params;
-  const predicted = predictedClasses(digitsModel.apply(params, te.x));
-  const report = cnnReport(result.history, test.y, predicted, params[0].kernel, params[2].kernel);
-  return {
-    metric: 'test accuracy',
-    value: report.accuracy,
     target: 0.97,
-    lowerIsBetter: false,
-    baseline: knnAcc,
-    baselineName: '1-nearest-neighbour on raw pixels',
-    details: {
-      'logistic regression on raw pixels': logreg,
-      'train accuracy (last epoch)': result.history.metrics['accuracy']?.at(-1) ?? Number.NaN,
-      'test loss (last epoch)': result.history.valLoss.at(-1) ?? Number.NaN,
-      epochs: result.epochs,
-      'train / test images': `${train.n} / ${test.n}`,
-    },
-    plots: report.plots,
-    notes: [digitsModel.summary(params)],
-  };
+    quickSizes: [400, 150],
+    logisticRegression: { epochs: 40, learningRate: 0.01 },
+  });
 }
 
 export const example: Example = {

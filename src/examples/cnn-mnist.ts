@@ -9,12 +9,8 @@ import { readIdxFile } from '../data/node';
 import { sequential } from '../nn/sequential';
 import { dense, flatten } from '../nn/layers/core';
 import { conv2d, maxPool2d } from '../nn/layers/conv';
-import { sparseCategoricalCrossEntropy } from '../nn/losses';
-import { fitAsync } from '../nn/train';
-import { adam } from '../optim';
-import { key } from '../random';
 import type { Example, ExampleContext, ExampleResult } from './example';
-import { accuracyMetric, accuracyOf, cnnReport, epochReporter, head, logisticRegression, nearestNeighbour, predictedClasses, splitImages, toTensors, type ImageSet } from './cnn-shared';
+import { runCnnExample, type ImageSet } from './cnn-shared';
 
 /** Reads an IDX image file [n, 28, 28] (uint8) and its label file [n]; pixels scaled to [0, 1]. */
 export function readMnist(imagesPath: string, labelsPath: string): ImageSet {
@@ -49,57 +45,19 @@ export const mnistModel = sequential(
 async function run(ctx: ExampleContext): Promise<ExampleResult> {
   if (ctx.dataFile !== undefined) throw new Error('cnn-mnist takes no --data file: it trains on the bundled MNIST subset');
   const dir = join(ctx.dataDir, 'images');
-  const all = readMnist(join(dir, 'mnist-2k-images-idx3-ubyte.gz'), join(dir, 'mnist-2k-labels-idx1-ubyte.gz'));
-  const split = splitImages(all, 0.8, key(2024));
-  // quick: a slice of the (shuffled) split, two epochs
-  const train = ctx.quick ? head(split.train, 300) : split.train;
-  const test = ctx.quick ? head(split.test, 100) : split.test;
-  const epochs = ctx.quick ? 2 : 10;
-  ctx.log(`${all.n} images 28x28, ${train.n} train / ${test.n} test (shuffled 80/20 split, key 2024)`);
-
-  const knn = nearestNeighbour(train, test);
-  const knnAcc = accuracyOf(test.y, knn);
-  const logreg = await logisticRegression(train, test, { epochs: ctx.quick ? 3 : 30, learningRate: 3e-3, seed: 5 });
-  ctx.log(`baselines on raw pixels: logistic regression ${logreg.toFixed(4)}, 1-nearest-neighbour ${knnAcc.toFixed(4)}`);
-
-  const tr = toTensors(train, 28, 28);
-  const te = toTensors(test, 28, 28);
-  const reporter = epochReporter(ctx, 'cnn-mnist: CNN 16-32 (adam)', epochs);
-  const result = await fitAsync(mnistModel.init(key(7)), {
+  return runCnnExample(ctx, {
+    id: 'cnn-mnist',
+    images: readMnist(join(dir, 'mnist-2k-images-idx3-ubyte.gz'), join(dir, 'mnist-2k-labels-idx1-ubyte.gz')),
+    side: 28,
     model: mnistModel,
-    loss: (logits, labels) => sparseCategoricalCrossEntropy(logits, labels),
-    optimizer: adam({ learningRate: 2e-3 }),
-    data: tr,
-    validation: te,
+    kernels: (p) => [p[0].kernel, p[2].kernel],
+    epochs: 10,
+    learningRate: 2e-3,
     validationBatchSize: 200,
-    epochs,
-    batchSize: 32,
-    key: key(11),
-    metrics: accuracyMetric,
-    onEpoch: reporter.onEpoch,
-  });
-  reporter.stop();
-
-  const params = result.params;
-  const predicted = predictedClasses(mnistModel.apply(params, te.x));
-  const report = cnnReport(result.history, test.y, predicted, params[0].kernel, params[2].kernel);
-  return {
-    metric: 'test accuracy',
-    value: report.accuracy,
     target: 0.92,
-    lowerIsBetter: false,
-    baseline: knnAcc,
-    baselineName: '1-nearest-neighbour on raw pixels',
-    details: {
-      'logistic regression on raw pixels': logreg,
-      'train accuracy (last epoch)': result.history.metrics['accuracy']?.at(-1) ?? Number.NaN,
-      'test loss (last epoch)': result.history.valLoss.at(-1) ?? Number.NaN,
-      epochs: result.epochs,
-      'train / test images': `${train.n} / ${test.n}`,
-    },
-    plots: report.plots,
-    notes: [mnistModel.summary(params)],
-  };
+    quickSizes: [300, 100],
+    logisticRegression: { epochs: 30, learningRate: 3e-3 },
+  });
 }
 
 export const example: Example = {

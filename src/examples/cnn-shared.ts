@@ -17,7 +17,7 @@ import { adam } from '../optim';
 import { key, permutationArray, type Key } from '../random';
 import { fromDataOrThrow } from '../tensor/create';
 import type { Tensor } from '../tensor/tensor';
-import type { ExampleContext, ExamplePlot } from './example';
+import type { ExampleContext, ExamplePlot, ExampleResult } from './example';
 import { confusion, heatmap, imageGrid, lines } from './plots';
 
 /** n grey images of h × w pixels (row-major, scaled to [0, 1]) with integer labels. */
@@ -180,5 +180,83 @@ export function cnnReport(
         spec: heatmap(channelMixing(secondKernel), { x: 'output channel (filter)', y: 'input channel', cell: 12 }),
       },
     ],
+  };
+}
+
+type Kernel = Tensor<[number, number, number, number]>;
+
+/** What differs between the two CNN examples; everything else is `runCnnExample`. */
+export interface CnnSpec<P, S extends number> {
+  readonly id: string;
+  readonly images: ImageSet;
+  /** image side in pixels */
+  readonly side: S;
+  readonly model: {
+    init(k: Key): P;
+    readonly apply: (params: P, x: Tensor<[number, S, S, 1]>) => Tensor<[number, 10]>;
+    summary(params: P): string;
+  };
+  /** the first and second conv kernels, for the plots */
+  kernels(params: P): readonly [Kernel, Kernel];
+  readonly epochs: number;
+  readonly learningRate: number;
+  readonly validationBatchSize: number;
+  readonly target: number;
+  /** train / test images kept in quick mode */
+  readonly quickSizes: readonly [number, number];
+  readonly logisticRegression: { readonly epochs: number; readonly learningRate: number };
+}
+
+/** Split, baselines, training with a progress bar, evaluation and plots of a tour CNN. */
+export async function runCnnExample<P, S extends number>(ctx: ExampleContext, spec: CnnSpec<P, S>): Promise<ExampleResult> {
+  const split = splitImages(spec.images, 0.8, key(2024));
+  // quick: a slice of the (shuffled) split, two epochs
+  const train = ctx.quick ? head(split.train, spec.quickSizes[0]) : split.train;
+  const test = ctx.quick ? head(split.test, spec.quickSizes[1]) : split.test;
+  const epochs = ctx.quick ? 2 : spec.epochs;
+  ctx.log(`${spec.images.n} images ${spec.side}x${spec.side}, ${train.n} train / ${test.n} test (shuffled 80/20 split, key 2024)`);
+
+  const knnAcc = accuracyOf(test.y, nearestNeighbour(train, test));
+  const logreg = await logisticRegression(train, test, { epochs: ctx.quick ? 3 : spec.logisticRegression.epochs, learningRate: spec.logisticRegression.learningRate, seed: 5 });
+  ctx.log(`baselines on raw pixels: logistic regression ${logreg.toFixed(4)}, 1-nearest-neighbour ${knnAcc.toFixed(4)}`);
+
+  const tr = toTensors(train, spec.side, spec.side);
+  const te = toTensors(test, spec.side, spec.side);
+  const reporter = epochReporter(ctx, `${spec.id}: CNN 16-32 (adam)`, epochs);
+  const result = await fitAsync(spec.model.init(key(7)), {
+    model: spec.model,
+    loss: (logits, labels) => sparseCategoricalCrossEntropy(logits, labels),
+    optimizer: adam({ learningRate: spec.learningRate }),
+    data: tr,
+    validation: te,
+    validationBatchSize: spec.validationBatchSize,
+    epochs,
+    batchSize: 32,
+    key: key(11),
+    metrics: accuracyMetric,
+    onEpoch: reporter.onEpoch,
+  });
+  reporter.stop();
+
+  const params = result.params;
+  const predicted = predictedClasses(spec.model.apply(params, te.x));
+  const [first, second] = spec.kernels(params);
+  const report = cnnReport(result.history, test.y, predicted, first, second);
+  return {
+    metric: 'test accuracy',
+    value: report.accuracy,
+    target: spec.target,
+    lowerIsBetter: false,
+    baseline: knnAcc,
+    baselineName: '1-nearest-neighbour on raw pixels',
+    details: {
+      'logistic regression on raw pixels': logreg,
+      'train accuracy (last epoch)': result.history.metrics['accuracy']?.at(-1) ?? Number.NaN,
+      'test loss (last epoch)': result.history.valLoss.at(-1) ?? Number.NaN,
+      epochs: result.epochs,
+      'train / test images': `${train.n} / ${test.n}`,
+    },
+    plots: report.plots,
+    notes: [spec.model.summary(params)],
   };
 }
