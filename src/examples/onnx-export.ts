@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { key, split } from '../random';
-import { makeTensor } from '../tensor/tensor';
+import { makeTensor, type Tensor } from '../tensor/tensor';
 import { fit } from '../nn/train';
 import { sparseCategoricalCrossEntropy } from '../nn/losses';
 import { adam } from '../optim';
@@ -27,20 +27,20 @@ async function main(out: string): Promise<void> {
   const model = digitsModel;
   const { params } = fit(model.init(kInit), {
     model,
-    loss: (logits: never, labels: never) => sparseCategoricalCrossEntropy(logits, labels),
+    loss: (logits, labels) => sparseCategoricalCrossEntropy(logits, labels),
     optimizer: adam({ learningRate: 3e-3 }),
     data: { x, y },
     epochs: 3,
     batchSize: 64,
     key: kFit,
-  } as never);
+  });
   writeFileSync(out.replace(/\.onnx$/, '') + '.safetensors', saveSafetensors(params, { model: 'digits-cnn' }));
-  const bytes = exportOnnx((p: typeof params, input) => model.apply(p, input as never), [{ name: 'image', shape: ['batch', 8, 8, 1] }], params);
+  const bytes = exportOnnx((p: typeof params, input) => model.apply(p, input as Tensor<[number, 8, 8, 1]>), [{ name: 'image', shape: ['batch', 8, 8, 1] }], params);
   writeFileSync(out, bytes);
   const session = await ort.InferenceSession.create(bytes);
   for (const batch of [1, 17]) {
     const input = data.x.slice(0, batch * 64);
-    const ours = model.apply(params, makeTensor<[number, 8, 8, 1], 'float32'>([batch, 8, 8, 1], 'float32', input) as never).dataSync();
+    const ours = model.apply(params, makeTensor<[number, 8, 8, 1], 'float32'>([batch, 8, 8, 1], 'float32', input)).dataSync();
     const result = await session.run({ image: new ort.Tensor('float32', input, [batch, 8, 8, 1]) });
     const theirs = Object.values(result)[0]!.data as Float32Array;
     let maxDiff = 0;
