@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import type { BinaryOp, UnaryOp } from '../src/backend/backend';
 import { cpuBackend } from '../src/backend/cpu';
 import { createWasmBackend } from '../src/backend/wasm';
-import { assembleWat, renderGenerated } from '../src/backend/wasm/build/assemble';
+import { fileURLToPath } from 'node:url';
+import { assembleWat, readKernelSources, renderGenerated, spliceSources } from '../src/backend/wasm/build/assemble';
 
 const SEED = 42;
 const wasm = createWasmBackend({ minMatmulFlops: 0, minElementwise: 0 });
@@ -234,7 +235,7 @@ describe('wasm element-wise vs cpu (bit for bit)', () => {
 describe('generated module', () => {
   it('kernels.generated.ts is exactly what kernels.wat assembles to', async () => {
     const dir = new URL('../src/backend/wasm/', import.meta.url);
-    const bytes = await assembleWat(readFileSync(new URL('kernels.wat', dir), 'utf8'));
+    const bytes = await assembleWat(spliceSources(readKernelSources(fileURLToPath(dir))));
     expect(readFileSync(new URL('kernels.generated.ts', dir), 'utf8')).toBe(renderGenerated(bytes));
   });
 });

@@ -1,9 +1,17 @@
 ;; shapeflow WebAssembly SIMD kernels (hand-written WAT, 128-bit SIMD, f32x4).
 ;;
-;; Memory layout (bytes): [0, 131072) packed A block (MC x KC floats), [131072, 655360)
-;; packed B block (KC x NC floats), [655360, 655488) the edge micro-tile, and from
-;; heap_base on the operands and results, placed there by the JS side for one call only.
-;; All pointers are byte addresses; strides are in floats.
+;; This file is the module's core; the other .wat files in this folder are fragments (only
+;; module fields: funcs, globals) spliced in before its final parenthesis by build/assemble.ts,
+;; in file-name order. Everything is one module over one memory.
+;;
+;; Memory: imported, shared (so worker threads run kernels on the same bytes). Each instance
+;; (the calling thread's and one per worker) owns a scratch region of SCRATCH_BYTES bytes at
+;; $scratch, set once by `set_scratch`: [0, 131072) packed A block (MC x KC floats),
+;; [131072, 655360) packed B block (KC x NC floats), [655360, 655488) the edge micro-tile,
+;; [WORK_OFFSET, SCRATCH_BYTES) a work area for fragments (im2col rows, per-thread partial
+;; sums). Scratch regions of up to MAX_INSTANCES instances sit below heap_base; from heap_base
+;; on the JS side places the operands and results of one call. All pointers are byte
+;; addresses; strides are in floats.
 ;;
 ;; GEMM: Goto-style blocking. B is packed in KC x NC blocks of 8-column panels (p-major,
 ;; 8 floats per p), A in MC x KC blocks of 4-row panels (p-major, 4 floats per p), rows and
@@ -14,8 +22,23 @@
 ;; default in Node 20), so each step is mul + add, rounded twice: results match a
 ;; float64 reference within float32 accumulation error, not bit for bit.
 (module
-  (memory (export "memory") 11)
-  (global (export "heap_base") i32 (i32.const 720896))
+  (import "env" "memory" (memory 1 65536 shared))
+  ;; SCRATCH_BYTES = 4 MiB per instance, MAX_INSTANCES = 8, WORK_OFFSET = 1 MiB
+  (global (export "scratch_bytes") i32 (i32.const 4194304))
+  (global (export "max_instances") i32 (i32.const 8))
+  (global (export "work_offset") i32 (i32.const 1048576))
+  (global (export "heap_base") i32 (i32.const 33554432))
+  ;; this instance's scratch region and the parts of it the GEMM uses
+  (global $scratch (mut i32) (i32.const 0))
+  (global $packb (mut i32) (i32.const 131072))
+  (global $tile (mut i32) (i32.const 655360))
+  (global $work (mut i32) (i32.const 1048576))
+
+  (func (export "set_scratch") (param $p i32)
+    (global.set $scratch (local.get $p))
+    (global.set $packb (i32.add (local.get $p) (i32.const 131072)))
+    (global.set $tile (i32.add (local.get $p) (i32.const 655360)))
+    (global.set $work (i32.add (local.get $p) (i32.const 1048576))))
 
   ;; KC = 256, MC = 128 (multiple of MR = 4), NC = 512 (multiple of NR = 8)
   (func $min (param $x i32) (param $y i32) (result i32)
@@ -77,17 +100,17 @@
         (v128.store offset=16 (local.get $dst) (local.get $c31))
         (return)))
     ;; edge tile: spill the accumulators to the tile buffer, copy the valid mr x nr part
-    (v128.store offset=655360 (i32.const 0) (local.get $c00))
-    (v128.store offset=655376 (i32.const 0) (local.get $c01))
-    (v128.store offset=655392 (i32.const 0) (local.get $c10))
-    (v128.store offset=655408 (i32.const 0) (local.get $c11))
-    (v128.store offset=655424 (i32.const 0) (local.get $c20))
-    (v128.store offset=655440 (i32.const 0) (local.get $c21))
-    (v128.store offset=655456 (i32.const 0) (local.get $c30))
-    (v128.store offset=655472 (i32.const 0) (local.get $c31))
+    (v128.store offset=0 (global.get $tile) (local.get $c00))
+    (v128.store offset=16 (global.get $tile) (local.get $c01))
+    (v128.store offset=32 (global.get $tile) (local.get $c10))
+    (v128.store offset=48 (global.get $tile) (local.get $c11))
+    (v128.store offset=64 (global.get $tile) (local.get $c20))
+    (v128.store offset=80 (global.get $tile) (local.get $c21))
+    (v128.store offset=96 (global.get $tile) (local.get $c30))
+    (v128.store offset=112 (global.get $tile) (local.get $c31))
     (local.set $i (i32.const 0))
     (loop $rows
-      (local.set $src (i32.add (i32.const 655360) (i32.shl (local.get $i) (i32.const 5))))
+      (local.set $src (i32.add (global.get $tile) (i32.shl (local.get $i) (i32.const 5))))
       (local.set $dst (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
       (local.set $j (i32.const 0))
       (loop $cols
@@ -102,12 +125,12 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $rows (i32.lt_u (local.get $i) (local.get $mr)))))
 
-  ;; pack op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into 8-column panels at 131072
+  ;; pack op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into 8-column panels at $packb
   (func $packB (param $src i32) (param $rs i32) (param $cs i32) (param $nc i32) (param $kc i32)
     (local $q i32) (local $jr i32) (local $nr i32) (local $p i32) (local $s i32) (local $j i32)
     (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
     (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))
-    (local.set $q (i32.const 131072))
+    (local.set $q (global.get $packb))
     (local.set $jr (i32.const 0))
     (loop $panels
       (local.set $nr (call $min (i32.const 8) (i32.sub (local.get $nc) (local.get $jr))))
@@ -140,7 +163,7 @@
       (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
       (br_if $panels (i32.lt_u (local.get $jr) (local.get $nc)))))
 
-  ;; pack op(A)[0..mc, 0..kc) (element (i, p) at src + (i*rs + p*cs)*4) into 4-row panels at 0
+  ;; pack op(A)[0..mc, 0..kc) (element (i, p) at src + (i*rs + p*cs)*4) into 4-row panels at $scratch
   (func $packA (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32)
     (local $q i32) (local $ir i32) (local $mr i32) (local $p i32) (local $s i32) (local $i i32)
     (local $r2 i32) (local $r3 i32)
@@ -148,7 +171,7 @@
     (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))
     (local.set $r2 (i32.shl (local.get $rs) (i32.const 1)))
     (local.set $r3 (i32.add (local.get $r2) (local.get $rs)))
-    (local.set $q (i32.const 0))
+    (local.set $q (global.get $scratch))
     (local.set $ir (i32.const 0))
     (loop $panels
       (local.set $mr (call $min (i32.const 4) (i32.sub (local.get $mc) (local.get $ir))))
@@ -192,17 +215,17 @@
       (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
       (br_if $panels (i32.lt_u (local.get $ir) (local.get $mc)))))
 
-  ;; C[m, n] (dense, at c) = op(A) . op(B); op(A)[i, p] at a + (i*ars + p*acs)*4,
-  ;; op(B)[p, j] at b + (p*brs + j*bcs)*4
-  (func (export "gemm") (param $a i32) (param $ars i32) (param $acs i32)
+  ;; C[m, n] (row stride ldc floats, at c) = op(A) . op(B), or += when $acc is 1;
+  ;; op(A)[i, p] at a + (i*ars + p*acs)*4, op(B)[p, j] at b + (p*brs + j*bcs)*4
+  (func $gemm (export "gemm") (param $a i32) (param $ars i32) (param $acs i32)
         (param $b i32) (param $brs i32) (param $bcs i32)
-        (param $c i32) (param $m i32) (param $k i32) (param $n i32)
-    (local $kcmax i32) (local $blocks i32) (local $ldc i32)
+        (param $c i32) (param $ldc i32) (param $m i32) (param $k i32) (param $n i32) (param $acc i32)
+    (local $kcmax i32) (local $blocks i32)
     (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
     (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
     (if (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (i32.eqz (local.get $k)))
       (then (return)))
-    (local.set $ldc (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
     ;; k split into equal blocks of at most KC, so no block is a short leftover
     (local.set $blocks (i32.div_u (i32.add (local.get $k) (i32.const 255)) (i32.const 256)))
     (local.set $kcmax (i32.div_u (i32.sub (i32.add (local.get $k) (local.get $blocks)) (i32.const 1)) (local.get $blocks)))
@@ -228,16 +251,16 @@
             (local.set $ir (i32.const 0))
             (loop $irl
               (call $micro
-                (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2))
-                (i32.add (i32.const 131072) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2)))
+                (i32.add (global.get $scratch) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2)))
+                (i32.add (global.get $packb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2)))
                 (local.get $kc)
                 (i32.add (local.get $c)
-                  (i32.shl (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $n))
-                                    (i32.add (local.get $jc) (local.get $jr))) (i32.const 2)))
+                  (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))
+                           (i32.shl (i32.add (local.get $jc) (local.get $jr)) (i32.const 2))))
                 (local.get $ldc)
                 (call $min (i32.const 4) (i32.sub (local.get $mc) (local.get $ir)))
                 (call $min (i32.const 8) (i32.sub (local.get $nc) (local.get $jr)))
-                (i32.eqz (local.get $pc)))
+                (i32.and (i32.eqz (local.get $pc)) (i32.eqz (local.get $acc))))
               (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
               (br_if $irl (i32.lt_u (local.get $ir) (local.get $mc))))
             (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
@@ -248,6 +271,36 @@
         (br_if $pcl (i32.lt_u (local.get $pc) (local.get $k))))
       (local.set $jc (i32.add (local.get $jc) (i32.const 512)))
       (br_if $jcl (i32.lt_u (local.get $jc) (local.get $n)))))
+
+;; One chunk of a batched GEMM job (run by the calling thread and the workers alike, see
+  ;; threads.ts): the job record at $job holds i32 fields a, ars, acs, b, brs, bcs, c, m, k,
+  ;; n, aOffsets, bOffsets, rowsPerChunk, chunksPerBatch. Chunk i is rows [r0, r0 + rows) of
+  ;; batch item t = i / chunksPerBatch; aOffsets / bOffsets are i32 arrays of float offsets
+  ;; of each item's A and B (broadcast batch dims repeat an offset); C is dense.
+  (func (export "gemm_chunk") (param $job i32) (param $i i32)
+    (local $t i32) (local $r0 i32) (local $m i32) (local $n i32) (local $rpc i32) (local $cpb i32)
+    (local.set $m (i32.load offset=28 (local.get $job)))
+    (local.set $n (i32.load offset=36 (local.get $job)))
+    (local.set $rpc (i32.load offset=48 (local.get $job)))
+    (local.set $cpb (i32.load offset=52 (local.get $job)))
+    (local.set $t (i32.div_u (local.get $i) (local.get $cpb)))
+    (local.set $r0 (i32.mul (i32.rem_u (local.get $i) (local.get $cpb)) (local.get $rpc)))
+    (call $gemm
+      (i32.add (i32.load (local.get $job))
+        (i32.shl (i32.add (i32.load (i32.add (i32.load offset=40 (local.get $job)) (i32.shl (local.get $t) (i32.const 2))))
+                          (i32.mul (local.get $r0) (i32.load offset=4 (local.get $job)))) (i32.const 2)))
+      (i32.load offset=4 (local.get $job)) (i32.load offset=8 (local.get $job))
+      (i32.add (i32.load offset=12 (local.get $job))
+        (i32.shl (i32.load (i32.add (i32.load offset=44 (local.get $job)) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 2)))
+      (i32.load offset=16 (local.get $job)) (i32.load offset=20 (local.get $job))
+      (i32.add (i32.load offset=24 (local.get $job))
+        (i32.shl (i32.add (i32.mul (i32.mul (local.get $t) (local.get $m)) (local.get $n))
+                          (i32.mul (local.get $r0) (local.get $n))) (i32.const 2)))
+      (local.get $n)
+      (call $min (local.get $rpc) (i32.sub (local.get $m) (local.get $r0)))
+      (i32.load offset=32 (local.get $job))
+      (local.get $n)
+      (i32.const 0)))
 
   ;; ---- element-wise ------------------------------------------------------------------
   ;; Vector loops only: they run ceil(n / 4) iterations, so they read up to 3 floats past

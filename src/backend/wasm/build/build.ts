@@ -1,10 +1,11 @@
-/** Regenerates src/backend/wasm/kernels.generated.ts from kernels.wat: `npm run build:wasm`. */
-import { readFileSync, writeFileSync } from 'node:fs';
+/** Regenerates src/backend/wasm/kernels.generated.ts from the .wat sources: `npm run build:wasm`. */
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { assembleWat, renderGenerated } from './assemble';
+import { assembleWat, readKernelSources, renderGenerated, spliceSources } from './assemble';
 
-const watPath = fileURLToPath(new URL('../kernels.wat', import.meta.url));
+const dir = fileURLToPath(new URL('..', import.meta.url));
 const outPath = fileURLToPath(new URL('../kernels.generated.ts', import.meta.url));
-const bytes = await assembleWat(readFileSync(watPath, 'utf8'));
+const sources = readKernelSources(dir);
+const bytes = await assembleWat(spliceSources(sources));
 writeFileSync(outPath, renderGenerated(bytes));
-console.log(`wrote ${outPath} (${bytes.length} bytes of wasm)`);
+console.log(`wrote ${outPath} (${bytes.length} bytes of wasm from ${sources.map((s) => s.name).join(', ')})`);

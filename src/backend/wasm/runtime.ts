@@ -1,0 +1,187 @@
+/**
+ * The process-wide WebAssembly runtime: the compiled kernel module, one shared memory, the
+ * calling thread's instance and the worker pool (threads.ts). Created on first use and kept:
+ * every wasm backend object uses it, so creating backends never leaks memories or threads.
+ *
+ * Memory layout: [0, heap_base) holds one scratch region per instance (packed GEMM panels,
+ * work areas; see kernels.wat), and from heap_base on each call places its operands and
+ * results, bump-allocated for that call only. Calls are synchronous and kernels never call
+ * back into JavaScript, so one call owns the heap from its start to its end; memory grows to
+ * the largest call seen and is kept for reuse.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels.generated';
+import { createPool, type Pool } from './threads';
+
+// The project compiles without the DOM lib, so the few WebAssembly members used are typed here.
+export interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+}
+
+/** the kernel exports used from JavaScript (fragments add more; look them up with `fn`) */
+export interface KernelExports {
+  readonly heap_base: { readonly value: number };
+  readonly scratch_bytes: { readonly value: number };
+  readonly max_instances: { readonly value: number };
+  readonly work_offset: { readonly value: number };
+  set_scratch(p: number): void;
+  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number,
+    c: number, ldc: number, m: number, k: number, n: number, acc: number): void;
+  gemm_chunk(job: number, i: number): void;
+  add_vv(a: number, b: number, o: number, n: number): void;
+  sub_vv(a: number, b: number, o: number, n: number): void;
+  mul_vv(a: number, b: number, o: number, n: number): void;
+  div_vv(a: number, b: number, o: number, n: number): void;
+  add_vs(a: number, s: number, o: number, n: number): void;
+  sub_vs(a: number, s: number, o: number, n: number): void;
+  mul_vs(a: number, s: number, o: number, n: number): void;
+  div_vs(a: number, s: number, o: number, n: number): void;
+  sub_sv(b: number, s: number, o: number, n: number): void;
+  div_sv(b: number, s: number, o: number, n: number): void;
+  unary(op: number, x: number, o: number, n: number): void;
+  clip(x: number, lo: number, hi: number, o: number, n: number): void;
+}
+
+export interface WasmRuntime {
+  readonly exports: KernelExports;
+  /** first byte of the per-call heap */
+  readonly heapBase: number;
+  /** byte offset of the work area inside each instance's scratch region */
+  readonly workOffset: number;
+  /** byte size of each instance's scratch region */
+  readonly scratchBytes: number;
+  /** makes [heapBase, heapBase + bytes) addressable (grows memory; refreshes the views) */
+  reserve(bytes: number): void;
+  /** views of the whole memory (refreshed after every grow; re-read after `reserve`) */
+  f32(): Float32Array;
+  i32(): Int32Array;
+  /** an exported function by name (fragments' kernels) */
+  fn<F>(name: string): F;
+  /**
+   * Runs chunks 0..n-1 of a chunked kernel (an export `(job, i) => void` whose name ends in
+   * `_chunk`) on the calling thread and up to threads - 1 workers; returns when all are done.
+   * Chunks must write disjoint bytes and use only their instance's scratch region.
+   */
+  parallel(kernel: string, job: number, n: number): void;
+  /** the thread count used by `parallel` (1 = calling thread only) */
+  threads(): number;
+}
+
+/** bytes for n floats (or ints), plus one spare vector: the SIMD loops overrun by up to 3 elements */
+export function region(n: number): number {
+  return ((n * 4 + 15) & ~15) + 16;
+}
+
+function decodeBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function wasmApi(): WasmApi {
+  const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  if (api === undefined) throw new Error('wasm backend: WebAssembly is not available in this environment');
+  return api;
+}
+
+/** whether this environment can run the kernels (WebAssembly with SIMD and shared memory) */
+export function wasmSupported(): boolean {
+  try {
+    runtime();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const PAGE = 65536;
+/** 4 GiB: the wasm32 limit (only reserved address space; pages are committed as touched) */
+const MAX_PAGES = 65536;
+
+let rt: WasmRuntime | null = null;
+let threadSetting: number | null = null;
+
+/**
+ * Sets how many threads large GEMM and convolution kernels use (the calling thread plus
+ * n - 1 workers; at most 8). 1 keeps everything on the calling thread (deterministic timing;
+ * results do not depend on the count: each output element is computed by one thread in the
+ * same order). Default: the SHAPEFLOW_THREADS environment variable, else the number of
+ * cores (at most 8). Workers start on first use and never keep the process alive.
+ */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
+  threadSetting = n;
+}
+
+export function getThreads(): number {
+  return Math.min(threadSetting ?? defaultThreads(), 8);
+}
+
+function defaultThreads(): number {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown } }).process;
+  const env = proc?.env?.['SHAPEFLOW_THREADS'];
+  if (env !== undefined && /^[1-9][0-9]*$/.test(env)) return Number(env);
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  return os?.availableParallelism?.() ?? 1;
+}
+
+export function runtime(): WasmRuntime {
+  rt ??= createRuntime();
+  return rt;
+}
+
+function createRuntime(): WasmRuntime {
+  const api = wasmApi();
+  const module = new api.Module(decodeBase64(KERNELS_WASM_BASE64));
+  // probe the layout constants with a throwaway instance over a small shared memory
+  const memory = new api.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  const exports = new api.Instance(module, { env: { memory } }).exports as KernelExports;
+  const heapBase = exports.heap_base.value;
+  const scratchBytes = exports.scratch_bytes.value;
+  const maxInstances = exports.max_instances.value;
+  memory.grow(Math.ceil(heapBase / PAGE) + 16 - 1);
+  exports.set_scratch(0);
+  let f32 = new Float32Array(memory.buffer);
+  let i32 = new Int32Array(memory.buffer);
+  let pool: Pool | null = null;
+
+  function views(): void {
+    if (f32.buffer.byteLength !== memory.buffer.byteLength) {
+      f32 = new Float32Array(memory.buffer);
+      i32 = new Int32Array(memory.buffer);
+    }
+  }
+
+  return {
+    exports,
+    heapBase,
+    workOffset: exports.work_offset.value,
+    scratchBytes,
+    reserve(bytes: number): void {
+      const have = memory.buffer.byteLength;
+      if (heapBase + bytes > have) memory.grow(Math.ceil((heapBase + bytes - have) / PAGE));
+      views();
+    },
+    f32: () => f32,
+    i32: () => i32,
+    fn<F>(name: string): F {
+      const f = (exports as unknown as Record<string, unknown>)[name];
+      if (typeof f !== 'function') throw new Error(`wasm backend: no kernel named ${name}`);
+      return f as F;
+    },
+    parallel(kernel: string, job: number, n: number): void {
+      const threads = Math.min(getThreads(), maxInstances, n);
+      if (threads > 1) pool ??= createPool(module, memory, scratchBytes, maxInstances - 1, exports);
+      if (threads <= 1 || pool === null || !pool.ready()) {
+        const f = this.fn<(job: number, i: number) => void>(kernel);
+        for (let i = 0; i < n; i++) f(job, i);
+        return;
+      }
+      pool.run(kernel, job, n, threads - 1);
+    },
+    threads: () => Math.min(getThreads(), maxInstances),
+  };
+}
