@@ -12,6 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { backend, setBackend } from '../src/backend';
+import { cpuBackend } from '../src/backend/cpu';
+import { getThreads } from '../src/backend/wasm';
 import { FULL, QUICK, maxAbsDiff, measure, type Timing, type TimingOptions } from './harness';
 import { opCases, type BenchCase, type Lib } from './cases';
 import { trainCases } from './train';
@@ -37,7 +40,20 @@ interface LibResult {
   error: string | null;
 }
 
-async function runLib(c: BenchCase, lib: Lib, o: TimingOptions): Promise<LibResult> {
+/** a library to time: ours on its default backend, ours on the TypeScript kernels, or a tfjs backend */
+type Runner = Lib | 'ours-ts';
+
+async function runLib(c: BenchCase, runner: Runner, o: TimingOptions): Promise<LibResult> {
+  const ourDefault = backend();
+  if (runner === 'ours-ts') setBackend(cpuBackend);
+  try {
+    return await runLibOn(c, runner === 'ours-ts' ? 'ours' : runner, o);
+  } finally {
+    setBackend(ourDefault);
+  }
+}
+
+async function runLibOn(c: BenchCase, lib: Lib, o: TimingOptions): Promise<LibResult> {
   if (lib !== 'ours') {
     const ok = await tf.setBackend(lib);
     if (!ok || tf.getBackend() !== lib) return { timing: null, output: null, error: `tfjs backend '${lib}' unavailable` };
@@ -89,40 +105,43 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
   const t0 = performance.now();
 
   const wasmInfo = await setupWasm();
-  const libs: Lib[] = wasmInfo === null ? ['ours', 'cpu'] : ['ours', 'cpu', 'wasm'];
+  const libs: Runner[] = wasmInfo === null ? ['ours', 'ours-ts', 'cpu'] : ['ours', 'ours-ts', 'cpu', 'wasm'];
+  const ours = backend().name;
+  const threads = ours === 'wasm' ? getThreads() : 1;
+  const machinePeak = PEAK_GFLOPS_PER_CORE * os.cpus().length;
   await tf.setBackend('cpu');
 
   const rows: ResultRow[] = [];
   for (const c of cases) {
     const tc = performance.now();
     process.stderr.write(`${c.name} ...`);
-    const res: Partial<Record<Lib, LibResult>> = {};
+    const res: Partial<Record<Runner, LibResult>> = {};
     for (const lib of libs) res[lib] = await runLib(c, lib, o);
-    const ms = (lib: Lib) => {
+    const ms = (lib: Runner) => {
       const v = res[lib]?.timing?.ms;
       return v === undefined ? null : round(v, 4);
     };
-    const reps = (lib: Lib) => {
+    const reps = (lib: Runner) => {
       const tm = res[lib]?.timing;
       return tm ? (tm.inner > 1 ? `${tm.reps}x${tm.inner}` : `${tm.reps}`) : undefined;
     };
-    const row: ResultRow = { name: c.name, shape: c.shape, ours_ms: ms('ours'), tfjs_cpu_ms: ms('cpu'), tfjs_wasm_ms: ms('wasm'), reps: {}, notes: [] };
-    const key = { ours: 'ours', cpu: 'tfjs_cpu', wasm: 'tfjs_wasm' } as const;
-    const cpuKey = { ours: 'ours_cpu_time_ms', cpu: 'tfjs_cpu_cpu_time_ms', wasm: 'tfjs_wasm_cpu_time_ms' } as const;
+    const row: ResultRow = { name: c.name, shape: c.shape, ours_ms: ms('ours'), tfjs_cpu_ms: ms('cpu'), tfjs_wasm_ms: ms('wasm'), ours_ts_ms: ms('ours-ts'), threads, reps: {}, notes: [] };
+    const key = { ours: 'ours', 'ours-ts': 'ours_ts', cpu: 'tfjs_cpu', wasm: 'tfjs_wasm' } as const;
+    const cpuKey = { ours: 'ours_cpu_time_ms', 'ours-ts': 'ours_ts_cpu_time_ms', cpu: 'tfjs_cpu_cpu_time_ms', wasm: 'tfjs_wasm_cpu_time_ms' } as const;
     for (const lib of libs) {
       const tm = res[lib]?.timing;
       if (tm) row[cpuKey[lib]] = round(tm.cpuMs, 4);
       const r = reps(lib);
       if (r !== undefined) row.reps[key[lib]] = r;
       const err = res[lib]?.error;
-      if (err) row.notes.push(`${lib === 'ours' ? 'ours' : `tfjs-${lib}`} failed: ${err}`);
+      if (err) row.notes.push(`${lib === 'ours' || lib === 'ours-ts' ? lib : `tfjs-${lib}`} failed: ${err}`);
     }
     if (wasmInfo === null) row.notes.push('tfjs-wasm backend did not initialise');
     if (c.flops !== undefined) {
       const g = gf(c.flops, row.ours_ms);
       if (g !== undefined) {
         row.gflops = round(g, 4);
-        row.peak_fraction = round(g / PEAK_GFLOPS_PER_CORE, 3);
+        row.peak_fraction = round(g / machinePeak, 3);
       }
       const gc = gf(c.flops, row.tfjs_cpu_ms);
       const gw = gf(c.flops, row.tfjs_wasm_ms);
@@ -130,11 +149,16 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
       if (gw !== undefined) row.tfjs_wasm_gflops = round(gw, 4);
     }
     // the libraries must have computed the same thing
-    const ours = res.ours?.output;
+    const out = res.ours?.output;
+    const oursTs = res['ours-ts']?.output;
+    if (out && oursTs) {
+      const d = relDiff(out, oursTs);
+      if (!(d.rel <= (c.kind === 'train' ? 1e-4 : 1e-3))) row.notes.push(`OUTPUT MISMATCH vs ours on the TS kernels: max |diff| ${d.abs.toPrecision(3)}`);
+    }
     for (const lib of ['cpu', 'wasm'] as const) {
       const ref = res[lib]?.output;
-      if (!ours || !ref) continue;
-      const d = relDiff(ours, ref);
+      if (!out || !ref) continue;
+      const d = relDiff(out, ref);
       row[lib === 'cpu' ? 'max_abs_diff_cpu' : 'max_abs_diff_wasm'] = round(d.abs, 3);
       const tol = c.kind === 'train' ? 1e-4 : 1e-3;
       if (!(d.rel <= tol)) row.notes.push(`OUTPUT MISMATCH vs tfjs-${lib}: max |diff| ${d.abs.toPrecision(3)} (relative ${d.rel.toPrecision(3)})`);
@@ -151,9 +175,9 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
     `# shapeflow benchmarks vs TensorFlow.js ${tf.version.tfjs}`,
     '',
     `- ${new Date().toISOString()}, Node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}`,
-    `- tfjs-wasm: ${wasmInfo ?? 'unavailable'}; tfjs-cpu is plain JS. Ours: single-threaded TypeScript.`,
+    `- tfjs-wasm: ${wasmInfo ?? 'unavailable'}; tfjs-cpu is plain JS. Ours: the default backend (${ours}${ours === 'wasm' ? `: WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}` : ''}); "ours, TS kernels" = the TypeScript reference kernels (cpu backend, one thread).`,
     `- load average ${load0.map((x) => x.toFixed(2)).join(' / ')} at start, ${load1.map((x) => x.toFixed(2)).join(' / ')} at end (1/5/15 min); run took ${elapsed.toFixed(0)} s${args.quick ? ' (--quick: rough numbers)' : ''}`,
-    `- median of repeated complete calls after warm-up; ratios > 1 mean ours is faster; peak = ${PEAK_GFLOPS_PER_CORE} GFLOP/s per core`,
+    `- median of repeated complete calls after warm-up; ratios > 1 mean ours is faster; machine peak = ${PEAK_GFLOPS_PER_CORE} GFLOP/s per core x ${cpu.length} cores = ${PEAK_GFLOPS_PER_CORE * cpu.length}`,
     '- tfjs times include tidy + dataSync (the read-back; for wasm a copy out of the wasm heap); sub-millisecond calls are looped and averaged, per-call overhead included',
     '',
   ].join('\n');

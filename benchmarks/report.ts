@@ -14,7 +14,12 @@ export interface ResultRow {
   ours_ms: number | null;
   tfjs_cpu_ms: number | null;
   tfjs_wasm_ms: number | null;
-  /** our GFLOP/s and its fraction of one core's peak (ours is single-threaded) */
+  /** ours on the TypeScript reference kernels (cpu backend, one thread) */
+  ours_ts_ms?: number | null;
+  ours_ts_cpu_time_ms?: number;
+  /** threads our backend used (the calling thread + workers) */
+  threads?: number;
+  /** our GFLOP/s and its fraction of the machine's peak (all cores: ours uses worker threads) */
   gflops?: number;
   peak_fraction?: number;
   tfjs_cpu_gflops?: number;
@@ -24,7 +29,7 @@ export interface ResultRow {
   tfjs_cpu_cpu_time_ms?: number;
   tfjs_wasm_cpu_time_ms?: number;
   /** timed samples per library, and calls per sample when sub-millisecond calls were looped */
-  reps: Partial<Record<'ours' | 'tfjs_cpu' | 'tfjs_wasm', string>>;
+  reps: Partial<Record<'ours' | 'ours_ts' | 'tfjs_cpu' | 'tfjs_wasm', string>>;
   /** max |ours − tfjs| on the output (ops) or on the first three steps' losses (training) */
   max_abs_diff_cpu?: number;
   max_abs_diff_wasm?: number;
@@ -64,8 +69,8 @@ export const gf = (flops: number | undefined, ms: number | null): number | undef
 export const round = (x: number, digits: number): number => Number(x.toPrecision(digits));
 
 export function markdownTable(rows: readonly ResultRow[]): string {
-  const head = ['case', 'shape', 'ours ms', 'tfjs-cpu ms', 'tfjs-wasm ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s ours', 'ours % peak (1 core)', 'GFLOP/s cpu / wasm', 'notes'];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 2 && i <= 9 ? '---:' : '---')).join('|')}|`];
+  const head = ['case', 'shape', 'ours ms', 'tfjs-cpu ms', 'tfjs-wasm ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s ours', 'ours % machine peak', 'GFLOP/s cpu / wasm', 'ours, TS kernels ms', 'notes'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 2 && i <= 10 ? '---:' : '---')).join('|')}|`];
   for (const r of rows) {
     const g = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
     lines.push(
@@ -80,6 +85,7 @@ export function markdownTable(rows: readonly ResultRow[]): string {
         g(r.gflops),
         r.peak_fraction === undefined ? '' : `${(r.peak_fraction * 100).toFixed(1)}%`,
         r.tfjs_cpu_gflops === undefined && r.tfjs_wasm_gflops === undefined ? '' : `${g(r.tfjs_cpu_gflops) || 'n/a'} / ${g(r.tfjs_wasm_gflops) || 'n/a'}`,
+        r.ours_ts_ms === undefined ? '' : fmtMs(r.ours_ts_ms),
         r.notes.join('; ').replace(/\|/g, '\\|'),
       ].join(' | ')} |`,
     );
@@ -90,9 +96,10 @@ export function markdownTable(rows: readonly ResultRow[]): string {
 /**
  * The same medians in process CPU time: on a shared machine the wall times above include
  * waiting for a core, CPU time mostly does not (it does include V8's GC / compiler threads).
+ * Ours counts the CPU time of all its threads, so these ratios measure work, not speed.
  */
 export function cpuTimeTable(rows: readonly ResultRow[], flopsOf: (name: string) => number | undefined): string {
-  const head = ['case', 'ours CPU ms', 'tfjs-cpu CPU ms', 'tfjs-wasm CPU ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s ours', 'ours % peak (1 core)'];
+  const head = ['case', 'ours CPU ms', 'tfjs-cpu CPU ms', 'tfjs-wasm CPU ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s per CPU-second ours', 'of one core\'s peak'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 1 ? '---:' : '---')).join('|')}|`];
   for (const r of rows) {
     const o = r.ours_cpu_time_ms ?? null;

@@ -4,7 +4,7 @@
  *   shape/     type-level dims, digit-wise arithmetic, shape rules and their runtime twins
  *   tensor/    the immutable Tensor, constructors, random tensors
  *   random/    explicit, splittable PRNG keys
- *   backend/   the kernel interface and the CPU kernels
+ *   backend/   the kernel interface, the CPU kernels (reference) and the wasm SIMD kernels (default)
  *   autodiff/  primitives, traces, graph IR, grad / vjp / jvp / customVjp
  *   ops/       every op: type rule + runtime check + kernel call + derivative rules
  *   nn/        layers, sequential models, losses, metrics, training loop   (namespace `nn`)
@@ -21,8 +21,10 @@ export { key, type Key } from './random';
 export * from './autodiff';
 export * from './ops';
 export { backend, setBackend, type Backend } from './backend';
-/** the WebAssembly SIMD backend (opt-in): `setBackend(createWasmBackend())` */
-export { createWasmBackend, type WasmBackendOptions } from './backend/wasm';
+/** the CPU backend (plain TypeScript kernels, the reference): `setBackend(cpuBackend)` */
+export { cpuBackend } from './backend/cpu';
+/** the WebAssembly SIMD backend (the default where supported) and its thread-count setting */
+export { createWasmBackend, getThreads, setThreads, wasmSupported, type WasmBackendOptions } from './backend/wasm';
 /** layers, models, losses, metrics, training loop: `nn.sequential(...)`, `nn.dense(10)` */
 export * as nn from './nn';
 /** optax-style optimizers and schedules: `optim.adam({ learningRate: 1e-3 })` */

@@ -24,7 +24,7 @@ describe('benchmarks/run.ts', () => {
     const r = rows[0]!;
     expect(r.name).toBe('add-32x200');
     expect(r.shape).toBe('[32,200] + [32,200]');
-    for (const k of ['ours_ms', 'tfjs_cpu_ms', 'tfjs_wasm_ms'] as const) {
+    for (const k of ['ours_ms', 'ours_ts_ms', 'tfjs_cpu_ms', 'tfjs_wasm_ms'] as const) {
       expect(typeof r[k], k).toBe('number');
       expect(r[k]!, k).toBeGreaterThan(0);
     }
@@ -48,6 +48,6 @@ describe('benchmarks/run.ts', () => {
   it('prints n/a and no ratio for a library that could not run', () => {
     const row: ResultRow = { name: 'x', shape: '[1]', ours_ms: 2, tfjs_cpu_ms: 4, tfjs_wasm_ms: null, reps: {}, notes: ['tfjs-wasm failed: no kernel'] };
     const lines = markdownTable([row]).split('\n');
-    expect(lines[2]).toBe('| x | [1] | 2.00 | 4.00 | n/a | 2.00x | n/a |  |  |  | tfjs-wasm failed: no kernel |');
+    expect(lines[2]).toBe('| x | [1] | 2.00 | 4.00 | n/a | 2.00x | n/a |  |  |  |  | tfjs-wasm failed: no kernel |');
   });
 });

@@ -67,6 +67,8 @@ export interface WasmRuntime {
   parallel(kernel: string, job: number, n: number): void;
   /** the thread count used by `parallel` (1 = calling thread only) */
   threads(): number;
+  /** chunks run by worker threads so far (0 until the pool exists; a diagnostic) */
+  workerChunks(): number;
 }
 
 /** bytes for n floats (or ints), plus one spare vector: the SIMD loops overrun by up to 3 elements */
@@ -183,5 +185,6 @@ function createRuntime(): WasmRuntime {
       pool.run(kernel, job, n, threads - 1);
     },
     threads: () => Math.min(getThreads(), maxInstances),
+    workerChunks: () => pool?.workerChunks() ?? 0,
   };
 }

@@ -24,10 +24,12 @@ export interface Pool {
   ready(): boolean;
   /** runs chunks 0..n-1 of `kernel` on the caller and up to `helpers` idle workers */
   run(kernel: string, job: number, n: number, helpers: number): void;
+  /** how many chunks workers have run so far (a diagnostic: proves the work was shared) */
+  workerChunks(): number;
 }
 
 // control words
-const NEXT = 0, COUNT = 1, KIND = 2, JOB = 3, ERROR = 4, STATE = 8;
+const NEXT = 0, COUNT = 1, KIND = 2, JOB = 3, ERROR = 4, WORKER_CHUNKS = 5, STATE = 8;
 // worker states
 const BOOT = 0, IDLE = 1, WORK = 2, DONE = 3, EXIT = 4;
 
@@ -48,7 +50,9 @@ for (;;) {
   if (s !== ${WORK}) { Atomics.wait(ctrl, me, s); continue; }
   const f = fns[Atomics.load(ctrl, ${KIND})], job = Atomics.load(ctrl, ${JOB}), n = Atomics.load(ctrl, ${COUNT});
   try {
-    for (let i = Atomics.add(ctrl, ${NEXT}, 1); i < n; i = Atomics.add(ctrl, ${NEXT}, 1)) f(job, i);
+    let done = 0;
+    for (let i = Atomics.add(ctrl, ${NEXT}, 1); i < n; i = Atomics.add(ctrl, ${NEXT}, 1)) { f(job, i); done++; }
+    Atomics.add(ctrl, ${WORKER_CHUNKS}, done);
   } catch (e) {
     Atomics.store(ctrl, ${ERROR}, 1);
     Atomics.store(ctrl, ${NEXT}, n);
@@ -112,6 +116,7 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
   const fns = kernels.map((k) => (exports as unknown as Record<string, (job: number, i: number) => void>)[k]!);
 
   return {
+    workerChunks: () => Atomics.load(ctrl, WORKER_CHUNKS),
     ready(): boolean {
       for (let w = 0; w < size; w++) if (Atomics.load(ctrl, STATE + w) === IDLE) return true;
       return false;

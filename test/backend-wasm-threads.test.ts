@@ -1,0 +1,149 @@
+/**
+ * The worker-thread pool of the wasm backend: threaded GEMM gives bit-identical results for
+ * every thread count (each output row block is computed by one thread in a fixed order) and
+ * matches the CPU kernel; a trapping kernel is reported and the pool keeps working; the
+ * thread-count setting validates its input; and a process that used the threads exits on
+ * its own (workers never keep it alive).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpuBackend } from '../src/backend/cpu';
+import { createWasmBackend, getThreads, setThreads } from '../src/backend/wasm';
+import { runtime } from '../src/backend/wasm/runtime';
+
+const initialThreads = getThreads();
+afterAll(() => setThreads(initialThreads));
+
+/** every product goes to wasm and every one with ≥ 2 chunks' worth of work is split */
+const wasm = createWasmBackend({ minMatmulFlops: 0, minParallelFlops: 0 });
+
+function randArray(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2 ** 31 - 1;
+  }
+  return a;
+}
+
+let booted: Promise<void> | null = null;
+/** starts the pool once and waits (event loop free) until its workers have booted; 2 threads */
+async function warmPool(): Promise<void> {
+  setThreads(2);
+  booted ??= (async () => {
+    const a = randArray(256 * 256, 9);
+    wasm.matmul(a, Int32Array.of(0), a, Int32Array.of(0), 1, 256, 256, 256, false, false);
+    await new Promise((r) => setTimeout(r, 1500));
+  })();
+  await booted;
+}
+
+describe('threaded GEMM', () => {
+  it('is bit-identical for 1, 2 and 3 threads and agrees with the CPU kernel', async () => {
+    await warmPool();
+    const shapes = fc.record({
+      batch: fc.integer({ min: 1, max: 3 }),
+      m: fc.integer({ min: 2, max: 300 }),
+      k: fc.integer({ min: 1, max: 300 }),
+      n: fc.integer({ min: 2, max: 140 }),
+      transA: fc.boolean(),
+      transB: fc.boolean(),
+      bcastB: fc.boolean(),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    });
+    fc.assert(
+      fc.property(shapes, (c) => {
+        const a = randArray(c.batch * c.m * c.k, c.seed);
+        const b = randArray((c.bcastB ? 1 : c.batch) * c.k * c.n, c.seed + 7);
+        const aOff = Int32Array.from({ length: c.batch }, (_, t) => t * c.m * c.k);
+        const bOff = Int32Array.from({ length: c.batch }, (_, t) => (c.bcastB ? 0 : t * c.k * c.n));
+        const run = (threads: number) => {
+          setThreads(threads);
+          return wasm.matmul(a, aOff, b, bOff, c.batch, c.m, c.k, c.n, c.transA, c.transB);
+        };
+        const one = run(1), two = run(2), three = run(3);
+        expect(two).toEqual(one);
+        expect(three).toEqual(one);
+        const ref = cpuBackend.matmul(a, aOff, b, bOff, c.batch, c.m, c.k, c.n, c.transA, c.transB);
+        let worst = 0;
+        for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(one[i]! - ref[i]!) / (2e-5 * Math.sqrt(c.k) * (1 + Math.abs(ref[i]!))));
+        expect(worst).toBeLessThanOrEqual(1);
+      }),
+      { seed: 42, numRuns: 40 },
+    );
+  });
+
+  it('splits a large product across the workers (the chunk counter passes the caller)', async () => {
+    await warmPool();
+    const s = 384;
+    const a = randArray(s * s, 3), b = randArray(s * s, 4);
+    const before = runtime().workerChunks();
+    let got = wasm.matmul(a, Int32Array.of(0), b, Int32Array.of(0), 1, s, s, s, false, false);
+    // the caller may occasionally finish every chunk before a worker wakes: retry a few times
+    for (let i = 0; i < 20 && runtime().workerChunks() === before; i++) got = wasm.matmul(a, Int32Array.of(0), b, Int32Array.of(0), 1, s, s, s, false, false);
+    expect(runtime().workerChunks()).toBeGreaterThan(before);
+    setThreads(1);
+    const ref = wasm.matmul(a, Int32Array.of(0), b, Int32Array.of(0), 1, s, s, s, false, false);
+    expect(got).toEqual(ref);
+  });
+
+  it('reports a kernel that traps, and the pool keeps working afterwards', async () => {
+    await warmPool();
+    const rt = runtime();
+    rt.reserve(4096);
+    const job = rt.heapBase;
+    const i32 = rt.i32();
+    // a job record whose A pointer lies far outside memory: every chunk traps
+    i32.set([0x7ffffff0, 8, 1, job, 8, 1, job + 1024, 8, 8, 8, job + 2048, job + 2048, 4, 2], job >> 2);
+    i32.set([0, 0], (job + 2048) >> 2);
+    expect(() => rt.parallel('gemm_chunk', job, 2)).toThrow();
+    const a = randArray(300 * 300, 5);
+    const got = wasm.matmul(a, Int32Array.of(0), a, Int32Array.of(0), 1, 300, 300, 300, false, true);
+    const ref = cpuBackend.matmul(a, Int32Array.of(0), a, Int32Array.of(0), 1, 300, 300, 300, false, true);
+    for (let i = 0; i < ref.length; i += 97) expect(got[i]).toBeCloseTo(ref[i]!, 3);
+  });
+});
+
+describe('setThreads', () => {
+  it('accepts positive integers and caps the count at 8', () => {
+    setThreads(1);
+    expect(getThreads()).toBe(1);
+    setThreads(64);
+    expect(getThreads()).toBe(8);
+    for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => setThreads(bad)).toThrow(/positive integer/);
+  });
+});
+
+describe('process exit', () => {
+  it('a script that used two threads exits by itself, promptly', () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+    const dir = mkdtempSync(path.join(tmpdir(), 'sf-threads-'));
+    const script = path.join(dir, 'exit.mts');
+    const mod = path.join(root, 'src/backend/wasm/index.ts');
+    writeFileSync(
+      script,
+      [
+        `import { createWasmBackend, setThreads } from ${JSON.stringify(mod)};`,
+        'setThreads(2);',
+        'const be = createWasmBackend();',
+        'const a = new Float32Array(512 * 512).fill(0.5);',
+        'await new Promise((r) => setTimeout(r, 300));',
+        'const c = be.matmul(a, Int32Array.of(0), a, Int32Array.of(0), 1, 512, 512, 512, false, false);',
+        'console.log(c[0]);',
+      ].join('\n'),
+    );
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('128');
+    expect(seconds).toBeLessThan(30);
+  });
+});
