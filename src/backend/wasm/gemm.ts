@@ -18,7 +18,7 @@ export interface GemmOptions {
 /** a chunk should be worth a worker's wake-up (~10-50 µs): at ~25 GFLOP/s, 1 MFLOP ≈ 40 µs */
 const MIN_CHUNK_FLOPS = 1 << 20;
 /** chunks per thread: enough to even out a late or slowed thread, few enough that re-packing B per chunk stays cheap */
-const CHUNKS_PER_THREAD = 3;
+const CHUNKS_PER_THREAD = 2;
 
 /** the job record gemm_chunk reads (14 i32 fields) */
 const JOB_INTS = 14;
