@@ -19,7 +19,7 @@ import { dense } from '../src/nn/layers/core';
 import { mse } from '../src/nn/losses';
 import { adam, applyUpdates } from '../src/optim';
 import { gru, gruScan, lstm, lstmScan, simpleRnn, simpleRnnScan, type CellActivation } from '../src/nn/layers/recurrent';
-import { expFast, tanhFast } from '../src/nn/layers/recurrent-cell';
+import { expFast, tanhFast } from '../src/backend/cpu/recurrent';
 
 type T = Tensor<Dim[]>;
 type Cell = 'rnn' | 'lstm' | 'gruAfter' | 'gruBefore';

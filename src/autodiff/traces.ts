@@ -127,7 +127,7 @@ export class VjpTrace extends Trace {
     this.builder.eqns.push(eqn);
     return outs.map((o, i) => {
       if (o.dtype === 'float32') return this.wrap(o, outVars[i]!);
-      this.values[outVars[i]!.id] = o; // kept for the backward pass (e.g. a max-pool's argmax), not traced
+      this.values[outVars[i]!.id] = o; // integer / bool outputs (indices, masks) are kept for the backward pass, not traced
       return o;
     });
   }

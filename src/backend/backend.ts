@@ -43,6 +43,85 @@ export interface Pool2dGeometry {
   strideH: number; strideW: number; padTop: number; padLeft: number;
 }
 
+// ---- recurrent sequences (SimpleRNN, LSTM, GRU) ---------------------------------------
+// Layout (Keras): x [B, T, F], hidden states [B, T, u]; kernel W [F, G], recurrent kernel
+// U [u, G], G = gates·u with the gate blocks side by side (LSTM i, f, c, o; GRU z, r, h;
+// SimpleRNN one block); bias [G] (GRU resetAfter: [2, G], input bias then recurrent bias).
+
+export type CellKind = 'rnn' | 'lstm' | 'gru';
+/** activations the fused kernels implement; each derivative is a function of the output */
+export type CellActivation = 'tanh' | 'sigmoid' | 'relu' | 'linear';
+
+export interface CellConfig {
+  readonly kind: CellKind;
+  /** candidate / output activation (Keras `activation`) */
+  readonly activation: CellActivation;
+  /** gate activation (Keras `recurrent_activation`; ignored by SimpleRNN) */
+  readonly recurrentActivation: CellActivation;
+  /** GRU only: apply the reset gate after the recurrent matmul (Keras 2 default) */
+  readonly resetAfter: boolean;
+}
+
+export interface SeqDims {
+  readonly B: number;
+  readonly T: number;
+  readonly F: number;
+  readonly u: number;
+}
+
+export interface SeqInputs {
+  readonly x: F32;
+  readonly W: F32;
+  readonly U: F32;
+  /** [G] (or [2G] for GRU resetAfter); zeros when the layer has no bias */
+  readonly bias: F32;
+  readonly h0: F32;
+  /** LSTM only */
+  readonly c0: F32 | null;
+}
+
+/**
+ * The forward pass: public outputs (hs, hT, cT) and the residuals its backward pass reads.
+ * The residuals are part of the contract (any backend's backward pass accepts any backend's
+ * forward result), so their layout is fixed here.
+ */
+export interface SeqForward {
+  /** [B, T, u] */
+  readonly hs: F32;
+  /** [B, u] */
+  readonly hT: F32;
+  /** LSTM: final cell state [B, u] */
+  readonly cT: F32 | null;
+  /** LSTM / GRU: activated gates [B, T, G] */
+  readonly gates: F32 | null;
+  /** LSTM: cell states [B, T, u] */
+  readonly cs: F32 | null;
+  /** LSTM: act(cell states) [B, T, u] */
+  readonly acs: F32 | null;
+  /** GRU resetAfter: h-block of h·U + b_rec, [B, T, u] */
+  readonly recH: F32 | null;
+}
+
+export interface SeqCotangents {
+  /** of the hidden states [B, T, u] (null: zero) */
+  readonly dhs: F32 | null;
+  /** of the final hidden state [B, u] (null: zero) */
+  readonly dhT: F32 | null;
+  /** LSTM: of the final cell state [B, u] (null: zero) */
+  readonly dcT: F32 | null;
+}
+
+export interface SeqGradients {
+  readonly dx: F32;
+  readonly dW: F32;
+  readonly dU: F32;
+  /** same length as the bias input */
+  readonly db: F32;
+  readonly dh0: F32;
+  /** LSTM only */
+  readonly dc0: F32 | null;
+}
+
 export interface Backend {
   readonly name: string;
 
@@ -100,10 +179,22 @@ export interface Backend {
   conv2dBackpropInput(dy: F32, filter: F32, g: Conv2dGeometry): F32;
   /** gradient w.r.t. the filter */
   conv2dBackpropFilter(x: F32, dy: F32, g: Conv2dGeometry): F32;
-  /** max pool; padded cells never win; also returns the argmax (flat input index) for backprop */
-  maxPool2d(x: F32, g: Pool2dGeometry): { y: F32; argmax: I32 };
+  /** max pool; padded cells never win; the first valid cell starts, later ones win by a strict > */
+  maxPool2d(x: F32, g: Pool2dGeometry): F32;
+  /**
+   * the flat input index of each window's first maximum (row-major window order, padded cells
+   * never win; -1 for a window without valid cells): what the max-pool derivatives route through
+   */
+  maxPool2dArgmax(x: F32, g: Pool2dGeometry): I32;
+  /** dx = zeros with dy added at argmax (entries -1 skipped) */
   maxPool2dBackprop(dy: F32, argmax: I32, g: Pool2dGeometry): F32;
   /** average pool; padded cells are excluded from the count (Keras / tfjs 'same') */
   avgPool2d(x: F32, g: Pool2dGeometry): F32;
   avgPool2dBackprop(dy: F32, g: Pool2dGeometry): F32;
+
+  // ---- recurrent sequences -------------------------------------------------------------
+  /** the whole sequence forward (h0 / c0 given; zeros are explicit arrays), T >= 1 */
+  recurrentForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward;
+  /** backpropagation through time from the forward pass' result and the output cotangents */
+  recurrentBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients;
 }

@@ -15,7 +15,7 @@
  *   LSTM / GRU (linear_before_reset = Keras' resetAfter) / RNN, with the weights reordered by
  *   ONNX ops (Keras gate order i f c o → ONNX i o f c) that onnxruntime folds at load time.
  * - Anything without a mapping (backward-pass primitives such as scatter_add or
- *   conv2d_backprop_input, a max-pool's argmax output) is an Error naming the primitive.
+ *   conv2d_backprop_input, max_pool2d_argmax) is an Error naming the primitive.
  *
  * Dynamic dims. A dim given as a string ('batch') is a named dynamic axis. The function is
  * traced twice, with every symbol at two different sizes (`options.traceSizes`, default
@@ -505,7 +505,6 @@ function pool(kind: 'max' | 'avg'): Handler {
   return {
     varying: true,
     run(c) {
-      if (kind === 'max' && c.used[1]) unsupported(c, "has its argmax output used: ONNX's MaxPool indices use another layout");
       const xd = c.inDims[0]!;
       const k: Pair[] = [0, 1].map((i) => [c.p.k[i], c.p2.k[i]] as const);
       const noPads = [c.p.pads, c.p2.pads].every((ps: readonly number[]) => ps.every((v) => v === 0));

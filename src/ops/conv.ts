@@ -12,9 +12,10 @@
  *   broadcasts over [..., outC] (one extra pass; the conv kernels stay bias-free).
  * - Pool strides default to the pool size (Keras); the pool size defaults to 2. Padded cells
  *   never win a max and are not counted in an average (Keras / tfjs 'same').
- * - Max pool ties go to the first maximum in row-major window order (as tfjs). maxPool2d is a
- *   two-output primitive [y, argmax (int32)]; the jvp gathers tangents at the argmax and the
- *   vjp scatters cotangents to it (see argmaxOf for when it has to be recomputed).
+ * - Max pool ties go to the first maximum in row-major window order (as tfjs). The forward
+ *   primitive computes y only; its jvp gathers tangents at the argmax and its vjp scatters
+ *   cotangents to it, both taking the argmax from a separate non-differentiable primitive of x
+ *   (maxPoolArgmaxP), so calls that are never differentiated never compute it.
  *
  * Derivatives: conv2d's vjp uses conv2dBackpropInput / conv2dBackpropFilter, which are
  * primitives too. Each is bilinear, and its own derivatives are again conv2d / backprop ops
@@ -42,7 +43,7 @@ import {
   type Result,
 } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
-import { bind, bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
+import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { add, mul } from './elementwise';
 import { reshapeRaw, sumRaw } from './reduce-core';
 import type { IsDyn, IsLit, Same, Agree, Show } from '../shape/dim-types';
@@ -390,29 +391,41 @@ function poolGeometry(x: readonly number[], y: readonly number[], p: PoolParams)
 }
 const poolParams = (p: PoolParams): PoolParams => ({ k: p.k, strides: p.strides, pads: p.pads });
 
-/** [y, argmax]: argmax is the flat index into x of each window's first maximum (int32, no gradient). */
+/** y = the max of each window (ties → the first; a NaN wins only as the first valid cell) */
 export const maxPool2dP: Primitive<PoolParams> = {
   name: 'max_pool2d',
   shape(ins, p) {
     requireFloat('maxPool2d', ins);
-    const y = poolOutShape('maxPool2d', shapeOf(ins[0]!), p);
-    return [{ shape: y, dtype: 'float32' }, { shape: y, dtype: 'int32' }];
+    return [{ shape: poolOutShape('maxPool2d', shapeOf(ins[0]!), p), dtype: 'float32' }];
   },
   impl(ins, p, outs) {
     const x = ins[0]!;
-    const r = backend().maxPool2d(f32(x), poolGeometry(shapeOf(x), shapeOf(outs[0]!), p));
-    return [r.y, r.argmax];
+    return [backend().maxPool2d(f32(x), poolGeometry(shapeOf(x), shapeOf(outs[0]!), p))];
   },
-  jvp: (pr, t, o, p) => [gatherAtRaw(t[0]!, argmaxOf(pr[0]!, o, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) }), null],
-  vjp: (cts, pr, o, p) => [cts[0] ? scatterToRaw(cts[0], argmaxOf(pr[0]!, o, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) }) : null],
+  jvp: (pr, t, _o, p) => [gatherAtRaw(t[0]!, maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) })],
+  vjp: (cts, pr, _o, p) => [cts[0] ? scatterToRaw(cts[0], maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) }) : null],
 };
 
 /**
- * The argmax saved by the forward pass (the reverse-mode trace keeps non-float outputs' values
- * too); recomputed only if a caller passes no second output.
+ * The flat index into x of each window's first maximum (int32), the winner maxPool2dP picks;
+ * piecewise constant in x, so it has no derivative. Computed by the max-pool derivatives only.
  */
-function argmaxOf(x: AnyTensor, outs: readonly AnyTensor[], p: PoolParams): AnyTensor {
-  return outs[1] ?? bind(maxPool2dP, [x], poolParams(p))[1]!;
+export const maxPoolArgmaxP: Primitive<PoolParams> = {
+  name: 'max_pool2d_argmax',
+  shape(ins, p) {
+    requireFloat('maxPoolArgmax', ins);
+    return [{ shape: poolOutShape('maxPoolArgmax', shapeOf(ins[0]!), p), dtype: 'int32' }];
+  },
+  impl(ins, p, outs) {
+    const x = ins[0]!;
+    return [backend().maxPool2dArgmax(f32(x), poolGeometry(shapeOf(x), shapeOf(outs[0]!), p))];
+  },
+  jvp: () => [null],
+  vjp: () => [null],
+};
+
+function maxPoolArgmaxRaw(x: AnyTensor, p: PoolParams): AnyTensor {
+  return bind1(maxPoolArgmaxP, [x], poolParams(p));
 }
 
 /**
@@ -499,7 +512,7 @@ function avgPoolBackpropRaw(dy: AnyTensor, p: PoolBackParams): AnyTensor {
   return bind1(avgPool2dBackpropP, [dy], p);
 }
 function maxPoolRaw(x: AnyTensor, p: PoolParams): AnyTensor {
-  return bind(maxPool2dP, [x], p)[0]!;
+  return bind1(maxPool2dP, [x], poolParams(p));
 }
 
 // =============================================================================================

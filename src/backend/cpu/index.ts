@@ -2,10 +2,11 @@
 import type { Backend } from '../backend';
 import { matmul } from './gemm';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv';
-import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dBackprop } from './pool';
+import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dArgmax, maxPool2dBackprop } from './pool';
 import { binary, cast, clip, compare, elu, leakyRelu, unary, where } from './elementwise';
 import { argReduce, layerNorm, logSoftmax, reduce, softmax } from './reduce';
 import { concat, gather, oneHot, pad, scatterAdd, slice, tile, transpose } from './layout';
+import { recurrentBackward, recurrentForward } from './recurrent';
 
 export const cpuBackend: Backend = {
   name: 'cpu',
@@ -35,7 +36,10 @@ export const cpuBackend: Backend = {
   conv2dBackpropInput,
   conv2dBackpropFilter,
   maxPool2d,
+  maxPool2dArgmax,
   maxPool2dBackprop,
   avgPool2d,
   avgPool2dBackprop,
+  recurrentForward,
+  recurrentBackward,
 };

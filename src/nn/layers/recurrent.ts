@@ -22,7 +22,8 @@
  * Implementation ('fused', the default): one primitive runs the whole sequence — the input
  * projection of all steps as one GEMM, then per step one GEMM (h·U) and one pass computing
  * every gate, c and h — and its reverse-mode rule is a second primitive running backprop
- * through time (./recurrent-cell.ts), leaving the weight gradients to three large GEMMs.
+ * through time (the backend's recurrentForward / recurrentBackward kernels; the CPU ones in
+ * src/backend/cpu/recurrent.ts), leaving the weight gradients to three large GEMMs.
  * 'ops' runs the same recurrence as ordinary ops (matmul, split, sigmoid, ...) step by step:
  * the reference, 2x (LSTM(50), batch 32) to 4x (small layers) slower for a training step.
  * A per-step fused cell was not kept: per step it still pays the dispatch, taping and
@@ -53,9 +54,10 @@ import { activationFn } from '../activation';
 import { glorotUniform, keys, orthogonal, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
 import type { Key } from '../../random';
-import { gateCount, seqBackward, seqForward, type CellActivation, type CellConfig, type CellKind, type SeqDims, type SeqForward, type SeqInputs } from './recurrent-cell';
+import { backend } from '../../backend';
+import type { CellActivation, CellConfig, CellKind, SeqDims, SeqForward, SeqInputs } from '../../backend/backend';
 
-export type { CellActivation } from './recurrent-cell';
+export type { CellActivation } from '../../backend/backend';
 export type RecurrentImplementation = 'fused' | 'ops';
 
 type T = Tensor<Dim[]>;
@@ -65,6 +67,8 @@ const f32 = (x: AnyTensor) => x._data as Float32Array;
 const dimsOf = (x: AVal | AnyTensor) => x.shape as readonly number[];
 const concrete = (xs: readonly MaybeTensor[]) => xs.every((x) => x === null || x._tracer === null);
 const fmt = (s: readonly RDim[]) => `[${s.join(', ')}]`;
+
+const gateCount = (kind: CellKind) => (kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1);
 
 const LAYER_NAME: Record<CellKind, string> = { rnn: 'simpleRnn', lstm: 'lstm', gru: 'gru' };
 const ACTIVATIONS: readonly CellActivation[] = ['tanh', 'sigmoid', 'relu', 'linear'];
@@ -239,7 +243,7 @@ export const recurrentSequenceGradP: Primitive<{ readonly cfg: CellConfig; reado
     const dhs = next(p.has[0]);
     const dhT = next(p.has[1]);
     const dcT = next(p.has[2]);
-    const g = seqBackward(p.cfg, d, seqInputs(p.cfg, ins), fw, { dhs, dhT, dcT });
+    const g = backend().recurrentBackward(p.cfg, d, seqInputs(p.cfg, ins), fw, { dhs, dhT, dcT });
     return p.cfg.kind === 'lstm' ? [g.dx, g.dW, g.dU, g.db, g.dh0, g.dc0!] : [g.dx, g.dW, g.dU, g.db, g.dh0];
   },
   // Never reached: the sequence primitive only binds this on concrete values and routes traced
@@ -261,7 +265,7 @@ export const recurrentSequenceP: Primitive<CellConfig> = {
   shape: (ins, cfg) => outputAvals(cfg, sequenceDims(ins, cfg)),
   impl(ins, cfg) {
     const d = sequenceDims(ins, cfg);
-    return forwardList(cfg, seqForward(cfg, d, seqInputs(cfg, ins)));
+    return forwardList(cfg, backend().recurrentForward(cfg, d, seqInputs(cfg, ins)));
   },
   // forward mode differentiates the op-level recurrence (exact, not fused)
   jvp(primals, tangents, outs, cfg) {

@@ -1,18 +1,18 @@
 /**
- * Whole-sequence kernels of the recurrent layers (SimpleRNN, LSTM, GRU): one forward pass
- * over all time steps, and its backward pass (backpropagation through time), on flat
- * row-major Float32Arrays.
+ * Whole-sequence kernels of the recurrent layers (SimpleRNN, LSTM, GRU) in plain TypeScript:
+ * one forward pass over all time steps, and its backward pass (backpropagation through
+ * time), on flat row-major Float32Arrays. The reference for faster backends.
  *
  * Why whole sequences: at the sizes recurrent nets train at (batch 32, 50 units) every step
  * is a tiny GEMM plus a few thousand scalar operations, so op dispatch, tracing and
  * allocation would cost more than the arithmetic if each step were a handful of ops. Here
  * the input projection for all steps is one GEMM ([B·T, F]·[F, G]), each step is one GEMM
- * (h·U through `backend().matmul`) plus one pass over the batch computing every gate, c and
+ * (h·U through the given matmul) plus one pass over the batch computing every gate, c and
  * h in a few tight loops (no ops, no allocation per step beyond the GEMM result); the
  * backward pass runs the recurrence in reverse with one GEMM per step (dz·Uᵀ) and leaves
  * the weight gradients to three large GEMMs after the loop (Xᵀ·dZ, Hprevᵀ·dZ, dZ·Wᵀ).
  *
- * Layout (Keras, so weights copy 1:1 to tf.keras / tfjs):
+ * Layout (Keras, so weights copy 1:1 to tf.keras / tfjs; types in ../backend.ts):
  * - x [B, T, F], hidden states [B, T, u] (batch-major, as the layers return them);
  * - kernel W [F, G], recurrent kernel U [u, G], G = gates·u with the gate blocks side by
  *   side: LSTM i, f, c, o; GRU z, r, h; SimpleRNN a single block;
@@ -23,29 +23,10 @@
  * Values are rounded to float32 between the stages of a step (pre-activation, gate, c, h),
  * as an op-by-op float32 evaluation (the 'ops' reference, tfjs) rounds them.
  */
-import { backend } from '../../backend';
+import type { Backend, CellActivation, CellConfig, CellKind, F32, SeqCotangents, SeqDims, SeqForward, SeqGradients, SeqInputs } from '../backend';
+import { matmul as cpuMatmul } from './gemm';
 
-export type CellKind = 'rnn' | 'lstm' | 'gru';
-/** activations the fused kernels implement; each derivative is a function of the output */
-export type CellActivation = 'tanh' | 'sigmoid' | 'relu' | 'linear';
-
-export interface CellConfig {
-  readonly kind: CellKind;
-  /** candidate / output activation (Keras `activation`) */
-  readonly activation: CellActivation;
-  /** gate activation (Keras `recurrent_activation`; ignored by SimpleRNN) */
-  readonly recurrentActivation: CellActivation;
-  /** GRU only: apply the reset gate after the recurrent matmul (Keras 2 default) */
-  readonly resetAfter: boolean;
-}
-
-export interface SeqDims {
-  readonly B: number;
-  readonly T: number;
-  readonly F: number;
-  readonly u: number;
-}
-
+/** gate blocks per cell: G = gateCount(kind)·u */
 export function gateCount(kind: CellKind): number {
   return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
 }
@@ -128,12 +109,10 @@ function actD(code: number, y: number): number {
 const off0 = new Int32Array(1);
 
 /** C = op(A)·op(B) for single matrices (A [m, k] or [k, m] if tA; B [k, n] or [n, k] if tB) */
-function mm(a: Float32Array, b: Float32Array, m: number, k: number, n: number, tA: boolean, tB: boolean): Float32Array {
-  return backend().matmul(a, off0, b, off0, 1, m, k, n, tA, tB);
-}
+export type Mm = (a: F32, b: F32, m: number, k: number, n: number, tA: boolean, tB: boolean) => F32;
 
 /** x·W + bias for all steps: [B·T, G] */
-function inputProjection(x: Float32Array, W: Float32Array, bias: Float32Array | null, rows: number, F: number, G: number): Float32Array {
+function inputProjection(mm: Mm, x: Float32Array, W: Float32Array, bias: Float32Array | null, rows: number, F: number, G: number): Float32Array {
   const xp = mm(x, W, rows, F, G, false, false);
   if (bias !== null) {
     for (let r = 0; r < rows; r++) {
@@ -181,44 +160,16 @@ function setColumns(dst: Float32Array, rows: number, cols: number, c0: number, w
 // =============================================================================================
 // forward
 
-export interface SeqInputs {
-  readonly x: Float32Array;
-  readonly W: Float32Array;
-  readonly U: Float32Array;
-  /** [G] (or [2G] for GRU resetAfter); zeros when the layer has no bias */
-  readonly bias: Float32Array;
-  readonly h0: Float32Array;
-  /** LSTM only */
-  readonly c0: Float32Array | null;
+function seqForward(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
+  if (cfg.kind === 'lstm') return lstmForward(mm, cfg, d, ins);
+  if (cfg.kind === 'gru') return cfg.resetAfter ? gruForwardAfter(mm, cfg, d, ins) : gruForwardBefore(mm, cfg, d, ins);
+  return rnnForward(mm, cfg, d, ins);
 }
 
-export interface SeqForward {
-  /** [B, T, u] */
-  readonly hs: Float32Array;
-  /** [B, u] */
-  readonly hT: Float32Array;
-  /** LSTM: final cell state [B, u] */
-  readonly cT: Float32Array | null;
-  /** LSTM / GRU: activated gates [B, T, G] */
-  readonly gates: Float32Array | null;
-  /** LSTM: cell states [B, T, u] */
-  readonly cs: Float32Array | null;
-  /** LSTM: act(cell states) [B, T, u] (saves recomputing a tanh per element in the backward pass) */
-  readonly acs: Float32Array | null;
-  /** GRU resetAfter: h-block of h·U + b_rec, [B, T, u] */
-  readonly recH: Float32Array | null;
-}
-
-export function seqForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
-  if (cfg.kind === 'lstm') return lstmForward(cfg, d, ins);
-  if (cfg.kind === 'gru') return cfg.resetAfter ? gruForwardAfter(cfg, d, ins) : gruForwardBefore(cfg, d, ins);
-  return rnnForward(cfg, d, ins);
-}
-
-function rnnForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
+function rnnForward(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
   const { B, T, F, u } = d;
   const a = ACT_CODE[cfg.activation];
-  const hs = inputProjection(ins.x, ins.W, ins.bias, B * T, F, u); // overwritten in place with h
+  const hs = inputProjection(mm, ins.x, ins.W, ins.bias, B * T, F, u); // overwritten in place with h
   const h = ins.h0.slice();
   for (let t = 0; t < T; t++) {
     const rec = mm(h, ins.U, B, u, u, false, false);
@@ -232,13 +183,13 @@ function rnnForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
   return { hs, hT: h, cT: null, gates: null, cs: null, acs: null, recH: null };
 }
 
-function lstmForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
+function lstmForward(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
   const { B, T, F, u } = d;
   const G = 4 * u;
   const a = ACT_CODE[cfg.activation];
   const ra = ACT_CODE[cfg.recurrentActivation];
   // the projection buffer is overwritten in place with the activated gates (a residual)
-  const gates = inputProjection(ins.x, ins.W, ins.bias, B * T, F, G);
+  const gates = inputProjection(mm, ins.x, ins.W, ins.bias, B * T, F, G);
   const hs = new Float32Array(B * T * u);
   const cs = new Float32Array(B * T * u);
   const acs = new Float32Array(B * T * u);
@@ -266,12 +217,12 @@ function lstmForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
 }
 
 /** GRU, Keras reset_after = true: hh = act(x_h + r ⊙ (h·U_h + b_rec,h)) */
-function gruForwardAfter(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
+function gruForwardAfter(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
   const { B, T, F, u } = d;
   const G = 3 * u;
   const a = ACT_CODE[cfg.activation];
   const ra = ACT_CODE[cfg.recurrentActivation];
-  const gates = inputProjection(ins.x, ins.W, ins.bias.subarray(0, G), B * T, F, G);
+  const gates = inputProjection(mm, ins.x, ins.W, ins.bias.subarray(0, G), B * T, F, G);
   const bRec = ins.bias.subarray(G, 2 * G);
   const hs = new Float32Array(B * T * u);
   const recH = new Float32Array(B * T * u);
@@ -300,12 +251,12 @@ function gruForwardAfter(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForwar
 }
 
 /** GRU, reset_after = false (Keras 1, tfjs): hh = act(x_h + (r ⊙ h)·U_h) */
-function gruForwardBefore(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
+function gruForwardBefore(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
   const { B, T, F, u } = d;
   const G = 3 * u;
   const a = ACT_CODE[cfg.activation];
   const ra = ACT_CODE[cfg.recurrentActivation];
-  const gates = inputProjection(ins.x, ins.W, ins.bias, B * T, F, G);
+  const gates = inputProjection(mm, ins.x, ins.W, ins.bias, B * T, F, G);
   const Uzr = columns(ins.U, u, G, 0, 2 * u);
   const Uh = columns(ins.U, u, G, 2 * u, u);
   const hs = new Float32Array(B * T * u);
@@ -340,29 +291,10 @@ function gruForwardBefore(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForwa
 // =============================================================================================
 // backward
 
-export interface SeqCotangents {
-  /** of the hidden states [B, T, u] (null: zero) */
-  readonly dhs: Float32Array | null;
-  /** of the final hidden state [B, u] */
-  readonly dhT: Float32Array | null;
-  /** LSTM: of the final cell state [B, u] */
-  readonly dcT: Float32Array | null;
-}
-
-export interface SeqGradients {
-  readonly dx: Float32Array;
-  readonly dW: Float32Array;
-  readonly dU: Float32Array;
-  /** same length as the bias input */
-  readonly db: Float32Array;
-  readonly dh0: Float32Array;
-  readonly dc0: Float32Array | null;
-}
-
-export function seqBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
-  if (cfg.kind === 'lstm') return lstmBackward(cfg, d, ins, fw, ct);
-  if (cfg.kind === 'gru') return cfg.resetAfter ? gruBackwardAfter(cfg, d, ins, fw, ct) : gruBackwardBefore(cfg, d, ins, fw, ct);
-  return rnnBackward(cfg, d, ins, fw, ct);
+function seqBackward(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
+  if (cfg.kind === 'lstm') return lstmBackward(mm, cfg, d, ins, fw, ct);
+  if (cfg.kind === 'gru') return cfg.resetAfter ? gruBackwardAfter(mm, cfg, d, ins, fw, ct) : gruBackwardBefore(mm, cfg, d, ins, fw, ct);
+  return rnnBackward(mm, cfg, d, ins, fw, ct);
 }
 
 /** dh += the cotangent reaching h_t from outside the recurrence: dhs[:, t] (+ dhT at the last step) */
@@ -381,13 +313,13 @@ function addOuterDh(dh: Float32Array, ct: SeqCotangents, d: SeqDims, t: number):
 }
 
 /** the gradients every cell shares once dZ (cotangent of x·W + b, [B·T, G]) is known */
-function projectionGrads(ins: SeqInputs, d: SeqDims, dZ: Float32Array, G: number, db: Float32Array): { dx: Float32Array; dW: Float32Array } {
+function projectionGrads(mm: Mm, ins: SeqInputs, d: SeqDims, dZ: Float32Array, G: number, db: Float32Array): { dx: Float32Array; dW: Float32Array } {
   const rows = d.B * d.T;
   colSums(dZ, rows, G, db, 0);
   return { dx: mm(dZ, ins.W, rows, G, d.F, false, true), dW: mm(ins.x, dZ, d.F, rows, G, true, false) };
 }
 
-function rnnBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
+function rnnBackward(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
   const { B, T, u } = d;
   const a = ACT_CODE[cfg.activation];
   const hs = fw.hs;
@@ -409,12 +341,12 @@ function rnnBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward
     dhRec = mm(dzt, ins.U, B, u, u, false, true);
   }
   const db = new Float32Array(u);
-  const { dx, dW } = projectionGrads(ins, d, dZ, u, db);
+  const { dx, dW } = projectionGrads(mm, ins, d, dZ, u, db);
   const dU = mm(previousStates(hs, ins.h0, d), dZ, u, B * T, u, true, false);
   return { dx, dW, dU, db, dh0: dhRec, dc0: null };
 }
 
-function lstmBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
+function lstmBackward(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
   const { B, T, u } = d;
   const G = 4 * u;
   const a = ACT_CODE[cfg.activation];
@@ -461,12 +393,12 @@ function lstmBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForwar
     dhRec = mm(dzt, ins.U, B, G, u, false, true);
   }
   const db = new Float32Array(G);
-  const { dx, dW } = projectionGrads(ins, d, dZ, G, db);
+  const { dx, dW } = projectionGrads(mm, ins, d, dZ, G, db);
   const dU = mm(previousStates(fw.hs, ins.h0, d), dZ, u, B * T, G, true, false);
   return { dx, dW, dU, db, dh0: dhRec, dc0: dc };
 }
 
-function gruBackwardAfter(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
+function gruBackwardAfter(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
   const { B, T, u } = d;
   const G = 3 * u;
   const a = ACT_CODE[cfg.activation];
@@ -515,13 +447,13 @@ function gruBackwardAfter(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqFo
     for (let k = 0; k < B * u; k++) dhRec[k] = dhRec[k]! + direct[k]!;
   }
   const db = new Float32Array(2 * G);
-  const { dx, dW } = projectionGrads(ins, d, dXp, G, db);
+  const { dx, dW } = projectionGrads(mm, ins, d, dXp, G, db);
   colSums(dRec, B * T, G, db, G);
   const dU = mm(previousStates(hs, h0, d), dRec, u, B * T, G, true, false);
   return { dx, dW, dU, db, dh0: dhRec, dc0: null };
 }
 
-function gruBackwardBefore(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
+function gruBackwardBefore(mm: Mm, cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
   const { B, T, u } = d;
   const G = 3 * u;
   const a = ACT_CODE[cfg.activation];
@@ -583,10 +515,30 @@ function gruBackwardBefore(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqF
     for (let k = 0; k < B * u; k++) dhRec[k] = dhRec[k]! + direct[k]!;
   }
   const db = new Float32Array(G);
-  const { dx, dW } = projectionGrads(ins, d, dXp, G, db);
+  const { dx, dW } = projectionGrads(mm, ins, d, dXp, G, db);
   const rows = B * T;
   const dU = new Float32Array(u * G);
   setColumns(dU, u, G, 0, 2 * u, mm(previousStates(hs, h0, d), columns(dXp, rows, G, 0, 2 * u), u, rows, 2 * u, true, false));
   setColumns(dU, u, G, 2 * u, u, mm(RH, dAh, u, rows, u, true, false));
   return { dx, dW, dU, db, dh0: dhRec, dc0: null };
 }
+
+
+// =============================================================================================
+// the Backend methods
+
+/**
+ * The sequence kernels over a given matmul: the CPU backend's own GEMM, or a faster backend's
+ * (its fallback for cells it does not implement keeps its GEMM for the per-step products).
+ */
+export function recurrentKernels(matmul: Backend['matmul']): Pick<Backend, 'recurrentForward' | 'recurrentBackward'> {
+  const mm: Mm = (a, b, m, k, n, tA, tB) => matmul(a, off0, b, off0, 1, m, k, n, tA, tB);
+  return {
+    recurrentForward: (cfg, d, ins) => seqForward(mm, cfg, d, ins),
+    recurrentBackward: (cfg, d, ins, fw, ct) => seqBackward(mm, cfg, d, ins, fw, ct),
+  };
+}
+
+const cpuKernels = recurrentKernels(cpuMatmul);
+export const recurrentForward: Backend['recurrentForward'] = cpuKernels.recurrentForward;
+export const recurrentBackward: Backend['recurrentBackward'] = cpuKernels.recurrentBackward;
