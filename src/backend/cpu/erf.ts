@@ -85,6 +85,9 @@ export function erfc(x: number): number {
  * (x < 0), so the negative tail keeps its relative accuracy.
  */
 export function gelu(x: number): number {
+  // the limits at ±∞ (the formula below would multiply ∞ by erfc's 0)
+  if (x === Infinity) return x;
+  if (x === -Infinity) return -0;
   const z = x * Math.SQRT1_2;
   const a = Math.abs(z);
   if (a < 0.5) return 0.5 * x * (1 + z * smallPoly(z * z));
