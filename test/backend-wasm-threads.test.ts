@@ -14,7 +14,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuBackend } from '../src/backend/cpu';
 import { createWasmBackend, getThreads, setThreads } from '../src/backend/wasm';
-import { runtime } from '../src/backend/wasm/runtime';
+import { wasmMatmul } from '../src/backend/wasm/gemm';
+import { createRuntime, runtime } from '../src/backend/wasm/runtime';
 
 const initialThreads = getThreads();
 afterAll(() => setThreads(initialThreads));
@@ -107,6 +108,19 @@ describe('threaded GEMM', () => {
     const got = wasm.matmul(a, Int32Array.of(0), a, Int32Array.of(0), 1, 300, 300, 300, false, true);
     const ref = cpuBackend.matmul(a, Int32Array.of(0), a, Int32Array.of(0), 1, 300, 300, 300, false, true);
     for (let i = 0; i < ref.length; i += 97) expect(got[i]).toBeCloseTo(ref[i]!, 3);
+  });
+});
+
+describe('without SharedArrayBuffer', () => {
+  it('the unshared module variant runs the same kernels on one thread, bit-identical', () => {
+    setThreads(2);
+    const rt = createRuntime(false);
+    expect(rt.threads()).toBe(1);
+    const matmul = wasmMatmul(rt, { minFlops: 0, minParallelFlops: 0 });
+    const a = randArray(200 * 150, 11), b = randArray(150 * 90, 12);
+    const got = matmul(a, Int32Array.of(0), b, Int32Array.of(0), 1, 200, 150, 90, false, false);
+    expect(got).toEqual(wasm.matmul(a, Int32Array.of(0), b, Int32Array.of(0), 1, 200, 150, 90, false, false));
+    expect(rt.workerChunks()).toBe(0);
   });
 });
 

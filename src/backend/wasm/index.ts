@@ -16,8 +16,11 @@
  */
 import type { Backend } from '../backend';
 import { cpuBackend } from '../cpu';
+import { wasmConv } from './conv';
 import { wasmElementwise } from './elementwise';
 import { wasmMatmul } from './gemm';
+import { wasmMath } from './math';
+import { wasmRecurrent } from './recurrent';
 import { runtime } from './runtime';
 
 export { getThreads, setThreads, wasmSupported } from './runtime';
@@ -50,5 +53,5 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
     minParallelFlops: options.minParallelFlops ?? DEFAULTS.minParallelFlops,
   });
   const ew = wasmElementwise(rt, options.minElementwise ?? DEFAULTS.minElementwise);
-  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, unary: ew.unary, clip: ew.clip };
+  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, clip: ew.clip, ...wasmMath(rt, ew.unary, { minElems: options.minElementwise }), ...wasmRecurrent(rt, matmul), ...wasmConv(rt) };
 }

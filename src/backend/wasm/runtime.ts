@@ -9,7 +9,7 @@
  * back into JavaScript, so one call owns the heap from its start to its end; memory grows to
  * the largest call seen and is kept for reuse.
  */
-import { KERNELS_WASM_BASE64 } from './kernels.generated';
+import { KERNELS_WASM_BASE64, KERNELS_WASM_UNSHARED_BASE64 } from './kernels.generated';
 import { createPool, type Pool } from './threads';
 
 // The project compiles without the DOM lib, so the few WebAssembly members used are typed here.
@@ -135,11 +135,34 @@ export function runtime(): WasmRuntime {
   return rt;
 }
 
-function createRuntime(): WasmRuntime {
+/**
+ * The shared-memory module where SharedArrayBuffer exists (Node; cross-origin-isolated
+ * pages), else the unshared variant, which runs everything on the calling thread.
+ */
+function createMemoryAndModule(api: WasmApi, preferShared: boolean): { memory: WasmMemory; module: object; shared: boolean } {
+  let memory: WasmMemory | null = null;
+  if (preferShared && typeof SharedArrayBuffer === 'function') {
+    try {
+      memory = new api.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    } catch {
+      memory = null;
+    }
+  }
+  if (memory !== null) return { memory, module: new api.Module(decodeBase64(KERNELS_WASM_BASE64)), shared: true };
+  return {
+    memory: new api.Memory({ initial: 1, maximum: MAX_PAGES, shared: false }),
+    module: new api.Module(decodeBase64(KERNELS_WASM_UNSHARED_BASE64)),
+    shared: false,
+  };
+}
+
+/**
+ * A runtime of its own (`runtime()` is the process-wide one every backend uses);
+ * `preferShared: false` forces the single-threaded unshared variant (tests).
+ */
+export function createRuntime(preferShared = true): WasmRuntime {
   const api = wasmApi();
-  const module = new api.Module(decodeBase64(KERNELS_WASM_BASE64));
-  // probe the layout constants with a throwaway instance over a small shared memory
-  const memory = new api.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+  const { memory, module, shared } = createMemoryAndModule(api, preferShared);
   const exports = new api.Instance(module, { env: { memory } }).exports as KernelExports;
   const heapBase = exports.heap_base.value;
   const scratchBytes = exports.scratch_bytes.value;
@@ -175,16 +198,16 @@ function createRuntime(): WasmRuntime {
       return f as F;
     },
     parallel(kernel: string, job: number, n: number): void {
-      const threads = Math.min(getThreads(), maxInstances, n);
+      const threads = shared ? Math.min(getThreads(), maxInstances, n) : 1;
       if (threads > 1) pool ??= createPool(module, memory, scratchBytes, maxInstances - 1, exports);
-      if (threads <= 1 || pool === null || !pool.ready()) {
+      if (threads <= 1 || pool === null || !pool.ready(threads - 1)) {
         const f = this.fn<(job: number, i: number) => void>(kernel);
         for (let i = 0; i < n; i++) f(job, i);
         return;
       }
       pool.run(kernel, job, n, threads - 1);
     },
-    threads: () => Math.min(getThreads(), maxInstances),
+    threads: () => (shared ? Math.min(getThreads(), maxInstances) : 1),
     workerChunks: () => pool?.workerChunks() ?? 0,
   };
 }

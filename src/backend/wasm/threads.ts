@@ -14,14 +14,14 @@
  *   moves WORK → DONE when the counter is exhausted, the caller waits for DONE and moves
  *   it back to IDLE. Every state a worker must react to is followed by Atomics.notify.
  * - workers are unref'd and blocked in Atomics.wait between jobs, so they never keep the
- *   process alive; at exit they are told to stop.
+ *   process alive; a pool that becomes unreachable tells its workers to exit.
  * A kernel that traps in a worker is reported (ERROR word) and rethrown by the caller.
  */
 import type { KernelExports, WasmMemory } from './runtime';
 
 export interface Pool {
-  /** whether at least one worker has booted */
-  ready(): boolean;
+  /** whether at least one worker has booted (starts up to `helpers` workers if not yet started) */
+  ready(helpers: number): boolean;
   /** runs chunks 0..n-1 of `kernel` on the caller and up to `helpers` idle workers */
   run(kernel: string, job: number, n: number, helpers: number): void;
   /** how many chunks workers have run so far (a diagnostic: proves the work was shared) */
@@ -72,7 +72,6 @@ interface WorkerThreads {
 }
 interface NodeProcess {
   getBuiltinModule?: (id: string) => unknown;
-  on?: (event: 'exit', listener: () => void) => void;
 }
 
 function workerThreads(): WorkerThreads | null {
@@ -82,17 +81,23 @@ function workerThreads(): WorkerThreads | null {
 }
 
 /**
- * Starts `size` workers over `memory` (worker w uses the scratch region of instance w + 1).
- * Returns null where threads are unavailable (no worker_threads, or no Atomics.wait).
+ * A pool of up to `capacity` workers over `memory` (worker w uses the scratch region of
+ * instance w + 1), started lazily: `run` starts workers up to the number of helpers asked
+ * for, so setThreads(2) costs one worker, not `capacity`. Returns null where threads are
+ * unavailable (no worker_threads, or no Atomics.wait).
  */
-export function createPool(module: object, memory: WasmMemory, scratchBytes: number, size: number, exports: KernelExports): Pool | null {
+export function createPool(module: object, memory: WasmMemory, scratchBytes: number, capacity: number, exports: KernelExports): Pool | null {
   const wt = workerThreads();
-  if (wt === null || size < 1 || typeof Atomics.wait !== 'function') return null;
+  if (wt === null || capacity < 1 || typeof Atomics.wait !== 'function') return null;
+  const Worker = wt.Worker;
   const kernels = Object.keys(exports).filter((k) => k.endsWith('_chunk')).sort();
-  const control = new SharedArrayBuffer((STATE + size) * 4);
+  const control = new SharedArrayBuffer((STATE + capacity) * 4);
   const ctrl = new Int32Array(control);
-  for (let w = 0; w < size; w++) {
-    const worker = new wt.Worker(WORKER_SOURCE, {
+  const cleanup = { ctrl, size: 0 };
+  let size = 0;
+
+  function start(w: number): void {
+    const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { module, memory, control, index: w, scratch: (w + 1) * scratchBytes, kernels },
     });
@@ -105,23 +110,23 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
     worker.on('exit', retire);
     worker.unref();
   }
-  (globalThis as { process?: NodeProcess }).process?.on?.('exit', () => {
-    for (let w = 0; w < size; w++) {
-      Atomics.store(ctrl, STATE + w, EXIT);
-      Atomics.notify(ctrl, STATE + w);
-    }
-  });
+  function grow(helpers: number): void {
+    while (size < Math.min(helpers, capacity)) start(size++);
+    cleanup.size = size;
+  }
 
   const kernelIndex = new Map(kernels.map((k, i) => [k, i]));
   const fns = kernels.map((k) => (exports as unknown as Record<string, (job: number, i: number) => void>)[k]!);
 
-  return {
+  const pool: Pool = {
     workerChunks: () => Atomics.load(ctrl, WORKER_CHUNKS),
-    ready(): boolean {
+    ready(helpers: number): boolean {
+      grow(helpers);
       for (let w = 0; w < size; w++) if (Atomics.load(ctrl, STATE + w) === IDLE) return true;
       return false;
     },
     run(kernel: string, job: number, n: number, helpers: number): void {
+      grow(helpers);
       const kind = kernelIndex.get(kernel);
       if (kind === undefined) throw new Error(`wasm threads: ${kernel} is not a chunked kernel`);
       const f = fns[kind]!;
@@ -152,4 +157,15 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
       if (Atomics.load(ctrl, ERROR) !== 0) throw new Error(`wasm threads: ${kernel} failed in a worker (out-of-bounds access)`);
     },
   };
+  // a pool nobody can reach any more (e.g. a test runner re-evaluating the module) lets its
+  // workers finish instead of leaving them blocked for the life of the process
+  abandoned.register(pool, cleanup);
+  return pool;
 }
+
+const abandoned = new FinalizationRegistry<{ ctrl: Int32Array; size: number }>(({ ctrl, size }) => {
+  for (let w = 0; w < size; w++) {
+    Atomics.store(ctrl, STATE + w, EXIT);
+    Atomics.notify(ctrl, STATE + w);
+  }
+});

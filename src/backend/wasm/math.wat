@@ -1,0 +1,1551 @@
+  ;; ---- math.wat (fragment): f32x4 exp family, log, gelu, softmax / logSoftmax, layerNorm ----
+  ;;
+  ;; Vector helpers, also called by other fragments: $v_exp, $v_sigmoid, $v_tanh (v128 → v128).
+  ;; Accuracy (measured against float64 references, see test/backend-wasm-math.test.ts): a few
+  ;; float32 ulp over the whole range, exact at ±0 / ±∞, NaN in → NaN out, no traps. The hot
+  ;; loops repeat these bodies inline (V8 does not inline wasm calls by default).
+  ;;
+  ;; exp: clamp x to [-104, 89] (beyond, the result rounds to 0 / +∞ anyway; pmin / pmax with x
+  ;; first keep NaN), n = round(x·log2 e) by adding 1.5·2^23 (its low bits are then n, read off
+  ;; as an integer), r = x − n·ln2 with ln2 in two parts (n·ln2_hi exact), e^r = 1 + r + r²·Q(r),
+  ;; Q a degree-4 least-squares fit on |r| ≤ ln2/2 (e^r within 3.6e-9; evaluated in Estrin's
+  ;; scheme, shorter dependency chains than Horner), then ·2^n applied as two exact power-of-two
+  ;; factors 2^(n>>1)·2^(n−(n>>1)), both normal for n in [-150, 128], so
+  ;; subnormal and overflowing results are rounded once.
+  (func $v_exp (param $x v128) (result v128)
+    (local $ex v128) (local $en v128) (local $ei v128) (local $er v128) (local $ep v128)
+    (local $eq v128) (local $ew v128)
+    (local.set $ex
+      (f32x4.pmax (f32x4.pmin (local.get $x) (v128.const f32x4 89 89 89 89))
+        (v128.const f32x4 -104 -104 -104 -104)))
+    (local.set $en
+      (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+        (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $ei
+      (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+    (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $er
+      (f32x4.sub
+        (f32x4.sub (local.get $ex)
+          (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+        (f32x4.mul (local.get $en)
+          (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+    (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+    (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+    (local.set $ep
+      (f32x4.add (v128.const f32x4 1 1 1 1)
+        (f32x4.add (local.get $er)
+          (f32x4.mul (local.get $eq)
+            (f32x4.add
+              (f32x4.add
+                (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                  (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                    (local.get $er)))
+                (f32x4.mul
+                  (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                    (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                      (local.get $er)))
+                  (local.get $eq)))
+              (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                (local.get $ew)))))))
+    (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
+    (local.set $x
+      (f32x4.mul
+        (f32x4.mul (local.get $ep)
+          (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+        (i32x4.shl
+          (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
+          (i32.const 23))))
+    (local.get $x))
+
+  ;; sigmoid with e = exp(−|x|) (never overflows): 1/(1+e) for x ≥ 0, e/(1+e) for x < 0 (the
+  ;; numerator is selected: one division); exactly 1 at +∞ and 0 at −∞.
+  (func $v_sigmoid (param $x v128) (result v128)
+    (local $sx v128) (local $sn v128) (local $si v128) (local $sr v128) (local $sp v128)
+    (local $sq v128) (local $sw v128) (local $se v128)
+    (local.set $sx
+      (f32x4.pmax
+        (f32x4.pmin
+          (v128.or (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+          (v128.const f32x4 89 89 89 89))
+        (v128.const f32x4 -104 -104 -104 -104)))
+    (local.set $sn
+      (f32x4.add (f32x4.mul (local.get $sx) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+        (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $si
+      (i32x4.sub (local.get $sn) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+    (local.set $sn (f32x4.sub (local.get $sn) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $sr
+      (f32x4.sub
+        (f32x4.sub (local.get $sx)
+          (f32x4.mul (local.get $sn) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+        (f32x4.mul (local.get $sn)
+          (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+    (local.set $sq (f32x4.mul (local.get $sr) (local.get $sr)))
+    (local.set $sw (f32x4.mul (local.get $sq) (local.get $sq)))
+    (local.set $sp
+      (f32x4.add (v128.const f32x4 1 1 1 1)
+        (f32x4.add (local.get $sr)
+          (f32x4.mul (local.get $sq)
+            (f32x4.add
+              (f32x4.add
+                (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                  (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                    (local.get $sr)))
+                (f32x4.mul
+                  (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                    (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                      (local.get $sr)))
+                  (local.get $sq)))
+              (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                (local.get $sw)))))))
+    (local.set $sx (i32x4.shr_s (local.get $si) (i32.const 1)))
+    (local.set $se
+      (f32x4.mul
+        (f32x4.mul (local.get $sp)
+          (i32x4.shl (i32x4.add (local.get $sx) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+        (i32x4.shl
+          (i32x4.add (i32x4.sub (local.get $si) (local.get $sx)) (v128.const i32x4 127 127 127 127))
+          (i32.const 23))))
+    (local.set $x
+      (f32x4.div
+        (v128.bitselect (v128.const f32x4 1 1 1 1) (local.get $se)
+          (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0)))
+        (f32x4.add (local.get $se) (v128.const f32x4 1 1 1 1))))
+    (local.get $x))
+
+  ;; tanh|x| = u/(u+2) with u = expm1(2|x|) (no 1 − 2/(e^2x+1) cancellation near 0), the sign
+  ;; of x put back (±0 → ±0); 2|x| capped at 20, where u/(u+2) already rounds to 1.
+  ;; expm1(y) (here and in elu; y in [-30, 20] or NaN) = 2^n·expm1(r) + (2^n − 1), expm1(r) by its
+  ;; Taylor series to r⁷; at n = 0 that is the polynomial itself, so small |y| keep full relative
+  ;; accuracy, and 2^n − 1 is exact for |n| ≤ 24 (beyond, the result is ±1-dominated anyway).
+  (func $v_tanh (param $x v128) (result v128)
+    (local $tx v128) (local $tn v128) (local $ti v128) (local $tr v128) (local $tp v128)
+    (local $tq v128) (local $tw v128) (local $te v128)
+    (local.set $te (f32x4.abs (local.get $x)))
+    (local.set $tx
+      (f32x4.pmin (f32x4.add (local.get $te) (local.get $te)) (v128.const f32x4 20 20 20 20)))
+    (local.set $tn
+      (f32x4.add (f32x4.mul (local.get $tx) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+        (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $ti
+      (i32x4.sub (local.get $tn) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+    (local.set $tn (f32x4.sub (local.get $tn) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $tr
+      (f32x4.sub
+        (f32x4.sub (local.get $tx)
+          (f32x4.mul (local.get $tn) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+        (f32x4.mul (local.get $tn)
+          (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+    (local.set $tq (f32x4.mul (local.get $tr) (local.get $tr)))
+    (local.set $tw (f32x4.mul (local.get $tq) (local.get $tq)))
+    (local.set $tp
+      (f32x4.add (local.get $tr)
+        (f32x4.mul (local.get $tq)
+          (f32x4.add
+            (f32x4.add
+              (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5)
+                (f32x4.mul (v128.const f32x4 0.16666667 0.16666667 0.16666667 0.16666667)
+                  (local.get $tr)))
+              (f32x4.mul
+                (f32x4.add (v128.const f32x4 0.041666668 0.041666668 0.041666668 0.041666668)
+                  (f32x4.mul (v128.const f32x4 0.008333334 0.008333334 0.008333334 0.008333334)
+                    (local.get $tr)))
+                (local.get $tq)))
+            (f32x4.mul
+              (f32x4.add (v128.const f32x4 0.0013888889 0.0013888889 0.0013888889 0.0013888889)
+                (f32x4.mul (v128.const f32x4 0.0001984127 0.0001984127 0.0001984127 0.0001984127)
+                  (local.get $tr)))
+              (local.get $tw))))))
+    (local.set $tx
+      (i32x4.shl (i32x4.add (local.get $ti) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+    (local.set $te
+      (f32x4.add (f32x4.mul (local.get $tp) (local.get $tx))
+        (f32x4.sub (local.get $tx) (v128.const f32x4 1 1 1 1))))
+    (local.set $x
+      (v128.or (f32x4.div (local.get $te) (f32x4.add (local.get $te) (v128.const f32x4 2 2 2 2)))
+        (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+    (local.get $x))
+
+  ;; log x (used once per row by logSoftmax; the unary loop has the same body inline): subnormals
+  ;; scaled by 2^23 first; x = 2^e·m with m in [√½, √2), log m = 2·atanh((m−1)/(m+1)) by its
+  ;; series s2·(1 + t/3 + … + t⁸/17) in t = s², result e·ln2_hi + (e·ln2_lo + log m);
+  ;; x ≤ 0 or NaN → NaN, 0 → −∞, +∞ → +∞ fixed per lane
+  (func $v_log (param $x v128) (result v128)
+    (local $lb v128) (local $lbig v128) (local $le v128) (local $lm v128) (local $ls2 v128)
+    (local $lsub v128) (local $lt v128) (local $lt2 v128) (local $lt4 v128)
+    (local.set $lsub
+      (f32x4.lt (local.get $x)
+        (v128.const f32x4 1.1754944e-38 1.1754944e-38 1.1754944e-38 1.1754944e-38)))
+    (local.set $lb
+      (v128.bitselect (f32x4.mul (local.get $x) (v128.const f32x4 8388608 8388608 8388608 8388608))
+        (local.get $x)
+        (local.get $lsub)))
+    (local.set $le
+      (i32x4.sub (i32x4.shr_u (local.get $lb) (i32.const 23))
+        (v128.bitselect (v128.const i32x4 150 150 150 150) (v128.const i32x4 127 127 127 127)
+          (local.get $lsub))))
+    (local.set $lm
+      (v128.or (v128.and (local.get $lb) (v128.const i32x4 0x007fffff 0x007fffff 0x007fffff 0x007fffff))
+        (v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000)))
+    (local.set $lbig
+      (f32x4.gt (local.get $lm) (v128.const f32x4 1.4142135 1.4142135 1.4142135 1.4142135)))
+    (local.set $lm
+      (v128.bitselect (f32x4.mul (local.get $lm) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $lm)
+        (local.get $lbig)))
+    (local.set $le (f32x4.convert_i32x4_s (i32x4.sub (local.get $le) (local.get $lbig))))
+    (local.set $lm (f32x4.sub (local.get $lm) (v128.const f32x4 1 1 1 1)))
+    (local.set $ls2
+      (f32x4.div (f32x4.add (local.get $lm) (local.get $lm))
+        (f32x4.add (local.get $lm) (v128.const f32x4 2 2 2 2))))
+    
+    (local.set $lt
+      (f32x4.mul (f32x4.mul (local.get $ls2) (local.get $ls2)) (v128.const f32x4 0.25 0.25 0.25 0.25)))
+    (local.set $lt2 (f32x4.mul (local.get $lt) (local.get $lt)))
+    (local.set $lt4 (f32x4.mul (local.get $lt2) (local.get $lt2)))
+    (local.set $ls2
+      (f32x4.add (local.get $ls2)
+        (f32x4.mul (local.get $ls2)
+          (f32x4.mul (local.get $lt)
+            (f32x4.add
+              (f32x4.add
+                (f32x4.add (v128.const f32x4 0.33333334 0.33333334 0.33333334 0.33333334)
+                  (f32x4.mul (v128.const f32x4 0.2 0.2 0.2 0.2) (local.get $lt)))
+                (f32x4.mul
+                  (f32x4.add (v128.const f32x4 0.14285715 0.14285715 0.14285715 0.14285715)
+                    (f32x4.mul (v128.const f32x4 0.11111111 0.11111111 0.11111111 0.11111111)
+                      (local.get $lt)))
+                  (local.get $lt2)))
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add (v128.const f32x4 0.09090909 0.09090909 0.09090909 0.09090909)
+                    (f32x4.mul (v128.const f32x4 0.07692308 0.07692308 0.07692308 0.07692308)
+                      (local.get $lt)))
+                  (f32x4.mul
+                    (f32x4.add (v128.const f32x4 0.06666667 0.06666667 0.06666667 0.06666667)
+                      (f32x4.mul (v128.const f32x4 0.05882353 0.05882353 0.05882353 0.05882353)
+                        (local.get $lt)))
+                    (local.get $lt2)))
+                (local.get $lt4)))))))
+    
+    (local.set $ls2
+      (f32x4.add (f32x4.mul (local.get $le) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594))
+        (f32x4.add
+          (f32x4.mul (local.get $le)
+            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))
+          (local.get $ls2))))
+    (local.set $ls2
+      (v128.bitselect (local.get $ls2) (v128.const f32x4 nan nan nan nan)
+        (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0))))
+    (local.set $ls2
+      (v128.bitselect (v128.const f32x4 -inf -inf -inf -inf) (local.get $ls2)
+        (f32x4.eq (local.get $x) (v128.const f32x4 0 0 0 0))))
+    (local.set $x
+      (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get $ls2)
+        (f32x4.eq (local.get $x) (v128.const f32x4 inf inf inf inf))))
+    (local.get $x))
+  ;; o[0..n) = op(x[0..n)), whole vectors (reads and writes up to 3 floats past n; o may be x),
+  ;; one loop per op with its body inline: op 0 exp, 1 sigmoid, 2 tanh (as the helpers above),
+  ;; 3 softplus = log1p(e) + (x > 0 ? x : 0) with e = exp(−|x|) ≤ 1, log1p(e) = 2·atanh(e/(2+e))
+  ;;   (the series of $v_log; no overflow, no cancellation);
+  ;; 4 log (as $v_log);
+  ;; 5 gelu, the exact 0.5·x·(1 + erf(x/√2)), each f32x4 as two f64x2 halves: w = x²/2 is exact
+  ;;   in float64; exp(−w) = exp(−w_hi)·(1 − (w − w_hi)) with w_hi = w rounded to float32, so the
+  ;;   argument of exp is not rounded (its error would be amplified by w in the tail).
+  ;;   |x/√2| < 0.5: 0.5·x·(1 + z·S(z²)), S the Taylor series of erf(z)/z to degree 7 in z²;
+  ;;   beyond: c = erfc|z| = exp(−z²)·erfcx|z|, erfcx fitted (least squares, relative error 1.3e-9
+  ;;   on [0.5, 11]) as a degree-10 polynomial in u = 3.0952·t − 1.4762, t = 1/(1 + |z|/2);
+  ;;   x > 0: x − 0.5·x·c, x < 0: 0.5·x·c (no cancellation on either side). In 0.5·x·c, x is
+  ;;   capped at ±30 (c = 0 there anyway), so gelu(+∞) = +∞ and gelu(−∞) = −0;
+  ;; 6 rsqrt = 1/√x in float64, rounded once: the CPU kernel's exact operations (bit-identical);
+  ;; 7 leakyRelu = x < 0 ? alpha·x : x, the product in float64 (bit-identical);
+  ;; 8 elu = x > 0 ? x : alpha·expm1(x) (alpha in float32; expm1's argument capped at −30).
+  (func $math_map (param $op i32) (param $x i32) (param $o i32) (param $n i32) (param $alpha f64)
+    (local $end i32) (local $v v128)
+    (local $ex v128) (local $en v128) (local $ei v128) (local $er v128) (local $ep v128)
+    (local $eq v128) (local $ew v128) (local $sx v128) (local $sn v128) (local $si v128)
+    (local $sr v128) (local $sp v128) (local $sq v128) (local $sw v128) (local $se v128)
+    (local $tx v128) (local $tn v128) (local $ti v128) (local $tr v128) (local $tp v128)
+    (local $tq v128) (local $tw v128) (local $te v128)
+    (local $pex v128) (local $ps2 v128) (local $pt v128) (local $pt2 v128) (local $pt4 v128)
+    (local $lb v128) (local $lbig v128) (local $le v128) (local $lm v128) (local $ls2 v128)
+    (local $lsub v128) (local $lt v128) (local $lt2 v128) (local $lt4 v128) (local $ga v128)
+    (local $gex v128) (local $gf v128) (local $ggd v128) (local $gge v128) (local $ggx v128)
+    (local $ggy v128) (local $glo v128) (local $gp v128) (local $gs v128) (local $gs2 v128)
+    (local $gs4 v128) (local $gu v128) (local $gu2 v128) (local $gu4 v128) (local $gu8 v128)
+    (local $gw v128) (local $gwh v128) (local $gwl v128) (local $gxh v128) (local $gxl v128)
+    (local $gz v128) (local $uy v128) (local $af v128) (local $as v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $af (f64x2.splat (local.get $alpha)))
+    (local.set $as (f32x4.splat (f32.demote_f64 (local.get $alpha))))
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (block $b8 (block $b7 (block $b6 (block $b5 (block $b4 (block $b3 (block $b2 (block $b1 (block $b0
+      (br_table $b0 $b1 $b2 $b3 $b4 $b5 $b6 $b7 $b8 $b0 (local.get $op)))
+    (loop $l0
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $ex
+        (f32x4.pmax (f32x4.pmin (local.get $v) (v128.const f32x4 89 89 89 89))
+          (v128.const f32x4 -104 -104 -104 -104)))
+      (local.set $en
+        (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+          (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $ei
+        (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+      (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $er
+        (f32x4.sub
+          (f32x4.sub (local.get $ex)
+            (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+          (f32x4.mul (local.get $en)
+            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+      (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+      (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+      (local.set $ep
+        (f32x4.add (v128.const f32x4 1 1 1 1)
+          (f32x4.add (local.get $er)
+            (f32x4.mul (local.get $eq)
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                    (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                      (local.get $er)))
+                  (f32x4.mul
+                    (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                      (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                        (local.get $er)))
+                    (local.get $eq)))
+                (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                  (local.get $ew)))))))
+      (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
+      (local.set $v
+        (f32x4.mul
+          (f32x4.mul (local.get $ep)
+            (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+          (i32x4.shl
+            (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
+            (i32.const 23))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br_if $l0 (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $l1
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $sx
+        (f32x4.pmax
+          (f32x4.pmin
+            (v128.or (local.get $v) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+            (v128.const f32x4 89 89 89 89))
+          (v128.const f32x4 -104 -104 -104 -104)))
+      (local.set $sn
+        (f32x4.add (f32x4.mul (local.get $sx) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+          (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $si
+        (i32x4.sub (local.get $sn) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+      (local.set $sn (f32x4.sub (local.get $sn) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $sr
+        (f32x4.sub
+          (f32x4.sub (local.get $sx)
+            (f32x4.mul (local.get $sn) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+          (f32x4.mul (local.get $sn)
+            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+      (local.set $sq (f32x4.mul (local.get $sr) (local.get $sr)))
+      (local.set $sw (f32x4.mul (local.get $sq) (local.get $sq)))
+      (local.set $sp
+        (f32x4.add (v128.const f32x4 1 1 1 1)
+          (f32x4.add (local.get $sr)
+            (f32x4.mul (local.get $sq)
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                    (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                      (local.get $sr)))
+                  (f32x4.mul
+                    (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                      (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                        (local.get $sr)))
+                    (local.get $sq)))
+                (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                  (local.get $sw)))))))
+      (local.set $sx (i32x4.shr_s (local.get $si) (i32.const 1)))
+      (local.set $se
+        (f32x4.mul
+          (f32x4.mul (local.get $sp)
+            (i32x4.shl (i32x4.add (local.get $sx) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+          (i32x4.shl
+            (i32x4.add (i32x4.sub (local.get $si) (local.get $sx)) (v128.const i32x4 127 127 127 127))
+            (i32.const 23))))
+      (local.set $v
+        (f32x4.div
+          (v128.bitselect (v128.const f32x4 1 1 1 1) (local.get $se)
+            (f32x4.ge (local.get $v) (v128.const f32x4 0 0 0 0)))
+          (f32x4.add (local.get $se) (v128.const f32x4 1 1 1 1))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br_if $l1 (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $l2
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $te (f32x4.abs (local.get $v)))
+      (local.set $tx
+        (f32x4.pmin (f32x4.add (local.get $te) (local.get $te)) (v128.const f32x4 20 20 20 20)))
+      (local.set $tn
+        (f32x4.add (f32x4.mul (local.get $tx) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+          (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $ti
+        (i32x4.sub (local.get $tn) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+      (local.set $tn (f32x4.sub (local.get $tn) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $tr
+        (f32x4.sub
+          (f32x4.sub (local.get $tx)
+            (f32x4.mul (local.get $tn) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+          (f32x4.mul (local.get $tn)
+            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+      (local.set $tq (f32x4.mul (local.get $tr) (local.get $tr)))
+      (local.set $tw (f32x4.mul (local.get $tq) (local.get $tq)))
+      (local.set $tp
+        (f32x4.add (local.get $tr)
+          (f32x4.mul (local.get $tq)
+            (f32x4.add
+              (f32x4.add
+                (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5)
+                  (f32x4.mul (v128.const f32x4 0.16666667 0.16666667 0.16666667 0.16666667)
+                    (local.get $tr)))
+                (f32x4.mul
+                  (f32x4.add (v128.const f32x4 0.041666668 0.041666668 0.041666668 0.041666668)
+                    (f32x4.mul (v128.const f32x4 0.008333334 0.008333334 0.008333334 0.008333334)
+                      (local.get $tr)))
+                  (local.get $tq)))
+              (f32x4.mul
+                (f32x4.add (v128.const f32x4 0.0013888889 0.0013888889 0.0013888889 0.0013888889)
+                  (f32x4.mul (v128.const f32x4 0.0001984127 0.0001984127 0.0001984127 0.0001984127)
+                    (local.get $tr)))
+                (local.get $tw))))))
+      (local.set $tx
+        (i32x4.shl (i32x4.add (local.get $ti) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+      (local.set $te
+        (f32x4.add (f32x4.mul (local.get $tp) (local.get $tx))
+          (f32x4.sub (local.get $tx) (v128.const f32x4 1 1 1 1))))
+      (local.set $v
+        (v128.or (f32x4.div (local.get $te) (f32x4.add (local.get $te) (v128.const f32x4 2 2 2 2)))
+          (v128.and (local.get $v) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br_if $l2 (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $l3
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $ex
+        (f32x4.pmax
+          (f32x4.pmin
+            (v128.or (local.get $v) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+            (v128.const f32x4 89 89 89 89))
+          (v128.const f32x4 -104 -104 -104 -104)))
+      (local.set $en
+        (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+          (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $ei
+        (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+      (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $er
+        (f32x4.sub
+          (f32x4.sub (local.get $ex)
+            (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+          (f32x4.mul (local.get $en)
+            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+      (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+      (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+      (local.set $ep
+        (f32x4.add (v128.const f32x4 1 1 1 1)
+          (f32x4.add (local.get $er)
+            (f32x4.mul (local.get $eq)
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                    (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                      (local.get $er)))
+                  (f32x4.mul
+                    (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                      (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                        (local.get $er)))
+                    (local.get $eq)))
+                (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                  (local.get $ew)))))))
+      (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
+      (local.set $pex
+        (f32x4.mul
+          (f32x4.mul (local.get $ep)
+            (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+          (i32x4.shl
+            (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
+            (i32.const 23))))
+      (local.set $ps2
+        (f32x4.div (f32x4.add (local.get $pex) (local.get $pex))
+          (f32x4.add (local.get $pex) (v128.const f32x4 2 2 2 2))))
+      
+      (local.set $pt
+        (f32x4.mul (f32x4.mul (local.get $ps2) (local.get $ps2)) (v128.const f32x4 0.25 0.25 0.25 0.25)))
+      (local.set $pt2 (f32x4.mul (local.get $pt) (local.get $pt)))
+      (local.set $pt4 (f32x4.mul (local.get $pt2) (local.get $pt2)))
+      (local.set $ps2
+        (f32x4.add (local.get $ps2)
+          (f32x4.mul (local.get $ps2)
+            (f32x4.mul (local.get $pt)
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add (v128.const f32x4 0.33333334 0.33333334 0.33333334 0.33333334)
+                    (f32x4.mul (v128.const f32x4 0.2 0.2 0.2 0.2) (local.get $pt)))
+                  (f32x4.mul
+                    (f32x4.add (v128.const f32x4 0.14285715 0.14285715 0.14285715 0.14285715)
+                      (f32x4.mul (v128.const f32x4 0.11111111 0.11111111 0.11111111 0.11111111)
+                        (local.get $pt)))
+                    (local.get $pt2)))
+                (f32x4.mul
+                  (f32x4.add
+                    (f32x4.add (v128.const f32x4 0.09090909 0.09090909 0.09090909 0.09090909)
+                      (f32x4.mul (v128.const f32x4 0.07692308 0.07692308 0.07692308 0.07692308)
+                        (local.get $pt)))
+                    (f32x4.mul
+                      (f32x4.add (v128.const f32x4 0.06666667 0.06666667 0.06666667 0.06666667)
+                        (f32x4.mul (v128.const f32x4 0.05882353 0.05882353 0.05882353 0.05882353)
+                          (local.get $pt)))
+                      (local.get $pt2)))
+                  (local.get $pt4)))))))
+      
+      (local.set $v
+        (f32x4.add (local.get $ps2)
+          (v128.and (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br_if $l3 (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $l4
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $lsub
+        (f32x4.lt (local.get $v)
+          (v128.const f32x4 1.1754944e-38 1.1754944e-38 1.1754944e-38 1.1754944e-38)))
+      (local.set $lb
+        (v128.bitselect (f32x4.mul (local.get $v) (v128.const f32x4 8388608 8388608 8388608 8388608))
+          (local.get $v)
+          (local.get $lsub)))
+      (local.set $le
+        (i32x4.sub (i32x4.shr_u (local.get $lb) (i32.const 23))
+          (v128.bitselect (v128.const i32x4 150 150 150 150) (v128.const i32x4 127 127 127 127)
+            (local.get $lsub))))
+      (local.set $lm
+        (v128.or
+          (v128.and (local.get $lb) (v128.const i32x4 0x007fffff 0x007fffff 0x007fffff 0x007fffff))
+          (v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000)))
+      (local.set $lbig
+        (f32x4.gt (local.get $lm) (v128.const f32x4 1.4142135 1.4142135 1.4142135 1.4142135)))
+      (local.set $lm
+        (v128.bitselect (f32x4.mul (local.get $lm) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $lm)
+          (local.get $lbig)))
+      (local.set $le (f32x4.convert_i32x4_s (i32x4.sub (local.get $le) (local.get $lbig))))
+      (local.set $lm (f32x4.sub (local.get $lm) (v128.const f32x4 1 1 1 1)))
+      (local.set $ls2
+        (f32x4.div (f32x4.add (local.get $lm) (local.get $lm))
+          (f32x4.add (local.get $lm) (v128.const f32x4 2 2 2 2))))
+      
+      (local.set $lt
+        (f32x4.mul (f32x4.mul (local.get $ls2) (local.get $ls2)) (v128.const f32x4 0.25 0.25 0.25 0.25)))
+      (local.set $lt2 (f32x4.mul (local.get $lt) (local.get $lt)))
+      (local.set $lt4 (f32x4.mul (local.get $lt2) (local.get $lt2)))
+      (local.set $ls2
+        (f32x4.add (local.get $ls2)
+          (f32x4.mul (local.get $ls2)
+            (f32x4.mul (local.get $lt)
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add (v128.const f32x4 0.33333334 0.33333334 0.33333334 0.33333334)
+                    (f32x4.mul (v128.const f32x4 0.2 0.2 0.2 0.2) (local.get $lt)))
+                  (f32x4.mul
+                    (f32x4.add (v128.const f32x4 0.14285715 0.14285715 0.14285715 0.14285715)
+                      (f32x4.mul (v128.const f32x4 0.11111111 0.11111111 0.11111111 0.11111111)
+                        (local.get $lt)))
+                    (local.get $lt2)))
+                (f32x4.mul
+                  (f32x4.add
+                    (f32x4.add (v128.const f32x4 0.09090909 0.09090909 0.09090909 0.09090909)
+                      (f32x4.mul (v128.const f32x4 0.07692308 0.07692308 0.07692308 0.07692308)
+                        (local.get $lt)))
+                    (f32x4.mul
+                      (f32x4.add (v128.const f32x4 0.06666667 0.06666667 0.06666667 0.06666667)
+                        (f32x4.mul (v128.const f32x4 0.05882353 0.05882353 0.05882353 0.05882353)
+                          (local.get $lt)))
+                      (local.get $lt2)))
+                  (local.get $lt4)))))))
+      
+      (local.set $ls2
+        (f32x4.add
+          (f32x4.mul (local.get $le) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594))
+          (f32x4.add
+            (f32x4.mul (local.get $le)
+              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))
+            (local.get $ls2))))
+      (local.set $ls2
+        (v128.bitselect (local.get $ls2) (v128.const f32x4 nan nan nan nan)
+          (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0))))
+      (local.set $ls2
+        (v128.bitselect (v128.const f32x4 -inf -inf -inf -inf) (local.get $ls2)
+          (f32x4.eq (local.get $v) (v128.const f32x4 0 0 0 0))))
+      (local.set $v
+        (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get $ls2)
+          (f32x4.eq (local.get $v) (v128.const f32x4 inf inf inf inf))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br_if $l4 (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $l5
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $gxl (f64x2.promote_low_f32x4 (local.get $v)))
+      (local.set $gxh
+        (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))
+      (local.set $gwl
+        (f64x2.pmin (f64x2.mul (f64x2.mul (local.get $gxl) (local.get $gxl)) (v128.const f64x2 0.5 0.5))
+          (v128.const f64x2 200 200)))
+      (local.set $gwh
+        (f64x2.pmin (f64x2.mul (f64x2.mul (local.get $gxh) (local.get $gxh)) (v128.const f64x2 0.5 0.5))
+          (v128.const f64x2 200 200)))
+      (local.set $gw
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (local.get $gwl))
+          (f32x4.demote_f64x2_zero (local.get $gwh))))
+      (local.set $ex
+        (f32x4.pmax (f32x4.pmin (f32x4.neg (local.get $gw)) (v128.const f32x4 89 89 89 89))
+          (v128.const f32x4 -104 -104 -104 -104)))
+      (local.set $en
+        (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+          (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $ei
+        (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+      (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $er
+        (f32x4.sub
+          (f32x4.sub (local.get $ex)
+            (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+          (f32x4.mul (local.get $en)
+            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+      (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+      (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+      (local.set $ep
+        (f32x4.add (v128.const f32x4 1 1 1 1)
+          (f32x4.add (local.get $er)
+            (f32x4.mul (local.get $eq)
+              (f32x4.add
+                (f32x4.add
+                  (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                    (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                      (local.get $er)))
+                  (f32x4.mul
+                    (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                      (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                        (local.get $er)))
+                    (local.get $eq)))
+                (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                  (local.get $ew)))))))
+      (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
+      (local.set $gex
+        (f32x4.mul
+          (f32x4.mul (local.get $ep)
+            (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+          (i32x4.shl
+            (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
+            (i32.const 23))))
+      (local.set $ggx (local.get $gxl))
+      (local.set $gge (f64x2.promote_low_f32x4 (local.get $gex)))
+      (local.set $ggd (f64x2.sub (local.get $gwl) (f64x2.promote_low_f32x4 (local.get $gw))))
+      
+      (local.set $gz
+        (f64x2.mul (local.get $ggx) (v128.const f64x2 0.7071067811865476 0.7071067811865476)))
+      (local.set $ga (f64x2.abs (local.get $gz)))
+      (local.set $gs (f64x2.mul (local.get $gz) (local.get $gz)))
+      (local.set $gu
+        (f64x2.add
+          (f64x2.mul (v128.const f64x2 3.095238095238095 3.095238095238095)
+            (f64x2.div (v128.const f64x2 1 1)
+              (f64x2.add (v128.const f64x2 1 1)
+                (f64x2.mul (f64x2.pmin (local.get $ga) (v128.const f64x2 11 11))
+                  (v128.const f64x2 0.5 0.5)))))
+          (v128.const f64x2 -1.4761904761904763 -1.4761904761904763)))
+      (local.set $gs2 (f64x2.mul (local.get $gs) (local.get $gs)))
+      (local.set $gs4 (f64x2.mul (local.get $gs2) (local.get $gs2)))
+      (local.set $gu2 (f64x2.mul (local.get $gu) (local.get $gu)))
+      (local.set $gu4 (f64x2.mul (local.get $gu2) (local.get $gu2)))
+      (local.set $gu8 (f64x2.mul (local.get $gu4) (local.get $gu4)))
+      (local.set $gp
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add (v128.const f64x2 1.1283791670955126 1.1283791670955126)
+              (f64x2.mul (v128.const f64x2 -0.37612638903183754 -0.37612638903183754) (local.get $gs)))
+            (f64x2.mul
+              (f64x2.add (v128.const f64x2 0.11283791670955126 0.11283791670955126)
+                (f64x2.mul (v128.const f64x2 -0.026866170645131252 -0.026866170645131252)
+                  (local.get $gs)))
+              (local.get $gs2)))
+          (f64x2.mul
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 0.005223977625442188 0.005223977625442188)
+                (f64x2.mul (v128.const f64x2 -0.0008548327023450852 -0.0008548327023450852)
+                  (local.get $gs)))
+              (f64x2.mul
+                (f64x2.add (v128.const f64x2 0.00012055332981789664 0.00012055332981789664)
+                  (f64x2.mul (v128.const f64x2 -1.492565035840625e-05 -1.492565035840625e-05)
+                    (local.get $gs)))
+                (local.get $gs2)))
+            (local.get $gs4))))
+      (local.set $gf
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 0.23618643510148843 0.23618643510148843)
+                (f64x2.mul (v128.const f64x2 0.2619391570891676 0.2619391570891676) (local.get $gu)))
+              (f64x2.mul
+                (f64x2.add (v128.const f64x2 0.09635289109073744 0.09635289109073744)
+                  (f64x2.mul (v128.const f64x2 0.02108107100691252 0.02108107100691252) (local.get $gu)))
+                (local.get $gu2)))
+            (f64x2.mul
+              (f64x2.add
+                (f64x2.add (v128.const f64x2 0.0009270251892398439 0.0009270251892398439)
+                  (f64x2.mul (v128.const f64x2 -0.0007566017006984371 -0.0007566017006984371)
+                    (local.get $gu)))
+                (f64x2.mul
+                  (f64x2.add (v128.const f64x2 -8.484089243655481e-05 -8.484089243655481e-05)
+                    (f64x2.mul (v128.const f64x2 4.417296854559453e-05 4.417296854559453e-05)
+                      (local.get $gu)))
+                  (local.get $gu2)))
+              (local.get $gu4)))
+          (f64x2.mul
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 4.108543586620552e-06 4.108543586620552e-06)
+                (f64x2.mul (v128.const f64x2 -2.9250250978255275e-06 -2.9250250978255275e-06)
+                  (local.get $gu)))
+              (f64x2.mul (v128.const f64x2 -1.498722099641702e-07 -1.498722099641702e-07)
+                (local.get $gu2)))
+            (local.get $gu8))))
+      (local.set $gp
+        (f64x2.mul (f64x2.mul (local.get $ggx) (v128.const f64x2 0.5 0.5))
+          (f64x2.add (v128.const f64x2 1 1) (f64x2.mul (local.get $gz) (local.get $gp)))))
+      (local.set $gf
+        (f64x2.mul
+          (f64x2.mul
+            (f64x2.pmax (f64x2.pmin (local.get $ggx) (v128.const f64x2 30 30))
+              (v128.const f64x2 -30 -30))
+            (v128.const f64x2 0.5 0.5))
+          (f64x2.mul (f64x2.mul (local.get $gge) (f64x2.sub (v128.const f64x2 1 1) (local.get $ggd)))
+            (local.get $gf))))
+      (local.set $ggy
+        (v128.bitselect (local.get $gp)
+          (v128.bitselect (f64x2.sub (local.get $ggx) (local.get $gf)) (local.get $gf)
+            (f64x2.gt (local.get $ggx) (v128.const f64x2 0 0)))
+          (f64x2.lt (local.get $ga) (v128.const f64x2 0.5 0.5))))
+      
+      (local.set $glo (local.get $ggy))
+      (local.set $ggx (local.get $gxh))
+      (local.set $gge
+        (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $gex) (local.get $gex))))
+      (local.set $ggd
+        (f64x2.sub (local.get $gwh)
+          (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $gw) (local.get $gw)))))
+      
+      (local.set $gz
+        (f64x2.mul (local.get $ggx) (v128.const f64x2 0.7071067811865476 0.7071067811865476)))
+      (local.set $ga (f64x2.abs (local.get $gz)))
+      (local.set $gs (f64x2.mul (local.get $gz) (local.get $gz)))
+      (local.set $gu
+        (f64x2.add
+          (f64x2.mul (v128.const f64x2 3.095238095238095 3.095238095238095)
+            (f64x2.div (v128.const f64x2 1 1)
+              (f64x2.add (v128.const f64x2 1 1)
+                (f64x2.mul (f64x2.pmin (local.get $ga) (v128.const f64x2 11 11))
+                  (v128.const f64x2 0.5 0.5)))))
+          (v128.const f64x2 -1.4761904761904763 -1.4761904761904763)))
+      (local.set $gs2 (f64x2.mul (local.get $gs) (local.get $gs)))
+      (local.set $gs4 (f64x2.mul (local.get $gs2) (local.get $gs2)))
+      (local.set $gu2 (f64x2.mul (local.get $gu) (local.get $gu)))
+      (local.set $gu4 (f64x2.mul (local.get $gu2) (local.get $gu2)))
+      (local.set $gu8 (f64x2.mul (local.get $gu4) (local.get $gu4)))
+      (local.set $gp
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add (v128.const f64x2 1.1283791670955126 1.1283791670955126)
+              (f64x2.mul (v128.const f64x2 -0.37612638903183754 -0.37612638903183754) (local.get $gs)))
+            (f64x2.mul
+              (f64x2.add (v128.const f64x2 0.11283791670955126 0.11283791670955126)
+                (f64x2.mul (v128.const f64x2 -0.026866170645131252 -0.026866170645131252)
+                  (local.get $gs)))
+              (local.get $gs2)))
+          (f64x2.mul
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 0.005223977625442188 0.005223977625442188)
+                (f64x2.mul (v128.const f64x2 -0.0008548327023450852 -0.0008548327023450852)
+                  (local.get $gs)))
+              (f64x2.mul
+                (f64x2.add (v128.const f64x2 0.00012055332981789664 0.00012055332981789664)
+                  (f64x2.mul (v128.const f64x2 -1.492565035840625e-05 -1.492565035840625e-05)
+                    (local.get $gs)))
+                (local.get $gs2)))
+            (local.get $gs4))))
+      (local.set $gf
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 0.23618643510148843 0.23618643510148843)
+                (f64x2.mul (v128.const f64x2 0.2619391570891676 0.2619391570891676) (local.get $gu)))
+              (f64x2.mul
+                (f64x2.add (v128.const f64x2 0.09635289109073744 0.09635289109073744)
+                  (f64x2.mul (v128.const f64x2 0.02108107100691252 0.02108107100691252) (local.get $gu)))
+                (local.get $gu2)))
+            (f64x2.mul
+              (f64x2.add
+                (f64x2.add (v128.const f64x2 0.0009270251892398439 0.0009270251892398439)
+                  (f64x2.mul (v128.const f64x2 -0.0007566017006984371 -0.0007566017006984371)
+                    (local.get $gu)))
+                (f64x2.mul
+                  (f64x2.add (v128.const f64x2 -8.484089243655481e-05 -8.484089243655481e-05)
+                    (f64x2.mul (v128.const f64x2 4.417296854559453e-05 4.417296854559453e-05)
+                      (local.get $gu)))
+                  (local.get $gu2)))
+              (local.get $gu4)))
+          (f64x2.mul
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 4.108543586620552e-06 4.108543586620552e-06)
+                (f64x2.mul (v128.const f64x2 -2.9250250978255275e-06 -2.9250250978255275e-06)
+                  (local.get $gu)))
+              (f64x2.mul (v128.const f64x2 -1.498722099641702e-07 -1.498722099641702e-07)
+                (local.get $gu2)))
+            (local.get $gu8))))
+      (local.set $gp
+        (f64x2.mul (f64x2.mul (local.get $ggx) (v128.const f64x2 0.5 0.5))
+          (f64x2.add (v128.const f64x2 1 1) (f64x2.mul (local.get $gz) (local.get $gp)))))
+      (local.set $gf
+        (f64x2.mul
+          (f64x2.mul
+            (f64x2.pmax (f64x2.pmin (local.get $ggx) (v128.const f64x2 30 30))
+              (v128.const f64x2 -30 -30))
+            (v128.const f64x2 0.5 0.5))
+          (f64x2.mul (f64x2.mul (local.get $gge) (f64x2.sub (v128.const f64x2 1 1) (local.get $ggd)))
+            (local.get $gf))))
+      (local.set $ggy
+        (v128.bitselect (local.get $gp)
+          (v128.bitselect (f64x2.sub (local.get $ggx) (local.get $gf)) (local.get $gf)
+            (f64x2.gt (local.get $ggx) (v128.const f64x2 0 0)))
+          (f64x2.lt (local.get $ga) (v128.const f64x2 0.5 0.5))))
+      
+      (local.set $v
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero (local.get $glo))
+          (f32x4.demote_f64x2_zero (local.get $ggy))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br_if $l5 (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $l6
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $v
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero
+            (f64x2.div (v128.const f64x2 1 1) (f64x2.sqrt (f64x2.promote_low_f32x4 (local.get $v)))))
+          (f32x4.demote_f64x2_zero
+            (f64x2.div (v128.const f64x2 1 1)
+              (f64x2.sqrt
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br_if $l6 (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $l7
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $v
+        (v128.bitselect
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero
+              (f64x2.mul (local.get $af) (f64x2.promote_low_f32x4 (local.get $v))))
+            (f32x4.demote_f64x2_zero
+              (f64x2.mul (local.get $af)
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+          (local.get $v)
+          (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br_if $l7 (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+    (loop $l8
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $ex
+        (f32x4.pmax (f32x4.pmin (local.get $v) (v128.const f32x4 0 0 0 0))
+          (v128.const f32x4 -30 -30 -30 -30)))
+      (local.set $en
+        (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+          (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $ei
+        (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+      (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+      (local.set $er
+        (f32x4.sub
+          (f32x4.sub (local.get $ex)
+            (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+          (f32x4.mul (local.get $en)
+            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+      (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+      (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+      (local.set $ep
+        (f32x4.add (local.get $er)
+          (f32x4.mul (local.get $eq)
+            (f32x4.add
+              (f32x4.add
+                (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5)
+                  (f32x4.mul (v128.const f32x4 0.16666667 0.16666667 0.16666667 0.16666667)
+                    (local.get $er)))
+                (f32x4.mul
+                  (f32x4.add (v128.const f32x4 0.041666668 0.041666668 0.041666668 0.041666668)
+                    (f32x4.mul (v128.const f32x4 0.008333334 0.008333334 0.008333334 0.008333334)
+                      (local.get $er)))
+                  (local.get $eq)))
+              (f32x4.mul
+                (f32x4.add (v128.const f32x4 0.0013888889 0.0013888889 0.0013888889 0.0013888889)
+                  (f32x4.mul (v128.const f32x4 0.0001984127 0.0001984127 0.0001984127 0.0001984127)
+                    (local.get $er)))
+                (local.get $ew))))))
+      (local.set $ex
+        (i32x4.shl (i32x4.add (local.get $ei) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+      (local.set $uy
+        (f32x4.add (f32x4.mul (local.get $ep) (local.get $ex))
+          (f32x4.sub (local.get $ex) (v128.const f32x4 1 1 1 1))))
+      (local.set $v
+        (v128.bitselect (local.get $v) (f32x4.mul (local.get $as) (local.get $uy))
+          (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br_if $l8 (i32.lt_u (local.get $x) (local.get $end))))
+    (return))
+  (func (export "math_unary") (param $op i32) (param $x i32) (param $o i32) (param $n i32) (param $alpha f64)
+    (call $math_map (local.get $op) (local.get $x) (local.get $o) (local.get $n) (local.get $alpha)))
+
+  ;; job record (bytes): 0 op, 4 x, 8 o, 12 n, 16 elements per chunk (a multiple of 4), 24 alpha f64
+  (func (export "math_unary_chunk") (param $job i32) (param $i i32)
+    (local $start i32)
+    (local.set $start (i32.mul (local.get $i) (i32.load offset=16 (local.get $job))))
+    (call $math_map (i32.load (local.get $job))
+      (i32.add (i32.load offset=4 (local.get $job)) (i32.shl (local.get $start) (i32.const 2)))
+      (i32.add (i32.load offset=8 (local.get $job)) (i32.shl (local.get $start) (i32.const 2)))
+      (call $min (i32.load offset=16 (local.get $job))
+        (i32.sub (i32.load offset=12 (local.get $job)) (local.get $start)))
+      (f64.load offset=24 (local.get $job))))
+
+  ;; o[0..n) = helper(x[0..n)) through the callable helpers (op 0 $v_exp, 1 $v_sigmoid, 2 $v_tanh),
+  ;; so tests check the functions other fragments call, not only the inline copies above
+  (func (export "math_vmap") (param $op i32) (param $x i32) (param $o i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $v
+        (if (result v128) (i32.eqz (local.get $op)) (then (call $v_exp (local.get $v)))
+          (else
+            (if (result v128) (i32.eq (local.get $op) (i32.const 1))
+              (then (call $v_sigmoid (local.get $v)))
+              (else (call $v_tanh (local.get $v)))))))
+      (v128.store (local.get $o) (local.get $v))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $l))))
+
+  ;; ---- softmax / logSoftmax over rows ----
+  ;; Per row: max and min with pmax / pmin (one instruction each; they skip NaN, which is
+  ;; tracked apart), e = exp(x − max) with x − max = d + err exactly (TwoSum; rounding it to
+  ;; float32 would cost |x − max|·2^-24 relative, dozens of ulp at x − max ≈ −80), summed in
+  ;; float64 lanes; softmax stores e and rescales by 1/sum, logSoftmax writes
+  ;; (x − max) − log(sum). Softmax rows within [-80, 40] (the usual case) skip the shift:
+  ;; exp(x)/Σexp(x) needs no TwoSum (all-equal rows keep the shift: exactly 1/cols each). Other rows without NaN and with max − min < 80 take a
+  ;; shorter exp (no clamps, one scale factor); the rest the general one, where a NaN makes the
+  ;; sum NaN and +∞ or an all −∞ row give ∞ − ∞, so such rows are all NaN, as in the CPU kernel.
+  ;; A row's last cols mod 4 floats go through padded vectors in $work (−∞ for the sum, where
+  ;; exp(−∞) = 0 adds nothing; the row's first value for max / min), so nothing is read or
+  ;; written outside the row: rows of different chunks never overlap. o may be x (each
+  ;; element is read before it is written).
+  (func $math_softmax_row (param $x i32) (param $o i32) (param $cols i32) (param $log i32)
+    (local $end i32) (local $tail i32) (local $p i32) (local $q i32)
+    (local $tv v128) (local $tvm v128) (local $m v128) (local $mn v128) (local $bad v128)
+    (local $v v128)
+    (local $s0 v128) (local $s1 v128) (local $s f64) (local $k v128) (local $a v128) (local $d v128)
+    (local $b v128)
+    (local $ex v128) (local $en v128) (local $ei v128) (local $er v128) (local $ep v128)
+    (local $eq v128) (local $ew v128)
+    (local.set $end
+      (i32.add (local.get $x) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2))))
+    (local.set $tail (i32.shl (i32.and (local.get $cols) (i32.const 3)) (i32.const 2)))
+    (local.set $tv (v128.const f32x4 -inf -inf -inf -inf))
+    (local.set $tvm (v128.load32_splat (local.get $x)))
+    (if (local.get $tail) (then
+      (v128.store (global.get $work) (local.get $tv))
+      (memory.copy (global.get $work) (local.get $end) (local.get $tail))
+      (local.set $tv (v128.load (global.get $work)))
+      (v128.store (global.get $work) (local.get $tvm))
+      (memory.copy (global.get $work) (local.get $end) (local.get $tail))
+      (local.set $tvm (v128.load (global.get $work)))))
+    ;; max, min, NaN lanes
+    (local.set $m (local.get $tvm))
+    (local.set $mn (local.get $tvm))
+    (local.set $bad (f32x4.ne (local.get $tvm) (local.get $tvm)))
+    (local.set $p (local.get $x))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $m (f32x4.pmax (local.get $m) (local.get $v)))
+      (local.set $mn (f32x4.pmin (local.get $mn) (local.get $v)))
+      (local.set $bad (v128.or (local.get $bad) (f32x4.ne (local.get $v) (local.get $v))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $l)))
+    (local.set $m
+      (f32x4.pmax (local.get $m)
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
+    (local.set $m
+      (f32x4.pmax (local.get $m)
+        (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $m) (local.get $m))))
+    (local.set $mn
+      (f32x4.pmin (local.get $mn)
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mn) (local.get $mn))))
+    (local.set $mn
+      (f32x4.pmin (local.get $mn)
+        (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $mn) (local.get $mn))))
+    (local.set $p (local.get $x))
+    (local.set $q (local.get $o))
+    (if (i32.and (i32.and (i32.eqz (local.get $log)) (i32.eqz (v128.any_true (local.get $bad))))
+          (i32.and (i32.and (f32.le (f32x4.extract_lane 0 (local.get $m)) (f32.const 40))
+              (f32.ge (f32x4.extract_lane 0 (local.get $mn)) (f32.const -80)))
+            (f32.gt (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 0 (local.get $mn)))))
+      (then
+        ;; softmax of a row within [-80, 40]: exp(x)/Σexp(x) (shift-invariant; no overflow, no
+        ;; subnormal e, 1/sum normal), so the argument of exp is exact without TwoSum
+        (local.set $m (v128.const i64x2 0 0))
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $en
+          (f32x4.add (f32x4.mul (local.get $a) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $ei
+          (i32x4.shl
+            (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
+            (i32.const 23)))
+        (local.set $en
+          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $er
+          (f32x4.sub
+            (f32x4.sub (local.get $a)
+              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+            (f32x4.mul (local.get $en)
+              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+        (local.set $ep
+          (f32x4.add (v128.const f32x4 1 1 1 1)
+            (f32x4.add (local.get $er)
+              (f32x4.mul (local.get $eq)
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                        (local.get $er)))
+                    (f32x4.mul
+                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                          (local.get $er)))
+                      (local.get $eq)))
+                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                    (local.get $ew)))))))
+        (local.set $v (i32x4.add (local.get $ep) (local.get $ei)))
+        (v128.store (local.get $q) (local.get $v))
+        (local.set $s0
+          (f64x2.add (local.get $s0)
+            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
+              (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $l))))
+      (else
+    (if (i32.and (i32.eqz (v128.any_true (local.get $bad)))
+          (f32.lt (f32.sub (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 0 (local.get $mn)))
+            (f32.const 80)))
+      (then
+      (if (local.get $log)
+      (then
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $d (f32x4.sub (local.get $a) (local.get $m)))
+        (local.set $b (f32x4.sub (local.get $d) (local.get $a)))
+        (local.set $b
+          (f32x4.sub (f32x4.sub (local.get $a) (f32x4.sub (local.get $d) (local.get $b)))
+            (f32x4.add (local.get $m) (local.get $b))))
+        (local.set $en
+          (f32x4.add (f32x4.mul (local.get $d) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $ei
+          (i32x4.shl
+            (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
+            (i32.const 23)))
+        (local.set $en
+          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $er
+          (f32x4.sub
+            (f32x4.sub (local.get $d)
+              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+            (f32x4.mul (local.get $en)
+              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+        (local.set $er (f32x4.add (local.get $er) (local.get $b)))
+        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+        (local.set $ep
+          (f32x4.add (v128.const f32x4 1 1 1 1)
+            (f32x4.add (local.get $er)
+              (f32x4.mul (local.get $eq)
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                        (local.get $er)))
+                    (f32x4.mul
+                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                          (local.get $er)))
+                      (local.get $eq)))
+                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                    (local.get $ew)))))))
+        (local.set $v (i32x4.add (local.get $ep) (local.get $ei)))
+        (local.set $s0
+          (f64x2.add (local.get $s0)
+            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
+              (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $l))))
+      (else
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $d (f32x4.sub (local.get $a) (local.get $m)))
+        (local.set $b (f32x4.sub (local.get $d) (local.get $a)))
+        (local.set $b
+          (f32x4.sub (f32x4.sub (local.get $a) (f32x4.sub (local.get $d) (local.get $b)))
+            (f32x4.add (local.get $m) (local.get $b))))
+        (local.set $en
+          (f32x4.add (f32x4.mul (local.get $d) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $ei
+          (i32x4.shl
+            (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
+            (i32.const 23)))
+        (local.set $en
+          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $er
+          (f32x4.sub
+            (f32x4.sub (local.get $d)
+              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+            (f32x4.mul (local.get $en)
+              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+        (local.set $er (f32x4.add (local.get $er) (local.get $b)))
+        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+        (local.set $ep
+          (f32x4.add (v128.const f32x4 1 1 1 1)
+            (f32x4.add (local.get $er)
+              (f32x4.mul (local.get $eq)
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                        (local.get $er)))
+                    (f32x4.mul
+                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                          (local.get $er)))
+                      (local.get $eq)))
+                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                    (local.get $ew)))))))
+        (local.set $v (i32x4.add (local.get $ep) (local.get $ei)))
+        (v128.store (local.get $q) (local.get $v))
+        (local.set $s0
+          (f64x2.add (local.get $s0)
+            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
+              (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $l))))))
+      (else
+      (if (local.get $log)
+      (then
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $d (f32x4.sub (local.get $a) (local.get $m)))
+        (local.set $b (f32x4.sub (local.get $d) (local.get $a)))
+        (local.set $b
+          (f32x4.sub (f32x4.sub (local.get $a) (f32x4.sub (local.get $d) (local.get $b)))
+            (f32x4.add (local.get $m) (local.get $b))))
+        (local.set $ex
+          (f32x4.pmax (f32x4.pmin (local.get $d) (v128.const f32x4 89 89 89 89))
+            (v128.const f32x4 -104 -104 -104 -104)))
+        (local.set $en
+          (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $ei
+          (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+        (local.set $en
+          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $er
+          (f32x4.sub
+            (f32x4.sub (local.get $ex)
+              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+            (f32x4.mul (local.get $en)
+              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+        (local.set $er
+          (f32x4.add (local.get $er)
+            (f32x4.pmax (v128.const f32x4 -0.001 -0.001 -0.001 -0.001)
+              (f32x4.pmin (v128.const f32x4 0.001 0.001 0.001 0.001) (local.get $b)))))
+        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+        (local.set $ep
+          (f32x4.add (v128.const f32x4 1 1 1 1)
+            (f32x4.add (local.get $er)
+              (f32x4.mul (local.get $eq)
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                        (local.get $er)))
+                    (f32x4.mul
+                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                          (local.get $er)))
+                      (local.get $eq)))
+                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                    (local.get $ew)))))))
+        (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
+        (local.set $v
+          (f32x4.mul
+            (f32x4.mul (local.get $ep)
+              (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+            (i32x4.shl
+              (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
+              (i32.const 23))))
+        (local.set $s0
+          (f64x2.add (local.get $s0)
+            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
+              (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $l))))
+      (else
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $a (v128.load (local.get $p)))
+        (local.set $d (f32x4.sub (local.get $a) (local.get $m)))
+        (local.set $b (f32x4.sub (local.get $d) (local.get $a)))
+        (local.set $b
+          (f32x4.sub (f32x4.sub (local.get $a) (f32x4.sub (local.get $d) (local.get $b)))
+            (f32x4.add (local.get $m) (local.get $b))))
+        (local.set $ex
+          (f32x4.pmax (f32x4.pmin (local.get $d) (v128.const f32x4 89 89 89 89))
+            (v128.const f32x4 -104 -104 -104 -104)))
+        (local.set $en
+          (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $ei
+          (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+        (local.set $en
+          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+        (local.set $er
+          (f32x4.sub
+            (f32x4.sub (local.get $ex)
+              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+            (f32x4.mul (local.get $en)
+              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+        (local.set $er
+          (f32x4.add (local.get $er)
+            (f32x4.pmax (v128.const f32x4 -0.001 -0.001 -0.001 -0.001)
+              (f32x4.pmin (v128.const f32x4 0.001 0.001 0.001 0.001) (local.get $b)))))
+        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+        (local.set $ep
+          (f32x4.add (v128.const f32x4 1 1 1 1)
+            (f32x4.add (local.get $er)
+              (f32x4.mul (local.get $eq)
+                (f32x4.add
+                  (f32x4.add
+                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                        (local.get $er)))
+                    (f32x4.mul
+                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                          (local.get $er)))
+                      (local.get $eq)))
+                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                    (local.get $ew)))))))
+        (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
+        (local.set $v
+          (f32x4.mul
+            (f32x4.mul (local.get $ep)
+              (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+            (i32x4.shl
+              (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
+              (i32.const 23))))
+        (v128.store (local.get $q) (local.get $v))
+        (local.set $s0
+          (f64x2.add (local.get $s0)
+            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
+              (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $l)))))))))
+    (local.set $d (f32x4.sub (local.get $tv) (local.get $m)))
+    (local.set $b (f32x4.sub (local.get $d) (local.get $tv)))
+    (local.set $b
+      (f32x4.sub (f32x4.sub (local.get $tv) (f32x4.sub (local.get $d) (local.get $b)))
+        (f32x4.add (local.get $m) (local.get $b))))
+    (local.set $ex
+      (f32x4.pmax (f32x4.pmin (local.get $d) (v128.const f32x4 89 89 89 89))
+        (v128.const f32x4 -104 -104 -104 -104)))
+    (local.set $en
+      (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+        (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $ei
+      (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+    (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $er
+      (f32x4.sub
+        (f32x4.sub (local.get $ex)
+          (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+        (f32x4.mul (local.get $en)
+          (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+    (local.set $er
+      (f32x4.add (local.get $er)
+        (f32x4.pmax (v128.const f32x4 -0.001 -0.001 -0.001 -0.001)
+          (f32x4.pmin (v128.const f32x4 0.001 0.001 0.001 0.001) (local.get $b)))))
+    (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
+    (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
+    (local.set $ep
+      (f32x4.add (v128.const f32x4 1 1 1 1)
+        (f32x4.add (local.get $er)
+          (f32x4.mul (local.get $eq)
+            (f32x4.add
+              (f32x4.add
+                (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                  (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                    (local.get $er)))
+                (f32x4.mul
+                  (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                    (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                      (local.get $er)))
+                  (local.get $eq)))
+              (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                (local.get $ew)))))))
+    (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
+    (local.set $v
+      (f32x4.mul
+        (f32x4.mul (local.get $ep)
+          (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+        (i32x4.shl
+          (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
+          (i32.const 23))))
+    (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $v))))
+    (local.set $s1
+      (f64x2.add (local.get $s1)
+        (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+    (local.set $s
+      (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
+    (if (local.get $log)
+      (then
+        ;; o = (x − max) − log(sum)
+        ;; log(sum) = log(s32) + log(sum/s32) ≈ log(s32) + (sum − s32)/s32 with s32 = sum in
+        ;; float32: keeps log(1 + tiny) when the other terms are tiny next to the max's 1
+        (local.set $k (f32x4.splat (f32.demote_f64 (local.get $s))))
+        (local.set $k
+          (f32x4.add (call $v_log (local.get $k))
+            (f32x4.splat
+              (f32.demote_f64
+                (f64.div
+                  (f64.sub (local.get $s) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $k))))
+                  (f64.promote_f32 (f32x4.extract_lane 0 (local.get $k))))))))
+        (local.set $p (local.get $x))
+        (local.set $q (local.get $o))
+        (block $b (loop $l
+          (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+          (v128.store (local.get $q)
+            (f32x4.sub (f32x4.sub (v128.load (local.get $p)) (local.get $m)) (local.get $k)))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br $l)))
+        (local.set $v (f32x4.sub (f32x4.sub (local.get $tv) (local.get $m)) (local.get $k))))
+      (else
+        (local.set $k (f32x4.splat (f32.demote_f64 (f64.div (f64.const 1) (local.get $s)))))
+        (local.set $q (local.get $o))
+        (local.set $end (i32.add (local.get $o) (i32.sub (local.get $end) (local.get $x))))
+        (block $b (loop $l
+          (br_if $b (i32.ge_u (local.get $q) (local.get $end)))
+          (v128.store (local.get $q) (f32x4.mul (v128.load (local.get $q)) (local.get $k)))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br $l)))
+        (local.set $v (f32x4.mul (local.get $v) (local.get $k)))))
+    (if (local.get $tail) (then
+      (v128.store (global.get $work) (local.get $v))
+      (memory.copy (i32.add (local.get $o) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2)))
+        (global.get $work) (local.get $tail)))))
+
+  ;; job record (bytes): 0 x, 4 o, 8 rows, 12 cols, 16 rows per chunk, 20 log (0 softmax, 1 logSoftmax)
+  (func (export "math_softmax_chunk") (param $job i32) (param $i i32)
+    (local $r i32) (local $end i32) (local $cols i32) (local $stride i32)
+    (local.set $cols (i32.load offset=12 (local.get $job)))
+    (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $r (i32.mul (local.get $i) (i32.load offset=16 (local.get $job))))
+    (local.set $end
+      (call $min (i32.add (local.get $r) (i32.load offset=16 (local.get $job)))
+        (i32.load offset=8 (local.get $job))))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $r) (local.get $end)))
+      (call $math_softmax_row
+        (i32.add (i32.load offset=0 (local.get $job)) (i32.mul (local.get $r) (local.get $stride)))
+        (i32.add (i32.load offset=4 (local.get $job)) (i32.mul (local.get $r) (local.get $stride)))
+        (local.get $cols) (i32.load offset=20 (local.get $job)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $l))))
+
+  ;; ---- layerNorm over rows, in float64 like the CPU kernel ----
+  ;; mean = Σx / cols, var = Σ(x − mean)² / cols (two passes), rstd = 1/√(var + eps),
+  ;; y = (x − mean)·rstd rounded once. Sums: two f64x2 accumulators over whole vectors, then
+  ;; the row's last cols mod 4 floats in order, so the result does not depend on the chunking.
+  ;; y may be x (each element is read before it is written).
+  (func $math_layernorm_row (param $x i32) (param $y i32) (param $cols i32) (param $eps f64)
+                            (param $pm i32) (param $pr i32)
+    (local $end i32) (local $p i32) (local $q i32) (local $v v128) (local $a0 v128) (local $a1 v128)
+    (local $d v128) (local $mu v128) (local $rs v128) (local $s f64) (local $t f64) (local $n f64)
+    (local.set $end
+      (i32.add (local.get $x) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2))))
+    (local.set $n (f64.convert_i32_u (local.get $cols)))
+    (local.set $p (local.get $x))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $a0 (f64x2.add (local.get $a0) (f64x2.promote_low_f32x4 (local.get $v))))
+      (local.set $a1
+        (f64x2.add (local.get $a1)
+          (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $l)))
+    (local.set $a0 (f64x2.add (local.get $a0) (local.get $a1)))
+    (local.set $s
+      (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
+    (block $b (loop $l
+      (br_if $b
+        (i32.ge_u (local.get $p) (i32.add (local.get $x) (i32.shl (local.get $cols) (i32.const 2)))))
+      (local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $p)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $l)))
+    (local.set $s (f64.div (local.get $s) (local.get $n)))
+    (local.set $mu (f64x2.splat (local.get $s)))
+    (local.set $a0 (v128.const f64x2 0 0))
+    (local.set $a1 (v128.const f64x2 0 0))
+    (local.set $p (local.get $x))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $d (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mu)))
+      (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $d) (local.get $d))))
+      (local.set $d
+        (f64x2.sub
+          (f64x2.promote_low_f32x4
+            (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+          (local.get $mu)))
+      (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $d) (local.get $d))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $l)))
+    (local.set $a0 (f64x2.add (local.get $a0) (local.get $a1)))
+    (local.set $t
+      (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
+    (block $b (loop $l
+      (br_if $b
+        (i32.ge_u (local.get $p) (i32.add (local.get $x) (i32.shl (local.get $cols) (i32.const 2)))))
+      (local.set $n (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $s)))
+      (local.set $t (f64.add (local.get $t) (f64.mul (local.get $n) (local.get $n))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br $l)))
+    (local.set $t
+      (f64.div (f64.const 1)
+        (f64.sqrt
+          (f64.add (f64.div (local.get $t) (f64.convert_i32_u (local.get $cols))) (local.get $eps)))))
+    (f32.store (local.get $pm) (f32.demote_f64 (local.get $s)))
+    (f32.store (local.get $pr) (f32.demote_f64 (local.get $t)))
+    (local.set $rs (f64x2.splat (local.get $t)))
+    (local.set $p (local.get $x))
+    (local.set $q (local.get $y))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $v (v128.load (local.get $p)))
+      (v128.store (local.get $q)
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mu))
+              (local.get $rs)))
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul
+              (f64x2.sub
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+                (local.get $mu))
+              (local.get $rs)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br $l)))
+    (block $b (loop $l
+      (br_if $b
+        (i32.ge_u (local.get $p) (i32.add (local.get $x) (i32.shl (local.get $cols) (i32.const 2)))))
+      (f32.store (local.get $q)
+        (f32.demote_f64
+          (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $s)) (local.get $t))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $q (i32.add (local.get $q) (i32.const 4)))
+      (br $l))))
+
+  ;; job record (bytes): 0 x, 4 y, 8 mean, 12 rstd, 16 rows, 20 cols, 24 rows per chunk, 32 eps f64
+  (func (export "math_layernorm_chunk") (param $job i32) (param $i i32)
+    (local $r i32) (local $end i32) (local $cols i32) (local $stride i32)
+    (local.set $cols (i32.load offset=20 (local.get $job)))
+    (local.set $stride (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $r (i32.mul (local.get $i) (i32.load offset=24 (local.get $job))))
+    (local.set $end
+      (call $min (i32.add (local.get $r) (i32.load offset=24 (local.get $job)))
+        (i32.load offset=16 (local.get $job))))
+    (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $r) (local.get $end)))
+      (call $math_layernorm_row
+        (i32.add (i32.load offset=0 (local.get $job)) (i32.mul (local.get $r) (local.get $stride)))
+        (i32.add (i32.load offset=4 (local.get $job)) (i32.mul (local.get $r) (local.get $stride)))
+        (local.get $cols) (f64.load offset=32 (local.get $job))
+        (i32.add (i32.load offset=8 (local.get $job)) (i32.shl (local.get $r) (i32.const 2)))
+        (i32.add (i32.load offset=12 (local.get $job)) (i32.shl (local.get $r) (i32.const 2))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $l))))
