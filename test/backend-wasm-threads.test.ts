@@ -111,6 +111,26 @@ describe('threaded GEMM', () => {
   });
 });
 
+describe('element-wise pipelines (copy in chunk by chunk, workers compute behind)', () => {
+  it('large same-shape binary and unary calls are bit-identical to the CPU kernels, and workers take chunks', async () => {
+    await warmPool();
+    const dflt = createWasmBackend();
+    const n = (1 << 18) + 4 * 1000 + 3; // several chunks and a ragged tail
+    const a = randArray(n, 21), b = randArray(n, 22);
+    const aCopy = a.slice(), bCopy = b.slice();
+    const before = runtime().workerChunks();
+    for (let rep = 0; rep < 5; rep++) {
+      for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+        expect(dflt.binary(op, a, [n], b, [n], [n])).toEqual(cpuBackend.binary(op, a, [n], b, [n], [n]));
+      }
+      for (const op of ['relu', 'neg', 'square', 'abs'] as const) expect(dflt.unary(op, a)).toEqual(cpuBackend.unary(op, a));
+    }
+    expect(a).toEqual(aCopy);
+    expect(b).toEqual(bCopy);
+    expect(runtime().workerChunks()).toBeGreaterThan(before);
+  });
+});
+
 describe('without SharedArrayBuffer', () => {
   it('the unshared module variant runs the same kernels on one thread, bit-identical', () => {
     setThreads(2);

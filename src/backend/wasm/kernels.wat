@@ -309,7 +309,7 @@
   ;; callers go row by row in increasing order, so a row's overrun into the next row is
   ;; overwritten before anyone reads it.
 
-  (func (export "add_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+  (func $add_vv (export "add_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
     (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
@@ -320,7 +320,7 @@
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
 
-  (func (export "sub_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+  (func $sub_vv (export "sub_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
     (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
@@ -331,7 +331,7 @@
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
 
-  (func (export "mul_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+  (func $mul_vv (export "mul_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
     (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
@@ -342,7 +342,7 @@
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
 
-  (func (export "div_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+  (func $div_vv (export "div_vv") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
     (block $done (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
@@ -352,6 +352,44 @@
         (local.set $b (i32.add (local.get $b) (i32.const 16)))
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
+
+;; One chunk of a large same-shape element-wise job, for pipelines that copy the operands
+  ;; in chunk by chunk while workers compute the chunks already copied (runtime.pipeline).
+  ;; Job record (i32): op (0 add, 1 sub, 2 mul, 3 div, 4 + k: unary selector k on a), a, b,
+  ;; o, n, chunk (elements per chunk, a multiple of 4: every chunk but the last is a whole
+  ;; number of vectors, so chunks never write each other's bytes; the last one's overrun
+  ;; goes to the regions' spare vector).
+  (func (export "ew_chunk") (param $job i32) (param $i i32)
+    (local $op i32) (local $off i32) (local $len i32)
+    (local.set $op (i32.load (local.get $job)))
+    (local.set $off (i32.mul (local.get $i) (i32.load offset=20 (local.get $job))))
+    (local.set $len (call $min (i32.load offset=20 (local.get $job))
+                               (i32.sub (i32.load offset=16 (local.get $job)) (local.get $off))))
+    (local.set $off (i32.shl (local.get $off) (i32.const 2)))
+    (if (i32.ge_u (local.get $op) (i32.const 4))
+      (then
+        (call $unary (i32.sub (local.get $op) (i32.const 4))
+          (i32.add (i32.load offset=4 (local.get $job)) (local.get $off))
+          (i32.add (i32.load offset=12 (local.get $job)) (local.get $off))
+          (local.get $len))
+        (return)))
+    (block $div (block $mul (block $sub (block $add
+      (br_table $add $sub $mul $div (local.get $op)))
+      (call $add_vv (i32.add (i32.load offset=4 (local.get $job)) (local.get $off))
+        (i32.add (i32.load offset=8 (local.get $job)) (local.get $off))
+        (i32.add (i32.load offset=12 (local.get $job)) (local.get $off)) (local.get $len))
+      (return))
+      (call $sub_vv (i32.add (i32.load offset=4 (local.get $job)) (local.get $off))
+        (i32.add (i32.load offset=8 (local.get $job)) (local.get $off))
+        (i32.add (i32.load offset=12 (local.get $job)) (local.get $off)) (local.get $len))
+      (return))
+      (call $mul_vv (i32.add (i32.load offset=4 (local.get $job)) (local.get $off))
+        (i32.add (i32.load offset=8 (local.get $job)) (local.get $off))
+        (i32.add (i32.load offset=12 (local.get $job)) (local.get $off)) (local.get $len))
+      (return))
+    (call $div_vv (i32.add (i32.load offset=4 (local.get $job)) (local.get $off))
+      (i32.add (i32.load offset=8 (local.get $job)) (local.get $off))
+      (i32.add (i32.load offset=12 (local.get $job)) (local.get $off)) (local.get $len)))
 
   ;; a op s (add and mul also serve s op a: IEEE add and mul commute)
   (func (export "add_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
@@ -425,7 +463,7 @@
   ;; selector 0 neg, 1 abs, 2 sqrt, 3 square, 4 reciprocal, 5 relu (x < 0 ? 0 : x, so NaN
   ;; and -0 pass), 6 step (x > 0 ? 1 : 0), 7 floor, 8 round (half to even), 9 sign (NaN
   ;; stays NaN, ±0 -> +0). The switch is outside the loop: one loop per op.
-  (func (export "unary") (param $op i32) (param $x i32) (param $o i32) (param $n i32)
+  (func $unary (export "unary") (param $op i32) (param $x i32) (param $o i32) (param $n i32)
     (local $end i32) (local $v v128) (local $zero v128) (local $one v128) (local $mone v128)
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $one (f32x4.splat (f32.const 1)))

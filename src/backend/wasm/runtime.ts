@@ -65,6 +65,12 @@ export interface WasmRuntime {
    * Chunks must write disjoint bytes and use only their instance's scratch region.
    */
   parallel(kernel: string, job: number, n: number): void;
+  /**
+   * `parallel` for inputs that must first be copied in: `produce(i)` writes chunk i's input
+   * (on the calling thread), and workers compute chunk i while the caller produces the next
+   * ones, hiding the kernels behind the copies. Without workers: produce(i) then chunk i.
+   */
+  pipeline(kernel: string, job: number, n: number, produce: (i: number) => void): void;
   /** the thread count used by `parallel` (1 = calling thread only) */
   threads(): number;
   /** chunks run by worker threads so far (0 until the pool exists; a diagnostic) */
@@ -206,6 +212,19 @@ export function createRuntime(preferShared = true): WasmRuntime {
         return;
       }
       pool.run(kernel, job, n, threads - 1);
+    },
+    pipeline(kernel: string, job: number, n: number, produce: (i: number) => void): void {
+      const threads = shared ? Math.min(getThreads(), maxInstances, n) : 1;
+      if (threads > 1) pool ??= createPool(module, memory, scratchBytes, maxInstances - 1, exports);
+      if (threads <= 1 || pool === null || !pool.ready(threads - 1)) {
+        const f = this.fn<(job: number, i: number) => void>(kernel);
+        for (let i = 0; i < n; i++) {
+          produce(i);
+          f(job, i);
+        }
+        return;
+      }
+      pool.pipeline(kernel, job, n, threads - 1, produce);
     },
     threads: () => (shared ? Math.min(getThreads(), maxInstances) : 1),
     workerChunks: () => pool?.workerChunks() ?? 0,

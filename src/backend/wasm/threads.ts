@@ -24,12 +24,18 @@ export interface Pool {
   ready(helpers: number): boolean;
   /** runs chunks 0..n-1 of `kernel` on the caller and up to `helpers` idle workers */
   run(kernel: string, job: number, n: number, helpers: number): void;
+  /**
+   * The same, with the caller producing each chunk's input first: workers start on chunk i
+   * as soon as `produce(i)` has returned, while the caller produces the next ones; then the
+   * caller joins in on the chunks left.
+   */
+  pipeline(kernel: string, job: number, n: number, helpers: number, produce: (i: number) => void): void;
   /** how many chunks workers have run so far (a diagnostic: proves the work was shared) */
   workerChunks(): number;
 }
 
 // control words
-const NEXT = 0, COUNT = 1, KIND = 2, JOB = 3, ERROR = 4, WORKER_CHUNKS = 5, STATE = 8;
+const NEXT = 0, COUNT = 1, KIND = 2, JOB = 3, ERROR = 4, WORKER_CHUNKS = 5, READY = 6, STATE = 8;
 // worker states
 const BOOT = 0, IDLE = 1, WORK = 2, DONE = 3, EXIT = 4;
 
@@ -51,7 +57,12 @@ for (;;) {
   const f = fns[Atomics.load(ctrl, ${KIND})], job = Atomics.load(ctrl, ${JOB}), n = Atomics.load(ctrl, ${COUNT});
   try {
     let done = 0;
-    for (let i = Atomics.add(ctrl, ${NEXT}, 1); i < n; i = Atomics.add(ctrl, ${NEXT}, 1)) { f(job, i); done++; }
+    for (let i = Atomics.add(ctrl, ${NEXT}, 1); i < n; i = Atomics.add(ctrl, ${NEXT}, 1)) {
+      // in a pipeline chunk i may start only once the caller has published its input
+      for (let r = Atomics.load(ctrl, ${READY}); r <= i; r = Atomics.load(ctrl, ${READY})) Atomics.wait(ctrl, ${READY}, r);
+      f(job, i);
+      done++;
+    }
     Atomics.add(ctrl, ${WORKER_CHUNKS}, done);
   } catch (e) {
     Atomics.store(ctrl, ${ERROR}, 1);
@@ -126,37 +137,56 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
       return false;
     },
     run(kernel: string, job: number, n: number, helpers: number): void {
-      grow(helpers);
-      const kind = kernelIndex.get(kernel);
-      if (kind === undefined) throw new Error(`wasm threads: ${kernel} is not a chunked kernel`);
-      const f = fns[kind]!;
-      Atomics.store(ctrl, KIND, kind);
-      Atomics.store(ctrl, JOB, job);
-      Atomics.store(ctrl, COUNT, n);
-      Atomics.store(ctrl, ERROR, 0);
-      Atomics.store(ctrl, NEXT, 0);
-      const taken: number[] = [];
-      for (let w = 0; w < size && taken.length < helpers; w++) {
-        if (Atomics.compareExchange(ctrl, STATE + w, IDLE, WORK) === IDLE) {
-          Atomics.notify(ctrl, STATE + w);
-          taken.push(w);
-        }
-      }
-      let failure: unknown = null;
-      try {
-        for (let i = Atomics.add(ctrl, NEXT, 1); i < n; i = Atomics.add(ctrl, NEXT, 1)) f(job, i);
-      } catch (e) {
-        failure = e;
-        Atomics.store(ctrl, NEXT, n);
-      }
-      for (const w of taken) {
-        while (Atomics.load(ctrl, STATE + w) === WORK) Atomics.wait(ctrl, STATE + w, WORK);
-        Atomics.compareExchange(ctrl, STATE + w, DONE, IDLE);
-      }
-      if (failure !== null) throw failure;
-      if (Atomics.load(ctrl, ERROR) !== 0) throw new Error(`wasm threads: ${kernel} failed in a worker (out-of-bounds access)`);
+      execute(kernel, job, n, helpers, null);
+    },
+    pipeline(kernel: string, job: number, n: number, helpers: number, produce: (i: number) => void): void {
+      execute(kernel, job, n, helpers, produce);
     },
   };
+
+  function execute(kernel: string, job: number, n: number, helpers: number, produce: ((i: number) => void) | null): void {
+    grow(helpers);
+    const kind = kernelIndex.get(kernel);
+    if (kind === undefined) throw new Error(`wasm threads: ${kernel} is not a chunked kernel`);
+    const f = fns[kind]!;
+    Atomics.store(ctrl, KIND, kind);
+    Atomics.store(ctrl, JOB, job);
+    Atomics.store(ctrl, COUNT, n);
+    Atomics.store(ctrl, ERROR, 0);
+    Atomics.store(ctrl, READY, produce === null ? n : 0);
+    Atomics.store(ctrl, NEXT, 0);
+    const taken: number[] = [];
+    for (let w = 0; w < size && taken.length < helpers; w++) {
+      if (Atomics.compareExchange(ctrl, STATE + w, IDLE, WORK) === IDLE) {
+        Atomics.notify(ctrl, STATE + w);
+        taken.push(w);
+      }
+    }
+    let failure: unknown = null;
+    try {
+      if (produce !== null) {
+        for (let i = 0; i < n; i++) {
+          produce(i);
+          Atomics.store(ctrl, READY, i + 1);
+          Atomics.notify(ctrl, READY);
+        }
+      }
+      for (let i = Atomics.add(ctrl, NEXT, 1); i < n; i = Atomics.add(ctrl, NEXT, 1)) f(job, i);
+    } catch (e) {
+      failure = e;
+      // release workers waiting for input and stop further claims
+      Atomics.store(ctrl, NEXT, n);
+      Atomics.store(ctrl, READY, n);
+      Atomics.notify(ctrl, READY);
+    }
+    for (const w of taken) {
+      while (Atomics.load(ctrl, STATE + w) === WORK) Atomics.wait(ctrl, STATE + w, WORK);
+      Atomics.compareExchange(ctrl, STATE + w, DONE, IDLE);
+    }
+    if (failure !== null) throw failure;
+    if (Atomics.load(ctrl, ERROR) !== 0) throw new Error(`wasm threads: ${kernel} failed in a worker (out-of-bounds access)`);
+  }
+
   // a pool nobody can reach any more (e.g. a test runner re-evaluating the module) lets its
   // workers finish instead of leaving them blocked for the life of the process
   abandoned.register(pool, cleanup);
