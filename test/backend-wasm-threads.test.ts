@@ -131,6 +131,20 @@ describe('element-wise pipelines (copy in chunk by chunk, workers compute behind
   });
 });
 
+describe('pool pipelines', () => {
+  it('a large avg pool (copied band by band, pooled by a worker) is bit-identical to the CPU kernel', async () => {
+    await warmPool();
+    const dflt = createWasmBackend();
+    const g = { batch: 12, inH: 26, inW: 27, channels: 37, kH: 3, kW: 2, outH: 13, outW: 14, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 };
+    const x = randArray(g.batch * g.inH * g.inW * g.channels, 31);
+    const copy = x.slice();
+    const before = runtime().workerChunks();
+    for (let rep = 0; rep < 5; rep++) expect(dflt.avgPool2d(x, g)).toEqual(cpuBackend.avgPool2d(x, g));
+    expect(runtime().workerChunks()).toBeGreaterThan(before);
+    expect(x).toEqual(copy);
+  });
+});
+
 describe('without SharedArrayBuffer', () => {
   it('the unshared module variant runs the same kernels on one thread, bit-identical', () => {
     setThreads(2);
