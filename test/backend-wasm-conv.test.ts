@@ -19,6 +19,7 @@ import { cpuBackend } from '../src/backend/cpu';
 import { getThreads, setThreads } from '../src/backend/wasm';
 import { wasmConv } from '../src/backend/wasm/conv';
 import { runtime } from '../src/backend/wasm/runtime';
+import { randArray } from './helpers/rand';
 
 const SEED = 42;
 const wasm = wasmConv(runtime(), { minConvFlops: 0, minParallelConvFlops: 0, minPoolWork: 0, minParallelPoolWork: 0, minPoolBackpropWork: 0 });
@@ -35,17 +36,6 @@ beforeAll(async () => {
 afterAll(() => {
   setThreads(threadsBefore);
 });
-
-/** deterministic uniform data in [-1, 1) (LCG) */
-function randArray(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
-  return a;
-}
 
 /** small integers: many ties for the max pool */
 function randLevels(n: number, seed: number, levels: number): Float32Array {

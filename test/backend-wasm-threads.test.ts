@@ -16,22 +16,13 @@ import { cpuBackend } from '../src/backend/cpu';
 import { createWasmBackend, getThreads, setThreads } from '../src/backend/wasm';
 import { wasmMatmul } from '../src/backend/wasm/gemm';
 import { createRuntime, runtime } from '../src/backend/wasm/runtime';
+import { randArray } from './helpers/rand';
 
 const initialThreads = getThreads();
 afterAll(() => setThreads(initialThreads));
 
 /** every product goes to wasm and every one with ≥ 2 chunks' worth of work is split */
 const wasm = createWasmBackend({ minMatmulFlops: 0, minParallelFlops: 0 });
-
-function randArray(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
-  return a;
-}
 
 let booted: Promise<void> | null = null;
 /** starts the pool once and waits (event loop free) until its workers have booted; 2 threads */

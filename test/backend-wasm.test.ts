@@ -14,20 +14,10 @@ import { cpuBackend } from '../src/backend/cpu';
 import { createWasmBackend } from '../src/backend/wasm';
 import { fileURLToPath } from 'node:url';
 import { assembleVariants, readKernelSources, renderGenerated, spliceSources } from '../src/backend/wasm/build/assemble';
+import { randArray } from './helpers/rand';
 
 const SEED = 42;
 const wasm = createWasmBackend({ minMatmulFlops: 0, minElementwise: 0 });
-
-/** deterministic uniform data in [-1, 1) (LCG) */
-function randArray(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
-  return a;
-}
 
 interface Case {
   batch: number; m: number; k: number; n: number;

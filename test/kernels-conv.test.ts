@@ -12,22 +12,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Conv2dGeometry, Pool2dGeometry } from '../src/backend/backend';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from '../src/backend/cpu/conv';
 import { avgPool2d, avgPool2dBackprop, maxPool2d, maxPool2dArgmax, maxPool2dBackprop } from '../src/backend/cpu/pool';
+import { randArray } from './helpers/rand';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const SEED = 42;
-
-function randArray(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
-  return a;
-}
 
 /** small integers in [0, levels): many ties */
 function randLevels(n: number, seed: number, levels: number): Float32Array {

@@ -8,23 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matmul } from '../src/backend/cpu/gemm';
+import { randArray } from './helpers/rand';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const SEED = 42;
-
-/** deterministic uniform data in [-1, 1) from a seed (LCG) */
-function randArray(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
-  return a;
-}
 
 interface Case {
   batch: number; m: number; k: number; n: number;
