@@ -121,8 +121,18 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
     worker.on('exit', retire);
     worker.unref();
   }
+  let broken = false;
   function grow(helpers: number): void {
-    while (size < Math.min(helpers, capacity)) start(size++);
+    // a runtime whose worker_threads cannot start eval'd workers (or runs out of threads)
+    // keeps the workers it has; with none, every job runs on the caller
+    try {
+      while (!broken && size < Math.min(helpers, capacity)) {
+        start(size);
+        size++;
+      }
+    } catch {
+      broken = true;
+    }
     cleanup.size = size;
   }
 
