@@ -7,7 +7,12 @@
  * Special values (±0, ±∞, NaN, overflowing and subnormal results) match exactly, except
  * gelu(±∞), which is +∞ / −0 here (the CPU kernel gives NaN there: ∞·0 inside).
  *
- * softmax / logSoftmax work in float32 with float64 row sums (≤ 2 ulp from the CPU kernel);
+ * softmax / logSoftmax work in float32 throughout, as XNNPACK (x − max rounded to float32,
+ * a degree-5 exp, sums in 16 float32 partial sums combined pairwise): with d = |x − max|,
+ * k = ⌊cols/16⌋ + 1 and u = 2^-24 the derived bounds are |softmax − cpu| ≤ (d + D + k + 12)·u·cpu
+ * + 2^-149 and |logSoftmax − cpu| ≤ 6u·|cpu| + (D + k + 8)·u, D the e-weighted mean of d over
+ * the row (see the softmax section of math.wat and test/backend-wasm-math.test.ts); special
+ * rows (NaN, +∞, all −∞) and exact zeros come out as in the CPU kernel.
  * layerNorm works in float64 like the CPU kernel (same formulas; sums in another order, no
  * difference seen on random data). Large inputs are split into row blocks (unary: vector
  * blocks) run on the worker threads; every row is computed by one chunk in a fixed order,
@@ -42,12 +47,22 @@ const MIN_ELEMS: Record<string, number> = {
 };
 /**
  * Two threads pay only on large inputs: the copies in and out stay on the calling thread and
- * a worker's wake-up costs tens of µs. Wall time, 1 vs 2 threads: softmax 128K elements 378
- * vs 355 µs, 256K 840 vs 706; exp, tanh and layerNorm 128K 257-295 vs 280-303 µs (a loss),
- * 256K 590-683 vs 545-558.
+ * a worker's wake-up costs tens of µs. Wall time, 1 vs 2 threads: exp, tanh and layerNorm
+ * 128K 257-295 vs 280-303 µs (a loss), 256K 590-683 vs 545-558.
  */
-const MIN_PARALLEL_ROWS = 1 << 17;
 const MIN_PARALLEL = 1 << 18;
+/**
+ * softmax / logSoftmax with two or more threads run as a copy/compute pipeline
+ * (runtime.pipeline): the caller copies blocks of about PIPELINE_FLOATS floats (whole rows)
+ * in, a worker normalises the blocks already copied, the caller joins in once all are in.
+ * Its kernel is light (~1 ns per element), so the copy in is worth hiding. Measured (backend
+ * call, µs, median of calls without page faults, 1 thread → pipeline): [64,1024] 108 → 107,
+ * [128,1024] 212 → 190, [256,1024] 433 → 342, [2048,64] 242 → 191; blocks of 4K floats were
+ * slower, 16K no better; plain row chunks (rt.parallel after the whole copy) [256,1024] 455 →
+ * 387 with 16 chunks, 451 with 4.
+ */
+const MIN_PIPELINE_ROWS = 1 << 17;
+const PIPELINE_FLOATS = 1 << 13;
 /** chunks per thread, so a slowed thread does not hold up the others for long */
 const CHUNKS_PER_THREAD = 2;
 
@@ -123,14 +138,22 @@ export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) =
     const n = rows * cols;
     const px = base, po = px, pJob = px + region(n); // in place, see map
     rt.reserve(pJob - base + 32);
-    rt.f32().set(x, px >> 2);
-    const chunks = chunksFor(n, rows, MIN_PARALLEL_ROWS);
-    const per = Math.ceil(rows / chunks);
+    const pipelined = rt.threads() > 1 && n >= MIN_PIPELINE_ROWS && rows > 1;
+    const per = pipelined ? Math.max(1, Math.round(PIPELINE_FLOATS / cols)) : rows;
     const i32 = rt.i32();
     const j = pJob >> 2;
     i32[j] = px; i32[j + 1] = po; i32[j + 2] = rows; i32[j + 3] = cols; i32[j + 4] = per; i32[j + 5] = log;
-    run('math_softmax_chunk', softmaxChunk, pJob, Math.ceil(rows / per));
-    return copyOut(rt.f32(), po, n);
+    const f32 = rt.f32();
+    if (!pipelined) {
+      f32.set(x, px >> 2);
+      softmaxChunk(pJob, 0);
+      return copyOut(f32, po, n);
+    }
+    rt.pipeline('math_softmax_chunk', pJob, Math.ceil(rows / per), (i) => {
+      const s = i * per * cols;
+      f32.set(x.subarray(s, Math.min(n, s + per * cols)), (px >> 2) + s);
+    });
+    return copyOut(f32, po, n);
   }
 
   function softmax(x: F32, rows: number, cols: number): F32 {

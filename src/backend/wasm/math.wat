@@ -965,455 +965,565 @@
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
       (br $l))))
 
-  ;; ---- softmax / logSoftmax over rows ----
-  ;; Per row: max and min with pmax / pmin (one instruction each; they skip NaN, which is
-  ;; tracked apart), e = exp(x − max) with x − max = d + err exactly (TwoSum; rounding it to
-  ;; float32 would cost |x − max|·2^-24 relative, dozens of ulp at x − max ≈ −80), summed in
-  ;; float64 lanes; softmax stores e and rescales by 1/sum, logSoftmax writes
-  ;; (x − max) − log(sum). Softmax rows within [-80, 40] (the usual case) skip the shift:
-  ;; exp(x)/Σexp(x) needs no TwoSum (all-equal rows keep the shift: exactly 1/cols each). Other rows without NaN and with max − min < 80 take a
-  ;; shorter exp (no clamps, one scale factor); the rest the general one, where a NaN makes the
-  ;; sum NaN and +∞ or an all −∞ row give ∞ − ∞, so such rows are all NaN, as in the CPU kernel.
-  ;; A row's last cols mod 4 floats go through padded vectors in $work (−∞ for the sum, where
-  ;; exp(−∞) = 0 adds nothing; the row's first value for max / min), so nothing is read or
-  ;; written outside the row: rows of different chunks never overlap. o may be x (each
-  ;; element is read before it is written).
+  ;; ---- softmax / logSoftmax over rows: float32 throughout, as XNNPACK ----
+  ;; Three passes per row: (1) max, f32x4.pmax in four accumulators (a NaN is skipped here but
+  ;; reaches the sum); (2) e = exp(x − max), stored (softmax) and summed; (3) softmax e·(1/sum),
+  ;; logSoftmax (x − max) − log(sum). o may be x (each element is read before it is written).
+  ;; exp(d), d = x − max rounded to float32 (|d|·2^-24 relative; no TwoSum, as XNNPACK), d ≤ 0:
+  ;; clamped below at −108 (pmax keeps NaN); n = round(d·log2 e) by adding 1.5·2^23 + 159, whose
+  ;; low bits shifted left by 23 are s = 2^(n+32) (exponent field n + 159 in [3, 159]: normal);
+  ;; r = d − n·ln2 (ln2 in two parts, n·ln2_hi exact); e^r ≈ 1 + r·P(r), P of degree 4 fitted to
+  ;; the relative error on |r| ≤ 0.354 (1.03e-7); e' = s + (r·s)·P(r) = 2^32·e^d is always normal,
+  ;; so subnormal shares are rounded once, in e'·(1/Σe'), and d ≤ −108 (−∞ logits) give shares
+  ;; below 2^-150: exactly 0. logSoftmax takes log(2^-32·Σe').
+  ;; Sums: 16 float32 partial sums (4 accumulators × 4 lanes; each holds at most cols/16 + 1
+  ;; terms: the last whole vectors rotate over three accumulators, the padded tail goes to the
+  ;; fourth), combined pairwise, so |Σ error| ≤ (cols/16 + 4)·2^-24·Σ.
+  ;; Special rows come out as in the CPU kernel: a NaN makes the sum NaN, a +∞ gives ∞ − ∞ and
+  ;; an all −∞ row −∞ − (−∞): NaN rows. The row's last cols mod 4 floats go through a vector in
+  ;; $work padded with −∞ (adds nothing to max or sum) and are written back with memory.copy,
+  ;; so nothing outside the row is read or written. The order of the operations depends only on
+  ;; cols: results do not depend on the chunking.
   (func $math_softmax_row (param $x i32) (param $o i32) (param $cols i32) (param $log i32)
-    (local $end i32) (local $tail i32) (local $p i32) (local $q i32)
-    (local $tv v128) (local $tvm v128) (local $m v128) (local $mn v128) (local $bad v128)
-    (local $v v128)
-    (local $s0 v128) (local $s1 v128) (local $s f64) (local $k v128) (local $a v128) (local $d v128)
-    (local $b v128)
-    (local $ex v128) (local $en v128) (local $ei v128) (local $er v128) (local $ep v128)
-    (local $eq v128) (local $ew v128)
+    (local $p i32) (local $q i32) (local $endu i32) (local $end i32) (local $tail i32) (local $s f32)
+    (local $m v128) (local $tx v128) (local $te v128) (local $k v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $d0 v128) (local $n0 v128) (local $s0 v128)
+    (local $d1 v128) (local $n1 v128) (local $s1 v128)
+    (local $d2 v128) (local $n2 v128) (local $s2 v128)
+    (local $d3 v128) (local $n3 v128) (local $s3 v128)
     (local.set $end
       (i32.add (local.get $x) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2))))
+    (local.set $endu
+      (i32.add (local.get $x) (i32.shl (i32.and (local.get $cols) (i32.const -16)) (i32.const 2))))
     (local.set $tail (i32.shl (i32.and (local.get $cols) (i32.const 3)) (i32.const 2)))
-    (local.set $tv (v128.const f32x4 -inf -inf -inf -inf))
-    (local.set $tvm (v128.load32_splat (local.get $x)))
+    (local.set $tx (v128.const f32x4 -inf -inf -inf -inf))
     (if (local.get $tail) (then
-      (v128.store (global.get $work) (local.get $tv))
+      (v128.store (global.get $work) (local.get $tx))
       (memory.copy (global.get $work) (local.get $end) (local.get $tail))
-      (local.set $tv (v128.load (global.get $work)))
-      (v128.store (global.get $work) (local.get $tvm))
-      (memory.copy (global.get $work) (local.get $end) (local.get $tail))
-      (local.set $tvm (v128.load (global.get $work)))))
-    ;; max, min, NaN lanes
-    (local.set $m (local.get $tvm))
-    (local.set $mn (local.get $tvm))
-    (local.set $bad (f32x4.ne (local.get $tvm) (local.get $tvm)))
+      (local.set $tx (v128.load (global.get $work)))))
+    ;; (1) max
+    (local.set $a0 (local.get $tx))
+    (local.set $a1 (local.get $tx))
+    (local.set $a2 (local.get $tx))
+    (local.set $a3 (local.get $tx))
     (local.set $p (local.get $x))
     (block $b (loop $l
+      (br_if $b (i32.ge_u (local.get $p) (local.get $endu)))
+      (local.set $a0 (f32x4.pmax (local.get $a0) (v128.load (local.get $p))))
+      (local.set $a1 (f32x4.pmax (local.get $a1) (v128.load offset=16 (local.get $p))))
+      (local.set $a2 (f32x4.pmax (local.get $a2) (v128.load offset=32 (local.get $p))))
+      (local.set $a3 (f32x4.pmax (local.get $a3) (v128.load offset=48 (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 64)))
+      (br $l)))
+    (block $b (loop $l
       (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
-      (local.set $v (v128.load (local.get $p)))
-      (local.set $m (f32x4.pmax (local.get $m) (local.get $v)))
-      (local.set $mn (f32x4.pmin (local.get $mn) (local.get $v)))
-      (local.set $bad (v128.or (local.get $bad) (f32x4.ne (local.get $v) (local.get $v))))
+      (local.set $a0 (f32x4.pmax (local.get $a0) (v128.load (local.get $p))))
       (local.set $p (i32.add (local.get $p) (i32.const 16)))
       (br $l)))
+    (local.set $m
+      (f32x4.pmax (f32x4.pmax (local.get $a0) (local.get $a1))
+        (f32x4.pmax (local.get $a2) (local.get $a3))))
     (local.set $m
       (f32x4.pmax (local.get $m)
         (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $m) (local.get $m))))
     (local.set $m
       (f32x4.pmax (local.get $m)
         (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $m) (local.get $m))))
-    (local.set $mn
-      (f32x4.pmin (local.get $mn)
-        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $mn) (local.get $mn))))
-    (local.set $mn
-      (f32x4.pmin (local.get $mn)
-        (i8x16.shuffle 4 5 6 7 0 1 2 3 12 13 14 15 8 9 10 11 (local.get $mn) (local.get $mn))))
+    ;; one value in all lanes (lanes may differ in the sign of a zero max)
+    (local.set $m (f32x4.splat (f32x4.extract_lane 0 (local.get $m))))
+    ;; (2) e = 2^32·exp(x − max) and its sum (softmax: stored; logSoftmax: summed only)
+    (local.set $a0 (v128.const i64x2 0 0))
+    (local.set $a1 (v128.const i64x2 0 0))
+    (local.set $a2 (v128.const i64x2 0 0))
+    (local.set $a3 (v128.const i64x2 0 0))
     (local.set $p (local.get $x))
     (local.set $q (local.get $o))
-    (if (i32.and (i32.and (i32.eqz (local.get $log)) (i32.eqz (v128.any_true (local.get $bad))))
-          (i32.and (i32.and (f32.le (f32x4.extract_lane 0 (local.get $m)) (f32.const 40))
-              (f32.ge (f32x4.extract_lane 0 (local.get $mn)) (f32.const -80)))
-            (f32.gt (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 0 (local.get $mn)))))
-      (then
-        ;; softmax of a row within [-80, 40]: exp(x)/Σexp(x) (shift-invariant; no overflow, no
-        ;; subnormal e, 1/sum normal), so the argument of exp is exact without TwoSum
-        (local.set $m (v128.const i64x2 0 0))
+    (if (i32.eqz (local.get $log)) (then
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $endu)))
+        (local.set $d0
+          (f32x4.pmax (f32x4.sub (v128.load (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n0
+          (f32x4.add
+            (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
+        (local.set $n0
+          (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d0
+          (f32x4.add
+            (f32x4.add (local.get $d0)
+              (f32x4.mul (local.get $n0)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n0)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n0
+          (f32x4.add
+            (f32x4.mul (local.get $d0)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n0
+          (f32x4.add (local.get $s0)
+            (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+        (v128.store (local.get $q) (local.get $n0))
+        (local.set $a0 (f32x4.add (local.get $a0) (local.get $n0)))
+        (local.set $d1
+          (f32x4.pmax (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n1
+          (f32x4.add
+            (f32x4.mul (local.get $d1) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s1 (i32x4.shl (local.get $n1) (i32.const 23)))
+        (local.set $n1
+          (f32x4.sub (local.get $n1) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d1
+          (f32x4.add
+            (f32x4.add (local.get $d1)
+              (f32x4.mul (local.get $n1)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n1)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n1
+          (f32x4.add
+            (f32x4.mul (local.get $d1)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n1
+          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n1
+          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n1
+          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n1
+          (f32x4.add (local.get $s1)
+            (f32x4.mul (f32x4.mul (local.get $d1) (local.get $s1)) (local.get $n1))))
+        (v128.store offset=16 (local.get $q) (local.get $n1))
+        (local.set $a1 (f32x4.add (local.get $a1) (local.get $n1)))
+        (local.set $d2
+          (f32x4.pmax (f32x4.sub (v128.load offset=32 (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n2
+          (f32x4.add
+            (f32x4.mul (local.get $d2) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s2 (i32x4.shl (local.get $n2) (i32.const 23)))
+        (local.set $n2
+          (f32x4.sub (local.get $n2) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d2
+          (f32x4.add
+            (f32x4.add (local.get $d2)
+              (f32x4.mul (local.get $n2)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n2)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n2
+          (f32x4.add
+            (f32x4.mul (local.get $d2)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n2
+          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n2
+          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n2
+          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n2
+          (f32x4.add (local.get $s2)
+            (f32x4.mul (f32x4.mul (local.get $d2) (local.get $s2)) (local.get $n2))))
+        (v128.store offset=32 (local.get $q) (local.get $n2))
+        (local.set $a2 (f32x4.add (local.get $a2) (local.get $n2)))
+        (local.set $d3
+          (f32x4.pmax (f32x4.sub (v128.load offset=48 (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n3
+          (f32x4.add
+            (f32x4.mul (local.get $d3) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s3 (i32x4.shl (local.get $n3) (i32.const 23)))
+        (local.set $n3
+          (f32x4.sub (local.get $n3) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d3
+          (f32x4.add
+            (f32x4.add (local.get $d3)
+              (f32x4.mul (local.get $n3)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n3)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n3
+          (f32x4.add
+            (f32x4.mul (local.get $d3)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n3
+          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n3
+          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n3
+          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n3
+          (f32x4.add (local.get $s3)
+            (f32x4.mul (f32x4.mul (local.get $d3) (local.get $s3)) (local.get $n3))))
+        (v128.store offset=48 (local.get $q) (local.get $n3))
+        (local.set $a3 (f32x4.add (local.get $a3) (local.get $n3)))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (local.set $q (i32.add (local.get $q) (i32.const 64)))
+        (br $l)))
+      ;; the last whole vectors: accumulators a0, a1, a2 rotate, one term per lane each
       (block $b (loop $l
         (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $a (v128.load (local.get $p)))
-        (local.set $en
-          (f32x4.add (f32x4.mul (local.get $a) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $ei
-          (i32x4.shl
-            (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
-            (i32.const 23)))
-        (local.set $en
-          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $er
-          (f32x4.sub
-            (f32x4.sub (local.get $a)
-              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-            (f32x4.mul (local.get $en)
-              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-        (local.set $ep
-          (f32x4.add (v128.const f32x4 1 1 1 1)
-            (f32x4.add (local.get $er)
-              (f32x4.mul (local.get $eq)
-                (f32x4.add
-                  (f32x4.add
-                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                        (local.get $er)))
-                    (f32x4.mul
-                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                          (local.get $er)))
-                      (local.get $eq)))
-                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                    (local.get $ew)))))))
-        (local.set $v (i32x4.add (local.get $ep) (local.get $ei)))
-        (v128.store (local.get $q) (local.get $v))
-        (local.set $s0
-          (f64x2.add (local.get $s0)
-            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
-              (f64x2.promote_low_f32x4
-                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+        (local.set $d0
+          (f32x4.pmax (f32x4.sub (v128.load (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n0
+          (f32x4.add
+            (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
+        (local.set $n0
+          (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d0
+          (f32x4.add
+            (f32x4.add (local.get $d0)
+              (f32x4.mul (local.get $n0)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n0)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n0
+          (f32x4.add
+            (f32x4.mul (local.get $d0)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n0
+          (f32x4.add (local.get $s0)
+            (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+        (v128.store (local.get $q) (local.get $n0))
+        (local.set $n0 (f32x4.add (local.get $a0) (local.get $n0)))
+        (local.set $a0 (local.get $a1))
+        (local.set $a1 (local.get $a2))
+        (local.set $a2 (local.get $n0))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (local.set $q (i32.add (local.get $q) (i32.const 16)))
-        (br $l))))
-      (else
-    (if (i32.and (i32.eqz (v128.any_true (local.get $bad)))
-          (f32.lt (f32.sub (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 0 (local.get $mn)))
-            (f32.const 80)))
-      (then
-      (if (local.get $log)
-      (then
+        (br $l)))))
+    (if (local.get $log) (then
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $endu)))
+        (local.set $d0
+          (f32x4.pmax (f32x4.sub (v128.load (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n0
+          (f32x4.add
+            (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
+        (local.set $n0
+          (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d0
+          (f32x4.add
+            (f32x4.add (local.get $d0)
+              (f32x4.mul (local.get $n0)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n0)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n0
+          (f32x4.add
+            (f32x4.mul (local.get $d0)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n0
+          (f32x4.add (local.get $s0)
+            (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+        (local.set $a0 (f32x4.add (local.get $a0) (local.get $n0)))
+        (local.set $d1
+          (f32x4.pmax (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n1
+          (f32x4.add
+            (f32x4.mul (local.get $d1) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s1 (i32x4.shl (local.get $n1) (i32.const 23)))
+        (local.set $n1
+          (f32x4.sub (local.get $n1) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d1
+          (f32x4.add
+            (f32x4.add (local.get $d1)
+              (f32x4.mul (local.get $n1)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n1)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n1
+          (f32x4.add
+            (f32x4.mul (local.get $d1)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n1
+          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n1
+          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n1
+          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n1
+          (f32x4.add (local.get $s1)
+            (f32x4.mul (f32x4.mul (local.get $d1) (local.get $s1)) (local.get $n1))))
+        (local.set $a1 (f32x4.add (local.get $a1) (local.get $n1)))
+        (local.set $d2
+          (f32x4.pmax (f32x4.sub (v128.load offset=32 (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n2
+          (f32x4.add
+            (f32x4.mul (local.get $d2) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s2 (i32x4.shl (local.get $n2) (i32.const 23)))
+        (local.set $n2
+          (f32x4.sub (local.get $n2) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d2
+          (f32x4.add
+            (f32x4.add (local.get $d2)
+              (f32x4.mul (local.get $n2)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n2)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n2
+          (f32x4.add
+            (f32x4.mul (local.get $d2)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n2
+          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n2
+          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n2
+          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n2
+          (f32x4.add (local.get $s2)
+            (f32x4.mul (f32x4.mul (local.get $d2) (local.get $s2)) (local.get $n2))))
+        (local.set $a2 (f32x4.add (local.get $a2) (local.get $n2)))
+        (local.set $d3
+          (f32x4.pmax (f32x4.sub (v128.load offset=48 (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n3
+          (f32x4.add
+            (f32x4.mul (local.get $d3) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s3 (i32x4.shl (local.get $n3) (i32.const 23)))
+        (local.set $n3
+          (f32x4.sub (local.get $n3) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d3
+          (f32x4.add
+            (f32x4.add (local.get $d3)
+              (f32x4.mul (local.get $n3)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n3)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n3
+          (f32x4.add
+            (f32x4.mul (local.get $d3)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n3
+          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n3
+          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n3
+          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n3
+          (f32x4.add (local.get $s3)
+            (f32x4.mul (f32x4.mul (local.get $d3) (local.get $s3)) (local.get $n3))))
+        (local.set $a3 (f32x4.add (local.get $a3) (local.get $n3)))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (local.set $q (i32.add (local.get $q) (i32.const 64)))
+        (br $l)))
+      ;; the last whole vectors: accumulators a0, a1, a2 rotate, one term per lane each
       (block $b (loop $l
         (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $a (v128.load (local.get $p)))
-        (local.set $d (f32x4.sub (local.get $a) (local.get $m)))
-        (local.set $b (f32x4.sub (local.get $d) (local.get $a)))
-        (local.set $b
-          (f32x4.sub (f32x4.sub (local.get $a) (f32x4.sub (local.get $d) (local.get $b)))
-            (f32x4.add (local.get $m) (local.get $b))))
-        (local.set $en
-          (f32x4.add (f32x4.mul (local.get $d) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $ei
-          (i32x4.shl
-            (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
-            (i32.const 23)))
-        (local.set $en
-          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $er
-          (f32x4.sub
-            (f32x4.sub (local.get $d)
-              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-            (f32x4.mul (local.get $en)
-              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-        (local.set $er (f32x4.add (local.get $er) (local.get $b)))
-        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-        (local.set $ep
-          (f32x4.add (v128.const f32x4 1 1 1 1)
-            (f32x4.add (local.get $er)
-              (f32x4.mul (local.get $eq)
-                (f32x4.add
-                  (f32x4.add
-                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                        (local.get $er)))
-                    (f32x4.mul
-                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                          (local.get $er)))
-                      (local.get $eq)))
-                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                    (local.get $ew)))))))
-        (local.set $v (i32x4.add (local.get $ep) (local.get $ei)))
-        (local.set $s0
-          (f64x2.add (local.get $s0)
-            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
-              (f64x2.promote_low_f32x4
-                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
+        (local.set $d0
+          (f32x4.pmax (f32x4.sub (v128.load (local.get $p)) (local.get $m))
+            (v128.const f32x4 -108 -108 -108 -108)))
+        (local.set $n0
+          (f32x4.add
+            (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
+        (local.set $n0
+          (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d0
+          (f32x4.add
+            (f32x4.add (local.get $d0)
+              (f32x4.mul (local.get $n0)
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n0)
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n0
+          (f32x4.add
+            (f32x4.mul (local.get $d0)
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n0
+          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n0
+          (f32x4.add (local.get $s0)
+            (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+        (local.set $n0 (f32x4.add (local.get $a0) (local.get $n0)))
+        (local.set $a0 (local.get $a1))
+        (local.set $a1 (local.get $a2))
+        (local.set $a2 (local.get $n0))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (local.set $q (i32.add (local.get $q) (i32.const 16)))
-        (br $l))))
-      (else
-      (block $b (loop $l
-        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $a (v128.load (local.get $p)))
-        (local.set $d (f32x4.sub (local.get $a) (local.get $m)))
-        (local.set $b (f32x4.sub (local.get $d) (local.get $a)))
-        (local.set $b
-          (f32x4.sub (f32x4.sub (local.get $a) (f32x4.sub (local.get $d) (local.get $b)))
-            (f32x4.add (local.get $m) (local.get $b))))
-        (local.set $en
-          (f32x4.add (f32x4.mul (local.get $d) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $ei
-          (i32x4.shl
-            (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000))
-            (i32.const 23)))
-        (local.set $en
-          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $er
-          (f32x4.sub
-            (f32x4.sub (local.get $d)
-              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-            (f32x4.mul (local.get $en)
-              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-        (local.set $er (f32x4.add (local.get $er) (local.get $b)))
-        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-        (local.set $ep
-          (f32x4.add (v128.const f32x4 1 1 1 1)
-            (f32x4.add (local.get $er)
-              (f32x4.mul (local.get $eq)
-                (f32x4.add
-                  (f32x4.add
-                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                        (local.get $er)))
-                    (f32x4.mul
-                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                          (local.get $er)))
-                      (local.get $eq)))
-                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                    (local.get $ew)))))))
-        (local.set $v (i32x4.add (local.get $ep) (local.get $ei)))
-        (v128.store (local.get $q) (local.get $v))
-        (local.set $s0
-          (f64x2.add (local.get $s0)
-            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
-              (f64x2.promote_low_f32x4
-                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (local.set $q (i32.add (local.get $q) (i32.const 16)))
-        (br $l))))))
-      (else
-      (if (local.get $log)
-      (then
-      (block $b (loop $l
-        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $a (v128.load (local.get $p)))
-        (local.set $d (f32x4.sub (local.get $a) (local.get $m)))
-        (local.set $b (f32x4.sub (local.get $d) (local.get $a)))
-        (local.set $b
-          (f32x4.sub (f32x4.sub (local.get $a) (f32x4.sub (local.get $d) (local.get $b)))
-            (f32x4.add (local.get $m) (local.get $b))))
-        (local.set $ex
-          (f32x4.pmax (f32x4.pmin (local.get $d) (v128.const f32x4 89 89 89 89))
-            (v128.const f32x4 -104 -104 -104 -104)))
-        (local.set $en
-          (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $ei
-          (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-        (local.set $en
-          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $er
-          (f32x4.sub
-            (f32x4.sub (local.get $ex)
-              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-            (f32x4.mul (local.get $en)
-              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-        (local.set $er
-          (f32x4.add (local.get $er)
-            (f32x4.pmax (v128.const f32x4 -0.001 -0.001 -0.001 -0.001)
-              (f32x4.pmin (v128.const f32x4 0.001 0.001 0.001 0.001) (local.get $b)))))
-        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-        (local.set $ep
-          (f32x4.add (v128.const f32x4 1 1 1 1)
-            (f32x4.add (local.get $er)
-              (f32x4.mul (local.get $eq)
-                (f32x4.add
-                  (f32x4.add
-                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                        (local.get $er)))
-                    (f32x4.mul
-                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                          (local.get $er)))
-                      (local.get $eq)))
-                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                    (local.get $ew)))))))
-        (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
-        (local.set $v
-          (f32x4.mul
-            (f32x4.mul (local.get $ep)
-              (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-            (i32x4.shl
-              (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
-              (i32.const 23))))
-        (local.set $s0
-          (f64x2.add (local.get $s0)
-            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
-              (f64x2.promote_low_f32x4
-                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (local.set $q (i32.add (local.get $q) (i32.const 16)))
-        (br $l))))
-      (else
-      (block $b (loop $l
-        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $a (v128.load (local.get $p)))
-        (local.set $d (f32x4.sub (local.get $a) (local.get $m)))
-        (local.set $b (f32x4.sub (local.get $d) (local.get $a)))
-        (local.set $b
-          (f32x4.sub (f32x4.sub (local.get $a) (f32x4.sub (local.get $d) (local.get $b)))
-            (f32x4.add (local.get $m) (local.get $b))))
-        (local.set $ex
-          (f32x4.pmax (f32x4.pmin (local.get $d) (v128.const f32x4 89 89 89 89))
-            (v128.const f32x4 -104 -104 -104 -104)))
-        (local.set $en
-          (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $ei
-          (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-        (local.set $en
-          (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-        (local.set $er
-          (f32x4.sub
-            (f32x4.sub (local.get $ex)
-              (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-            (f32x4.mul (local.get $en)
-              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-        (local.set $er
-          (f32x4.add (local.get $er)
-            (f32x4.pmax (v128.const f32x4 -0.001 -0.001 -0.001 -0.001)
-              (f32x4.pmin (v128.const f32x4 0.001 0.001 0.001 0.001) (local.get $b)))))
-        (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-        (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-        (local.set $ep
-          (f32x4.add (v128.const f32x4 1 1 1 1)
-            (f32x4.add (local.get $er)
-              (f32x4.mul (local.get $eq)
-                (f32x4.add
-                  (f32x4.add
-                    (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                      (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                        (local.get $er)))
-                    (f32x4.mul
-                      (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                        (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                          (local.get $er)))
-                      (local.get $eq)))
-                  (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                    (local.get $ew)))))))
-        (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
-        (local.set $v
-          (f32x4.mul
-            (f32x4.mul (local.get $ep)
-              (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-            (i32x4.shl
-              (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
-              (i32.const 23))))
-        (v128.store (local.get $q) (local.get $v))
-        (local.set $s0
-          (f64x2.add (local.get $s0)
-            (f64x2.add (f64x2.promote_low_f32x4 (local.get $v))
-              (f64x2.promote_low_f32x4
-                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (local.set $q (i32.add (local.get $q) (i32.const 16)))
-        (br $l)))))))))
-    (local.set $d (f32x4.sub (local.get $tv) (local.get $m)))
-    (local.set $b (f32x4.sub (local.get $d) (local.get $tv)))
-    (local.set $b
-      (f32x4.sub (f32x4.sub (local.get $tv) (f32x4.sub (local.get $d) (local.get $b)))
-        (f32x4.add (local.get $m) (local.get $b))))
-    (local.set $ex
-      (f32x4.pmax (f32x4.pmin (local.get $d) (v128.const f32x4 89 89 89 89))
-        (v128.const f32x4 -104 -104 -104 -104)))
-    (local.set $en
-      (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-        (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    (local.set $ei
-      (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-    (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    (local.set $er
-      (f32x4.sub
-        (f32x4.sub (local.get $ex)
-          (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-        (f32x4.mul (local.get $en)
-          (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-    (local.set $er
-      (f32x4.add (local.get $er)
-        (f32x4.pmax (v128.const f32x4 -0.001 -0.001 -0.001 -0.001)
-          (f32x4.pmin (v128.const f32x4 0.001 0.001 0.001 0.001) (local.get $b)))))
-    (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-    (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-    (local.set $ep
-      (f32x4.add (v128.const f32x4 1 1 1 1)
-        (f32x4.add (local.get $er)
-          (f32x4.mul (local.get $eq)
-            (f32x4.add
-              (f32x4.add
-                (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                  (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                    (local.get $er)))
-                (f32x4.mul
-                  (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                    (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                      (local.get $er)))
-                  (local.get $eq)))
-              (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                (local.get $ew)))))))
-    (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
-    (local.set $v
-      (f32x4.mul
-        (f32x4.mul (local.get $ep)
-          (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-        (i32x4.shl
-          (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
-          (i32.const 23))))
-    (local.set $s0 (f64x2.add (local.get $s0) (f64x2.promote_low_f32x4 (local.get $v))))
-    (local.set $s1
-      (f64x2.add (local.get $s1)
-        (f64x2.promote_low_f32x4
-          (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
-    (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
-    (local.set $s
-      (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
-    (if (local.get $log)
-      (then
-        ;; o = (x − max) − log(sum)
-        ;; log(sum) = log(s32) + log(sum/s32) ≈ log(s32) + (sum − s32)/s32 with s32 = sum in
-        ;; float32: keeps log(1 + tiny) when the other terms are tiny next to the max's 1
-        (local.set $k (f32x4.splat (f32.demote_f64 (local.get $s))))
-        (local.set $k
-          (f32x4.add (call $v_log (local.get $k))
-            (f32x4.splat
-              (f32.demote_f64
-                (f64.div
-                  (f64.sub (local.get $s) (f64.promote_f32 (f32x4.extract_lane 0 (local.get $k))))
-                  (f64.promote_f32 (f32x4.extract_lane 0 (local.get $k))))))))
-        (local.set $p (local.get $x))
-        (local.set $q (local.get $o))
-        (block $b (loop $l
-          (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
-          (v128.store (local.get $q)
-            (f32x4.sub (f32x4.sub (v128.load (local.get $p)) (local.get $m)) (local.get $k)))
-          (local.set $p (i32.add (local.get $p) (i32.const 16)))
-          (local.set $q (i32.add (local.get $q) (i32.const 16)))
-          (br $l)))
-        (local.set $v (f32x4.sub (f32x4.sub (local.get $tv) (local.get $m)) (local.get $k))))
-      (else
-        (local.set $k (f32x4.splat (f32.demote_f64 (f64.div (f64.const 1) (local.get $s)))))
-        (local.set $q (local.get $o))
-        (local.set $end (i32.add (local.get $o) (i32.sub (local.get $end) (local.get $x))))
-        (block $b (loop $l
-          (br_if $b (i32.ge_u (local.get $q) (local.get $end)))
-          (v128.store (local.get $q) (f32x4.mul (v128.load (local.get $q)) (local.get $k)))
-          (local.set $q (i32.add (local.get $q) (i32.const 16)))
-          (br $l)))
-        (local.set $v (f32x4.mul (local.get $v) (local.get $k)))))
+        (br $l)))))
     (if (local.get $tail) (then
-      (v128.store (global.get $work) (local.get $v))
-      (memory.copy (i32.add (local.get $o) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2)))
-        (global.get $work) (local.get $tail)))))
+      (local.set $d0
+        (f32x4.pmax (f32x4.sub (local.get $tx) (local.get $m))
+          (v128.const f32x4 -108 -108 -108 -108)))
+      (local.set $n0
+        (f32x4.add
+          (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+          (v128.const f32x4 12583071 12583071 12583071 12583071)))
+      (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
+      (local.set $n0
+        (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+      (local.set $d0
+        (f32x4.add
+          (f32x4.add (local.get $d0)
+            (f32x4.mul (local.get $n0)
+              (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+          (f32x4.mul (local.get $n0)
+            (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+      (local.set $n0
+        (f32x4.add
+          (f32x4.mul (local.get $d0)
+            (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+          (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+      (local.set $n0
+        (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+          (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+      (local.set $n0
+        (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+          (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+      (local.set $n0
+        (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
+          (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+      (local.set $n0
+        (f32x4.add (local.get $s0)
+          (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+      (local.set $a3 (f32x4.add (local.get $a3) (local.get $n0)))
+      (local.set $te (local.get $n0))))
+    (local.set $a0
+      (f32x4.add (f32x4.add (local.get $a0) (local.get $a1))
+        (f32x4.add (local.get $a2) (local.get $a3))))
+    (local.set $a0
+      (f32x4.add (local.get $a0)
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a0) (local.get $a0))))
+    (local.set $s
+      (f32.add (f32x4.extract_lane 0 (local.get $a0)) (f32x4.extract_lane 1 (local.get $a0))))
+    ;; (3)
+    (if (local.get $log) (then
+      (local.set $k (call $v_log (f32x4.splat (f32.mul (local.get $s) (f32.const 0x1p-32)))))
+      (local.set $p (local.get $x))
+      (local.set $q (local.get $o))
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $endu)))
+        (v128.store (local.get $q)
+          (f32x4.sub (f32x4.sub (v128.load (local.get $p)) (local.get $m)) (local.get $k)))
+        (v128.store offset=16 (local.get $q)
+          (f32x4.sub (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $m)) (local.get $k)))
+        (v128.store offset=32 (local.get $q)
+          (f32x4.sub (f32x4.sub (v128.load offset=32 (local.get $p)) (local.get $m)) (local.get $k)))
+        (v128.store offset=48 (local.get $q)
+          (f32x4.sub (f32x4.sub (v128.load offset=48 (local.get $p)) (local.get $m)) (local.get $k)))
+        (local.set $p (i32.add (local.get $p) (i32.const 64)))
+        (local.set $q (i32.add (local.get $q) (i32.const 64)))
+        (br $l)))
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+        (v128.store (local.get $q)
+          (f32x4.sub (f32x4.sub (v128.load (local.get $p)) (local.get $m)) (local.get $k)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $l)))
+      (local.set $te (f32x4.sub (f32x4.sub (local.get $tx) (local.get $m)) (local.get $k))))
+    (else
+      ;; 1/Σe' = 2^-32/sum: normal for any cols < 2^94
+      (local.set $k (f32x4.splat (f32.div (f32.const 1) (local.get $s))))
+      (local.set $q (local.get $o))
+      (local.set $endu (i32.add (local.get $o) (i32.sub (local.get $endu) (local.get $x))))
+      (local.set $end (i32.add (local.get $o) (i32.sub (local.get $end) (local.get $x))))
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $q) (local.get $endu)))
+        (v128.store (local.get $q) (f32x4.mul (v128.load (local.get $q)) (local.get $k)))
+        (v128.store offset=16 (local.get $q)
+          (f32x4.mul (v128.load offset=16 (local.get $q)) (local.get $k)))
+        (v128.store offset=32 (local.get $q)
+          (f32x4.mul (v128.load offset=32 (local.get $q)) (local.get $k)))
+        (v128.store offset=48 (local.get $q)
+          (f32x4.mul (v128.load offset=48 (local.get $q)) (local.get $k)))
+        (local.set $q (i32.add (local.get $q) (i32.const 64)))
+        (br $l)))
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $q) (local.get $end)))
+        (v128.store (local.get $q) (f32x4.mul (v128.load (local.get $q)) (local.get $k)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $l)))
+      (local.set $te (f32x4.mul (local.get $te) (local.get $k)))))
+    (if (local.get $tail) (then
+      (v128.store (global.get $work) (local.get $te))
+      (memory.copy
+        (i32.add (local.get $o) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2)))
+        (global.get $work)
+        (local.get $tail)))))
 
   ;; job record (bytes): 0 x, 4 o, 8 rows, 12 cols, 16 rows per chunk, 20 log (0 softmax, 1 logSoftmax)
   (func (export "math_softmax_chunk") (param $job i32) (param $i i32)
