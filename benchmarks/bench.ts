@@ -43,45 +43,101 @@ interface LibResult {
 /** a library to time: ours on its default backend, ours on the TypeScript kernels, or a tfjs backend */
 type Runner = Lib | 'ours-ts';
 
-async function runLib(c: BenchCase, runner: Runner, o: TimingOptions): Promise<LibResult> {
-  const ourDefault = backend();
-  if (runner === 'ours-ts') setBackend(cpuBackend);
-  try {
-    return await runLibOn(c, runner === 'ours-ts' ? 'ours' : runner, o);
-  } finally {
-    setBackend(ourDefault);
-  }
+/**
+ * Timed rounds per library, interleaved (ours, ours-ts, tfjs-cpu, tfjs-wasm, ours, ...): the
+ * process's allocator and GC go through phases (glibc returning freed pages to the system
+ * makes the next fresh output arrays page-fault, ~0.3 ms per MB), and interleaving spreads
+ * them over all libraries instead of charging whichever ran during one.
+ */
+const ROUNDS = 3;
+
+interface Prepared {
+  impl: ReturnType<BenchCase['build']> | null;
+  output: Float32Array | null;
+  error: string | null;
+  rounds: Timing[];
 }
 
-async function runLibOn(c: BenchCase, lib: Lib, o: TimingOptions): Promise<LibResult> {
-  if (lib !== 'ours') {
-    const ok = await tf.setBackend(lib);
-    if (!ok || tf.getBackend() !== lib) return { timing: null, output: null, error: `tfjs backend '${lib}' unavailable` };
-  }
-  const before = lib === 'ours' ? 0 : tf.memory().numTensors;
-  let impl;
+/** makes `runner`'s library the active one (our backend, or the tfjs backend); false if unavailable */
+async function activate(runner: Runner, ourDefault: ReturnType<typeof backend>): Promise<boolean> {
+  setBackend(runner === 'ours-ts' ? cpuBackend : ourDefault);
+  if (runner === 'ours' || runner === 'ours-ts') return true;
+  const ok = await tf.setBackend(runner);
+  return ok && tf.getBackend() === runner;
+}
+
+async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOptions, rounds: number): Promise<Partial<Record<Runner, LibResult>>> {
+  const ourDefault = backend();
+  const prepared = new Map<Runner, Prepared>();
+  const tensorsBefore = tf.memory().numTensors;
   try {
-    impl = c.build(lib);
-  } catch (e) {
-    return { timing: null, output: null, error: errText(e) };
-  }
-  try {
-    const output = await impl.first();
-    const timing = await measure(impl.run, o);
-    return { timing, output, error: null };
-  } catch (e) {
-    return { timing: null, output: null, error: errText(e) };
+    for (const r of runners) {
+      const p: Prepared = { impl: null, output: null, error: null, rounds: [] };
+      prepared.set(r, p);
+      if (!(await activate(r, ourDefault))) {
+        p.error = `tfjs backend '${r}' unavailable`;
+        continue;
+      }
+      try {
+        p.impl = c.build(r === 'ours-ts' ? 'ours' : r);
+        p.output = await p.impl.first();
+      } catch (e) {
+        p.error = errText(e);
+      }
+    }
+    const perRound: TimingOptions = {
+      ...o,
+      budgetMs: o.budgetMs / rounds,
+      minReps: Math.max(1, Math.ceil(o.minReps / rounds)),
+      maxReps: Math.max(1, Math.ceil(o.maxReps / rounds)),
+    };
+    for (let round = 0; round < rounds; round++) {
+      for (const r of runners) {
+        const p = prepared.get(r)!;
+        if (p.impl === null || p.error !== null) continue;
+        await activate(r, ourDefault);
+        try {
+          p.rounds.push(await measure(p.impl.run, perRound));
+        } catch (e) {
+          p.error = errText(e);
+        }
+      }
+    }
   } finally {
-    try {
-      impl.dispose?.();
-    } catch {
-      // a failed build may leave nothing to dispose
+    for (const [r, p] of prepared) {
+      await activate(r, ourDefault);
+      try {
+        p.impl?.dispose?.();
+      } catch {
+        // a failed build may leave nothing to dispose
+      }
     }
-    if (lib !== 'ours') {
-      const leaked = tf.memory().numTensors - before;
-      if (leaked > 0) process.stderr.write(`  note: ${c.name} on tfjs-${lib} left ${leaked} tensors\n`);
-    }
+    setBackend(ourDefault);
+    const leaked = tf.memory().numTensors - tensorsBefore;
+    if (leaked > 0) process.stderr.write(`  note: ${c.name} left ${leaked} tfjs tensors\n`);
   }
+  const out: Partial<Record<Runner, LibResult>> = {};
+  for (const [r, p] of prepared) {
+    out[r] = { timing: p.error === null ? combine(p.rounds) : null, output: p.output, error: p.error };
+  }
+  return out;
+}
+
+/** the median of the rounds' medians (wall and CPU), all samples counted */
+function combine(rounds: readonly Timing[]): Timing | null {
+  if (rounds.length === 0) return null;
+  const med = (xs: number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    const m = v.length >> 1;
+    return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+  };
+  return {
+    ms: med(rounds.map((t) => t.ms)),
+    cpuMs: med(rounds.map((t) => t.cpuMs)),
+    minMs: Math.min(...rounds.map((t) => t.minMs)),
+    reps: rounds.reduce((n, t) => n + t.reps, 0),
+    inner: rounds[0]!.inner,
+  };
 }
 
 function relDiff(ours: Float32Array, ref: Float32Array): { abs: number; rel: number } {
@@ -115,8 +171,7 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
   for (const c of cases) {
     const tc = performance.now();
     process.stderr.write(`${c.name} ...`);
-    const res: Partial<Record<Runner, LibResult>> = {};
-    for (const lib of libs) res[lib] = await runLib(c, lib, o);
+    const res = await runCase(c, libs, o, args.quick ? 1 : ROUNDS);
     const ms = (lib: Runner) => {
       const v = res[lib]?.timing?.ms;
       return v === undefined ? null : round(v, 4);
@@ -177,7 +232,7 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
     `- ${new Date().toISOString()}, Node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}`,
     `- tfjs-wasm: ${wasmInfo ?? 'unavailable'}; tfjs-cpu is plain JS. Ours: the default backend (${ours}${ours === 'wasm' ? `: WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}` : ''}); "ours, TS kernels" = the TypeScript reference kernels (cpu backend, one thread).`,
     `- load average ${load0.map((x) => x.toFixed(2)).join(' / ')} at start, ${load1.map((x) => x.toFixed(2)).join(' / ')} at end (1/5/15 min); run took ${elapsed.toFixed(0)} s${args.quick ? ' (--quick: rough numbers)' : ''}`,
-    `- median of repeated complete calls after warm-up; ratios > 1 mean ours is faster; machine peak = ${PEAK_GFLOPS_PER_CORE} GFLOP/s per core x ${cpu.length} cores = ${PEAK_GFLOPS_PER_CORE * cpu.length}`,
+    `- median of repeated complete calls after warm-up, in ${args.quick ? 1 : ROUNDS} round${args.quick ? '' : 's'} per library interleaved with the others (median of the rounds' medians); ratios > 1 mean ours is faster; machine peak = ${PEAK_GFLOPS_PER_CORE} GFLOP/s per core x ${cpu.length} cores = ${PEAK_GFLOPS_PER_CORE * cpu.length}`,
     '- tfjs times include tidy + dataSync (the read-back; for wasm a copy out of the wasm heap); sub-millisecond calls are looped and averaged, per-call overhead included',
     '',
   ].join('\n');
