@@ -4,8 +4,7 @@
  * kernels (which compute in float64 and round once), not bit-identical; measured maxima on
  * 1M random points per op: exp 1 ulp, sigmoid / log / gelu / elu 2, tanh / softplus 2-3.
  * rsqrt and leakyRelu compute the CPU kernel's float64 operations and are bit-identical.
- * Special values (±0, ±∞, NaN, overflowing and subnormal results) match exactly, except
- * gelu(±∞), which is +∞ / −0 here (the CPU kernel gives NaN there: ∞·0 inside).
+ * Special values (±0, ±∞, NaN, overflowing and subnormal results) match exactly.
  *
  * softmax / logSoftmax work in float32 throughout, as XNNPACK (x − max rounded to float32,
  * a degree-5 exp, sums in 16 float32 partial sums combined pairwise): with d = |x − max|,
