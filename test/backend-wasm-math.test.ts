@@ -3,7 +3,7 @@
  * float64 and rounds once: unary ops within a few float32 ulp (rsqrt and leakyRelu bit for
  * bit), exact at ±0, ±∞, NaN and overflowing / subnormal results; softmax and logSoftmax
  * within the bounds derived for their float32 arithmetic (softmaxBound below), layerNorm
- * within 1 ulp, on random shapes with row lengths that are not multiples of 4, special rows
+ * (plain and with gamma / beta) within 1 ulp, on random shapes with row lengths that are not multiples of 4, special rows
  * (−∞, +∞, NaN, all equal, one column); the same results for 1 and 2 threads on inputs
  * large enough to be split; inputs never written; and TensorFlow.js as a second oracle.
  */
@@ -215,6 +215,8 @@ describe('wasm unary math ops vs the CPU kernels', () => {
     for (const op of OPS) expect(bitsEqual(def.unary(op, x), cpuBackend.unary(op, x)), op).toBe(true);
     expect(bitsEqual(def.softmax(x, 1, 15), cpuBackend.softmax(x, 1, 15))).toBe(true);
     expect(bitsEqual(def.layerNorm(x, 3, 5, 1e-5).y, cpuBackend.layerNorm(x, 3, 5, 1e-5).y)).toBe(true);
+    const g = randArray(5, 4), b = randArray(5, 5);
+    expect(bitsEqual(def.layerNorm(x, 3, 5, 1e-5, g, b).y, cpuBackend.layerNorm(x, 3, 5, 1e-5, g, b).y)).toBe(true);
   });
 });
 
@@ -285,19 +287,46 @@ describe('wasm softmax / logSoftmax / layerNorm vs the CPU kernels', () => {
     expect(got[5]).toBeGreaterThan(0);
   });
 
-  it('layerNorm within 1 ulp (y, mean, rstd), inputs untouched', () => {
+  it('layerNorm within 1 ulp (y, mean, rstd), with and without gamma / beta, inputs untouched', () => {
     fc.assert(
-      fc.property(lnRowsArb, fc.constantFrom(1e-5, 1e-3, 0), ({ x, rows, cols }, eps) => {
-        const copy = x.slice();
-        const got = wasm.layerNorm(x, rows, cols, eps);
-        const want = cpuBackend.layerNorm(x, rows, cols, eps);
+      fc.property(lnRowsArb, fc.constantFrom(1e-5, 1e-3, 0), fc.constantFrom('none', 'gamma', 'beta', 'both'), fc.nat(), ({ x, rows, cols }, eps, affine, seed) => {
+        const g = affine === 'gamma' || affine === 'both' ? randArray(cols, seed, -3, 3) : null;
+        const b = affine === 'beta' || affine === 'both' ? randArray(cols, seed + 1, -2, 2) : null;
+        if (g && cols > 2) g[1] = 0; // a zero scale gives exactly beta (or ±0)
+        const copies = [x, g, b].map((a) => a && a.slice());
+        const got = wasm.layerNorm(x, rows, cols, eps, g, b);
+        const want = cpuBackend.layerNorm(x, rows, cols, eps, g, b);
         expectUlps(got.y, want.y, 1, x);
         expectUlps(got.mean, want.mean, 1);
         expectUlps(got.rstd, want.rstd, 1);
-        expect(bitsEqual(x, copy)).toBe(true);
+        [x, g, b].forEach((a, i) => expect(a === null || bitsEqual(a, copies[i]!)).toBe(true));
+        // without gamma / beta the kernel is the plain normalisation (same bits as before)
+        if (affine === 'none') expect(bitsEqual(got.y, wasm.layerNorm(x, rows, cols, eps).y)).toBe(true);
       }),
-      { seed: SEED, numRuns: 300 },
+      { seed: SEED, numRuns: 400 },
     );
+  });
+
+  it('layerNorm with gamma / beta: the CPU kernel is the float64 affine step of its plain result, ±0 kept', () => {
+    const rows = 5, cols = 67;
+    const x = randArray(rows * cols, 9, -4, 4);
+    x.fill(1.25, 2 * cols, 3 * cols); // a constant row: x − mean = +0
+    const g = randArray(cols, 10, -2, 2), b = randArray(cols, 11, -1, 1);
+    g[3] = -1;
+    const plain = cpuBackend.layerNorm(x, rows, cols, 1e-5);
+    const both = cpuBackend.layerNorm(x, rows, cols, 1e-5, g, b);
+    const onlyG = cpuBackend.layerNorm(x, rows, cols, 1e-5, g, null);
+    expect(bitsEqual(both.mean, plain.mean) && bitsEqual(both.rstd, plain.rstd)).toBe(true);
+    for (let i = 0; i < rows * cols; i++) {
+      const xh = (x[i]! - plain.mean[Math.floor(i / cols)]!) * plain.rstd[Math.floor(i / cols)]!;
+      expect(Math.abs(both.y[i]! - (plain.y[i]! * g[i % cols]! + b[i % cols]!))).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(xh * g[i % cols]!)));
+    }
+    // the constant row: +0 · −1 is −0, and the wasm kernel's stand-in beta (−0) keeps it
+    expect(Object.is(onlyG.y[2 * cols + 3], -0)).toBe(true);
+    for (const [gg, bb] of [[g, b], [g, null], [null, b]] as const) {
+      const w = wasm.layerNorm(x, rows, cols, 1e-5, gg, bb), c = cpuBackend.layerNorm(x, rows, cols, 1e-5, gg, bb);
+      expect(bitsEqual(w.y, c.y)).toBe(true);
+    }
   });
 
   it('special rows: one column, all equal, all −∞, far-apart logits', () => {
@@ -329,10 +358,12 @@ describe('threads', () => {
     // above the sizes where two threads are used (2^17 elements for softmax, 2^18 otherwise)
     const x = randArray(1031 * 257, 5, -8, 8);
     const xu = randArray(300_007, 6, -30, 30);
+    const lnGamma = randArray(1031, 7, -2, 2), lnBeta = randArray(1031, 8, -1, 1);
     const run = () => ({
       s: wasm.softmax(x, 1031, 257),
       l: wasm.logSoftmax(x, 1031, 257),
       n: wasm.layerNorm(x, 257, 1031, 1e-5),
+      na: wasm.layerNorm(x, 257, 1031, 1e-5, lnGamma, lnBeta),
       u: (['exp', 'sigmoid', 'tanh', 'gelu'] as const).map((op) => wasm.unary(op, xu)),
     });
     setThreads(1);
@@ -349,10 +380,12 @@ describe('threads', () => {
     expect(bitsEqual(a.s, b.s)).toBe(true);
     expect(bitsEqual(a.l, b.l)).toBe(true);
     expect(bitsEqual(a.n.y, b.n.y) && bitsEqual(a.n.mean, b.n.mean) && bitsEqual(a.n.rstd, b.n.rstd)).toBe(true);
+    expect(bitsEqual(a.na.y, b.na.y) && bitsEqual(a.na.mean, b.na.mean) && bitsEqual(a.na.rstd, b.na.rstd)).toBe(true);
     a.u.forEach((u, i) => expect(bitsEqual(u, b.u[i]!)).toBe(true));
     expect(softmaxExcess(b.s, cpuBackend.softmax(x, 1031, 257), x, 1031, 257, false)).toBeLessThanOrEqual(1);
     expect(softmaxExcess(b.l, cpuBackend.logSoftmax(x, 1031, 257), x, 1031, 257, true)).toBeLessThanOrEqual(1);
     expectUlps(b.n.y, cpuBackend.layerNorm(x, 257, 1031, 1e-5).y, 1);
+    expectUlps(b.na.y, cpuBackend.layerNorm(x, 257, 1031, 1e-5, lnGamma, lnBeta).y, 1);
     expectUlps(b.u[0]!, cpuBackend.unary('exp', xu), 2);
   });
 });
@@ -364,7 +397,7 @@ describe('vs TensorFlow.js', () => {
       expect(Math.abs(got[i]! - w), `at ${i}: ${got[i]} vs ${w}`).toBeLessThanOrEqual(atol + rtol * Math.abs(w));
     }
   };
-  it('softmax, logSoftmax, moments-based layer norm', () => {
+  it('softmax, logSoftmax, moments-based layer norm (plain and · gamma + beta)', () => {
     for (const [rows, cols] of [[3, 5], [8, 33], [16, 128]] as const) {
       const x = randArray(rows * cols, rows + cols, -6, 6);
       const xt = tf.tensor2d(x, [rows, cols]);
@@ -375,7 +408,10 @@ describe('vs TensorFlow.js', () => {
       const got = wasm.layerNorm(x, rows, cols, 1e-5);
       close(got.y, ref.dataSync(), 1e-4, 1e-4);
       close(got.mean, mean.dataSync(), 1e-5, 1e-6);
-      tf.dispose([xt, mean, variance, ref]);
+      const g = randArray(cols, cols, -2, 2), b = randArray(cols, cols + 1, -1, 1);
+      const refA = tf.add(tf.mul(ref, tf.tensor1d(g)), tf.tensor1d(b));
+      close(wasm.layerNorm(x, rows, cols, 1e-5, g, b).y, refA.dataSync(), 1e-4, 1e-4);
+      tf.dispose([xt, mean, variance, ref, refA]);
     }
   });
   it('exp, sigmoid, tanh, softplus, log', () => {

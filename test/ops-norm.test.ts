@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { tf, toTf, fromFlat, expectCloseTf, expectCloseArrays } from './helpers/tf';
 import { batchNorm, dropout, layerNorm } from '../src/ops/norm';
-import { mul } from '../src/ops/elementwise';
+import { add, mul } from '../src/ops/elementwise';
 import { sum } from '../src/ops/reduce-core';
 import { evalGraph, grad, jvp, makeGraph } from '../src/autodiff';
 import { checkGrads } from '../src/testing/check-grads';
@@ -103,6 +103,42 @@ describe('layerNorm', () => {
     checkGrads((a: AnyT) => ln(a, null, null), [x], { order: 2, seed: 3 });
     // third order exercises the rules of the rstd output inside the derivative rules
     checkGrads((a: AnyT) => ln(a, null, null, { axis: 2 }), [randn(15, [2, 1, 4])], { order: 3, seed: 4 });
+  });
+
+  it('gamma / beta run in the fused kernel and match the composition xhat · gamma + beta in values, gradients and tangents', () => {
+    const x = randn(20, [3, 4, 6], 2, 3);
+    const g = randn(21, [6]);
+    const b = randn(22, [6]);
+    const r = randn(23, [3, 4, 6]);
+    const comp = (a: AnyT, c: AnyT | null, d: AnyT | null): AnyT => {
+      let y = ln(a, null, null, { epsilon: 1e-5 });
+      if (c) y = mul(y as any, c as any) as AnyT;
+      if (d) y = add(y as any, d as any) as AnyT;
+      return y;
+    };
+    for (const [c, d] of [[g, b], [g, null], [null, b]] as const) {
+      const fused = (a: AnyT, cc: AnyT | null, dd: AnyT | null) => ln(a, cc, dd, { epsilon: 1e-5 });
+      // one primitive, no element-wise ops after it
+      const graph = makeGraph(((a: AnyT) => fused(a, c, d)) as any, [{ shape: [3, 4, 6], dtype: 'float32' as const }]);
+      expect(graph.eqns.map((e) => e.prim.name)).toEqual(['layer_norm_affine']);
+      expectCloseArrays(fused(x, c, d).dataSync(), comp(x, c, d).dataSync(), { atol: 1e-6, rtol: 1e-6 });
+      const loss = (f: typeof comp) => (a: AnyT, cc: AnyT, dd: AnyT) => sum(mul(f(a, c && cc, d && dd) as any, r as any) as any) as any;
+      const gf = grad(loss(fused), { argnums: [0, 1, 2] })(x, g, b) as AnyT[];
+      const gc = grad(loss(comp), { argnums: [0, 1, 2] })(x, g, b) as AnyT[];
+      gf.forEach((t, i) => expectCloseArrays(t.dataSync(), gc[i]!.dataSync(), { atol: 1e-5, rtol: 1e-5 }, `grad ${i} (gamma ${!!c}, beta ${!!d})`));
+      const tx = randn(24, [3, 4, 6]), tg = randn(25, [6]), tb = randn(26, [6]);
+      const [, tf1] = jvp((a: AnyT, cc: AnyT, dd: AnyT) => fused(a, c && cc, d && dd), [x, g, b], [tx, tg, tb]) as unknown as [AnyT, AnyT];
+      const [, tc1] = jvp((a: AnyT, cc: AnyT, dd: AnyT) => comp(a, c && cc, d && dd), [x, g, b], [tx, tg, tb]) as unknown as [AnyT, AnyT];
+      expectCloseArrays(tf1.dataSync(), tc1.dataSync(), { atol: 1e-5, rtol: 1e-5 }, `jvp (gamma ${!!c}, beta ${!!d})`);
+    }
+  });
+
+  it('checkGrads with only gamma or only beta (order 2), and order 3 with both', () => {
+    const x = randn(30, [2, 3, 4]);
+    checkGrads((a: AnyT, c: AnyT) => ln(a, c, null), [x, randn(31, [4])], { order: 2, seed: 5 });
+    checkGrads((a: AnyT, d: AnyT) => ln(a, null, d, { axis: [-2, -1] }), [x, randn(32, [3, 4])], { order: 2, seed: 6 });
+    // third order: the rules of the mean / rstd outputs inside the affine primitive's own rules
+    checkGrads((a: AnyT, c: AnyT, d: AnyT) => ln(a, c, d), [randn(33, [2, 1, 4]), randn(34, [4]), randn(35, [4])], { order: 3, seed: 7 });
   });
 
   it('throws on bypassed types and bad options', () => {

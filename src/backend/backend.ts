@@ -148,8 +148,12 @@ export interface Backend {
   /** numerically stable softmax / logSoftmax along the last axis of [rows, cols] */
   softmax(x: F32, rows: number, cols: number): F32;
   logSoftmax(x: F32, rows: number, cols: number): F32;
-  /** (x - mean) / sqrt(var + eps) along the last axis of [rows, cols]; also returns mean and rstd per row */
-  layerNorm(x: F32, rows: number, cols: number, eps: number): { y: F32; mean: F32; rstd: F32 };
+  /**
+   * (x - mean) / sqrt(var + eps) along the last axis of [rows, cols], then · gamma[col] and
+   * + beta[col] when given (length cols; the affine step in float64, rounded once with the
+   * normalisation); also returns mean and rstd per row
+   */
+  layerNorm(x: F32, rows: number, cols: number, eps: number, gamma?: F32 | null, beta?: F32 | null): { y: F32; mean: F32; rstd: F32 };
 
   // ---- linear algebra ---------------------------------------------------------------
   /**

@@ -10,8 +10,8 @@
  *   `options.outputNames`.
  * - Layouts: our conv / pool tensors are NHWC, ONNX's NCHW: each conv / pool is wrapped in
  *   Transposes (filters [kH, kW, in, out] → [out, in, kH, kW]). matmul's transpose flags become
- *   Transposes of the last two dims. layerNorm's normalize step is LayerNormalization (scale 1;
- *   the layer's gamma / beta stay separate Mul / Add). The fused recurrent primitive becomes ONNX
+ *   Transposes of the last two dims. layerNorm is LayerNormalization (its gamma / beta as Scale /
+ *   B; scale 1 without gamma). The fused recurrent primitive becomes ONNX
  *   LSTM / GRU (linear_before_reset = Keras' resetAfter) / RNN, with the weights reordered by
  *   ONNX ops (Keras gate order i f c o → ONNX i o f c) that onnxruntime folds at load time.
  * - Anything without a mapping (backward-pass primitives such as scatter_add or
@@ -770,6 +770,25 @@ const HANDLERS: Record<string, Handler> = {
       const scale = c.e.floats(new Array<number>(n).fill(1), normDims.map((p) => p[0]));
       const outs = c.used[1] ? [c.out[0]!, '', c.out[1]!] : [c.out[0]!];
       c.e.node('LayerNormalization', [c.x[0]!, scale], outs, { axis: int(r - axes.length), epsilon: float(c.p.eps), stash_type: int(1) });
+    },
+  },
+  // layerNorm with gamma / beta (ops/norm.ts): inputs [x, gamma?, beta?], outputs [y, mean, rstd] as ONNX's
+  layer_norm_affine: {
+    run(c) {
+      const xd = c.inDims[0]!;
+      const axes = c.p.axes as readonly number[];
+      const r = xd.length;
+      if (!axes.every((a, i) => a === r - axes.length + i)) unsupported(c, `normalizes axes [${axes.join(', ')}], not the trailing ones`);
+      const normDims = xd.slice(r - axes.length);
+      let scale = c.p.gamma ? c.x[1]! : '';
+      if (!c.p.gamma) {
+        if (!normDims.every(isStatic)) unsupported(c, 'normalizes over a dynamic dim without gamma (LayerNormalization needs a static scale)');
+        scale = c.e.floats(new Array<number>(normDims.reduce((a, p) => a * p[0], 1)).fill(1), normDims.map((p) => p[0]));
+      }
+      const ins = c.p.beta ? [c.x[0]!, scale, c.x[c.p.gamma ? 2 : 1]!] : [c.x[0]!, scale];
+      const outs = [c.out[0]!, c.used[1] ? c.out[1]! : '', c.used[2] ? c.out[2]! : ''];
+      while (outs[outs.length - 1] === '') outs.pop();
+      c.e.node('LayerNormalization', ins, outs, { axis: int(r - axes.length), epsilon: float(c.p.eps), stash_type: int(1) });
     },
   },
   recurrent_sequence: recurrentHandler,

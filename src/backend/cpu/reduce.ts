@@ -288,8 +288,10 @@ export function logSoftmax(x: F32, rows: number, cols: number): F32 {
 /**
  * Layer normalisation over the last axis: two passes in float64 (mean, then the mean of
  * squared deviations, i.e. the biased variance as in PyTorch / Keras), rstd = 1/√(var + eps).
+ * With gamma / beta: y = ((x − mean)·rstd)·gamma + beta in float64, rounded once (an absent one
+ * is the identity: ·1 and + −0 are exact, so the wasm kernel may substitute them).
  */
-export function layerNorm(x: F32, rows: number, cols: number, eps: number): { y: F32; mean: F32; rstd: F32 } {
+export function layerNorm(x: F32, rows: number, cols: number, eps: number, gamma?: F32 | null, beta?: F32 | null): { y: F32; mean: F32; rstd: F32 } {
   const y = new Float32Array(rows * cols);
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
@@ -303,7 +305,16 @@ export function layerNorm(x: F32, rows: number, cols: number, eps: number): { y:
       q += d * d;
     }
     const rs = 1 / Math.sqrt(q / cols + eps);
-    for (let j = 0; j < cols; j++) y[off + j] = (x[off + j]! - mu) * rs;
+    if (gamma || beta) {
+      for (let j = 0; j < cols; j++) {
+        let v = (x[off + j]! - mu) * rs;
+        if (gamma) v *= gamma[j]!;
+        if (beta) v += beta[j]!;
+        y[off + j] = v;
+      }
+    } else {
+      for (let j = 0; j < cols; j++) y[off + j] = (x[off + j]! - mu) * rs;
+    }
     mean[r] = mu;
     rstd[r] = rs;
   }

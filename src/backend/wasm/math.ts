@@ -12,8 +12,8 @@
  * + 2^-149 and |logSoftmax − cpu| ≤ 6u·|cpu| + (D + k + 8)·u, D the e-weighted mean of d over
  * the row (see the softmax section of math.wat and test/backend-wasm-math.test.ts); special
  * rows (NaN, +∞, all −∞) and exact zeros come out as in the CPU kernel.
- * layerNorm works in float64 like the CPU kernel (same formulas; sums in another order, no
- * difference seen on random data). Large inputs are split into row blocks (unary: vector
+ * layerNorm works in float64 like the CPU kernel (same formulas, including the optional
+ * gamma / beta step; sums in another order, no difference seen on random data). Large inputs are split into row blocks (unary: vector
  * blocks) run on the worker threads; every row is computed by one chunk in a fixed order,
  * so results do not depend on the thread count.
  */
@@ -165,12 +165,22 @@ export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) =
     return rowwise(x, rows, cols, 1);
   }
 
-  function layerNorm(x: F32, rows: number, cols: number, eps: number): { y: F32; mean: F32; rstd: F32 } {
+  function layerNorm(x: F32, rows: number, cols: number, eps: number, gamma?: F32 | null, beta?: F32 | null): { y: F32; mean: F32; rstd: F32 } {
     const n = rows * cols;
-    if (n < min('layerNorm') || n === 0) return cpuBackend.layerNorm(x, rows, cols, eps);
-    const px = base, py = px, pm = px + region(n), pr = pm + region(rows), pJob = pr + region(rows); // in place
-    rt.reserve(pJob - base + 40);
-    rt.f32().set(x, px >> 2);
+    if (n < min('layerNorm') || n === 0) return cpuBackend.layerNorm(x, rows, cols, eps, gamma, beta);
+    const affine = !!gamma || !!beta;
+    const px = base, py = px, pm = px + region(n), pr = pm + region(rows); // in place
+    const pg = pr + region(rows), pb = affine ? pg + region(cols) : pg, pJob = affine ? pb + region(cols) : pg;
+    rt.reserve(pJob - base + 48);
+    const f32in = rt.f32();
+    f32in.set(x, px >> 2);
+    if (affine) {
+      // an absent gamma / beta is ·1 / + −0, exact identities (the CPU kernel skips them)
+      if (gamma) f32in.set(gamma, pg >> 2);
+      else f32in.fill(1, pg >> 2, (pg >> 2) + cols);
+      if (beta) f32in.set(beta, pb >> 2);
+      else f32in.fill(-0, pb >> 2, (pb >> 2) + cols);
+    }
     const chunks = chunksFor(n, rows, MIN_PARALLEL);
     const per = Math.ceil(rows / chunks);
     const i32 = rt.i32();
@@ -178,6 +188,7 @@ export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) =
     i32[j] = px; i32[j + 1] = py; i32[j + 2] = pm; i32[j + 3] = pr;
     i32[j + 4] = rows; i32[j + 5] = cols; i32[j + 6] = per;
     new Float64Array(i32.buffer, pJob + 32, 1)[0] = eps;
+    i32[j + 10] = affine ? pg : 0; i32[j + 11] = affine ? pb : 0;
     run('math_layernorm_chunk', layerNormChunk, pJob, Math.ceil(rows / per));
     const f32 = rt.f32();
     return {

@@ -1547,10 +1547,13 @@
   ;; mean = Σx / cols, var = Σ(x − mean)² / cols (two passes), rstd = 1/√(var + eps),
   ;; y = (x − mean)·rstd rounded once. Sums: two f64x2 accumulators over whole vectors, then
   ;; the row's last cols mod 4 floats in order, so the result does not depend on the chunking.
-  ;; y may be x (each element is read before it is written).
+  ;; y may be x (each element is read before it is written). Affine ($g ≠ 0): y = ((x − mean)·rstd)
+  ;; ·g[j] + b[j] in float64, rounded once, as the CPU kernel; the caller passes both vectors
+  ;; (ones / −0 for an absent one: exact identities).
   (func $math_layernorm_row (param $x i32) (param $y i32) (param $cols i32) (param $eps f64)
-                            (param $pm i32) (param $pr i32)
+                            (param $pm i32) (param $pr i32) (param $g i32) (param $b i32)
     (local $end i32) (local $p i32) (local $q i32) (local $v v128) (local $a0 v128) (local $a1 v128)
+    (local $gv v128) (local $bv v128)
     (local $d v128) (local $mu v128) (local $rs v128) (local $s f64) (local $t f64) (local $n f64)
     (local.set $end
       (i32.add (local.get $x) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2))))
@@ -1612,6 +1615,55 @@
     (local.set $rs (f64x2.splat (local.get $t)))
     (local.set $p (local.get $x))
     (local.set $q (local.get $y))
+    (if (local.get $g) (then
+      (block $b (loop $l
+        (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $v (v128.load (local.get $p)))
+        (local.set $gv (v128.load (local.get $g)))
+        (local.set $bv (v128.load (local.get $b)))
+        (v128.store (local.get $q)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero
+              (f64x2.add
+                (f64x2.mul
+                  (f64x2.mul (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $mu))
+                    (local.get $rs))
+                  (f64x2.promote_low_f32x4 (local.get $gv)))
+                (f64x2.promote_low_f32x4 (local.get $bv))))
+            (f32x4.demote_f64x2_zero
+              (f64x2.add
+                (f64x2.mul
+                  (f64x2.mul
+                    (f64x2.sub
+                      (f64x2.promote_low_f32x4
+                        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+                      (local.get $mu))
+                    (local.get $rs))
+                  (f64x2.promote_low_f32x4
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $gv) (local.get $gv))))
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $bv) (local.get $bv)))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $l)))
+      (block $b (loop $l
+        (br_if $b
+          (i32.ge_u (local.get $p) (i32.add (local.get $x) (i32.shl (local.get $cols) (i32.const 2)))))
+        (f32.store (local.get $q)
+          (f32.demote_f64
+            (f64.add
+              (f64.mul
+                (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $s)) (local.get $t))
+                (f64.promote_f32 (f32.load (local.get $g))))
+              (f64.promote_f32 (f32.load (local.get $b))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $l)))
+      (return)))
     (block $b (loop $l
       (br_if $b (i32.ge_u (local.get $p) (local.get $end)))
       (local.set $v (v128.load (local.get $p)))
@@ -1640,7 +1692,8 @@
       (local.set $q (i32.add (local.get $q) (i32.const 4)))
       (br $l))))
 
-  ;; job record (bytes): 0 x, 4 y, 8 mean, 12 rstd, 16 rows, 20 cols, 24 rows per chunk, 32 eps f64
+  ;; job record (bytes): 0 x, 4 y, 8 mean, 12 rstd, 16 rows, 20 cols, 24 rows per chunk, 32 eps f64,
+  ;; 40 gamma, 44 beta (0 = no affine step; else both point at cols floats)
   (func (export "math_layernorm_chunk") (param $job i32) (param $i i32)
     (local $r i32) (local $end i32) (local $cols i32) (local $stride i32)
     (local.set $cols (i32.load offset=20 (local.get $job)))
@@ -1656,6 +1709,7 @@
         (i32.add (i32.load offset=4 (local.get $job)) (i32.mul (local.get $r) (local.get $stride)))
         (local.get $cols) (f64.load offset=32 (local.get $job))
         (i32.add (i32.load offset=8 (local.get $job)) (i32.shl (local.get $r) (i32.const 2)))
-        (i32.add (i32.load offset=12 (local.get $job)) (i32.shl (local.get $r) (i32.const 2))))
+        (i32.add (i32.load offset=12 (local.get $job)) (i32.shl (local.get $r) (i32.const 2)))
+        (i32.load offset=40 (local.get $job)) (i32.load offset=44 (local.get $job)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $l))))
