@@ -10,7 +10,9 @@
  * the largest call seen and is kept for reuse.
  */
 import { KERNELS_WASM_BASE64, KERNELS_WASM_UNSHARED_BASE64 } from './kernels.generated';
-import { createPool, type Pool } from './threads';
+import { createPool, type PipelineOutput, type Pool } from './threads';
+
+export type { PipelineOutput } from './threads';
 
 // The project compiles without the DOM lib, so the few WebAssembly members used are typed here.
 export interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
@@ -70,7 +72,7 @@ export interface WasmRuntime {
    * (on the calling thread), and workers compute chunk i while the caller produces the next
    * ones, hiding the kernels behind the copies. Without workers: produce(i) then chunk i.
    */
-  pipeline(kernel: string, job: number, n: number, produce: (i: number) => void): void;
+  pipeline(kernel: string, job: number, n: number, produce: (i: number) => void, out?: PipelineOutput): void;
   /** the thread count used by `parallel` (1 = calling thread only) */
   threads(): number;
   /** chunks run by worker threads so far (0 until the pool exists; a diagnostic) */
@@ -213,7 +215,7 @@ export function createRuntime(preferShared = true): WasmRuntime {
       }
       pool.run(kernel, job, n, threads - 1);
     },
-    pipeline(kernel: string, job: number, n: number, produce: (i: number) => void): void {
+    pipeline(kernel: string, job: number, n: number, produce: (i: number) => void, out?: PipelineOutput): void {
       const threads = shared ? Math.min(getThreads(), maxInstances, n) : 1;
       if (threads > 1) pool ??= createPool(module, memory, scratchBytes, maxInstances - 1, exports);
       if (threads <= 1 || pool === null || !pool.ready(threads - 1)) {
@@ -222,9 +224,10 @@ export function createRuntime(preferShared = true): WasmRuntime {
           produce(i);
           f(job, i);
         }
+        if (out !== undefined) out.array.set(f32.subarray(out.ptr >>> 2, (out.ptr >>> 2) + out.n));
         return;
       }
-      pool.pipeline(kernel, job, n, threads - 1, produce);
+      pool.pipeline(kernel, job, n, threads - 1, produce, out);
     },
     threads: () => (shared ? Math.min(getThreads(), maxInstances) : 1),
     workerChunks: () => pool?.workerChunks() ?? 0,
