@@ -66,7 +66,7 @@ export interface WasmRuntime {
    * `_chunk`) on the calling thread and up to threads - 1 workers; returns when all are done.
    * Chunks must write disjoint bytes and use only their instance's scratch region.
    */
-  parallel(kernel: string, job: number, n: number): void;
+  parallel(kernel: string, job: number, n: number, out?: PipelineOutput): void;
   /**
    * `parallel` for inputs that must first be copied in: `produce(i)` writes chunk i's input
    * (on the calling thread), and workers compute chunk i while the caller produces the next
@@ -205,15 +205,16 @@ export function createRuntime(preferShared = true): WasmRuntime {
       if (typeof f !== 'function') throw new Error(`wasm backend: no kernel named ${name}`);
       return f as F;
     },
-    parallel(kernel: string, job: number, n: number): void {
+    parallel(kernel: string, job: number, n: number, out?: PipelineOutput): void {
       const threads = shared ? Math.min(getThreads(), maxInstances, n) : 1;
       if (threads > 1) pool ??= createPool(module, memory, scratchBytes, maxInstances - 1, exports);
       if (threads <= 1 || pool === null || !pool.ready(threads - 1)) {
         const f = this.fn<(job: number, i: number) => void>(kernel);
         for (let i = 0; i < n; i++) f(job, i);
+        if (out !== undefined) out.array.set(f32.subarray(out.ptr >>> 2, (out.ptr >>> 2) + out.n));
         return;
       }
-      pool.run(kernel, job, n, threads - 1);
+      pool.run(kernel, job, n, threads - 1, out);
     },
     pipeline(kernel: string, job: number, n: number, produce: (i: number) => void, out?: PipelineOutput): void {
       const threads = shared ? Math.min(getThreads(), maxInstances, n) : 1;

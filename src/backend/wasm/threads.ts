@@ -22,8 +22,8 @@ import type { KernelExports, WasmMemory } from './runtime';
 export interface Pool {
   /** whether at least one worker has booted (starts up to `helpers` workers if not yet started) */
   ready(helpers: number): boolean;
-  /** runs chunks 0..n-1 of `kernel` on the caller and up to `helpers` idle workers */
-  run(kernel: string, job: number, n: number, helpers: number): void;
+  /** runs chunks 0..n-1 of `kernel` on the caller and up to `helpers` idle workers (each chunk's result delivered to `out` if given) */
+  run(kernel: string, job: number, n: number, helpers: number, out?: PipelineOutput): void;
   /**
    * The same, with the caller producing each chunk's input first: workers start on chunk i
    * as soon as `produce(i)` has returned, while the caller produces the next ones; then the
@@ -184,8 +184,8 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
       for (let w = 0; w < size; w++) if (Atomics.load(ctrl, STATE + w) === IDLE) return true;
       return false;
     },
-    run(kernel: string, job: number, n: number, helpers: number): void {
-      execute(kernel, job, n, helpers, null, null);
+    run(kernel: string, job: number, n: number, helpers: number, out?: PipelineOutput): void {
+      execute(kernel, job, n, helpers, null, out ?? null);
     },
     pipeline(kernel: string, job: number, n: number, helpers: number, produce: (i: number) => void, out?: PipelineOutput): void {
       execute(kernel, job, n, helpers, produce, out ?? null);
