@@ -130,8 +130,8 @@ describe('element-wise pipelines (copy in chunk by chunk, workers compute behind
   });
 });
 
-describe('pipeline outputs written by the workers', () => {
-  it('stay correct when the kernel memory has just grown (workers see the new pages)', async () => {
+describe('pipelines over grown memory and row kernels', () => {
+  it('stay correct when the kernel memory has just grown (workers compute on the new pages)', async () => {
     await warmPool();
     const dflt = createWasmBackend();
     const before = runtime().workerChunks();
@@ -144,7 +144,7 @@ describe('pipeline outputs written by the workers', () => {
     expect(runtime().workerChunks()).toBeGreaterThan(before);
   });
 
-  it('softmax rows normalised by a worker land in the result', async () => {
+  it('softmax rows normalised by a worker are the ones a single thread computes', async () => {
     await warmPool();
     const dflt = createWasmBackend();
     const rows = 300, cols = 1023;

@@ -159,14 +159,7 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
     const parallel = flops >= opts.minParallelConvFlops;
     const rows = blockRows(taps, pixels, parallel ? rt.threads() * CHUNKS_PER_THREAD : 1);
     writeConvJob(pJob, px, pf, py, g, rows, 0, 0, isPointwise(g));
-    const chunks = Math.ceil(pixels / rows);
-    if (parallel && chunks > 1 && rt.threads() > 1) {
-      // each block's output rows go from the thread that computed them into a shared result
-      const out = new Float32Array(new SharedArrayBuffer(pixels * g.outC * 4));
-      rt.parallel('conv_fwd_chunk', pJob, chunks, { array: out, ptr: py, n: pixels * g.outC, chunk: rows * g.outC });
-      return out;
-    }
-    run('conv_fwd_chunk', pJob, chunks, parallel);
+    run('conv_fwd_chunk', pJob, Math.ceil(pixels / rows), parallel);
     return rt.f32().slice(py >> 2, (py >> 2) + pixels * g.outC);
   }
 

@@ -31,11 +31,13 @@ function isSuffix(small: readonly number[], out: readonly number[]): boolean {
 /**
  * Large same-shape calls run as a pipeline (runtime.pipeline): the caller copies the operands
  * in chunk by chunk while a worker computes the chunks already copied, so the kernel hides
- * behind the copies that the Backend contract requires anyway; each chunk's result is copied
- * by the thread that computed it into a SharedArrayBuffer-backed output, so the copy out (and
- * the page faults of a fresh output) is shared too (add-1m in the bench: 3.0 → 1.6 ms). Measured (2 cores, add, wall
+ * behind the copies that the Backend contract requires anyway. Measured (2 cores, add, wall
  * ms, one thread → pipeline): 2^17 elements 0.17 → 0.22, 2^18 0.43 → 0.41, 2^19 0.90 → 0.67,
  * 2^20 1.86 → 1.28 (copy a and b in 0.6, kernel 0.46, copy out ~0.5).
+ * The result is copied out by the caller into an ordinary Float32Array. Letting workers write
+ * it into a SharedArrayBuffer-backed output was faster in short runs but is unusable: V8 does
+ * not reclaim SharedArrayBuffers under allocation pressure (a loop of 4 MB outputs reached
+ * 5 GB RSS, and allocation + fill went from 1.7 to 13 ms per call).
  */
 const PIPELINE_MIN = 1 << 18;
 const PIPELINE_CHUNK = 1 << 15;
@@ -97,14 +99,12 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
     rt.reserve(pj + 24 - base);
     rt.i32().set([code, pa, pb, po, n, PIPELINE_CHUNK], pj >> 2);
     const f32 = rt.f32();
-    // the result goes straight from each chunk into a shared array the workers can write
-    const out = new Float32Array(new SharedArrayBuffer(n * 4));
     rt.pipeline('ew_chunk', pj, Math.ceil(n / PIPELINE_CHUNK), (i) => {
       const s = i * PIPELINE_CHUNK, e = Math.min(n, s + PIPELINE_CHUNK);
       f32.set(a.subarray(s, e), (pa >> 2) + s);
       if (b !== null) f32.set(b.subarray(s, e), (pb >> 2) + s);
-    }, { array: out, ptr: po, n, chunk: PIPELINE_CHUNK });
-    return out;
+    });
+    return rt.f32().slice(po >> 2, (po >> 2) + n);
   }
 
   function unary(op: UnaryOp, x: F32): F32 {

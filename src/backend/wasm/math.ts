@@ -148,13 +148,11 @@ export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) =
       softmaxChunk(pJob, 0);
       return copyOut(f32, po, n);
     }
-    // each block's result goes from the thread that normalised it straight into a shared array
-    const out = new Float32Array(new SharedArrayBuffer(n * 4));
     rt.pipeline('math_softmax_chunk', pJob, Math.ceil(rows / per), (i) => {
       const s = i * per * cols;
       f32.set(x.subarray(s, Math.min(n, s + per * cols)), (px >> 2) + s);
-    }, { array: out, ptr: po, n, chunk: per * cols });
-    return out;
+    });
+    return copyOut(f32, po, n);
   }
 
   function softmax(x: F32, rows: number, cols: number): F32 {

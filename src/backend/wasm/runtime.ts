@@ -10,9 +10,7 @@
  * the largest call seen and is kept for reuse.
  */
 import { KERNELS_WASM_BASE64, KERNELS_WASM_UNSHARED_BASE64 } from './kernels.generated';
-import { createPool, type PipelineOutput, type Pool } from './threads';
-
-export type { PipelineOutput } from './threads';
+import { createPool, type Pool } from './threads';
 
 // The project compiles without the DOM lib, so the few WebAssembly members used are typed here.
 export interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
@@ -66,13 +64,13 @@ export interface WasmRuntime {
    * `_chunk`) on the calling thread and up to threads - 1 workers; returns when all are done.
    * Chunks must write disjoint bytes and use only their instance's scratch region.
    */
-  parallel(kernel: string, job: number, n: number, out?: PipelineOutput): void;
+  parallel(kernel: string, job: number, n: number): void;
   /**
    * `parallel` for inputs that must first be copied in: `produce(i)` writes chunk i's input
    * (on the calling thread), and workers compute chunk i while the caller produces the next
    * ones, hiding the kernels behind the copies. Without workers: produce(i) then chunk i.
    */
-  pipeline(kernel: string, job: number, n: number, produce: (i: number) => void, out?: PipelineOutput): void;
+  pipeline(kernel: string, job: number, n: number, produce: (i: number) => void): void;
   /** the thread count used by `parallel` (1 = calling thread only) */
   threads(): number;
   /** chunks run by worker threads so far (0 until the pool exists; a diagnostic) */
@@ -205,18 +203,17 @@ export function createRuntime(preferShared = true): WasmRuntime {
       if (typeof f !== 'function') throw new Error(`wasm backend: no kernel named ${name}`);
       return f as F;
     },
-    parallel(kernel: string, job: number, n: number, out?: PipelineOutput): void {
+    parallel(kernel: string, job: number, n: number): void {
       const threads = shared ? Math.min(getThreads(), maxInstances, n) : 1;
       if (threads > 1) pool ??= createPool(module, memory, scratchBytes, maxInstances - 1, exports);
       if (threads <= 1 || pool === null || !pool.ready(threads - 1)) {
         const f = this.fn<(job: number, i: number) => void>(kernel);
         for (let i = 0; i < n; i++) f(job, i);
-        if (out !== undefined) out.array.set(f32.subarray(out.ptr >>> 2, (out.ptr >>> 2) + out.n));
         return;
       }
-      pool.run(kernel, job, n, threads - 1, out);
+      pool.run(kernel, job, n, threads - 1);
     },
-    pipeline(kernel: string, job: number, n: number, produce: (i: number) => void, out?: PipelineOutput): void {
+    pipeline(kernel: string, job: number, n: number, produce: (i: number) => void): void {
       const threads = shared ? Math.min(getThreads(), maxInstances, n) : 1;
       if (threads > 1) pool ??= createPool(module, memory, scratchBytes, maxInstances - 1, exports);
       if (threads <= 1 || pool === null || !pool.ready(threads - 1)) {
@@ -225,10 +222,9 @@ export function createRuntime(preferShared = true): WasmRuntime {
           produce(i);
           f(job, i);
         }
-        if (out !== undefined) out.array.set(f32.subarray(out.ptr >>> 2, (out.ptr >>> 2) + out.n));
         return;
       }
-      pool.pipeline(kernel, job, n, threads - 1, produce, out);
+      pool.pipeline(kernel, job, n, threads - 1, produce);
     },
     threads: () => (shared ? Math.min(getThreads(), maxInstances) : 1),
     workerChunks: () => pool?.workerChunks() ?? 0,

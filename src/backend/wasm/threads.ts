@@ -22,41 +22,27 @@ import type { KernelExports, WasmMemory } from './runtime';
 export interface Pool {
   /** whether at least one worker has booted (starts up to `helpers` workers if not yet started) */
   ready(helpers: number): boolean;
-  /** runs chunks 0..n-1 of `kernel` on the caller and up to `helpers` idle workers (each chunk's result delivered to `out` if given) */
-  run(kernel: string, job: number, n: number, helpers: number, out?: PipelineOutput): void;
+  /** runs chunks 0..n-1 of `kernel` on the caller and up to `helpers` idle workers */
+  run(kernel: string, job: number, n: number, helpers: number): void;
   /**
    * The same, with the caller producing each chunk's input first: workers start on chunk i
    * as soon as `produce(i)` has returned, while the caller produces the next ones; then the
    * caller joins in on the chunks left.
    */
-  pipeline(kernel: string, job: number, n: number, helpers: number, produce: (i: number) => void, out?: PipelineOutput): void;
+  pipeline(kernel: string, job: number, n: number, helpers: number, produce: (i: number) => void): void;
   /** how many chunks workers have run so far (a diagnostic: proves the work was shared) */
   workerChunks(): number;
 }
 
-/**
- * Where a pipeline's chunks deliver their results: chunk i's floats [i·chunk, (i+1)·chunk) ∩
- * [0, n) are copied from the kernel memory at byte `ptr` into `array` (a Float32Array over a
- * SharedArrayBuffer, so a worker can write it) by whichever thread ran the chunk, right after
- * running it; the copy out and its page faults then run on every thread, not just the caller.
- */
-export interface PipelineOutput {
-  readonly array: Float32Array;
-  readonly ptr: number;
-  readonly n: number;
-  readonly chunk: number;
-}
-
 // control words
-const NEXT = 0, COUNT = 1, KIND = 2, JOB = 3, ERROR = 4, WORKER_CHUNKS = 5, READY = 6;
-const OUT_FLAG = 7, OUT_PTR = 8, OUT_N = 9, OUT_CHUNK = 10, STATE = 16;
+const NEXT = 0, COUNT = 1, KIND = 2, JOB = 3, ERROR = 4, WORKER_CHUNKS = 5, READY = 6, STATE = 8;
 // worker states
 const BOOT = 0, IDLE = 1, WORK = 2, DONE = 3, EXIT = 4;
 
 /** the worker's whole program (CommonJS, evaluated by worker_threads) */
 const WORKER_SOURCE = `
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
-const { module, memory, control, index, scratch, kernels, port } = workerData;
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, index, scratch, kernels } = workerData;
 const ctrl = new Int32Array(control);
 const me = ${STATE} + index;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
@@ -69,25 +55,12 @@ for (;;) {
   if (s === ${EXIT}) break;
   if (s !== ${WORK}) { Atomics.wait(ctrl, me, s); continue; }
   const f = fns[Atomics.load(ctrl, ${KIND})], job = Atomics.load(ctrl, ${JOB}), n = Atomics.load(ctrl, ${COUNT});
-  let out = null, heap = null, outPtr = 0, outN = 0, outChunk = 0;
-  if (Atomics.load(ctrl, ${OUT_FLAG}) === 1) {
-    // the caller posts the output buffer right after handing this worker the job
-    let m = receiveMessageOnPort(port);
-    while (m === undefined) m = receiveMessageOnPort(port);
-    out = new Float32Array(m.message);
-    heap = new Float32Array(memory.buffer);
-    outPtr = Atomics.load(ctrl, ${OUT_PTR}) >>> 2; outN = Atomics.load(ctrl, ${OUT_N}); outChunk = Atomics.load(ctrl, ${OUT_CHUNK});
-  }
   try {
     let done = 0;
     for (let i = Atomics.add(ctrl, ${NEXT}, 1); i < n; i = Atomics.add(ctrl, ${NEXT}, 1)) {
       // in a pipeline chunk i may start only once the caller has published its input
       for (let r = Atomics.load(ctrl, ${READY}); r <= i; r = Atomics.load(ctrl, ${READY})) Atomics.wait(ctrl, ${READY}, r);
       f(job, i);
-      if (out !== null) {
-        const s = i * outChunk, e = Math.min(outN, s + outChunk);
-        out.set(heap.subarray(outPtr + s, outPtr + e), s);
-      }
       done++;
     }
     Atomics.add(ctrl, ${WORKER_CHUNKS}, done);
@@ -104,13 +77,8 @@ interface WorkerLike {
   unref(): void;
   on(event: 'error' | 'exit', listener: (e: unknown) => void): void;
 }
-interface PortLike {
-  postMessage(value: unknown): void;
-  unref?(): void;
-}
 interface WorkerThreads {
-  Worker: new (src: string, opts: { eval: true; workerData: unknown; transferList: unknown[] }) => WorkerLike;
-  MessageChannel: new () => { port1: PortLike; port2: unknown };
+  Worker: new (src: string, opts: { eval: true; workerData: unknown }) => WorkerLike;
   isMainThread: boolean;
 }
 interface NodeProcess {
@@ -133,23 +101,17 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
   const wt = workerThreads();
   if (wt === null || capacity < 1 || typeof Atomics.wait !== 'function') return null;
   const Worker = wt.Worker;
-  const Channel = wt.MessageChannel;
   const kernels = Object.keys(exports).filter((k) => k.endsWith('_chunk')).sort();
   const control = new SharedArrayBuffer((STATE + capacity) * 4);
   const ctrl = new Int32Array(control);
   const cleanup = { ctrl, size: 0 };
   let size = 0;
 
-  const ports: PortLike[] = [];
   function start(w: number): void {
-    const channel = new Channel();
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module, memory, control, index: w, scratch: (w + 1) * scratchBytes, kernels, port: channel.port2 },
-      transferList: [channel.port2],
+      workerData: { module, memory, control, index: w, scratch: (w + 1) * scratchBytes, kernels },
     });
-    ports[w] = channel.port1;
-    channel.port1.unref?.();
     // a worker that fails to boot or dies stays out of every job (it is only ever waited
     // for after it took a job, and it reports DONE even when its kernel traps)
     const retire = (): void => {
@@ -184,15 +146,15 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
       for (let w = 0; w < size; w++) if (Atomics.load(ctrl, STATE + w) === IDLE) return true;
       return false;
     },
-    run(kernel: string, job: number, n: number, helpers: number, out?: PipelineOutput): void {
-      execute(kernel, job, n, helpers, null, out ?? null);
+    run(kernel: string, job: number, n: number, helpers: number): void {
+      execute(kernel, job, n, helpers, null);
     },
-    pipeline(kernel: string, job: number, n: number, helpers: number, produce: (i: number) => void, out?: PipelineOutput): void {
-      execute(kernel, job, n, helpers, produce, out ?? null);
+    pipeline(kernel: string, job: number, n: number, helpers: number, produce: (i: number) => void): void {
+      execute(kernel, job, n, helpers, produce);
     },
   };
 
-  function execute(kernel: string, job: number, n: number, helpers: number, produce: ((i: number) => void) | null, out: PipelineOutput | null): void {
+  function execute(kernel: string, job: number, n: number, helpers: number, produce: ((i: number) => void) | null): void {
     grow(helpers);
     const kind = kernelIndex.get(kernel);
     if (kind === undefined) throw new Error(`wasm threads: ${kernel} is not a chunked kernel`);
@@ -202,22 +164,14 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
     Atomics.store(ctrl, COUNT, n);
     Atomics.store(ctrl, ERROR, 0);
     Atomics.store(ctrl, READY, produce === null ? n : 0);
-    Atomics.store(ctrl, OUT_FLAG, out === null ? 0 : 1);
-    if (out !== null) {
-      Atomics.store(ctrl, OUT_PTR, out.ptr);
-      Atomics.store(ctrl, OUT_N, out.n);
-      Atomics.store(ctrl, OUT_CHUNK, out.chunk);
-    }
     Atomics.store(ctrl, NEXT, 0);
     const taken: number[] = [];
     for (let w = 0; w < size && taken.length < helpers; w++) {
       if (Atomics.compareExchange(ctrl, STATE + w, IDLE, WORK) === IDLE) {
-        if (out !== null) ports[w]!.postMessage(out.array.buffer);
         Atomics.notify(ctrl, STATE + w);
         taken.push(w);
       }
     }
-    const heap = out === null ? null : new Float32Array(memory.buffer);
     let failure: unknown = null;
     try {
       if (produce !== null) {
@@ -227,13 +181,7 @@ export function createPool(module: object, memory: WasmMemory, scratchBytes: num
           Atomics.notify(ctrl, READY);
         }
       }
-      for (let i = Atomics.add(ctrl, NEXT, 1); i < n; i = Atomics.add(ctrl, NEXT, 1)) {
-        f(job, i);
-        if (out !== null) {
-          const s = i * out.chunk, e = Math.min(out.n, s + out.chunk), p = out.ptr >>> 2;
-          out.array.set(heap!.subarray(p + s, p + e), s);
-        }
-      }
+      for (let i = Atomics.add(ctrl, NEXT, 1); i < n; i = Atomics.add(ctrl, NEXT, 1)) f(job, i);
     } catch (e) {
       failure = e;
       // release workers waiting for input and stop further claims
