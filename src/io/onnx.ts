@@ -587,6 +587,25 @@ const recurrentHandler: Handler = {
   },
 };
 
+/**
+ * One ONNX LayerNormalization over the trailing normalized axes: `gamma` / `beta` are the
+ * names of the scale / shift inputs, or null (no scale: ones, which needs static dims).
+ */
+function layerNormalization(c: Ctx, gamma: string | null, beta: string | null, outs: readonly string[]): void {
+  const xd = c.inDims[0]!;
+  const axes = c.p.axes as readonly number[];
+  const r = xd.length;
+  if (!axes.every((a, i) => a === r - axes.length + i)) unsupported(c, `normalizes axes [${axes.join(', ')}], not the trailing ones`);
+  const normDims = xd.slice(r - axes.length);
+  let scale = gamma;
+  if (scale === null) {
+    if (!normDims.every(isStatic)) unsupported(c, 'normalizes over a dynamic dim without gamma (LayerNormalization needs a static scale)');
+    scale = c.e.floats(new Array<number>(normDims.reduce((a, p) => a * p[0], 1)).fill(1), normDims.map((p) => p[0]));
+  }
+  const ins = beta === null ? [c.x[0]!, scale] : [c.x[0]!, scale, beta];
+  c.e.node('LayerNormalization', ins, outs, { axis: int(r - axes.length), epsilon: float(c.p.eps), stash_type: int(1) });
+}
+
 const HANDLERS: Record<string, Handler> = {
   add: simple('Add'),
   sub: simple('Sub'),
@@ -760,35 +779,16 @@ const HANDLERS: Record<string, Handler> = {
   avg_pool2d: pool('avg'),
   layer_normalize: {
     run(c) {
-      const xd = c.inDims[0]!;
-      const axes = c.p.axes as readonly number[];
-      const r = xd.length;
-      if (!axes.every((a, i) => a === r - axes.length + i)) unsupported(c, `normalizes axes [${axes.join(', ')}], not the trailing ones`);
-      const normDims = xd.slice(r - axes.length);
-      if (!normDims.every(isStatic)) unsupported(c, 'normalizes over a dynamic dim (LayerNormalization needs a static scale)');
-      const n = normDims.reduce((a, p) => a * p[0], 1);
-      const scale = c.e.floats(new Array<number>(n).fill(1), normDims.map((p) => p[0]));
       const outs = c.used[1] ? [c.out[0]!, '', c.out[1]!] : [c.out[0]!];
-      c.e.node('LayerNormalization', [c.x[0]!, scale], outs, { axis: int(r - axes.length), epsilon: float(c.p.eps), stash_type: int(1) });
+      layerNormalization(c, null, null, outs);
     },
   },
   // layerNorm with gamma / beta (ops/norm.ts): inputs [x, gamma?, beta?], outputs [y, mean, rstd] as ONNX's
   layer_norm_affine: {
     run(c) {
-      const xd = c.inDims[0]!;
-      const axes = c.p.axes as readonly number[];
-      const r = xd.length;
-      if (!axes.every((a, i) => a === r - axes.length + i)) unsupported(c, `normalizes axes [${axes.join(', ')}], not the trailing ones`);
-      const normDims = xd.slice(r - axes.length);
-      let scale = c.p.gamma ? c.x[1]! : '';
-      if (!c.p.gamma) {
-        if (!normDims.every(isStatic)) unsupported(c, 'normalizes over a dynamic dim without gamma (LayerNormalization needs a static scale)');
-        scale = c.e.floats(new Array<number>(normDims.reduce((a, p) => a * p[0], 1)).fill(1), normDims.map((p) => p[0]));
-      }
-      const ins = c.p.beta ? [c.x[0]!, scale, c.x[c.p.gamma ? 2 : 1]!] : [c.x[0]!, scale];
       const outs = [c.out[0]!, c.used[1] ? c.out[1]! : '', c.used[2] ? c.out[2]! : ''];
       while (outs[outs.length - 1] === '') outs.pop();
-      c.e.node('LayerNormalization', ins, outs, { axis: int(r - axes.length), epsilon: float(c.p.eps), stash_type: int(1) });
+      layerNormalization(c, c.p.gamma ? c.x[1]! : null, c.p.beta ? c.x[c.p.gamma ? 2 : 1]! : null, outs);
     },
   },
   recurrent_sequence: recurrentHandler,
