@@ -18,12 +18,12 @@ import {
   squeeze,
   stack,
   stridedSlice,
-  stridedSlicePlan,
   take,
   tile,
   unsqueeze,
   unstack,
 } from '../src/ops/layout';
+import { stridedSlicePlan } from '../src/shape/rules';
 import { matmul } from '../src/ops/linalg';
 import { mul, sin } from '../src/ops/elementwise';
 import { sum } from '../src/ops/reduce-core';

@@ -18,7 +18,8 @@ import { normalizeAxis, reduceShape, type Axis, type Check, type ReduceShape, ty
 import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/core';
 import { add, exp, mul, square, sub, unaryPrimitive, where, greater } from './elementwise';
-import { broadcastToRaw, normalizeAxes, reducedShape, reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
+import { broadcastToRaw, reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
+import { normalizeAxes, reducedShape } from '../shape/rules';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;

@@ -12,7 +12,8 @@ import { broadcastShapes, type BroadcastShape, type Check } from '../shape/rules
 import { makeTensor, type Tensor } from '../tensor/tensor';
 import { bind, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { add, mul, rsqrt, square, sub } from './elementwise';
-import { broadcastToRaw, normalizeAxes, reducedShape, sumRaw, sumToShape } from './reduce-core';
+import { broadcastToRaw, sumRaw, sumToShape } from './reduce-core';
+import { normalizeAxes, reducedShape } from '../shape/rules';
 import { bernoulliArray, type Key } from '../random';
 import type { IsDyn, Same, Agree, Show, IsTuple, AgreeAll, ShowShape } from '../shape/dim-types';
 

@@ -7,31 +7,11 @@
 import { backend } from '../backend';
 import type { Dim, Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
-import { broadcastShapes, reshapeShape, type Check, type ReduceShape, type ReshapeShape, type Result } from '../shape/rules';
+import { broadcastShapes, normalizeAxes, reducedShape, reshapeShape, type Check, type ReduceShape, type ReshapeShape, type Result } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
 import { bind1, type AnyTensor, type Primitive } from '../autodiff/core';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
-export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, op: string): number[] {
-  const list = axes === undefined ? Array.from({ length: rank }, (_, i) => i) : typeof axes === 'number' ? [axes] : [...axes];
-  const out = list.map((a) => {
-    if (!Number.isInteger(a) || a < -rank || a >= rank) throw new ShapeError(op, `axis out of range (axis ${a}, rank ${rank})`);
-    return a < 0 ? a + rank : a;
-  });
-  const sorted = [...new Set(out)].sort((x, y) => x - y);
-  if (sorted.length !== out.length) throw new ShapeError(op, `axis repeated (${list.join(', ')})`);
-  return sorted;
-}
-
-export function reducedShape(shape: readonly number[], axes: readonly number[], keepDims: boolean): number[] {
-  const out: number[] = [];
-  shape.forEach((d, i) => {
-    if (!axes.includes(i)) out.push(d);
-    else if (keepDims) out.push(1);
-  });
-  return out;
-}
 
 // ---------------------------------------------------------------- sum
 

@@ -24,7 +24,8 @@ import { normalizeAxis, reduceShape, type Axis, type Check, type ReduceShape, ty
 import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/core';
 import { cast, div, equal, greater, mul, square, sub, where } from './elementwise';
-import { normalizeAxes, reducedShape, reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
+import { reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
+import { normalizeAxes, reducedShape } from '../shape/rules';
 
 export { sum } from './reduce-core';
 

@@ -25,7 +25,7 @@ import type { AnyTensor } from '../../autodiff/core';
 import { stopGradient } from '../../autodiff/transforms';
 import { add, mul, square, sub } from '../../ops/elementwise';
 import { mean } from '../../ops/reduce';
-import { normalizeAxes } from '../../ops/reduce-core';
+import { normalizeAxes } from '../../shape/rules';
 import { batchNorm, layerNorm, type LayerNormDims } from '../../ops/norm';
 import { split, type Key } from '../../random';
 import { keys, onesInit, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
