@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { tf, toTf, fromFlat, expectCloseTf } from './helpers/tf';
-import { attentionShapes, causalMask, paddingMask, scaledDotProductAttention } from '../src/ops/attention';
+import { causalMask, paddingMask, scaledDotProductAttention } from '../src/ops/attention';
+import { attentionShapes } from '../src/shape/rules';
 import { logicalAnd, mul } from '../src/ops/elementwise';
 import { sum } from '../src/ops/reduce-core';
 import { evalGraph, grad, makeGraph } from '../src/autodiff';

@@ -14,14 +14,23 @@
  */
 import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
-import { broadcastShapes, matmulShape, type BroadcastShape, type Check, type MatmulShape, type Result } from '../shape/rules';
+import {
+  attentionMaskShape,
+  attentionShapes,
+  paddingMaskShape,
+  type AttentionMaskShape,
+  type AttentionScoresShape,
+  type AttentionShape,
+  type Check,
+  type PaddingMaskShape,
+  type Result,
+} from '../shape/rules';
 import { makeTensor, type Tensor } from '../tensor/tensor';
 import type { AnyTensor } from '../autodiff/core';
 import { cast, mul, notEqual, where } from './elementwise';
 import { reshapeRaw } from './reduce-core';
 import { softmax } from './activations';
 import { matmulRaw } from './linalg';
-import type { IsDyn, Same, Agree, Show, IsTuple, AgreeAll } from '../shape/dim-types';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -30,82 +39,6 @@ const shapeOf = (x: AnyTensor) => x.shape as readonly number[];
 
 /** the most negative finite float32: the score of a masked position */
 const MASKED_SCORE = -3.4028234663852886e38;
-
-// ---------------------------------------------------------------- shape rules
-
-
-/**
- * The attention scores q·kᵀ: [...bq, Lq, dk] and [...bk, Lk, dk] → [...broadcast(bq, bk), Lq, Lk].
- * `attention: q and k depths differ (64 vs 32)`; batch dims follow matmul's rule.
- */
-export type AttentionScoresShape<Q extends Shape, K extends Shape> =
-  IsTuple<Q> extends false
-    ? Dim[]
-    : IsTuple<K> extends false
-      ? Dim[]
-      : Q extends readonly [...Shape, Dim, infer DQ]
-        ? K extends readonly [...infer KB extends Shape, infer LK extends Dim, infer DK extends Dim]
-          ? Agree<DQ, DK> extends true
-            ? MatmulShape<Q, [...KB, DK, LK]>
-            : ShapeMismatch<`attention: q and k depths differ (${Show<DQ>} vs ${Show<DK>})`, Q, K>
-          : ShapeMismatch<`attention: q, k and v need rank >= 2 (ranks ${Q['length']} and ${K['length']})`, Q, K>
-        : ShapeMismatch<`attention: q, k and v need rank >= 2 (ranks ${Q['length']} and ${K['length']})`, Q, K>;
-
-/**
- * The attention output weights·v: v [...bv, Lk, dv] → [...batch, Lq, dv]; v's length must equal k's:
- * `attention: v length differs from k length (7 vs 8)`.
- */
-export type AttentionShape<Q extends Shape, K extends Shape, V extends Shape> =
-  AttentionScoresShape<Q, K> extends infer S
-    ? S extends ShapeMismatch<any, any, any>
-      ? Dim[] // the error is reported on k
-      : IsTuple<V> extends false
-        ? Dim[]
-        : S extends readonly [...infer SB extends Shape, infer LQ extends Dim, infer LK extends Dim]
-          ? V extends readonly [...Shape, infer LV, Dim]
-            ? Agree<LK, LV> extends true
-              ? MatmulShape<[...SB, LQ, LK], V>
-              : ShapeMismatch<`attention: v length differs from k length (${Show<LV>} vs ${Show<LK>})`, K, V>
-            : ShapeMismatch<`attention: q, k and v need rank >= 2 (rank ${V['length']})`, K, V>
-          : Dim[]
-    : never;
-
-/** A bool mask must broadcast to the scores' shape without changing it. */
-export type AttentionMaskShape<S extends Shape, M extends Shape> =
-  IsTuple<S> extends false
-    ? S
-    : IsTuple<M> extends false
-      ? S
-      : BroadcastShape<S, M> extends infer R
-        ? R extends ShapeMismatch<any, any, any>
-          ? R
-          : R extends Shape
-            ? AgreeAll<R, S> extends true
-              ? S
-              : ShapeMismatch<'attention: mask does not broadcast to the scores shape', S, M>
-            : S
-        : never;
-
-/** Runtime twin of AttentionScoresShape / AttentionShape: [scores, output] shapes. */
-export function attentionShapes(q: readonly number[], k: readonly number[], v: readonly number[]): [number[], number[]] {
-  if (q.length < 2 || k.length < 2) throw new ShapeError('attention', `q, k and v need rank >= 2 (ranks ${q.length} and ${k.length})`);
-  const dq = q[q.length - 1]!;
-  const dk = k[k.length - 1]!;
-  if (dq !== dk) throw new ShapeError('attention', `q and k depths differ (${dq} vs ${dk})`);
-  const scores = matmulShape(q, [...k.slice(0, -2), dk, k[k.length - 2]!]);
-  if (v.length < 2) throw new ShapeError('attention', `q, k and v need rank >= 2 (rank ${v.length})`);
-  const lk = k[k.length - 2]!;
-  const lv = v[v.length - 2]!;
-  if (lv !== lk) throw new ShapeError('attention', `v length differs from k length (${lv} vs ${lk})`);
-  return [scores, matmulShape(scores, v)];
-}
-
-function checkMask(scores: readonly number[], m: readonly number[]): void {
-  const b = broadcastShapes(scores, m);
-  if (b.length !== scores.length || b.some((d, i) => d !== scores[i])) {
-    throw new ShapeError('attention', `mask does not broadcast to the scores shape ([${m.join(', ')}] vs [${scores.join(', ')}])`);
-  }
-}
 
 /** false only when the mask is concrete and every row of its last axis allows some key */
 function mayMaskWholeRow(m: Tensor<Dim[], 'bool'>): boolean {
@@ -137,15 +70,6 @@ export function causalMask<const N extends number>(n: N): Tensor<[N, N], 'bool'>
   return makeTensor([n, n], 'bool', out);
 }
 
-export type PaddingMaskShape<S extends Shape, H extends boolean> =
-  number extends S['length']
-    ? Dim[]
-    : S extends readonly [infer B extends Dim, infer L extends Dim]
-      ? H extends false
-        ? [B, 1, L]
-        : [B, 1, 1, L]
-      : ShapeMismatch<`paddingMask: ids must be [batch, length] (rank ${S['length']})`, 2, S>;
-
 export interface PaddingMaskOptions<H extends boolean> {
   /** true (default): [B, 1, 1, L] for scores [B, heads, Lq, Lk]; false: [B, 1, L] for [B, Lq, Lk] */
   readonly heads?: H;
@@ -159,9 +83,8 @@ export function paddingMask<S extends Shape, const H extends boolean = true>(
 ): Tensor<Result<PaddingMaskShape<S, H>>, 'bool'> {
   const t = ids as unknown as AnyTensor;
   const s = shapeOf(t);
-  if (s.length !== 2) throw new ShapeError('paddingMask', `ids must be [batch, length] (rank ${s.length})`);
+  const shape = paddingMaskShape(s, options?.heads !== false);
   const keep = notEqual(ids as unknown as Tensor<Dim[], 'int32'>, padId) as unknown as AnyTensor;
-  const shape = options?.heads === false ? [s[0]!, 1, s[1]!] : [s[0]!, 1, 1, s[1]!];
   return reshapeRaw(keep, shape) as unknown as Tensor<Result<PaddingMaskShape<S, H>>, 'bool'>;
 }
 
@@ -210,7 +133,7 @@ export function scaledDotProductAttention<
   const m = (mask ?? null) as unknown as Tensor<Dim[], 'bool'> | null;
   if (m !== null) {
     if (m.dtype !== 'bool') throw new ShapeError('attention', `mask must be bool (true = attend), got ${m.dtype}`);
-    checkMask(scoresShape, m.shape as readonly number[]);
+    attentionMaskShape(scoresShape, m.shape as readonly number[]);
   }
   const qs = shapeOf(qt);
   const scale = options?.scale ?? 1 / Math.sqrt(qs[qs.length - 1]!);

@@ -24,29 +24,38 @@
  */
 import { backend } from '../backend';
 import type { Conv2dGeometry, Pool2dGeometry } from '../backend/backend';
-import type { Add } from '../shape/arith';
-import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
+import type { Dim, Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
 import {
   conv1dShape,
-  conv2dShape,
-  pool1dShape,
-  pool2dShape,
+  convOutShape,
+  poolOutShape,
+  resolveConv2d,
+  resolvePool1d,
+  resolvePool2d,
   samePadding,
   type Check,
-  type Conv1dShape,
-  type Conv2dShape,
+  type Conv1dFilterShape,
+  type Conv2dFilterShape,
+  type ConvOptionValues,
+  type ConvPadding2d,
+  type ConvParams,
+  type GlobalPool1dShape,
+  type GlobalPool2dShape,
+  type Pair,
   type Padding,
-  type Padding2d,
+  type Pool1dOptionValues,
   type Pool1dShape,
+  type Pool2dOptionValues,
   type Pool2dShape,
+  type PoolPadding,
+  type PoolParams,
   type Result,
 } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { add, mul } from './elementwise';
 import { reshapeRaw, sumRaw } from './reduce-core';
-import type { IsDyn, IsLit, Same, Agree, Show } from '../shape/dim-types';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -59,50 +68,14 @@ function requireFloat(op: string, ins: readonly AVal[]): void {
   for (const a of ins) if (a.dtype !== 'float32') throw new ShapeError(op, `expects float32 operands, got ${a.dtype}`);
 }
 
-type Pair = number | readonly [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
-
-/** conv2d padding: the rule's Padding2d, or explicit [[top, bottom], [left, right]]. */
-export type ConvPadding2d = Padding2d | readonly [readonly [number, number], readonly [number, number]];
-/** pooling padding (Keras) */
-export type PoolPadding = 'valid' | 'same';
-
 // =============================================================================================
 // Conv primitives. Params hold the resolved geometry: explicit pads, strides, dilation.
 
-interface ConvParams {
-  readonly strides: readonly [number, number];
-  readonly dilation: readonly [number, number];
-  /** [top, bottom, left, right] */
-  readonly pads: readonly [number, number, number, number];
-}
 interface BackpropInputParams extends ConvParams {
   readonly inShape: readonly number[];
 }
 interface BackpropFilterParams extends ConvParams {
   readonly filterShape: readonly number[];
-}
-
-/** Output spatial size for explicit pads; throws when the dilated kernel does not fit. */
-function outSize(op: string, n: number, before: number, after: number, k: number, s: number, d: number): number {
-  const m = n + before + after;
-  const e = d * (k - 1) + 1;
-  if (m < e) throw new ShapeError(op, `kernel ${k} (dilated ${e}) larger than padded input ${m}`);
-  return Math.floor((m - e) / s) + 1;
-}
-
-/** [B, outH, outW, outC] of a conv over x [B, H, W, C] with filter [kH, kW, C, outC]; throws ShapeError. */
-function convOutShape(op: string, x: readonly number[], f: readonly number[], p: ConvParams): number[] {
-  if (x.length !== 4) throw new ShapeError(op, `input must be [batch, height, width, channels] (rank ${x.length})`);
-  if (f.length !== 4) throw new ShapeError(op, `filter must be [kH, kW, inC, outC] (rank ${f.length})`);
-  if (x[3] !== f[2]) throw new ShapeError(op, `input channels differ (${x[3]} vs ${f[2]})`);
-  const [t, b, l, r] = p.pads;
-  return [
-    x[0]!,
-    outSize(op, x[1]!, t, b, f[0]!, p.strides[0], p.dilation[0]),
-    outSize(op, x[2]!, l, r, f[1]!, p.strides[1], p.dilation[1]),
-    f[3]!,
-  ];
 }
 
 function convGeometry(x: readonly number[], f: readonly number[], y: readonly number[], p: ConvParams): Conv2dGeometry {
@@ -233,72 +206,6 @@ export interface Conv2dOptions<S extends Pair, P extends ConvPadding2d, D extend
   readonly dilation?: D;
 }
 
-/** a kernel extent as the rules want it: a literal, or the wide number for anything else */
-type KDim<D> = D extends number ? D : number;
-/** P narrowed to the rules' Padding2d (an intersection would keep `'valid' & [number, number]` members) */
-type AsPad2d<P> = P extends Padding2d ? P : never;
-/** dim + before + after, or the wide number unless all are literals */
-type PadDim<N, B, E> = [IsLit<N>, IsLit<B>, IsLit<E>] extends [true, true, true] ? Add<N & number, Add<B & number, E & number> & number> : number;
-
-/**
- * The conv2d rule on a filter tensor: x [B, H, W, C], filter [kH, kW, C, outC] → [B, outH, outW, outC].
- * On top of the rules' Conv2dShape: the filter's rank, its input channels (must equal C) and
- * asymmetric explicit padding [[t, b], [l, r]] (checked as 'valid' on the padded input).
- */
-export type Conv2dFilterShape<X extends Shape, F extends Shape, S extends Pair = 1, P extends ConvPadding2d = 'valid', D extends Pair = 1> =
-  number extends F['length']
-    ? Dim[]
-    : F extends readonly [infer KH, infer KW, infer CI, infer CO extends Dim]
-      ? X extends readonly [infer B, infer H, infer W, infer C]
-        ? Agree<C, CI> extends false
-          ? ShapeMismatch<`conv2d: input channels differ (${Show<C>} vs ${Show<CI>})`, X, F>
-          : P extends readonly [readonly [infer PT, infer PB], readonly [infer PL, infer PR]]
-            ? Conv2dShape<[B & Dim, PadDim<H, PT, PB>, PadDim<W, PL, PR>, C & Dim], [KDim<KH>, KDim<KW>], CO, S, 'valid', D>
-            : Conv2dShape<X, [KDim<KH>, KDim<KW>], CO, S, AsPad2d<P>, D>
-        : Conv2dShape<X, [KDim<KH>, KDim<KW>], CO, S, 'valid', D>
-      : ShapeMismatch<`conv2d: filter must be [kH, kW, inC, outC] (rank ${F['length']})`, X, F>;
-
-/** The conv1d rule on a filter tensor: x [B, L, C], filter [k, C, outC] → [B, outL, outC]. */
-export type Conv1dFilterShape<X extends Shape, F extends Shape, S extends number = 1, P extends Padding = 'valid', D extends number = 1> =
-  number extends F['length']
-    ? Dim[]
-    : F extends readonly [infer K, infer CI, infer CO extends Dim]
-      ? X extends readonly [Dim, Dim, infer C]
-        ? Agree<C, CI> extends false
-          ? ShapeMismatch<`conv1d: input channels differ (${Show<C>} vs ${Show<CI>})`, X, F>
-          : Conv1dShape<X, KDim<K>, CO, S, P, D>
-        : Conv1dShape<X, KDim<K>, CO, S, P, D>
-      : ShapeMismatch<`conv1d: filter must be [k, inC, outC] (rank ${F['length']})`, X, F>;
-
-/** Runtime twin of Conv2dFilterShape: checks and resolves the options to explicit pads. */
-function resolveConv2d(op: string, x: readonly number[], f: readonly number[], o: Conv2dOptions<Pair, ConvPadding2d, Pair>): ConvParams {
-  if (f.length !== 4) throw new ShapeError(op, `filter must be [kH, kW, inC, outC] (rank ${f.length})`);
-  if (x.length === 4 && x[3] !== f[2]) throw new ShapeError(op, `input channels differ (${x[3]} vs ${f[2]})`);
-  const strides = pair(o.strides ?? 1);
-  const dilation = pair(o.dilation ?? 1);
-  const padding = o.padding ?? 'valid';
-  const k: [number, number] = [f[0]!, f[1]!];
-  let pads: [number, number, number, number];
-  if (Array.isArray(padding) && Array.isArray(padding[0])) {
-    const [[t, b], [l, r]] = padding as readonly [readonly [number, number], readonly [number, number]];
-    for (const v of [t, b, l, r]) if (!(Number.isInteger(v) && v >= 0)) throw new ShapeError(op, `padding must be >= 0 (${v})`);
-    // the same rule as the type: 'valid' on the padded input
-    conv2dShape(x.length === 4 ? [x[0]!, x[1]! + t + b, x[2]! + l + r, x[3]!] : x, k, f[3]!, strides, 'valid', dilation);
-    pads = [t, b, l, r];
-  } else {
-    const p = padding as Padding2d;
-    conv2dShape(x, k, f[3]!, strides, p, dilation);
-    const axis = (i: 0 | 1): [number, number] => {
-      const pi = typeof p === 'object' ? p[i] : p;
-      if (pi === 'valid') return [0, 0];
-      if (pi === 'same') return samePadding(x[1 + i]!, k[i], strides[i], dilation[i]);
-      return [pi, pi];
-    };
-    pads = [...axis(0), ...axis(1)];
-  }
-  return { strides, dilation, pads };
-}
-
 /**
  * 2-D convolution (cross-correlation, as in every DL library), NHWC.
  * x: [B, H, W, Cin], filter: [kH, kW, Cin, Cout] → [B, outH, outW, Cout].
@@ -319,7 +226,7 @@ export function conv2d<
 ): Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>> {
   const xt = x as unknown as AnyTensor;
   const ft = filter as unknown as AnyTensor;
-  const p = resolveConv2d('conv2d', shapeOf(xt), shapeOf(ft), (options ?? {}) as Conv2dOptions<Pair, ConvPadding2d, Pair>);
+  const p = resolveConv2d('conv2d', shapeOf(xt), shapeOf(ft), (options ?? {}) as ConvOptionValues);
   return conv2dRaw(xt, ft, p) as unknown as Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>>;
 }
 
@@ -364,22 +271,8 @@ export function conv1d<X extends Shape, F extends Shape, const S extends number 
 // =============================================================================================
 // Pooling primitives
 
-interface PoolParams {
-  readonly k: readonly [number, number];
-  readonly strides: readonly [number, number];
-  /** [top, bottom, left, right] */
-  readonly pads: readonly [number, number, number, number];
-}
 interface PoolBackParams extends PoolParams {
   readonly inShape: readonly number[];
-}
-
-function poolOutShape(op: string, x: readonly number[], p: PoolParams): number[] {
-  if (x.length !== 4) throw new ShapeError(op, `input must be [batch, height, width, channels] (rank ${x.length})`);
-  const [t, b, l, r] = p.pads;
-  // every window must hold at least one real cell (true for 'valid' and 'same')
-  if (t >= p.k[0] || b >= p.k[0] || l >= p.k[1] || r >= p.k[1]) throw new ShapeError(op, `padding must be smaller than the window (pads [${p.pads.join(', ')}], window [${p.k.join(', ')}])`);
-  return [x[0]!, outSize(op, x[1]!, t, b, p.k[0], p.strides[0], 1), outSize(op, x[2]!, l, r, p.k[1], p.strides[1], 1), x[3]!];
 }
 
 function poolGeometry(x: readonly number[], y: readonly number[], p: PoolParams): Pool2dGeometry {
@@ -534,28 +427,6 @@ export interface Pool1dOptions<K extends number, S extends number, P extends Poo
   readonly padding?: P;
 }
 
-function resolvePool2d(x: readonly number[], o: Pool2dOptions<Pair, Pair, PoolPadding>): PoolParams {
-  const size = o.poolSize ?? 2;
-  const k = pair(size);
-  const strides = pair(o.strides ?? size);
-  const padding = o.padding ?? 'valid';
-  if (padding !== 'valid' && padding !== 'same') throw new ShapeError('pool2d', `padding must be 'valid' or 'same' (${String(padding)})`);
-  pool2dShape(x, k, strides, padding);
-  const [t, b] = padding === 'same' ? samePadding(x[1]!, k[0], strides[0]) : [0, 0];
-  const [l, r] = padding === 'same' ? samePadding(x[2]!, k[1], strides[1]) : [0, 0];
-  return { k, strides, pads: [t, b, l, r] };
-}
-
-function resolvePool1d(x: readonly number[], o: Pool1dOptions<number, number, PoolPadding>): { p: PoolParams; out: number[] } {
-  const k = o.poolSize ?? 2;
-  const s = o.stride ?? k;
-  const padding = o.padding ?? 'valid';
-  if (padding !== 'valid' && padding !== 'same') throw new ShapeError('pool1d', `padding must be 'valid' or 'same' (${String(padding)})`);
-  const out = pool1dShape(x, k, s, padding);
-  const [l, r] = padding === 'same' ? samePadding(x[1]!, k, s) : [0, 0];
-  return { p: { k: [1, k], strides: [1, s], pads: [0, 0, l, r] }, out };
-}
-
 type Pool2dOut<X extends Shape, K extends Pair, S extends Pair, P extends PoolPadding> = Tensor<Result<Pool2dShape<X, K, S, P>>>;
 type Pool1dOut<X extends Shape, K extends number, S extends number, P extends PoolPadding> = Tensor<Result<Pool1dShape<X, K, S, P>>>;
 
@@ -565,7 +436,7 @@ export function maxPool2d<X extends Shape, const K extends Pair = 2, const S ext
   options?: Pool2dOptions<K, S, P>,
 ): Pool2dOut<X, K, S, P> {
   const t = x as unknown as AnyTensor;
-  return maxPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptions<Pair, Pair, PoolPadding>)) as unknown as Pool2dOut<X, K, S, P>;
+  return maxPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptionValues)) as unknown as Pool2dOut<X, K, S, P>;
 }
 
 /** Mean over poolSize windows of [B, H, W, C] → [B, outH, outW, C] (padding excluded from the count). */
@@ -574,10 +445,10 @@ export function avgPool2d<X extends Shape, const K extends Pair = 2, const S ext
   options?: Pool2dOptions<K, S, P>,
 ): Pool2dOut<X, K, S, P> {
   const t = x as unknown as AnyTensor;
-  return avgPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptions<Pair, Pair, PoolPadding>)) as unknown as Pool2dOut<X, K, S, P>;
+  return avgPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptionValues)) as unknown as Pool2dOut<X, K, S, P>;
 }
 
-function pool1d(kind: 'max' | 'avg', x: AnyTensor, options: Pool1dOptions<number, number, PoolPadding>): AnyTensor {
+function pool1d(kind: 'max' | 'avg', x: AnyTensor, options: Pool1dOptionValues): AnyTensor {
   const xs = shapeOf(x);
   const { p, out } = resolvePool1d(xs, options);
   const x4 = reshapeRaw(x, [xs[0]!, 1, xs[1]!, xs[2]!]);
@@ -589,7 +460,7 @@ export function maxPool1d<X extends Shape, const K extends number = 2, const S e
   x: Tensor<X> & Check<Pool1dShape<X, K, S, P>>,
   options?: Pool1dOptions<K, S, P>,
 ): Pool1dOut<X, K, S, P> {
-  return pool1d('max', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptions<number, number, PoolPadding>) as unknown as Pool1dOut<X, K, S, P>;
+  return pool1d('max', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptionValues) as unknown as Pool1dOut<X, K, S, P>;
 }
 
 /** Mean over windows of [B, L, C] → [B, outL, C]. */
@@ -597,22 +468,8 @@ export function avgPool1d<X extends Shape, const K extends number = 2, const S e
   x: Tensor<X> & Check<Pool1dShape<X, K, S, P>>,
   options?: Pool1dOptions<K, S, P>,
 ): Pool1dOut<X, K, S, P> {
-  return pool1d('avg', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptions<number, number, PoolPadding>) as unknown as Pool1dOut<X, K, S, P>;
+  return pool1d('avg', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptionValues) as unknown as Pool1dOut<X, K, S, P>;
 }
-
-/** [B, H, W, C] → [B, C] (2-D) and [B, L, C] → [B, C] (1-D); other ranks are mismatches. */
-export type GlobalPool2dShape<X extends Shape> =
-  number extends X['length']
-    ? Dim[]
-    : X extends readonly [infer B extends Dim, Dim, Dim, infer C extends Dim]
-      ? [B, C]
-      : ShapeMismatch<`globalPool2d: input must be [batch, height, width, channels] (rank ${X['length']})`, 4, X>;
-export type GlobalPool1dShape<X extends Shape> =
-  number extends X['length']
-    ? Dim[]
-    : X extends readonly [infer B extends Dim, Dim, infer C extends Dim]
-      ? [B, C]
-      : ShapeMismatch<`globalPool1d: input must be [batch, length, channels] (rank ${X['length']})`, 3, X>;
 
 function globalPool(kind: 'max' | 'avg', x: AnyTensor, rank: 3 | 4): AnyTensor {
   const xs = shapeOf(x);

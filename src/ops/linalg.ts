@@ -9,70 +9,30 @@
  * back in the vjp with sumToShape.
  */
 import { backend } from '../backend';
-import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
+import type { Dim, Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
-import { matmulShape, transposeShape, type Check, type MatmulShape, type Result, type TransposeShape } from '../shape/rules';
+import {
+  dotShape,
+  matmulTShape,
+  outerShape,
+  transposeShape,
+  type Check,
+  type DotShape,
+  type MatmulTShape,
+  type OuterShape,
+  type Result,
+  type TransposeShape,
+} from '../shape/rules';
 import type { DType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { reshapeRaw, sumToShape } from './reduce-core';
 import { add, mul } from './elementwise';
-import type { IsDyn, Same, Agree, Show, IsTuple } from '../shape/dim-types';
-
-// ---------------------------------------------------------------- type helpers
-
-
-/** S with its last two dims swapped (unchanged below rank 2, so rank errors still read right). */
-export type SwapLast<S extends Shape> = S extends readonly [...infer P extends Shape, infer X extends Dim, infer Y extends Dim] ? [...P, Y, X] : S;
-type OpShape<S extends Shape, T extends boolean> = T extends true ? SwapLast<S> : S;
-
-/**
- * matmul with transpose flags: op(A) @ op(B), where op swaps the last two dims when the flag
- * is true. A flag whose value is only known at run time (`boolean`) leaves the shape unknown.
- */
-export type MatmulTShape<A extends Shape, B extends Shape, TA extends boolean = false, TB extends boolean = false> =
-  boolean extends TA ? Dim[] : boolean extends TB ? Dim[] : MatmulShape<OpShape<A, TA>, OpShape<B, TB>>;
-
-/**
- * numpy.dot for rank 1 and 2: [K]·[K] → [], [M, K]·[K] → [M], [K]·[K, N] → [N], [M, K]·[K, N] → [M, N].
- * `dot: inner dims differ (3 vs 4)`, `dot: operands need rank 1 or 2 (ranks 3 and 1)`.
- */
-export type DotShape<A extends Shape, B extends Shape> =
-  IsTuple<A> extends false
-    ? Dim[]
-    : IsTuple<B> extends false
-      ? Dim[]
-      : [DotSplitA<A>, DotSplitB<B>] extends [[infer MA extends Dim[], infer K], [infer K2, infer NB extends Dim[]]]
-        ? Agree<K, K2> extends true
-          ? [...MA, ...NB]
-          : ShapeMismatch<`dot: inner dims differ (${Show<K>} vs ${Show<K2>})`, A, B>
-        : ShapeMismatch<`dot: operands need rank 1 or 2 (ranks ${A['length']} and ${B['length']})`, A, B>;
-type DotSplitA<A extends Shape> = A extends readonly [infer K] ? [[], K] : A extends readonly [infer M extends Dim, infer K] ? [[M], K] : false;
-type DotSplitB<B extends Shape> = B extends readonly [infer K] ? [K, []] : B extends readonly [infer K, infer N extends Dim] ? [K, [N]] : false;
-
-/** [M] ⊗ [N] → [M, N]; `outer: operands need rank 1 (ranks 2 and 1)`. */
-export type OuterShape<A extends Shape, B extends Shape> =
-  IsTuple<A> extends false
-    ? Dim[]
-    : IsTuple<B> extends false
-      ? Dim[]
-      : [A, B] extends [readonly [infer M extends Dim], readonly [infer N extends Dim]]
-        ? [M, N]
-        : ShapeMismatch<`outer: operands need rank 1 (ranks ${A['length']} and ${B['length']})`, A, B>;
 
 // ---------------------------------------------------------------- runtime helpers
 
 const AT = (x: unknown) => x as AnyTensor;
 const dims = (x: AnyTensor | AVal) => x.shape as readonly number[];
-
-function swapLast(s: readonly number[]): number[] {
-  const r = s.slice();
-  if (r.length >= 2) {
-    const n = r.length;
-    [r[n - 2], r[n - 1]] = [r[n - 1]!, r[n - 2]!];
-  }
-  return r;
-}
 
 function requireFloat(op: string, ins: readonly AVal[]): void {
   for (const a of ins) if (a.dtype !== 'float32') throw new ShapeError(op, `expects float32 operands, got ${a.dtype}`);
@@ -122,9 +82,7 @@ export const matmulP: Primitive<MatmulParams> = {
   shape(ins, p) {
     requireFloat('matmul', ins);
     const [a, b] = ins as [AVal, AVal];
-    const sa = p.transA ? swapLast(a.shape) : a.shape;
-    const sb = p.transB ? swapLast(b.shape) : b.shape;
-    return [{ shape: matmulShape(sa, sb), dtype: 'float32' }];
+    return [{ shape: matmulTShape(a.shape, b.shape, p.transA, p.transB), dtype: 'float32' }];
   },
   impl(ins, p, outs) {
     const [a, b] = ins as [AnyTensor, AnyTensor];
@@ -195,18 +153,11 @@ export function matmul<A extends Shape, B extends Shape, const TA extends boolea
 export function dot<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & Check<DotShape<A, B>>): Tensor<Result<DotShape<A, B>>> {
   const x = AT(a);
   const y = AT(b);
-  const sa = dims(x);
-  const sb = dims(y);
-  if (sa.length < 1 || sa.length > 2 || sb.length < 1 || sb.length > 2) {
-    throw new ShapeError('dot', `operands need rank 1 or 2 (ranks ${sa.length} and ${sb.length})`);
-  }
+  const outShape = dotShape(dims(x), dims(y));
   requireFloat('dot', [x, y]);
-  const k = sa[sa.length - 1]!;
-  const k2 = sb[0]!;
-  if (k !== k2) throw new ShapeError('dot', `inner dims differ (${k} vs ${k2})`);
-  const a2 = sa.length === 1 ? reshapeRaw(x, [1, k]) : x;
-  const b2 = sb.length === 1 ? reshapeRaw(y, [k, 1]) : y;
-  const outShape = [...sa.slice(0, -1), ...sb.slice(1)];
+  const k = dims(y)[0]!;
+  const a2 = dims(x).length === 1 ? reshapeRaw(x, [1, k]) : x;
+  const b2 = dims(y).length === 1 ? reshapeRaw(y, [k, 1]) : y;
   return reshapeRaw(matmulRaw(a2, b2), outShape) as unknown as Tensor<Result<DotShape<A, B>>>;
 }
 
@@ -214,12 +165,10 @@ export function dot<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B>
 export function outer<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & Check<OuterShape<A, B>>): Tensor<Result<OuterShape<A, B>>> {
   const x = AT(a);
   const y = AT(b);
-  const sa = dims(x);
-  const sb = dims(y);
-  if (sa.length !== 1 || sb.length !== 1) throw new ShapeError('outer', `operands need rank 1 (ranks ${sa.length} and ${sb.length})`);
+  const [m, n] = outerShape(dims(x), dims(y));
   requireFloat('outer', [x, y]);
-  const col = reshapeRaw(x, [sa[0]!, 1]) as unknown as Tensor<Dim[]>;
-  const row = reshapeRaw(y, [1, sb[0]!]) as unknown as Tensor<Dim[]>;
+  const col = reshapeRaw(x, [m!, 1]) as unknown as Tensor<Dim[]>;
+  const row = reshapeRaw(y, [1, n!]) as unknown as Tensor<Dim[]>;
   return mul(col, row) as unknown as Tensor<Result<OuterShape<A, B>>>;
 }
 

@@ -6,16 +6,15 @@
  * (PyTorch uses 1e-5; pass `epsilon` to match it). Variances are the biased (population) ones.
  */
 import { backend } from '../backend';
-import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
+import type { Dim, Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
-import { broadcastShapes, type BroadcastShape, type Check } from '../shape/rules';
+import { batchNormParamShape, broadcastsInto, layerNormParamShape, type BatchNormParamShape, type Check, type LayerNormParamShape } from '../shape/rules';
 import { makeTensor, type Tensor } from '../tensor/tensor';
 import { bind, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { add, mul, rsqrt, square, sub } from './elementwise';
 import { broadcastToRaw, sumRaw, sumToShape } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
 import { bernoulliArray, type Key } from '../random';
-import type { IsDyn, Same, Agree, Show, IsTuple, AgreeAll, ShowShape } from '../shape/dim-types';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -23,13 +22,6 @@ const T = (x: AnyT) => x as unknown as AnyTensor;
 const shapeOf = (x: AnyTensor | AVal) => x.shape as readonly number[];
 
 // ---------------------------------------------------------------- type helpers
-
-/** the last N dims of S */
-type LastN<S extends Shape, N extends number, Acc extends Dim[] = []> = Acc['length'] extends N
-  ? Acc
-  : S extends readonly [...infer P extends Shape, infer L extends Dim]
-    ? LastN<P, N, [L, ...Acc]>
-    : Acc;
 
 // ---------------------------------------------------------------- layerNorm
 
@@ -203,40 +195,11 @@ function affineInputs<X>(ins: readonly (X | null)[], p: LayerNormAffineParams): 
   return [g, b];
 }
 
-/** The normalised trailing dims of S for an axis option (one axis → 1 dim, a list of k → k dims). */
-export type LayerNormDims<S extends Shape, Ax extends number | readonly number[]> = IsTuple<S> extends false
-  ? Dim[]
-  : Ax extends readonly number[]
-    ? number extends Ax['length']
-      ? Dim[]
-      : LastN<S, Ax['length']>
-    : LastN<S, 1>;
-
-/** gamma / beta must have exactly the normalised dims' shape (Keras). */
-export type LayerNormParamShape<S extends Shape, Ax extends number | readonly number[], G extends Shape, Name extends string> =
-  LayerNormDims<S, Ax> extends infer N extends Shape
-    ? IsTuple<N> extends false
-      ? N
-      : IsTuple<G> extends false
-        ? N
-        : AgreeAll<G, N> extends true
-          ? N
-          : ShapeMismatch<`layerNorm: ${Name} shape differs from the normalized dims (${ShowShape<G>} vs ${ShowShape<N>})`, N, G>
-    : never;
-
 export interface LayerNormOptions<Ax extends number | readonly number[]> {
   /** the normalised axes: -1 (default) or several trailing axes, e.g. [-2, -1] */
   readonly axis?: Ax;
   /** added to the variance (default 1e-3, the Keras LayerNormalization default) */
   readonly epsilon?: number;
-}
-
-function checkParam(op: string, name: string, p: AnyTensor | null, dims: readonly number[]): void {
-  if (p === null) return;
-  const s = shapeOf(p);
-  if (s.length !== dims.length || s.some((d, i) => d !== dims[i])) {
-    throw new ShapeError(op, `${name} shape differs from the normalized dims ([${s.join(', ')}] vs [${dims.join(', ')}])`);
-  }
 }
 
 /**
@@ -268,8 +231,8 @@ export function layerNorm<
   const dims = axes.map((a) => xs[a]!);
   const g = gamma as unknown as AnyTensor | null;
   const b = beta as unknown as AnyTensor | null;
-  checkParam('layerNorm', 'gamma', g, dims);
-  checkParam('layerNorm', 'beta', b, dims);
+  if (g !== null) layerNormParamShape('layerNorm', 'gamma', shapeOf(g), dims);
+  if (b !== null) layerNormParamShape('layerNorm', 'beta', shapeOf(b), dims);
   if (g === null && b === null) return bind(layerNormalizeP, [t], { axes, eps })[0]! as unknown as Tensor<S>;
   const ins = [t, ...(g !== null ? [g] : []), ...(b !== null ? [b] : [])];
   return bind(layerNormAffineP, ins, { axes, eps, gamma: g !== null, beta: b !== null })[0]! as unknown as Tensor<S>;
@@ -277,41 +240,9 @@ export function layerNorm<
 
 // ---------------------------------------------------------------- batchNorm (inference)
 
-/** A per-feature parameter must broadcast to x without changing x's shape. */
-export type BatchNormParamShape<S extends Shape, P extends Shape, Name extends string> =
-  IsTuple<S> extends false
-    ? S
-    : IsTuple<P> extends false
-      ? S
-      : BroadcastShape<S, P> extends infer R
-        ? R extends ShapeMismatch<any, any, any>
-          ? ShapeMismatch<`batchNorm: ${Name} does not broadcast to x (${ShowShape<P>} vs ${ShowShape<S>})`, S, P>
-          : R extends Shape
-            ? AgreeAll<R, S> extends true
-              ? S
-              : ShapeMismatch<`batchNorm: ${Name} does not broadcast to x (${ShowShape<P>} vs ${ShowShape<S>})`, S, P>
-            : S
-        : never;
-
 export interface BatchNormOptions {
   /** added to the variance (default 1e-3, the Keras BatchNormalization default) */
   readonly epsilon?: number;
-}
-
-/** p broadcasts against x without changing x's shape */
-function broadcastsInto(x: readonly number[], p: readonly number[]): boolean {
-  try {
-    const b = broadcastShapes(x, p);
-    return b.length === x.length && b.every((d, i) => d === x[i]);
-  } catch {
-    return false;
-  }
-}
-
-function checkBroadcastInto(name: string, x: readonly number[], p: AnyTensor | null): void {
-  if (p === null) return;
-  const ps = shapeOf(p);
-  if (!broadcastsInto(x, ps)) throw new ShapeError('batchNorm', `${name} does not broadcast to x ([${ps.join(', ')}] vs [${x.join(', ')}])`);
 }
 
 /**
@@ -329,10 +260,10 @@ export function batchNorm<S extends Shape, M extends Shape, V extends Shape, G e
 ): Tensor<S> {
   const xs = shapeOf(x as unknown as AnyTensor);
   const [m, v, g, b] = [mean, variance, gamma, beta] as unknown as [AnyTensor, AnyTensor, AnyTensor | null, AnyTensor | null];
-  checkBroadcastInto('mean', xs, m);
-  checkBroadcastInto('variance', xs, v);
-  checkBroadcastInto('gamma', xs, g);
-  checkBroadcastInto('beta', xs, b);
+  batchNormParamShape('mean', xs, shapeOf(m));
+  batchNormParamShape('variance', xs, shapeOf(v));
+  if (g !== null) batchNormParamShape('gamma', xs, shapeOf(g));
+  if (b !== null) batchNormParamShape('beta', xs, shapeOf(b));
   const eps = options?.epsilon ?? 1e-3;
   if (!(eps >= 0)) throw new RangeError(`batchNorm: epsilon must be >= 0, got ${eps}`);
   // the per-feature factor is computed on the small tensors; x is touched by three passes

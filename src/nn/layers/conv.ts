@@ -31,9 +31,8 @@ import {
   globalMaxPool2d as globalMaxPool2dOp,
   maxPool1d as maxPool1dOp,
   maxPool2d as maxPool2dOp,
-  type GlobalPool1dShape,
-  type GlobalPool2dShape,
 } from '../../ops/conv';
+import type { GlobalPool1dShape, GlobalPool2dShape } from '../../shape/rules';
 import { activationFn, type ActivationName } from '../activation';
 import { glorotUniform, keys, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, type InOf, type Layer, type LayerKind, type RDim } from '../layer';

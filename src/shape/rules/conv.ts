@@ -1,6 +1,7 @@
 import type { Add, Div, Lt, Mul, Sub } from '../arith';
 import type { Dim, Shape, ShapeMismatch } from '../dims';
-import type { IsDyn, IsLit, Show, IsTuple } from '../dim-types';
+import type { IsDyn, IsLit, Agree, Show, IsTuple } from '../dim-types';
+import { ShapeError } from '../dims';
 import { type Fail, type NatInt, type PosInt, fail, isNat, isPos } from './common';
 
 // =============================================================================================
@@ -69,7 +70,7 @@ type ConvValid<M extends number, E extends number, S extends number, Why extends
 export type ConvOutSize<N extends Dim, K extends number, S extends number = 1, D extends number = 1, P extends Padding = 'valid'> =
   ConvOut<N, K, S, D, P, 'conv', 'kernel', 'input'> extends infer R ? (R extends Fail<infer M> ? ShapeMismatch<M, N, K> : R) : never;
 
-type PairOf<V> = V extends readonly [infer A, infer B] ? [A, B] : [V, V];
+export type PairOf<V> = V extends readonly [infer A, infer B] ? [A, B] : [V, V];
 type PadPair<P> = P extends readonly [infer A, infer B] ? [A, B] : [P, P];
 
 /** [outH, outW] or a ShapeMismatch for a 2-D window over [.., H, W, ..]. */
@@ -226,8 +227,8 @@ export function paddingAmounts(n: number, k: number, s: number, d: number, paddi
   return [padding, padding];
 }
 
-type Pair = number | readonly [number, number];
-const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+export type Pair = number | readonly [number, number];
+export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 const padPair = (p: Padding2d): [Padding, Padding] => (typeof p === 'object' ? [p[0], p[1]] : [p, p]);
 
 function spatial2d(
@@ -291,4 +292,179 @@ export function pool1dShape(
 ): number[] {
   if (x.length !== 3) fail('pool1d', `input must be [batch, length, channels] (rank ${x.length})`);
   return [x[0]!, convOut('pool1d', 'window', 'input length', x[1]!, poolSize, stride, 1, padding), x[2]!];
+}
+
+
+/** conv2d padding: the rule's Padding2d, or explicit [[top, bottom], [left, right]]. */
+export type ConvPadding2d = Padding2d | readonly [readonly [number, number], readonly [number, number]];
+
+/** pooling padding (Keras) */
+export type PoolPadding = 'valid' | 'same';
+
+/** Output spatial size for explicit pads; throws when the dilated kernel does not fit. */
+export function outSize(op: string, n: number, before: number, after: number, k: number, s: number, d: number): number {
+  const m = n + before + after;
+  const e = d * (k - 1) + 1;
+  if (m < e) throw new ShapeError(op, `kernel ${k} (dilated ${e}) larger than padded input ${m}`);
+  return Math.floor((m - e) / s) + 1;
+}
+
+/** [B, outH, outW, outC] of a conv over x [B, H, W, C] with filter [kH, kW, C, outC]; throws ShapeError. */
+export function convOutShape(op: string, x: readonly number[], f: readonly number[], p: ConvParams): number[] {
+  if (x.length !== 4) throw new ShapeError(op, `input must be [batch, height, width, channels] (rank ${x.length})`);
+  if (f.length !== 4) throw new ShapeError(op, `filter must be [kH, kW, inC, outC] (rank ${f.length})`);
+  if (x[3] !== f[2]) throw new ShapeError(op, `input channels differ (${x[3]} vs ${f[2]})`);
+  const [t, b, l, r] = p.pads;
+  return [
+    x[0]!,
+    outSize(op, x[1]!, t, b, f[0]!, p.strides[0], p.dilation[0]),
+    outSize(op, x[2]!, l, r, f[1]!, p.strides[1], p.dilation[1]),
+    f[3]!,
+  ];
+}
+
+/** a kernel extent as the rules want it: a literal, or the wide number for anything else */
+export type KDim<D> = D extends number ? D : number;
+
+/** P narrowed to the rules' Padding2d (an intersection would keep `'valid' & [number, number]` members) */
+export type AsPad2d<P> = P extends Padding2d ? P : never;
+
+/** dim + before + after, or the wide number unless all are literals */
+export type PadDim<N, B, E> = [IsLit<N>, IsLit<B>, IsLit<E>] extends [true, true, true] ? Add<N & number, Add<B & number, E & number> & number> : number;
+
+/**
+ * The conv2d rule on a filter tensor: x [B, H, W, C], filter [kH, kW, C, outC] → [B, outH, outW, outC].
+ * On top of the rules' Conv2dShape: the filter's rank, its input channels (must equal C) and
+ * asymmetric explicit padding [[t, b], [l, r]] (checked as 'valid' on the padded input).
+ */
+export type Conv2dFilterShape<X extends Shape, F extends Shape, S extends Pair = 1, P extends ConvPadding2d = 'valid', D extends Pair = 1> =
+  number extends F['length']
+    ? Dim[]
+    : F extends readonly [infer KH, infer KW, infer CI, infer CO extends Dim]
+      ? X extends readonly [infer B, infer H, infer W, infer C]
+        ? Agree<C, CI> extends false
+          ? ShapeMismatch<`conv2d: input channels differ (${Show<C>} vs ${Show<CI>})`, X, F>
+          : P extends readonly [readonly [infer PT, infer PB], readonly [infer PL, infer PR]]
+            ? Conv2dShape<[B & Dim, PadDim<H, PT, PB>, PadDim<W, PL, PR>, C & Dim], [KDim<KH>, KDim<KW>], CO, S, 'valid', D>
+            : Conv2dShape<X, [KDim<KH>, KDim<KW>], CO, S, AsPad2d<P>, D>
+        : Conv2dShape<X, [KDim<KH>, KDim<KW>], CO, S, 'valid', D>
+      : ShapeMismatch<`conv2d: filter must be [kH, kW, inC, outC] (rank ${F['length']})`, X, F>;
+
+/** The conv1d rule on a filter tensor: x [B, L, C], filter [k, C, outC] → [B, outL, outC]. */
+export type Conv1dFilterShape<X extends Shape, F extends Shape, S extends number = 1, P extends Padding = 'valid', D extends number = 1> =
+  number extends F['length']
+    ? Dim[]
+    : F extends readonly [infer K, infer CI, infer CO extends Dim]
+      ? X extends readonly [Dim, Dim, infer C]
+        ? Agree<C, CI> extends false
+          ? ShapeMismatch<`conv1d: input channels differ (${Show<C>} vs ${Show<CI>})`, X, F>
+          : Conv1dShape<X, KDim<K>, CO, S, P, D>
+        : Conv1dShape<X, KDim<K>, CO, S, P, D>
+      : ShapeMismatch<`conv1d: filter must be [k, inC, outC] (rank ${F['length']})`, X, F>;
+
+export function poolOutShape(op: string, x: readonly number[], p: PoolParams): number[] {
+  if (x.length !== 4) throw new ShapeError(op, `input must be [batch, height, width, channels] (rank ${x.length})`);
+  const [t, b, l, r] = p.pads;
+  // every window must hold at least one real cell (true for 'valid' and 'same')
+  if (t >= p.k[0] || b >= p.k[0] || l >= p.k[1] || r >= p.k[1]) throw new ShapeError(op, `padding must be smaller than the window (pads [${p.pads.join(', ')}], window [${p.k.join(', ')}])`);
+  return [x[0]!, outSize(op, x[1]!, t, b, p.k[0], p.strides[0], 1), outSize(op, x[2]!, l, r, p.k[1], p.strides[1], 1), x[3]!];
+}
+
+/** [B, H, W, C] → [B, C] (2-D) and [B, L, C] → [B, C] (1-D); other ranks are mismatches. */
+export type GlobalPool2dShape<X extends Shape> =
+  number extends X['length']
+    ? Dim[]
+    : X extends readonly [infer B extends Dim, Dim, Dim, infer C extends Dim]
+      ? [B, C]
+      : ShapeMismatch<`globalPool2d: input must be [batch, height, width, channels] (rank ${X['length']})`, 4, X>;
+
+export type GlobalPool1dShape<X extends Shape> =
+  number extends X['length']
+    ? Dim[]
+    : X extends readonly [infer B extends Dim, Dim, infer C extends Dim]
+      ? [B, C]
+      : ShapeMismatch<`globalPool1d: input must be [batch, length, channels] (rank ${X['length']})`, 3, X>;
+
+export interface ConvParams {
+  readonly strides: readonly [number, number];
+  readonly dilation: readonly [number, number];
+  /** [top, bottom, left, right] */
+  readonly pads: readonly [number, number, number, number];
+}
+
+/** Runtime twin of Conv2dFilterShape: checks and resolves the options to explicit pads. */
+export function resolveConv2d(op: string, x: readonly number[], f: readonly number[], o: ConvOptionValues): ConvParams {
+  if (f.length !== 4) throw new ShapeError(op, `filter must be [kH, kW, inC, outC] (rank ${f.length})`);
+  if (x.length === 4 && x[3] !== f[2]) throw new ShapeError(op, `input channels differ (${x[3]} vs ${f[2]})`);
+  const strides = pair(o.strides ?? 1);
+  const dilation = pair(o.dilation ?? 1);
+  const padding = o.padding ?? 'valid';
+  const k: [number, number] = [f[0]!, f[1]!];
+  let pads: [number, number, number, number];
+  if (Array.isArray(padding) && Array.isArray(padding[0])) {
+    const [[t, b], [l, r]] = padding as readonly [readonly [number, number], readonly [number, number]];
+    for (const v of [t, b, l, r]) if (!(Number.isInteger(v) && v >= 0)) throw new ShapeError(op, `padding must be >= 0 (${v})`);
+    // the same rule as the type: 'valid' on the padded input
+    conv2dShape(x.length === 4 ? [x[0]!, x[1]! + t + b, x[2]! + l + r, x[3]!] : x, k, f[3]!, strides, 'valid', dilation);
+    pads = [t, b, l, r];
+  } else {
+    const p = padding as Padding2d;
+    conv2dShape(x, k, f[3]!, strides, p, dilation);
+    const axis = (i: 0 | 1): [number, number] => {
+      const pi = typeof p === 'object' ? p[i] : p;
+      if (pi === 'valid') return [0, 0];
+      if (pi === 'same') return samePadding(x[1 + i]!, k[i], strides[i], dilation[i]);
+      return [pi, pi];
+    };
+    pads = [...axis(0), ...axis(1)];
+  }
+  return { strides, dilation, pads };
+}
+
+export interface PoolParams {
+  readonly k: readonly [number, number];
+  readonly strides: readonly [number, number];
+  /** [top, bottom, left, right] */
+  readonly pads: readonly [number, number, number, number];
+}
+
+export function resolvePool2d(x: readonly number[], o: Pool2dOptionValues): PoolParams {
+  const size = o.poolSize ?? 2;
+  const k = pair(size);
+  const strides = pair(o.strides ?? size);
+  const padding = o.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') throw new ShapeError('pool2d', `padding must be 'valid' or 'same' (${String(padding)})`);
+  pool2dShape(x, k, strides, padding);
+  const [t, b] = padding === 'same' ? samePadding(x[1]!, k[0], strides[0]) : [0, 0];
+  const [l, r] = padding === 'same' ? samePadding(x[2]!, k[1], strides[1]) : [0, 0];
+  return { k, strides, pads: [t, b, l, r] };
+}
+
+export function resolvePool1d(x: readonly number[], o: Pool1dOptionValues): { p: PoolParams; out: number[] } {
+  const k = o.poolSize ?? 2;
+  const s = o.stride ?? k;
+  const padding = o.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') throw new ShapeError('pool1d', `padding must be 'valid' or 'same' (${String(padding)})`);
+  const out = pool1dShape(x, k, s, padding);
+  const [l, r] = padding === 'same' ? samePadding(x[1]!, k, s) : [0, 0];
+  return { p: { k: [1, k], strides: [1, s], pads: [0, 0, l, r] }, out };
+}
+
+/** The option values conv2d's runtime twin reads (the op's typed options, erased). */
+export interface ConvOptionValues {
+  readonly strides?: Pair;
+  readonly padding?: ConvPadding2d;
+  readonly dilation?: Pair;
+}
+/** The option values of the 2-D pools. */
+export interface Pool2dOptionValues {
+  readonly poolSize?: Pair;
+  readonly strides?: Pair;
+  readonly padding?: PoolPadding;
+}
+/** The option values of the 1-D pools. */
+export interface Pool1dOptionValues {
+  readonly poolSize?: number;
+  readonly stride?: number;
+  readonly padding?: PoolPadding;
 }

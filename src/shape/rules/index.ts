@@ -47,3 +47,5 @@ export * from './concat';
 export * from './reduce';
 export * from './conv';
 export * from './layout';
+export * from './attention';
+export * from './norm';
