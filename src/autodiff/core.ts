@@ -22,7 +22,8 @@ export interface AVal {
   readonly dtype: DType;
 }
 
-export type AnyTensor = Tensor<readonly (number | string)[], DType>;
+import type { AnyTensor } from '../tensor/untyped';
+export type { AnyTensor };
 /** A cotangent or tangent; `null` is a symbolic zero (skips work). */
 export type MaybeTensor = AnyTensor | null;
 

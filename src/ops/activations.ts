@@ -16,14 +16,12 @@ import type { Dim, Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
 import { normalizeAxis, reduceShape, type Axis, type Check, type ReduceShape, type Result } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
+import { erase, typed } from '../tensor/untyped';
 import { bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/core';
-import { add, exp, mul, square, sub, unaryPrimitive, where, greater } from './elementwise';
+import { addRaw, compareRaw, expRaw, greaterP, mulRaw, squareRaw, subRaw, unaryPrimitive, whereRaw } from './elementwise';
 import { broadcastToRaw, reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
 
-type AnyT = Tensor<Dim[]>;
-const A = (x: AnyTensor) => x as unknown as AnyT;
-const T = (x: AnyT) => x as unknown as AnyTensor;
 const f32 = (x: AnyTensor) => x._data as Float32Array;
 const k = (op: UnaryOp) => (x: Float32Array) => backend().unary(op, x);
 
@@ -32,18 +30,18 @@ function requireFloat(op: string, a: AVal): void {
 }
 
 function unary<S extends Shape>(prim: Primitive<null>, x: Tensor<S>): Tensor<S> {
-  return bind1(prim, [x as unknown as AnyTensor], null) as unknown as Tensor<S>;
+  return typed<Tensor<S>>(bind1(prim, [erase(x)], null));
 }
 
 // ---------------------------------------------------------------- point-wise activations
 
 /** step(x) = x > 0 ? 1 : 0: the relu derivative; its own derivative is zero. */
 export const stepP = unaryPrimitive('step', k('step'), null);
-const step = (x: AnyT): AnyT => unary(stepP, x);
+const stepRaw = (x: AnyTensor): AnyTensor => bind1(stepP, [x], null);
 
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** the standard normal density, with ops (so it is differentiable) */
-const normalPdf = (x: AnyT): AnyT => mul(exp(mul(square(x), -0.5)), INV_SQRT_2PI);
+const normalPdf = (x: AnyTensor): AnyTensor => mulRaw(expRaw(mulRaw(squareRaw(x), -0.5)), INV_SQRT_2PI);
 
 /**
  * Φ(x), the standard normal CDF (gelu'(x) = Φ(x) + x·φ(x)). The kernel interface has no erf, so
@@ -65,16 +63,23 @@ export const normalCdfP: Primitive<null> = {
     const isZero = b.compare('eq', xc, shape, new Float32Array(1), [], shape);
     return [b.where(isZero, shape, Float32Array.of(0.5), [], q, shape, shape)];
   },
-  jvp: (p, t) => [T(mul(A(t[0]!), normalPdf(A(p[0]!))))],
-  vjp: (cts, p) => [T(mul(A(cts[0]!), normalPdf(A(p[0]!))))],
+  jvp: (p, t) => [mulRaw(t[0]!, normalPdf(p[0]!))],
+  vjp: (cts, p) => [mulRaw(cts[0]!, normalPdf(p[0]!))],
 };
-const normalCdf = (x: AnyT): AnyT => unary(normalCdfP, x);
+const normalCdf = (x: AnyTensor): AnyTensor => bind1(normalCdfP, [x], null);
 
-export const sigmoidP = unaryPrimitive('sigmoid', k('sigmoid'), (_x, y) => mul(y, sub(1, y)));
-export const tanhP = unaryPrimitive('tanh', k('tanh'), (_x, y) => sub(1, square(y)));
-export const reluP = unaryPrimitive('relu', k('relu'), (x) => step(x));
-export const geluP = unaryPrimitive('gelu', k('gelu'), (x) => add(normalCdf(x), mul(x, normalPdf(x))));
-export const softplusP = unaryPrimitive('softplus', k('softplus'), (x) => sigmoid(x));
+export const sigmoidP = unaryPrimitive('sigmoid', k('sigmoid'), (_x, y) => mulRaw(y, subRaw(1, y)));
+export const tanhP = unaryPrimitive('tanh', k('tanh'), (_x, y) => subRaw(1, squareRaw(y)));
+export const reluP = unaryPrimitive('relu', k('relu'), (x) => stepRaw(x));
+export const geluP = unaryPrimitive('gelu', k('gelu'), (x) => addRaw(normalCdf(x), mulRaw(x, normalPdf(x))));
+export const softplusP = unaryPrimitive('softplus', k('softplus'), (x) => sigmoidRaw(x));
+
+// untyped cores
+export const sigmoidRaw = (x: AnyTensor): AnyTensor => bind1(sigmoidP, [x], null);
+export const tanhRaw = (x: AnyTensor): AnyTensor => bind1(tanhP, [x], null);
+export const reluRaw = (x: AnyTensor): AnyTensor => bind1(reluP, [x], null);
+export const geluRaw = (x: AnyTensor): AnyTensor => bind1(geluP, [x], null);
+export const softplusRaw = (x: AnyTensor): AnyTensor => bind1(softplusP, [x], null);
 
 /** 1 / (1 + e^-x), without overflow for large |x| */
 export const sigmoid = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(sigmoidP, x);
@@ -90,7 +95,7 @@ interface AlphaParams {
   readonly alpha: number;
 }
 
-function alphaPrimitive(name: 'leaky_relu' | 'elu', op: 'leakyRelu' | 'elu', kernel: (x: Float32Array, alpha: number) => Float32Array, deriv: (x: AnyT, y: AnyT, alpha: number) => AnyT): Primitive<AlphaParams> {
+function alphaPrimitive(name: 'leaky_relu' | 'elu', op: 'leakyRelu' | 'elu', kernel: (x: Float32Array, alpha: number) => Float32Array, deriv: (x: AnyTensor, y: AnyTensor, alpha: number) => AnyTensor): Primitive<AlphaParams> {
   return {
     name,
     shape(ins, p) {
@@ -99,24 +104,24 @@ function alphaPrimitive(name: 'leaky_relu' | 'elu', op: 'leakyRelu' | 'elu', ker
       return [ins[0]!];
     },
     impl: (ins, p) => [kernel(f32(ins[0]!), p.alpha)],
-    jvp: (pr, t, o, p) => [T(mul(A(t[0]!), deriv(A(pr[0]!), A(o[0]!), p.alpha)))],
-    vjp: (cts, pr, o, p) => [T(mul(A(cts[0]!), deriv(A(pr[0]!), A(o[0]!), p.alpha)))],
+    jvp: (pr, t, o, p) => [mulRaw(t[0]!, deriv(pr[0]!, o[0]!, p.alpha))],
+    vjp: (cts, pr, o, p) => [mulRaw(cts[0]!, deriv(pr[0]!, o[0]!, p.alpha))],
   };
 }
 
 // leakyRelu' = 1 for x > 0, alpha for x <= 0, i.e. alpha + (1 - alpha)·step(x)
-export const leakyReluP = alphaPrimitive('leaky_relu', 'leakyRelu', (x, a) => backend().leakyRelu(x, a), (x, _y, a) => add(mul(step(x), 1 - a), a));
+export const leakyReluP = alphaPrimitive('leaky_relu', 'leakyRelu', (x, a) => backend().leakyRelu(x, a), (x, _y, a) => addRaw(mulRaw(stepRaw(x), 1 - a), a));
 // elu' = 1 for x > 0, alpha·e^x = y + alpha for x <= 0
-export const eluP = alphaPrimitive('elu', 'elu', (x, a) => backend().elu(x, a), (x, y, a) => where(greater(x, 0), 1, add(y, a)));
+export const eluP = alphaPrimitive('elu', 'elu', (x, a) => backend().elu(x, a), (x, y, a) => whereRaw(compareRaw(greaterP, x, 0), 1, addRaw(y, a)));
 
 /** x for x > 0, alpha·x otherwise; alpha defaults to 0.2 like tf.leakyRelu (PyTorch uses 0.01) */
 export function leakyRelu<S extends Shape>(x: Tensor<S>, alpha = 0.2): Tensor<S> {
-  return bind1(leakyReluP, [x as unknown as AnyTensor], { alpha }) as unknown as Tensor<S>;
+  return typed<Tensor<S>>(bind1(leakyReluP, [erase(x)], { alpha }));
 }
 
 /** x for x > 0, alpha·(e^x - 1) otherwise (tf.elu is alpha = 1) */
 export function elu<S extends Shape>(x: Tensor<S>, alpha = 1): Tensor<S> {
-  return bind1(eluP, [x as unknown as AnyTensor], { alpha }) as unknown as Tensor<S>;
+  return typed<Tensor<S>>(bind1(eluP, [erase(x)], { alpha }));
 }
 
 // ---------------------------------------------------------------- softmax, logSoftmax
@@ -158,16 +163,16 @@ function softmaxShape(op: string) {
 }
 
 /** Σ over the axis, kept, for the derivative rules */
-const sumAxis = (x: AnyT, axis: number): AnyT => A(sumRaw(T(x), [axis], true));
+const sumAxis = (x: AnyTensor, axis: number): AnyTensor => sumRaw(x, [axis], true);
 
 // softmax: dy = y ⊙ (dx − Σ dx ⊙ y); the same form for the cotangent
-const softmaxLinear = (d: AnyT, y: AnyT, axis: number): AnyT => mul(y, sub(d, sumAxis(mul(d, y), axis)));
+const softmaxLinear = (d: AnyTensor, y: AnyTensor, axis: number): AnyTensor => mulRaw(y, subRaw(d, sumAxis(mulRaw(d, y), axis)));
 export const softmaxP: Primitive<AxisParams> = {
   name: 'softmax',
   shape: softmaxShape('softmax'),
   impl: (ins, p) => [alongAxis('softmax', ins[0]!, p.axis)],
-  jvp: (_pr, t, o, p) => [T(softmaxLinear(A(t[0]!), A(o[0]!), p.axis))],
-  vjp: (cts, _pr, o, p) => [T(softmaxLinear(A(cts[0]!), A(o[0]!), p.axis))],
+  jvp: (_pr, t, o, p) => [softmaxLinear(t[0]!, o[0]!, p.axis)],
+  vjp: (cts, _pr, o, p) => [softmaxLinear(cts[0]!, o[0]!, p.axis)],
 };
 
 // logSoftmax (y = log s, s = e^y): jvp dx − Σ(s ⊙ dx), vjp g − s·Σg. The jvp broadcasts Σ
@@ -179,10 +184,10 @@ export const logSoftmaxP: Primitive<AxisParams> = {
   impl: (ins, p) => [alongAxis('logSoftmax', ins[0]!, p.axis)],
   jvp: (_pr, t, o, p) => {
     const dx = t[0]!;
-    const s = sumAxis(mul(exp(A(o[0]!)), A(dx)), p.axis);
-    return [T(sub(A(dx), A(broadcastToRaw(T(s), dx.shape as readonly number[]))))];
+    const s = sumAxis(mulRaw(expRaw(o[0]!), dx), p.axis);
+    return [subRaw(dx, broadcastToRaw(s, dx.shape as readonly number[]))];
   },
-  vjp: (cts, _pr, o, p) => [T(sub(A(cts[0]!), mul(exp(A(o[0]!)), sumAxis(A(cts[0]!), p.axis))))],
+  vjp: (cts, _pr, o, p) => [subRaw(cts[0]!, mulRaw(expRaw(o[0]!), sumAxis(cts[0]!, p.axis)))],
 };
 
 /**
@@ -190,22 +195,28 @@ export const logSoftmaxP: Primitive<AxisParams> = {
  * safe. A rank-0 tensor has no axis and is rejected.
  */
 export function softmax<S extends Shape, const Ax extends number = -1>(x: Tensor<S> & Check<Axis<S, Ax, 'softmax'>>, axis?: Ax): Tensor<S> {
-  const t = x as unknown as AnyTensor;
-  return bind1(softmaxP, [t], { axis: normalizeAxis(axis ?? -1, t.shape.length, 'softmax') }) as unknown as Tensor<S>;
+  return typed<Tensor<S>>(softmaxRaw(erase(x), axis ?? -1));
+}
+/** untyped core of `softmax` (any axis, negative from the end) */
+export function softmaxRaw(x: AnyTensor, axis = -1): AnyTensor {
+  return bind1(softmaxP, [x], { axis: normalizeAxis(axis, x.shape.length, 'softmax') });
 }
 
 /** x − logSumExp(x) along `axis` (default -1): finite for all finite logits (no log of an underflowed 0). */
 export function logSoftmax<S extends Shape, const Ax extends number = -1>(x: Tensor<S> & Check<Axis<S, Ax, 'logSoftmax'>>, axis?: Ax): Tensor<S> {
-  const t = x as unknown as AnyTensor;
-  return bind1(logSoftmaxP, [t], { axis: normalizeAxis(axis ?? -1, t.shape.length, 'logSoftmax') }) as unknown as Tensor<S>;
+  return typed<Tensor<S>>(logSoftmaxRaw(erase(x), axis ?? -1));
+}
+/** untyped core of `logSoftmax` */
+export function logSoftmaxRaw(x: AnyTensor, axis = -1): AnyTensor {
+  return bind1(logSoftmaxP, [x], { axis: normalizeAxis(axis, x.shape.length, 'logSoftmax') });
 }
 
 // ---------------------------------------------------------------- logSumExp
 
 /** exp(x − lse), the weights of the lse derivative (lse kept-dims so it broadcasts against x) */
-function lseWeights(x: AnyTensor, out: AnyTensor, p: ReduceParams): AnyT {
+function lseWeights(x: AnyTensor, out: AnyTensor, p: ReduceParams): AnyTensor {
   const kept = reshapeRaw(out, reducedShape(x.shape as readonly number[], p.axes, true));
-  return exp(sub(A(x), A(kept)));
+  return expRaw(subRaw(x, kept));
 }
 
 export const logSumExpP: Primitive<ReduceParams> = {
@@ -231,10 +242,10 @@ export const logSumExpP: Primitive<ReduceParams> = {
     return [b.binary('add', b.unary('log', s), ks, shift, ks, ks)];
   },
   // d lse = Σ softmax(x) ⊙ dx
-  jvp: (pr, t, o, p) => [sumRaw(T(mul(A(t[0]!), lseWeights(pr[0]!, o[0]!, p))), p.axes, p.keepDims)],
+  jvp: (pr, t, o, p) => [sumRaw(mulRaw(t[0]!, lseWeights(pr[0]!, o[0]!, p)), p.axes, p.keepDims)],
   vjp(cts, pr, o, p) {
     const g = reshapeRaw(cts[0]!, reducedShape(pr[0]!.shape as readonly number[], p.axes, true));
-    return [T(mul(A(g), lseWeights(pr[0]!, o[0]!, p)))];
+    return [mulRaw(g, lseWeights(pr[0]!, o[0]!, p))];
   },
 };
 
@@ -247,10 +258,11 @@ export function logSumExp<S extends Shape, const Ax extends number | readonly nu
   axes?: Ax,
   keepDims?: K,
 ): Tensor<Result<ReduceShape<S, Ax, K>>> {
-  const t = x as unknown as AnyTensor;
-  const shape = t.shape as readonly number[];
-  const ax = axes as number | readonly number[] | undefined;
-  reduceShape(shape, ax, keepDims ?? false); // throws the type rule's ShapeError when types were bypassed
-  const params: ReduceParams = { axes: normalizeAxes(ax, shape.length, 'reduce'), keepDims: keepDims ?? false };
-  return bind1(logSumExpP, [t], params) as unknown as Tensor<Result<ReduceShape<S, Ax, K>>>;
+  return typed<Tensor<Result<ReduceShape<S, Ax, K>>>>(logSumExpRaw(erase(x), axes as number | readonly number[] | undefined, keepDims ?? false));
+}
+/** untyped core of `logSumExp` */
+export function logSumExpRaw(x: AnyTensor, axes: number | readonly number[] | undefined, keepDims: boolean): AnyTensor {
+  const shape = x.shape as readonly number[];
+  reduceShape(shape, axes, keepDims); // the type rule's ShapeError when types were bypassed
+  return bind1(logSumExpP, [x], { axes: normalizeAxes(axes, shape.length, 'reduce'), keepDims });
 }

@@ -11,7 +11,8 @@ import type { Dim, Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
 import { broadcastShapes, type BroadcastShape, type Check, type Result } from '../shape/rules';
 import type { DType } from '../tensor/dtype';
-import { Tensor } from '../tensor/tensor';
+import type { Tensor } from '../tensor/tensor';
+import { erase, eraseOperand, typed } from '../tensor/untyped';
 import { scalar } from '../tensor/create';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { broadcastToRaw, sumToShape } from './reduce-core';
@@ -24,8 +25,11 @@ type BinCheck<A, B> = Check<BroadcastShape<OperandShape<A>, OperandShape<B>>>;
 
 const f32 = (x: AnyTensor) => x._data as Float32Array;
 
-function toTensor(x: Operand | AnyTensor): AnyTensor {
-  return typeof x === 'number' ? (scalar(x) as unknown as AnyTensor) : (x as AnyTensor);
+/** An untyped operand: a tensor or a plain number (a float32 scalar). */
+export type RawOperand = AnyTensor | number;
+
+function toTensor(x: RawOperand): AnyTensor {
+  return typeof x === 'number' ? erase(scalar(x)) : x;
 }
 
 function requireFloat(op: string, ins: readonly AVal[]): void {
@@ -63,69 +67,76 @@ function binaryPrimitive(op: BinaryOp, rules: BinaryRules): Primitive<null> {
   };
 }
 
-const A = (x: AnyTensor) => x as unknown as Tensor<Dim[]>;
-const T = (x: Tensor<Dim[]>) => x as unknown as AnyTensor;
-const addT = (a: MaybeTensor, b: MaybeTensor): MaybeTensor => (a === null ? b : b === null ? a : T(add(A(a), A(b))));
+const addT = (a: MaybeTensor, b: MaybeTensor): MaybeTensor => (a === null ? b : b === null ? a : addRaw(a, b));
 
 export const addP = binaryPrimitive('add', {
   jvp: (_a, _b, _o, ta, tb) => addT(ta, tb),
   vjp: (_a, _b, _o, ct) => [ct, ct],
 });
 export const subP = binaryPrimitive('sub', {
-  jvp: (_a, _b, _o, ta, tb) => (tb === null ? ta : ta === null ? T(neg(A(tb))) : T(sub(A(ta), A(tb)))),
-  vjp: (_a, _b, _o, ct) => [ct, T(neg(A(ct)))],
+  jvp: (_a, _b, _o, ta, tb) => (tb === null ? ta : ta === null ? negRaw(tb) : subRaw(ta, tb)),
+  vjp: (_a, _b, _o, ct) => [ct, negRaw(ct)],
 });
 export const mulP = binaryPrimitive('mul', {
-  jvp: (a, b, _o, ta, tb) => addT(ta && T(mul(A(ta), A(b))), tb && T(mul(A(a), A(tb)))),
-  vjp: (a, b, _o, ct) => [T(mul(A(ct), A(b))), T(mul(A(ct), A(a)))],
+  jvp: (a, b, _o, ta, tb) => addT(ta && mulRaw(ta, b), tb && mulRaw(a, tb)),
+  vjp: (a, b, _o, ct) => [mulRaw(ct, b), mulRaw(ct, a)],
 });
 export const divP = binaryPrimitive('div', {
   // d(a/b) = da/b - a db / b^2 = (da - out db) / b
   jvp: (_a, b, o, ta, tb) => {
-    const num = tb === null ? ta! : ta === null ? T(neg(mul(A(o), A(tb)))) : T(sub(A(ta), mul(A(o), A(tb))));
-    return T(div(A(num), A(b)));
+    const num = tb === null ? ta! : ta === null ? negRaw(mulRaw(o, tb)) : subRaw(ta, mulRaw(o, tb));
+    return divRaw(num, b);
   },
   vjp: (_a, b, o, ct) => {
-    const g = div(A(ct), A(b));
-    return [T(g), T(neg(mul(g, A(o))))];
+    const g = divRaw(ct, b);
+    return [g, negRaw(mulRaw(g, o))];
   },
 });
 export const powP = binaryPrimitive('pow', {
   // d a^b = b a^(b-1) da + a^b log(a) db; the log term is taken as 0 where a <= 0 (as JAX does for a == 0)
-  jvp: (a, b, o, ta, tb) => addT(ta && T(mul(A(ta), powDa(a, b))), tb && T(mul(A(tb), powDb(a, o)))),
-  vjp: (a, b, o, ct) => [T(mul(A(ct), powDa(a, b))), T(mul(A(ct), powDb(a, o)))],
+  jvp: (a, b, o, ta, tb) => addT(ta && mulRaw(ta, powDa(a, b)), tb && mulRaw(tb, powDb(a, o))),
+  vjp: (a, b, o, ct) => [mulRaw(ct, powDa(a, b)), mulRaw(ct, powDb(a, o))],
 });
-function powDa(a: AnyTensor, b: AnyTensor): Tensor<Dim[]> {
-  return mul(A(b), pow(A(a), sub(A(b), 1)));
+function powDa(a: AnyTensor, b: AnyTensor): AnyTensor {
+  return mulRaw(b, powRaw(a, subRaw(b, 1)));
 }
-function powDb(a: AnyTensor, o: AnyTensor): Tensor<Dim[]> {
-  const pos = greater(A(a), 0);
-  return where(pos, mul(A(o), log(where(pos, A(a), 1))), 0);
+function powDb(a: AnyTensor, o: AnyTensor): AnyTensor {
+  const pos = compareRaw(greaterP, a, 0);
+  return whereRaw(pos, mulRaw(o, logRaw(whereRaw(pos, a, 1))), 0);
 }
 // max/min: the gradient goes to a where a wins, ties split evenly (0.5 each), like JAX.
 function selectRules(isMax: boolean): BinaryRules {
   const masks = (a: AnyTensor, b: AnyTensor) => {
-    const wa = isMax ? greater(A(a), A(b)) : less(A(a), A(b));
-    const tie = equal(A(a), A(b));
-    const ma = add(cast(wa, 'float32'), mul(cast(tie, 'float32'), 0.5));
-    return [ma, sub(1, ma)] as const;
+    const wa = compareRaw(isMax ? greaterP : lessP, a, b);
+    const tie = compareRaw(equalP, a, b);
+    const ma = addRaw(castRaw(wa, 'float32'), mulRaw(castRaw(tie, 'float32'), 0.5));
+    return [ma, subRaw(1, ma)] as const;
   };
   return {
     jvp: (a, b, _o, ta, tb) => {
       const [ma, mb] = masks(a, b);
-      return addT(ta && T(mul(A(ta), ma)), tb && T(mul(A(tb), mb)));
+      return addT(ta && mulRaw(ta, ma), tb && mulRaw(tb, mb));
     },
     vjp: (a, b, _o, ct) => {
       const [ma, mb] = masks(a, b);
-      return [T(mul(A(ct), ma)), T(mul(A(ct), mb))];
+      return [mulRaw(ct, ma), mulRaw(ct, mb)];
     },
   };
 }
 export const maximumP = binaryPrimitive('maximum', selectRules(true));
 export const minimumP = binaryPrimitive('minimum', selectRules(false));
 
+// untyped cores (what layers, losses, optimizers and derivative rules call)
+export const addRaw = (a: RawOperand, b: RawOperand): AnyTensor => bind1(addP, [toTensor(a), toTensor(b)], null);
+export const subRaw = (a: RawOperand, b: RawOperand): AnyTensor => bind1(subP, [toTensor(a), toTensor(b)], null);
+export const mulRaw = (a: RawOperand, b: RawOperand): AnyTensor => bind1(mulP, [toTensor(a), toTensor(b)], null);
+export const divRaw = (a: RawOperand, b: RawOperand): AnyTensor => bind1(divP, [toTensor(a), toTensor(b)], null);
+export const powRaw = (a: RawOperand, b: RawOperand): AnyTensor => bind1(powP, [toTensor(a), toTensor(b)], null);
+export const maximumRaw = (a: RawOperand, b: RawOperand): AnyTensor => bind1(maximumP, [toTensor(a), toTensor(b)], null);
+export const minimumRaw = (a: RawOperand, b: RawOperand): AnyTensor => bind1(minimumP, [toTensor(a), toTensor(b)], null);
+
 function binary<X extends Operand, Y extends Operand>(prim: Primitive<null>, a: X, b: Y): BinOut<X, Y> {
-  return bind1(prim, [toTensor(a), toTensor(b as Operand)], null) as unknown as BinOut<X, Y>;
+  return typed<BinOut<X, Y>>(bind1(prim, [toTensor(eraseOperand(a)), toTensor(eraseOperand(b as Operand))], null));
 }
 
 export function add<X extends Operand, Y extends Operand>(a: X, b: Y & BinCheck<X, Y>): BinOut<X, Y> {
@@ -153,7 +164,7 @@ export function minimum<X extends Operand, Y extends Operand>(a: X, b: Y & BinCh
 // ---------------------------------------------------------------- unary math
 
 /** derivative of y = f(x) as a tensor, from x and y (must be written with ops so it is differentiable) */
-type Deriv = (x: Tensor<Dim[]>, y: Tensor<Dim[]>) => Tensor<Dim[]>;
+type Deriv = (x: AnyTensor, y: AnyTensor) => AnyTensor | number;
 
 export function unaryPrimitive(name: string, kernel: (x: Float32Array) => Float32Array, deriv: Deriv | null): Primitive<null> {
   return {
@@ -163,33 +174,42 @@ export function unaryPrimitive(name: string, kernel: (x: Float32Array) => Float3
       return [ins[0]!];
     },
     impl: (ins) => [kernel(f32(ins[0]!))],
-    jvp: (p, t, o) => [deriv === null ? null : T(mul(A(t[0]!), deriv(A(p[0]!), A(o[0]!))))],
-    vjp: (cts, p, o) => [deriv === null ? null : T(mul(A(cts[0]!), deriv(A(p[0]!), A(o[0]!))))],
+    jvp: (p, t, o) => [deriv === null ? null : mulRaw(t[0]!, deriv(p[0]!, o[0]!))],
+    vjp: (cts, p, o) => [deriv === null ? null : mulRaw(cts[0]!, deriv(p[0]!, o[0]!))],
   };
 }
 
 const k = (op: UnaryOp) => (x: Float32Array) => backend().unary(op, x);
 
-export const negP = unaryPrimitive('neg', k('neg'), () => scalarT(-1));
-export const absP = unaryPrimitive('abs', k('abs'), (x) => sign(x)); // abs'(0) = 0
+export const negP = unaryPrimitive('neg', k('neg'), () => -1);
+export const absP = unaryPrimitive('abs', k('abs'), (x) => signRaw(x)); // abs'(0) = 0
 export const expP = unaryPrimitive('exp', k('exp'), (_x, y) => y);
-export const logP = unaryPrimitive('log', k('log'), (x) => reciprocal(x));
-export const sqrtP = unaryPrimitive('sqrt', k('sqrt'), (_x, y) => div(0.5, y));
-export const rsqrtP = unaryPrimitive('rsqrt', k('rsqrt'), (x, y) => mul(-0.5, div(y, x)));
-export const squareP = unaryPrimitive('square', k('square'), (x) => mul(2, x));
-export const reciprocalP = unaryPrimitive('reciprocal', k('reciprocal'), (_x, y) => neg(square(y)));
+export const logP = unaryPrimitive('log', k('log'), (x) => reciprocalRaw(x));
+export const sqrtP = unaryPrimitive('sqrt', k('sqrt'), (_x, y) => divRaw(0.5, y));
+export const rsqrtP = unaryPrimitive('rsqrt', k('rsqrt'), (x, y) => mulRaw(-0.5, divRaw(y, x)));
+export const squareP = unaryPrimitive('square', k('square'), (x) => mulRaw(2, x));
+export const reciprocalP = unaryPrimitive('reciprocal', k('reciprocal'), (_x, y) => negRaw(squareRaw(y)));
 export const signP = unaryPrimitive('sign', k('sign'), null);
-export const sinP = unaryPrimitive('sin', k('sin'), (x) => cos(x));
-export const cosP = unaryPrimitive('cos', k('cos'), (x) => neg(sin(x)));
+export const sinP = unaryPrimitive('sin', k('sin'), (x) => cosRaw(x));
+export const cosP = unaryPrimitive('cos', k('cos'), (x) => negRaw(sinRaw(x)));
 export const floorP = unaryPrimitive('floor', k('floor'), null);
 export const roundP = unaryPrimitive('round', k('round'), null);
 
-function scalarT(v: number): Tensor<Dim[]> {
-  return scalar(v) as unknown as Tensor<Dim[]>;
-}
+// untyped cores
+export const negRaw = (x: AnyTensor): AnyTensor => bind1(negP, [x], null);
+export const absRaw = (x: AnyTensor): AnyTensor => bind1(absP, [x], null);
+export const expRaw = (x: AnyTensor): AnyTensor => bind1(expP, [x], null);
+export const logRaw = (x: AnyTensor): AnyTensor => bind1(logP, [x], null);
+export const sqrtRaw = (x: AnyTensor): AnyTensor => bind1(sqrtP, [x], null);
+export const rsqrtRaw = (x: AnyTensor): AnyTensor => bind1(rsqrtP, [x], null);
+export const squareRaw = (x: AnyTensor): AnyTensor => bind1(squareP, [x], null);
+export const reciprocalRaw = (x: AnyTensor): AnyTensor => bind1(reciprocalP, [x], null);
+export const signRaw = (x: AnyTensor): AnyTensor => bind1(signP, [x], null);
+export const sinRaw = (x: AnyTensor): AnyTensor => bind1(sinP, [x], null);
+export const cosRaw = (x: AnyTensor): AnyTensor => bind1(cosP, [x], null);
 
 function unary<S extends Shape>(prim: Primitive<null>, x: Tensor<S>): Tensor<S> {
-  return bind1(prim, [x as unknown as AnyTensor], null) as unknown as Tensor<S>;
+  return typed<Tensor<S>>(bind1(prim, [erase(x)], null));
 }
 
 export const neg = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(negP, x);
@@ -237,13 +257,18 @@ export const lessEqualP = comparePrimitive('le');
 export const greaterP = comparePrimitive('gt');
 export const greaterEqualP = comparePrimitive('ge');
 
-function cmpTensor(x: CmpOperand, like: CmpOperand): AnyTensor {
-  if (typeof x !== 'number') return x as unknown as AnyTensor;
+/** a number compared with an int32 tensor is an int32 scalar */
+function cmpTensor(x: RawOperand, like: RawOperand): AnyTensor {
+  if (typeof x !== 'number') return x;
   const dt: DType = typeof like !== 'number' && like.dtype === 'int32' ? 'int32' : 'float32';
-  return scalar(x, dt) as unknown as AnyTensor;
+  return erase(scalar(x, dt));
+}
+/** untyped core of the comparisons: a bool mask */
+export function compareRaw(prim: Primitive<null>, a: RawOperand, b: RawOperand): AnyTensor {
+  return bind1(prim, [cmpTensor(a, b), cmpTensor(b, a)], null);
 }
 function compare<X extends CmpOperand, Y extends CmpOperand>(prim: Primitive<null>, a: X, b: Y): MaskOut<X, Y> {
-  return bind1(prim, [cmpTensor(a, b), cmpTensor(b, a)], null) as unknown as MaskOut<X, Y>;
+  return typed<MaskOut<X, Y>>(compareRaw(prim, eraseOperand(a), eraseOperand(b)));
 }
 export function equal<X extends CmpOperand, Y extends CmpOperand>(a: X, b: Y & BinCheck<X, Y>): MaskOut<X, Y> {
   return compare(equalP, a, b);
@@ -284,13 +309,12 @@ export const whereP: Primitive<null> = {
     const ta = t[1] ?? null;
     const tb = t[2] ?? null;
     if (ta === null && tb === null) return [null];
-    return [T(where(A(c!) as unknown as Tensor<Dim[], 'bool'>, ta ? A(ta) : 0, tb ? A(tb) : 0))];
+    return [whereRaw(c!, ta ?? 0, tb ?? 0)];
   },
   vjp: (cts, p) => {
     const [c, a, b] = p as [AnyTensor, AnyTensor, AnyTensor];
-    const ct = A(cts[0]!);
-    const mask = c as unknown as Tensor<Dim[], 'bool'>;
-    return [null, sumToShape(T(where(mask, ct, 0)), a.shape as readonly number[]), sumToShape(T(where(mask, 0, ct)), b.shape as readonly number[])];
+    const ct = cts[0]!;
+    return [null, sumToShape(whereRaw(c, ct, 0), a.shape as readonly number[]), sumToShape(whereRaw(c, 0, ct), b.shape as readonly number[])];
   },
 };
 
@@ -302,7 +326,11 @@ export function where<C extends Shape, X extends Operand, Y extends Operand>(
   a: X & BinCheck<X, Y>,
   b: Y & Check<WhereShape<C, X, Y>>,
 ): Tensor<Result<WhereShape<C, X, Y>>> {
-  return bind1(whereP, [cond as unknown as AnyTensor, toTensor(a), toTensor(b as Operand)], null) as unknown as Tensor<Result<WhereShape<C, X, Y>>>;
+  return typed<Tensor<Result<WhereShape<C, X, Y>>>>(whereRaw(erase(cond), eraseOperand(a), eraseOperand(b as Operand)));
+}
+/** untyped core of `where`: cond is a bool mask */
+export function whereRaw(cond: AnyTensor, a: RawOperand, b: RawOperand): AnyTensor {
+  return bind1(whereP, [cond, toTensor(a), toTensor(b)], null);
 }
 
 interface ClipParams {
@@ -318,11 +346,17 @@ export const clipP: Primitive<ClipParams> = {
   },
   impl: (ins, p) => [backend().clip(f32(ins[0]!), p.lo, p.hi)],
   // the gradient passes where lo <= x <= hi (boundaries included, like tfjs)
-  jvp: (prim, t, _o, p) => [T(mul(A(t[0]!), cast(logicalAnd(greaterEqual(A(prim[0]!), p.lo), lessEqual(A(prim[0]!), p.hi)), 'float32')))],
-  vjp: (cts, prim, _o, p) => [T(mul(A(cts[0]!), cast(logicalAnd(greaterEqual(A(prim[0]!), p.lo), lessEqual(A(prim[0]!), p.hi)), 'float32')))],
+  jvp: (prim, t, _o, p) => [mulRaw(t[0]!, insideClip(prim[0]!, p))],
+  vjp: (cts, prim, _o, p) => [mulRaw(cts[0]!, insideClip(prim[0]!, p))],
 };
+/** 1 where lo <= x <= hi, else 0 */
+function insideClip(x: AnyTensor, p: ClipParams): AnyTensor {
+  const inside = mulRaw(castRaw(compareRaw(greaterEqualP, x, p.lo), 'float32'), castRaw(compareRaw(lessEqualP, x, p.hi), 'float32'));
+  return inside;
+}
+export const clipRaw = (x: AnyTensor, lo: number, hi: number): AnyTensor => bind1(clipP, [x], { lo, hi });
 export function clip<S extends Shape>(x: Tensor<S>, lo: number, hi: number): Tensor<S> {
-  return bind1(clipP, [x as unknown as AnyTensor], { lo, hi }) as unknown as Tensor<S>;
+  return typed<Tensor<S>>(clipRaw(erase(x), lo, hi));
 }
 
 interface CastParams {
@@ -337,19 +371,25 @@ export const castP: Primitive<CastParams> = {
 };
 /** Convert dtype: float → int truncates toward zero; bool is 0/1. */
 export function cast<S extends Shape, To extends DType>(x: Tensor<S, DType>, to: To): Tensor<S, To> {
-  if (x.dtype === to) return x as unknown as Tensor<S, To>;
-  return bind1(castP, [x as unknown as AnyTensor], { to }) as unknown as Tensor<S, To>;
+  return typed<Tensor<S, To>>(castRaw(erase(x), to));
+}
+/** untyped core of `cast`; the same dtype returns x itself */
+export function castRaw(x: AnyTensor, to: DType): AnyTensor {
+  return x.dtype === to ? x : bind1(castP, [x], { to });
 }
 
 /** Element-wise AND / OR / NOT of bool masks (with broadcasting). */
 export function logicalAnd<X extends Shape, Y extends Shape>(a: Tensor<X, 'bool'>, b: Tensor<Y, 'bool'> & Check<BroadcastShape<X, Y>>): Tensor<Result<BroadcastShape<X, Y>>, 'bool'> {
-  const prod = mul(cast(a, 'float32') as unknown as Tensor<Dim[]>, cast(b as Tensor<Y, 'bool'>, 'float32') as unknown as Tensor<Dim[]>);
-  return greater(prod, 0) as unknown as Tensor<Result<BroadcastShape<X, Y>>, 'bool'>;
+  return typed<Tensor<Result<BroadcastShape<X, Y>>, 'bool'>>(logicalAndRaw(erase(a), erase(b as Tensor<Y, 'bool'>)));
 }
 export function logicalOr<X extends Shape, Y extends Shape>(a: Tensor<X, 'bool'>, b: Tensor<Y, 'bool'> & Check<BroadcastShape<X, Y>>): Tensor<Result<BroadcastShape<X, Y>>, 'bool'> {
-  const s = add(cast(a, 'float32') as unknown as Tensor<Dim[]>, cast(b as Tensor<Y, 'bool'>, 'float32') as unknown as Tensor<Dim[]>);
-  return greater(s, 0) as unknown as Tensor<Result<BroadcastShape<X, Y>>, 'bool'>;
+  const s = addRaw(castRaw(erase(a), 'float32'), castRaw(erase(b as Tensor<Y, 'bool'>), 'float32'));
+  return typed<Tensor<Result<BroadcastShape<X, Y>>, 'bool'>>(compareRaw(greaterP, s, 0));
 }
 export function logicalNot<S extends Shape>(a: Tensor<S, 'bool'>): Tensor<S, 'bool'> {
-  return equal(cast(a, 'float32') as unknown as Tensor<Dim[]>, 0) as unknown as Tensor<S, 'bool'>;
+  return typed<Tensor<S, 'bool'>>(compareRaw(equalP, castRaw(erase(a), 'float32'), 0));
+}
+/** untyped core of `logicalAnd` (bool masks) */
+export function logicalAndRaw(a: AnyTensor, b: AnyTensor): AnyTensor {
+  return compareRaw(greaterP, mulRaw(castRaw(a, 'float32'), castRaw(b, 'float32')), 0);
 }
