@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtInit from 'wabt';
+import { expandMacros } from './macros';
 
 /** the wasm features the kernels use (wabt needs them both to parse and to validate) */
 const FEATURES = { simd: true, threads: true, bulk_memory: true } as const;
@@ -25,9 +26,9 @@ export function readKernelSources(dir: string): KernelSource[] {
   return ['kernels.wat', ...names].map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
 }
 
-/** the core with the fragments spliced in before its closing parenthesis */
+/** the core with the fragments spliced in before its closing parenthesis, macros expanded (macros.ts) */
 export function spliceSources(sources: readonly KernelSource[]): string {
-  const [core, ...fragments] = sources;
+  const [core, ...fragments] = expandMacros(sources);
   if (core === undefined) throw new Error('assemble: no kernel sources');
   const close = core.text.lastIndexOf(')');
   if (close < 0) throw new Error(`assemble: ${core.name} has no closing parenthesis`);
