@@ -37,12 +37,12 @@ export function spliceSources(sources: readonly KernelSource[]): string {
 }
 
 /** WAT text → wasm bytes (validated; SIMD and threads on; no name section, so the output is reproducible) */
-export async function assembleWat(wat: string): Promise<Uint8Array> {
+export async function assembleWat(wat: string, features: Readonly<Record<string, boolean>> = FEATURES): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const mod = wabt.parseWat('kernels.wat', wat, FEATURES);
+  const mod = wabt.parseWat('kernels.wat', wat, features);
   try {
     mod.resolveNames();
-    (mod.validate as (features?: object) => void)(FEATURES);
+    (mod.validate as (features?: object) => void)(features);
     return mod.toBinary({ log: false, write_debug_names: false }).buffer;
   } finally {
     mod.destroy();
