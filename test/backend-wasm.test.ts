@@ -13,7 +13,7 @@ import type { BinaryOp, UnaryOp } from '../src/backend/backend';
 import { cpuBackend } from '../src/backend/cpu';
 import { createWasmBackend } from '../src/backend/wasm';
 import { fileURLToPath } from 'node:url';
-import { assembleVariants, readKernelSources, renderGenerated, spliceSources } from '../src/backend/wasm/build/assemble';
+import { assembleModules, readKernelSources, renderGenerated } from '../src/backend/wasm/build/assemble';
 import { expandMacros } from '../src/backend/wasm/build/macros';
 import { randArray } from './helpers/rand';
 
@@ -224,10 +224,10 @@ describe('wasm element-wise vs cpu (bit for bit)', () => {
 });
 
 describe('generated module', () => {
-  it('kernels.generated.ts is exactly what the .wat sources assemble to (shared and unshared variants)', async () => {
+  it('kernels.generated.ts is exactly what the .wat sources assemble to (plain and relaxed SIMD, shared and unshared)', async () => {
     const dir = new URL('../src/backend/wasm/', import.meta.url);
-    const variants = await assembleVariants(spliceSources(readKernelSources(fileURLToPath(dir))));
-    expect(readFileSync(new URL('kernels.generated.ts', dir), 'utf8')).toBe(renderGenerated(variants));
+    const modules = await assembleModules(readKernelSources(fileURLToPath(dir)));
+    expect(readFileSync(new URL('kernels.generated.ts', dir), 'utf8')).toBe(renderGenerated(modules));
   });
 });
 

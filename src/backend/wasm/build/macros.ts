@@ -9,9 +9,10 @@
  *   ;;@NAME x y …             a line of its own: the body with the arguments substituted,
  *                              each line indented like the call (calls may nest)
  *
- * Definitions may sit in any source file and are visible to all of them (the build expands
- * the spliced module); the ;;@ lines themselves are removed. The directives are WAT comments,
- * so a source with no calls is still plain WAT.
+ * Definitions may sit in any source file and are visible to all of them; the ;;@ lines
+ * themselves are removed. The directives are WAT comments, so a source with no calls is
+ * still plain WAT. A definition named `NAME@VARIANT` is used instead of `NAME` when the module
+ * is built as that variant (the build makes a plain-SIMD and a relaxed-SIMD module).
  */
 
 /** a source line and where it was written (file:line), for error messages */
@@ -26,7 +27,7 @@ interface Macro {
   readonly where: string;
 }
 
-const DEFINE = /^\s*;;@define\s+(\w+)((?:\s+\w+)*)\s*$/;
+const DEFINE = /^\s*;;@define\s+(\w+(?:@\w+)?)((?:\s+\w+)*)\s*$/;
 const END = /^\s*;;@end\s*$/;
 const CALL = /^(\s*);;@(\w+)((?:\s+\S+)*)\s*$/;
 const MAX_DEPTH = 8;
@@ -62,7 +63,7 @@ function collect(lines: readonly string[], unit: string): { macros: Map<string, 
   return { macros, rest };
 }
 
-function expandLines(lines: readonly Line[], macros: ReadonlyMap<string, Macro>, depth: number): string[] {
+function expandLines(lines: readonly Line[], macros: ReadonlyMap<string, Macro>, variant: string, depth: number): string[] {
   const out: string[] = [];
   for (const { text, where } of lines) {
     const c = CALL.exec(text);
@@ -71,8 +72,8 @@ function expandLines(lines: readonly Line[], macros: ReadonlyMap<string, Macro>,
       continue;
     }
     const [, indent, name, argText] = c as unknown as [string, string, string, string];
-    const m = macros.get(name);
-    if (m === undefined) throw new Error(`wat macros: ${where}: unknown macro ;;@${name}`);
+    const m = macros.get(`${name}@${variant}`) ?? macros.get(name);
+    if (m === undefined) throw new Error(`wat macros: ${where}: unknown macro ;;@${name} (variant ${variant})`);
     const args = words(argText);
     if (args.length !== m.params.length) {
       throw new Error(`wat macros: ${where}: ${name} takes ${m.params.length} argument(s) (${m.params.join(' ')}), got ${args.length}`);
@@ -86,13 +87,13 @@ function expandLines(lines: readonly Line[], macros: ReadonlyMap<string, Macro>,
         return args[k]!;
       }),
     }));
-    for (const l of expandLines(body, macros, depth + 1)) out.push(l === '' ? l : indent + l);
+    for (const l of expandLines(body, macros, variant, depth + 1)) out.push(l === '' ? l : indent + l);
   }
   return out;
 }
 
-/** the sources with every macro (defined in any of them) expanded and the directives removed */
-export function expandMacros<S extends { readonly name: string; readonly text: string }>(sources: readonly S[]): S[] {
+/** the sources with every macro (defined in any of them) expanded for `variant`, the directives removed */
+export function expandMacros<S extends { readonly name: string; readonly text: string }>(sources: readonly S[], variant = 'simd'): S[] {
   const macros = new Map<string, Macro>();
   const rests = sources.map((s) => {
     const c = collect(s.text.split('\n'), s.name);
@@ -103,5 +104,5 @@ export function expandMacros<S extends { readonly name: string; readonly text: s
     }
     return c.rest;
   });
-  return sources.map((s, i) => ({ ...s, text: expandLines(rests[i]!, macros, 0).join('\n') }));
+  return sources.map((s, i) => ({ ...s, text: expandLines(rests[i]!, macros, variant, 0).join('\n') }));
 }
