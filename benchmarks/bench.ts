@@ -18,7 +18,8 @@ import { getThreads } from '../src/backend/wasm';
 import { FULL, QUICK, maxAbsDiff, measure, type Timing, type TimingOptions } from './harness';
 import { opCases, type BenchCase, type Lib } from './cases';
 import { trainCases } from './train';
-import { PEAK_GFLOPS_PER_CORE, cpuTimeTable, gf, markdownTable, round, type Args, type ResultRow } from './report';
+import { measureCeilings } from './ceiling';
+import { PEAK_GFLOPS_PER_CORE, ceilingRows, ceilingTable, cpuTimeTable, gf, markdownTable, round, type Args, type ResultRow } from './report';
 
 async function setupWasm(): Promise<string | null> {
   const require = createRequire(import.meta.url);
@@ -166,6 +167,10 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
   const threads = ours === 'wasm' ? getThreads() : 1;
   const machinePeak = PEAK_GFLOPS_PER_CORE * os.cpus().length;
   await tf.setBackend('cpu');
+  process.stderr.write('machine ceilings ...');
+  const ceilings = await measureCeilings(threads, args.quick);
+  const ceiling = Math.max(ceilings.simd.all, ceilings.relaxed?.all ?? 0);
+  process.stderr.write(` simd ${ceilings.simd.all.toFixed(1)}, relaxed ${ceilings.relaxed?.all.toFixed(1) ?? 'n/a'} GFLOP/s\n`);
 
   const rows: ResultRow[] = [];
   for (const c of cases) {
@@ -197,6 +202,7 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
       if (g !== undefined) {
         row.gflops = round(g, 4);
         row.peak_fraction = round(g / machinePeak, 3);
+        row.ceiling_fraction = round(g / ceiling, 3);
       }
       const gc = gf(c.flops, row.tfjs_cpu_ms);
       const gw = gf(c.flops, row.tfjs_wasm_ms);
@@ -238,6 +244,8 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
   ].join('\n');
   const flopsOf = (name: string) => all.find((c) => c.name === name)?.flops;
   const table = [
+    ceilingTable(ceilings),
+    '',
     markdownTable(rows),
     '',
     '## CPU time',
@@ -247,7 +255,7 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
     cpuTimeTable(rows, flopsOf),
   ].join('\n');
   mkdirSync(args.out, { recursive: true });
-  writeFileSync(path.join(args.out, 'latest.json'), JSON.stringify(rows, null, 2) + '\n');
+  writeFileSync(path.join(args.out, 'latest.json'), JSON.stringify([...ceilingRows(ceilings), ...rows], null, 2) + '\n');
   writeFileSync(path.join(args.out, 'latest.md'), `${header}\n${table}\n`);
   process.stdout.write(`${header}\n${table}\n`);
   return rows;

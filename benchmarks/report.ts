@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Ceilings } from './ceiling';
 
 /** single-core float32 peak of this machine, GFLOP/s (the figure given for these VMs) */
 export const PEAK_GFLOPS_PER_CORE = 114;
@@ -33,7 +34,34 @@ export interface ResultRow {
   /** max |ours − tfjs| on the output (ops) or on the first three steps' losses (training) */
   max_abs_diff_cpu?: number;
   max_abs_diff_wasm?: number;
+  /** ours / the measured all-threads 128-bit SIMD ceiling of this run (the simd-peak row) */
+  ceiling_fraction?: number;
+  /** ceiling rows (simd-peak, relaxed-simd-peak): the CPU model and the one-thread figure */
+  cpu?: string;
+  gflops_1t?: number;
   notes: string[];
+}
+
+/** the ceiling rows of latest.json: `gflops` is the all-threads figure (benchmarks/ceiling.ts) */
+export function ceilingRows(c: Ceilings): ResultRow[] {
+  const row = (name: string, what: string, g: { one: number; all: number }): ResultRow => ({
+    name, shape: `${what}, ${c.threads} threads`, ours_ms: null, tfjs_cpu_ms: null, tfjs_wasm_ms: null, threads: c.threads,
+    gflops: round(g.all, 4), gflops_1t: round(g.one, 4), cpu: c.cpu, reps: {}, notes: ['machine ceiling: independent f32x4 multiply-add chains in registers'],
+  });
+  return [row('simd-peak', 'f32x4.mul + f32x4.add', c.simd), ...(c.relaxed ? [row('relaxed-simd-peak', 'f32x4.relaxed_madd', c.relaxed)] : [])];
+}
+
+/** the lines at the top of latest.md */
+export function ceilingTable(c: Ceilings): string {
+  const g = (x: number) => x.toFixed(1);
+  return [
+    `Machine ceilings, measured in this run (${c.cpu}): independent f32x4 multiply-add chains in registers (benchmarks/ceiling.ts).`,
+    '',
+    `| ceiling | GFLOP/s, 1 thread | GFLOP/s, ${c.threads} threads |`,
+    '|---|---:|---:|',
+    `| simd-peak (f32x4.mul + f32x4.add) | ${g(c.simd.one)} | ${g(c.simd.all)} |`,
+    `| relaxed-simd-peak (f32x4.relaxed_madd) | ${c.relaxed ? g(c.relaxed.one) : 'n/a'} | ${c.relaxed ? g(c.relaxed.all) : 'n/a (engine without relaxed SIMD)'} |`,
+  ].join('\n');
 }
 
 export interface Args {
@@ -69,8 +97,8 @@ export const gf = (flops: number | undefined, ms: number | null): number | undef
 export const round = (x: number, digits: number): number => Number(x.toPrecision(digits));
 
 export function markdownTable(rows: readonly ResultRow[]): string {
-  const head = ['case', 'shape', 'ours ms', 'tfjs-cpu ms', 'tfjs-wasm ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s ours', 'ours % machine peak', 'GFLOP/s cpu / wasm', 'ours, TS kernels ms', 'notes'];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 2 && i <= 10 ? '---:' : '---')).join('|')}|`];
+  const head = ['case', 'shape', 'ours ms', 'tfjs-cpu ms', 'tfjs-wasm ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s ours', 'ours % machine peak', 'ours % SIMD ceiling', 'GFLOP/s cpu / wasm', 'ours, TS kernels ms', 'notes'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 2 && i <= 11 ? '---:' : '---')).join('|')}|`];
   for (const r of rows) {
     const g = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
     lines.push(
@@ -84,6 +112,7 @@ export function markdownTable(rows: readonly ResultRow[]): string {
         fmtRatio(r.tfjs_wasm_ms, r.ours_ms),
         g(r.gflops),
         r.peak_fraction === undefined ? '' : `${(r.peak_fraction * 100).toFixed(1)}%`,
+        r.ceiling_fraction === undefined ? '' : `${(r.ceiling_fraction * 100).toFixed(1)}%`,
         r.tfjs_cpu_gflops === undefined && r.tfjs_wasm_gflops === undefined ? '' : `${g(r.tfjs_cpu_gflops) || 'n/a'} / ${g(r.tfjs_wasm_gflops) || 'n/a'}`,
         r.ours_ts_ms === undefined ? '' : fmtMs(r.ours_ts_ms),
         r.notes.join('; ').replace(/\|/g, '\\|'),

@@ -22,7 +22,10 @@ import { runtime } from '../src/backend/wasm/runtime';
 import { randArray } from './helpers/rand';
 
 const SEED = 42;
-const wasm = wasmConv(runtime(), { minConvFlops: 0, minParallelConvFlops: 0, minPoolWork: 0, minParallelPoolWork: 0, minPoolBackpropWork: 0 });
+const allWasm = { minConvFlops: 0, minParallelConvFlops: 0, minPoolWork: 0, minParallelPoolWork: 0, minPoolBackpropWork: 0 };
+const wasm = wasmConv(runtime(), allWasm);
+/** the plain-SIMD build (the fallback where relaxed SIMD does not run; the same as `wasm` there) */
+const wasmPlain = wasmConv(runtime('simd'), allWasm);
 const threadsBefore = getThreads();
 
 beforeAll(async () => {
@@ -111,12 +114,14 @@ function checkConv(g: Conv2dGeometry, seed: number): void {
   const x = randArray(n.x, seed), w = randArray(n.w, seed + 1), dy = randArray(n.y, seed + 2);
   const xc = x.slice(), wc = w.slice(), dyc = dy.slice();
   const at = JSON.stringify(g);
-  expectWithin(wasm.conv2d(x, w, g), cpuBackend.conv2d(x, w, g), cpuBackend.conv2d(abs(x), abs(w), g),
-    g.kH * g.kW * g.inC, `conv2d ${at}`);
-  expectWithin(wasm.conv2dBackpropInput(dy, w, g), cpuBackend.conv2dBackpropInput(dy, w, g),
-    cpuBackend.conv2dBackpropInput(abs(dy), abs(w), g), g.kH * g.kW * g.outC, `backpropInput ${at}`);
-  expectWithin(wasm.conv2dBackpropFilter(x, dy, g), cpuBackend.conv2dBackpropFilter(x, dy, g),
-    cpuBackend.conv2dBackpropFilter(abs(x), abs(dy), g), g.batch * g.outH * g.outW, `backpropFilter ${at}`);
+  for (const [variant, be] of [['', wasm], ['plain SIMD ', wasmPlain]] as const) {
+    expectWithin(be.conv2d(x, w, g), cpuBackend.conv2d(x, w, g), cpuBackend.conv2d(abs(x), abs(w), g),
+      g.kH * g.kW * g.inC, `${variant}conv2d ${at}`);
+    expectWithin(be.conv2dBackpropInput(dy, w, g), cpuBackend.conv2dBackpropInput(dy, w, g),
+      cpuBackend.conv2dBackpropInput(abs(dy), abs(w), g), g.kH * g.kW * g.outC, `${variant}backpropInput ${at}`);
+    expectWithin(be.conv2dBackpropFilter(x, dy, g), cpuBackend.conv2dBackpropFilter(x, dy, g),
+      cpuBackend.conv2dBackpropFilter(abs(x), abs(dy), g), g.batch * g.outH * g.outW, `${variant}backpropFilter ${at}`);
+  }
   expectBits(x, xc, 'x unchanged');
   expectBits(w, wc, 'filter unchanged');
   expectBits(dy, dyc, 'dy unchanged');
@@ -126,12 +131,14 @@ function checkConv(g: Conv2dGeometry, seed: number): void {
 function checkThreads(g: Conv2dGeometry, seed: number): void {
   const n = convSizes(g);
   const x = randArray(n.x, seed), w = randArray(n.w, seed + 1), dy = randArray(n.y, seed + 2);
-  const run = (t: number): Float32Array[] => {
-    setThreads(t);
-    return [wasm.conv2d(x, w, g), wasm.conv2dBackpropInput(dy, w, g), wasm.conv2dBackpropFilter(x, dy, g)];
-  };
-  const one = run(1), two = run(2);
-  one.forEach((r, i) => { expectBits(two[i]!, r, `kernel ${i} threads 2 vs 1 ${JSON.stringify(g)}`); });
+  for (const [variant, be] of [['default', wasm], ['plain SIMD', wasmPlain]] as const) {
+    const run = (t: number): Float32Array[] => {
+      setThreads(t);
+      return [be.conv2d(x, w, g), be.conv2dBackpropInput(dy, w, g), be.conv2dBackpropFilter(x, dy, g)];
+    };
+    const one = run(1), two = run(2);
+    one.forEach((r, i) => { expectBits(two[i]!, r, `${variant} kernel ${i} threads 2 vs 1 ${JSON.stringify(g)}`); });
+  }
 }
 
 describe('wasm conv2d and its gradients', () => {
@@ -158,7 +165,7 @@ describe('wasm conv2d and its gradients', () => {
     cases.forEach((c, i) => { checkConv(convGeometry(c), 100 + i); });
   });
 
-  it('give bit-identical results with 1 and 2 threads', () => {
+  it('give bit-identical results with 1 and 2 threads (both kernel builds)', () => {
     const cases: ConvSpec[] = [
       { batch: 4, inC: 16, outC: 32, kH: 3, kW: 3, sH: 1, sW: 1, dH: 1, dW: 1, same: true, h: 20, w: 20 },
       { batch: 1, inC: 3, outC: 17, kH: 4, kW: 4, sH: 2, sW: 2, dH: 1, dW: 1, same: true, h: 64, w: 48 },

@@ -35,6 +35,9 @@ const SEED = 42;
 const wasmSerial = createWasmBackend({ minMatmulFlops: 0, minElementwise: 0 });
 /** every sequence split into blocks of batch rows / gate columns (up to one per thread), however small */
 const wasm = { ...wasmSerial, ...wasmRecurrent(runtime(), wasmSerial.matmul, { minParallelFlops: 0 }) };
+/** the same on the plain-SIMD build (the fallback where relaxed SIMD does not run) */
+const plainSerial = createWasmBackend({ minMatmulFlops: 0, minElementwise: 0, relaxedSimd: false });
+const wasmPlain = { ...plainSerial, ...wasmRecurrent(runtime('simd'), plainSerial.matmul, { minParallelFlops: 0 }) };
 const ACTS: readonly CellActivation[] = ['tanh', 'sigmoid', 'relu', 'linear'];
 const threadsBefore = getThreads();
 afterAll(() => setThreads(threadsBefore));
@@ -188,7 +191,7 @@ describe('wasm sequence kernels vs the CPU kernels', () => {
     }
   });
 
-  it('results do not depend on the thread count or the blocks (bit for bit)', () => {
+  it('results do not depend on the thread count or the blocks (bit for bit; both kernel builds)', () => {
     for (const kind of ['lstm', 'rnn', 'gru'] as const) {
       const cfg = config(kind);
       // B 9 on two threads: blocks of 8 and 1 rows; B 32, T 8, u 50 (> 4 MFLOP): also wasmSerial's parallel path
@@ -200,11 +203,13 @@ describe('wasm sequence kernels vs the CPU kernels', () => {
           const fw = b.recurrentForward(cfg, d, ins);
           return { fw, g: b.recurrentBackward(cfg, d, ins, fw, ct) };
         };
-        const serial = run(wasmSerial, 1);
-        for (const [b, n] of [[wasm, 1], [wasm, 2], [wasm, 3], [wasmSerial, 2]] as const) {
-          const other = run(b, n);
-          expect(other.fw, `${kind} B ${d.B} threads ${n}`).toEqual(serial.fw);
-          expect(other.g, `${kind} B ${d.B} threads ${n}`).toEqual(serial.g);
+        for (const [variant, ser, par] of [['default', wasmSerial, wasm], ['plain SIMD', plainSerial, wasmPlain]] as const) {
+          const serial = run(ser, 1);
+          for (const [b, n] of [[par, 1], [par, 2], [par, 3], [ser, 2]] as const) {
+            const other = run(b, n);
+            expect(other.fw, `${variant} ${kind} B ${d.B} threads ${n}`).toEqual(serial.fw);
+            expect(other.g, `${variant} ${kind} B ${d.B} threads ${n}`).toEqual(serial.g);
+          }
         }
       }
     }

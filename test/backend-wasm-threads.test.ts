@@ -6,14 +6,14 @@
  * its own (workers never keep it alive).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuBackend } from '../src/backend/cpu';
-import { createWasmBackend, getThreads, setThreads } from '../src/backend/wasm';
+import { createWasmBackend, getThreads, kernelVariant, relaxedSimdAvailable, setThreads } from '../src/backend/wasm';
 import { wasmMatmul } from '../src/backend/wasm/gemm';
 import { createRuntime, runtime } from '../src/backend/wasm/runtime';
 import { randArray } from './helpers/rand';
@@ -23,6 +23,8 @@ afterAll(() => setThreads(initialThreads));
 
 /** every product goes to wasm and every one with ≥ 2 chunks' worth of work is split */
 const wasm = createWasmBackend({ minMatmulFlops: 0, minParallelFlops: 0 });
+/** the plain-SIMD build: the fallback, and the only build where relaxed SIMD does not run */
+const wasmPlain = createWasmBackend({ minMatmulFlops: 0, minParallelFlops: 0, relaxedSimd: false });
 
 /** index of the first element whose bits differ (Object.is), or -1; a loop, because vitest's
  * deep equality over typed arrays backed by a SharedArrayBuffer takes seconds per call */
@@ -45,8 +47,12 @@ async function warmPool(): Promise<void> {
 }
 
 describe('threaded GEMM', () => {
-  it('is bit-identical for 1, 2 and 3 threads and agrees with the CPU kernel', async () => {
+  it('is bit-identical for 1, 2 and 3 threads and agrees with the CPU kernel (both kernel builds)', async () => {
     await warmPool();
+    // boot the plain build's pool too (each build has its own runtime and workers)
+    const w = randArray(256 * 256, 3);
+    wasmPlain.matmul(w, Int32Array.of(0), w, Int32Array.of(0), 1, 256, 256, 256, false, false);
+    await new Promise((r) => setTimeout(r, 1000));
     const shapes = fc.record({
       batch: fc.integer({ min: 1, max: 3 }),
       m: fc.integer({ min: 2, max: 300 }),
@@ -63,17 +69,19 @@ describe('threaded GEMM', () => {
         const b = randArray((c.bcastB ? 1 : c.batch) * c.k * c.n, c.seed + 7);
         const aOff = Int32Array.from({ length: c.batch }, (_, t) => t * c.m * c.k);
         const bOff = Int32Array.from({ length: c.batch }, (_, t) => (c.bcastB ? 0 : t * c.k * c.n));
-        const run = (threads: number) => {
-          setThreads(threads);
-          return wasm.matmul(a, aOff, b, bOff, c.batch, c.m, c.k, c.n, c.transA, c.transB);
-        };
-        const one = run(1), two = run(2), three = run(3);
-        expect(two).toEqual(one);
-        expect(three).toEqual(one);
         const ref = cpuBackend.matmul(a, aOff, b, bOff, c.batch, c.m, c.k, c.n, c.transA, c.transB);
-        let worst = 0;
-        for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(one[i]! - ref[i]!) / (2e-5 * Math.sqrt(c.k) * (1 + Math.abs(ref[i]!))));
-        expect(worst).toBeLessThanOrEqual(1);
+        for (const be of [wasm, wasmPlain]) {
+          const run = (threads: number) => {
+            setThreads(threads);
+            return be.matmul(a, aOff, b, bOff, c.batch, c.m, c.k, c.n, c.transA, c.transB);
+          };
+          const one = run(1), two = run(2), three = run(3);
+          expect(firstDifference(two, one)).toBe(-1);
+          expect(firstDifference(three, one)).toBe(-1);
+          let worst = 0;
+          for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(one[i]! - ref[i]!) / (2e-5 * Math.sqrt(c.k) * (1 + Math.abs(ref[i]!))));
+          expect(worst).toBeLessThanOrEqual(1);
+        }
       }),
       { seed: 42, numRuns: 40 },
     );
@@ -182,6 +190,36 @@ describe('without SharedArrayBuffer', () => {
     const got = matmul(a, Int32Array.of(0), b, Int32Array.of(0), 1, 200, 150, 90, false, false);
     expect(got).toEqual(wasm.matmul(a, Int32Array.of(0), b, Int32Array.of(0), 1, 200, 150, 90, false, false));
     expect(rt.workerChunks()).toBe(0);
+  });
+});
+
+describe('kernel builds (relaxed SIMD where the engine runs it, plain SIMD as the fallback)', () => {
+  it('the default build is relaxed where relaxed SIMD validates, and its fused multiply-adds round differently', () => {
+    expect(kernelVariant()).toBe(relaxedSimdAvailable() ? 'relaxed' : 'simd');
+    expect(runtime().variant).toBe(kernelVariant());
+    expect(runtime('simd').variant).toBe('simd');
+    setThreads(1);
+    const a = randArray(64 * 64, 5), b = randArray(64 * 64, 6);
+    const fused = wasm.matmul(a, Int32Array.of(0), b, Int32Array.of(0), 1, 64, 64, 64, false, false);
+    const plain = wasmPlain.matmul(a, Int32Array.of(0), b, Int32Array.of(0), 1, 64, 64, 64, false, false);
+    // one rounding per multiply-add instead of two: some last bits differ (none where both builds are plain)
+    expect(firstDifference(fused, plain) >= 0).toBe(kernelVariant() === 'relaxed');
+  });
+
+  it('Node 20 gets relaxed SIMD by the V8 flag the backend sets; SHAPEFLOW_RELAXED_SIMD=0 keeps the plain build', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sf-variant-'));
+    const script = path.join(dir, 'variant.mts');
+    const wasmIndex = fileURLToPath(new URL('../src/backend/wasm/index.ts', import.meta.url));
+    writeFileSync(script, `import { kernelVariant } from ${JSON.stringify(wasmIndex)};\nconsole.log(kernelVariant());\n`);
+    const variantWith = (env: Record<string, string>) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    expect(variantWith({ SHAPEFLOW_RELAXED_SIMD: '0' })).toBe('simd');
+    // every Node from 20 on runs relaxed SIMD (20 behind the flag the backend sets itself)
+    expect(variantWith({ SHAPEFLOW_RELAXED_SIMD: '1' })).toBe('relaxed');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -4,7 +4,7 @@
  * of the 4x8 micro-tile or the vector width, all transposition combinations, broadcast and
  * offset batches, and the cache-blocked sizes (k > KC, m > MC, n > NC); element-wise ops
  * bit for bit, including NaN, ±∞, ±0 and half-integers; and that the committed
- * kernels.generated.ts is exactly what kernels.wat assembles to.
+ * kernels.generated.ts is exactly what the .wat sources (macros expanded) assemble to.
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -13,7 +13,8 @@ import type { BinaryOp, UnaryOp } from '../src/backend/backend';
 import { cpuBackend } from '../src/backend/cpu';
 import { createWasmBackend } from '../src/backend/wasm';
 import { fileURLToPath } from 'node:url';
-import { assembleVariants, readKernelSources, renderGenerated, spliceSources } from '../src/backend/wasm/build/assemble';
+import { assembleModules, readKernelSources, renderGenerated } from '../src/backend/wasm/build/assemble';
+import { expandMacros } from '../src/backend/wasm/build/macros';
 import { randArray } from './helpers/rand';
 
 const SEED = 42;
@@ -223,9 +224,42 @@ describe('wasm element-wise vs cpu (bit for bit)', () => {
 });
 
 describe('generated module', () => {
-  it('kernels.generated.ts is exactly what the .wat sources assemble to (shared and unshared variants)', async () => {
+  it('kernels.generated.ts is exactly what the .wat sources assemble to (plain and relaxed SIMD, shared and unshared)', async () => {
     const dir = new URL('../src/backend/wasm/', import.meta.url);
-    const variants = await assembleVariants(spliceSources(readKernelSources(fileURLToPath(dir))));
-    expect(readFileSync(new URL('kernels.generated.ts', dir), 'utf8')).toBe(renderGenerated(variants));
+    const modules = await assembleModules(readKernelSources(fileURLToPath(dir)));
+    expect(readFileSync(new URL('kernels.generated.ts', dir), 'utf8')).toBe(renderGenerated(modules));
+  });
+});
+
+describe('wat macros (build/macros.ts: each kernel body written once, inlined at build)', () => {
+  const src = (name: string, text: string) => ({ name, text });
+  it('expands nested calls with their arguments, indented like the call, across files', () => {
+    const defs = src('a.wat', [
+      '  ;;@define sq p out',
+      '    (local.set {out} (f32x4.mul (local.get ${p}x) (local.get ${p}x)))',
+      '  ;;@end',
+      '  ;;@define quad p out',
+      '    ;;@sq {p} ${p}y',
+      '    (local.set {out} (f32x4.mul (local.get ${p}y) (local.get ${p}y)))',
+      '  ;;@end',
+    ].join('\n'));
+    const use = src('b.wat', '(func\n      ;;@quad e $v\n)');
+    const [a, b] = expandMacros([defs, use]);
+    expect(a!.text).toBe('');
+    expect(b!.text).toBe([
+      '(func',
+      '      (local.set $ey (f32x4.mul (local.get $ex) (local.get $ex)))',
+      '      (local.set $v (f32x4.mul (local.get $ey) (local.get $ey)))',
+      ')',
+    ].join('\n'));
+  });
+  it('names the file, line and rule of a bad call or definition', () => {
+    const def = ';;@define m a\n(x {a})\n;;@end';
+    expect(() => expandMacros([src('k.wat', ';;@nope 1')])).toThrow('k.wat:1: unknown macro ;;@nope');
+    expect(() => expandMacros([src('k.wat', `${def}\n;;@m 1 2`)])).toThrow('k.wat:4: m takes 1 argument(s) (a), got 2');
+    expect(() => expandMacros([src('k.wat', ';;@define m a\n(x {b})\n;;@end\n;;@m 1')])).toThrow('m uses {b}, which is not a parameter');
+    expect(() => expandMacros([src('k.wat', ';;@define m\n;;@m\n;;@end\n;;@m')])).toThrow('nests deeper than 8');
+    expect(() => expandMacros([src('k.wat', def), src('l.wat', def)])).toThrow('l.wat:1: m is defined twice (first at k.wat:1)');
+    expect(() => expandMacros([src('k.wat', ';;@define m\n(x)')])).toThrow('k.wat:1: m has no ;;@end');
   });
 });

@@ -11,8 +11,10 @@
  * Below a size threshold the CPU kernel runs instead: the copies and the JS → wasm call
  * cost more than they save on small inputs (thresholds measured, see DEFAULTS).
  * Element-wise results are bit-identical to the CPU backend's (the ops used are exactly
- * rounded per lane); GEMM differs within float32 accumulation error (f32 accumulators
- * and no FMA here, double accumulators in the CPU kernel).
+ * rounded per lane); GEMM differs within float32 accumulation error (f32 accumulators,
+ * double accumulators in the CPU kernel). Where the engine runs relaxed SIMD, GEMM (and so
+ * the convolutions and recurrent cells built on it) uses fused multiply-add: see
+ * `kernelVariant` in runtime.ts.
  */
 import type { Backend } from '../backend';
 import { cpuBackend } from '../cpu';
@@ -21,9 +23,9 @@ import { wasmElementwise } from './elementwise';
 import { wasmMatmul } from './gemm';
 import { wasmMath } from './math';
 import { wasmRecurrent } from './recurrent';
-import { runtime } from './runtime';
+import { kernelVariant, runtime } from './runtime';
 
-export { getThreads, setThreads, wasmSupported } from './runtime';
+export { getThreads, kernelVariant, relaxedSimdAvailable, setThreads, wasmSupported, type KernelVariant } from './runtime';
 
 export interface WasmBackendOptions {
   /** matmuls with fewer than this many flops (2·batch·m·k·n) run on the CPU kernel */
@@ -32,6 +34,11 @@ export interface WasmBackendOptions {
   readonly minParallelFlops?: number;
   /** element-wise calls with fewer output elements than this run on the CPU kernels */
   readonly minElementwise?: number;
+  /**
+   * false: the plain-SIMD kernels even where relaxed SIMD runs (default: relaxed where the
+   * engine has it, see `kernelVariant`; SHAPEFLOW_RELAXED_SIMD=0 forces plain everywhere)
+   */
+  readonly relaxedSimd?: boolean;
 }
 
 /**
@@ -47,7 +54,7 @@ const DEFAULTS = { minMatmulFlops: 2 * 8 * 8 * 8, minParallelFlops: 1 << 23, min
  * on the CPU backend. All wasm backends share one runtime (memory, worker pool).
  */
 export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
-  const rt = runtime();
+  const rt = runtime(options.relaxedSimd === false ? 'simd' : kernelVariant());
   const matmul = wasmMatmul(rt, {
     minFlops: options.minMatmulFlops ?? DEFAULTS.minMatmulFlops,
     minParallelFlops: options.minParallelFlops ?? DEFAULTS.minParallelFlops,

@@ -18,9 +18,11 @@
 ;; columns past the matrix zero-filled. The 4x8 micro-kernel keeps C in 8 v128
 ;; accumulators; per p it loads two B vectors and splats four A values, 11 live vectors,
 ;; which V8's x64 register allocator keeps in xmm registers without spilling.
-;; There is no fused multiply-add in wasm SIMD 128 (only relaxed-simd, not enabled by
-;; default in Node 20), so each step is mul + add, rounded twice: results match a
-;; float64 reference within float32 accumulation error, not bit for bit.
+;; Plain wasm SIMD 128 has no fused multiply-add, so in this build each step is mul + add,
+;; rounded twice; the relaxed-SIMD build (the madd@relaxed macro) uses f32x4.relaxed_madd,
+;; one fused instruction and one rounding where the CPU has FMA. Either way results match a
+;; float64 reference within float32 accumulation error, not bit for bit, and do not depend
+;; on the thread count (each C element is reduced in the same order).
 (module
   (import "env" "memory" (memory 1 65536 shared))
   ;; SCRATCH_BYTES = 4 MiB per instance, MAX_INSTANCES = 8, WORK_OFFSET = 1 MiB
@@ -44,6 +46,15 @@
   (func $min (param $x i32) (param $y i32) (result i32)
     (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
 
+  ;; c += a·b: mul then add (two roundings), or one f32x4.relaxed_madd in the relaxed-SIMD
+  ;; build (a fused multiply-add where the CPU has FMA: one rounding)
+  ;;@define madd@simd c a b
+  (local.set {c} (f32x4.add (local.get {c}) (f32x4.mul (local.get {a}) (local.get {b}))))
+  ;;@end
+  ;;@define madd@relaxed c a b
+  (local.set {c} (f32x4.relaxed_madd (local.get {a}) (local.get {b}) (local.get {c})))
+  ;;@end
+
   ;; C tile (mr x nr, row stride ldc bytes) = (first) or += (not first) A panel . B panel
   (func $micro (param $pa i32) (param $pb i32) (param $kc i32) (param $c i32) (param $ldc i32)
                (param $mr i32) (param $nr i32) (param $first i32)
@@ -56,17 +67,17 @@
       (local.set $b0 (v128.load (local.get $pb)))
       (local.set $b1 (v128.load offset=16 (local.get $pb)))
       (local.set $a (v128.load32_splat (local.get $pa)))
-      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
-      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+      ;;@madd $c00 $a $b0
+      ;;@madd $c01 $a $b1
       (local.set $a (v128.load32_splat offset=4 (local.get $pa)))
-      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
-      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+      ;;@madd $c10 $a $b0
+      ;;@madd $c11 $a $b1
       (local.set $a (v128.load32_splat offset=8 (local.get $pa)))
-      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
-      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+      ;;@madd $c20 $a $b0
+      ;;@madd $c21 $a $b1
       (local.set $a (v128.load32_splat offset=12 (local.get $pa)))
-      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
-      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+      ;;@madd $c30 $a $b0
+      ;;@madd $c31 $a $b1
       (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
       (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
       (br_if $k (i32.lt_u (local.get $pa) (local.get $end))))

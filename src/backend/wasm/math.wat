@@ -2,9 +2,321 @@
   ;;
   ;; Vector helpers, also called by other fragments: $v_exp, $v_sigmoid, $v_tanh (v128 → v128).
   ;; Accuracy (measured against float64 references, see test/backend-wasm-math.test.ts): a few
-  ;; float32 ulp over the whole range, exact at ±0 / ±∞, NaN in → NaN out, no traps. The hot
-  ;; loops repeat these bodies inline (V8 does not inline wasm calls by default).
+  ;; float32 ulp over the whole range, exact at ±0 / ±∞, NaN in → NaN out, no traps. Each body
+  ;; is written once, as a macro below, and pasted into the helpers and the hot loops at build
+  ;; time (build/macros.ts expands every `;;@name args` line): V8 does not inline wasm calls.
   ;;
+  ;; ---- inline bodies ----
+  ;; exp_reduce p: ${p}n = round(${p}x·log2 e), ${p}i its integer, ${p}r = ${p}x − n·ln2,
+  ;; ${p}q = r², ${p}w = r⁴ (shared by exp and expm1)
+  ;;@define exp_reduce p
+    (local.set ${p}n
+      (f32x4.add (f32x4.mul (local.get ${p}x) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+        (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set ${p}i
+      (i32x4.sub (local.get ${p}n) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
+    (local.set ${p}n (f32x4.sub (local.get ${p}n) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set ${p}r
+      (f32x4.sub
+        (f32x4.sub (local.get ${p}x)
+          (f32x4.mul (local.get ${p}n) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
+        (f32x4.mul (local.get ${p}n)
+          (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
+    (local.set ${p}q (f32x4.mul (local.get ${p}r) (local.get ${p}r)))
+    (local.set ${p}w (f32x4.mul (local.get ${p}q) (local.get ${p}q)))
+  ;;@end
+  ;; exp_poly p: ${p}p = e^r = 1 + r + r²·Q(r)
+  ;;@define exp_poly p
+    (local.set ${p}p
+      (f32x4.add (v128.const f32x4 1 1 1 1)
+        (f32x4.add (local.get ${p}r)
+          (f32x4.mul (local.get ${p}q)
+            (f32x4.add
+              (f32x4.add
+                (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
+                  (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
+                    (local.get ${p}r)))
+                (f32x4.mul
+                  (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
+                    (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
+                      (local.get ${p}r)))
+                  (local.get ${p}q)))
+              (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
+                (local.get ${p}w)))))))
+  ;;@end
+  ;; exp_scale p out: out = ${p}p·2^n (two exact power-of-two factors; ${p}x is reused)
+  ;;@define exp_scale p out
+    (local.set ${p}x (i32x4.shr_s (local.get ${p}i) (i32.const 1)))
+    (local.set {out}
+      (f32x4.mul
+        (f32x4.mul (local.get ${p}p)
+          (i32x4.shl (i32x4.add (local.get ${p}x) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+        (i32x4.shl
+          (i32x4.add (i32x4.sub (local.get ${p}i) (local.get ${p}x)) (v128.const i32x4 127 127 127 127))
+          (i32.const 23))))
+  ;;@end
+  ;; exp p out: out = e^${p}x, ${p}x already clamped
+  ;;@define exp p out
+    ;;@exp_reduce {p}
+    ;;@exp_poly {p}
+    ;;@exp_scale {p} {out}
+  ;;@end
+  ;; expm1_poly p: ${p}p = expm1(r), the Taylor series to r⁷
+  ;;@define expm1_poly p
+    (local.set ${p}p
+      (f32x4.add (local.get ${p}r)
+        (f32x4.mul (local.get ${p}q)
+          (f32x4.add
+            (f32x4.add
+              (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5)
+                (f32x4.mul (v128.const f32x4 0.16666667 0.16666667 0.16666667 0.16666667)
+                  (local.get ${p}r)))
+              (f32x4.mul
+                (f32x4.add (v128.const f32x4 0.041666668 0.041666668 0.041666668 0.041666668)
+                  (f32x4.mul (v128.const f32x4 0.008333334 0.008333334 0.008333334 0.008333334)
+                    (local.get ${p}r)))
+                (local.get ${p}q)))
+            (f32x4.mul
+              (f32x4.add (v128.const f32x4 0.0013888889 0.0013888889 0.0013888889 0.0013888889)
+                (f32x4.mul (v128.const f32x4 0.0001984127 0.0001984127 0.0001984127 0.0001984127)
+                  (local.get ${p}r)))
+              (local.get ${p}w))))))
+  ;;@end
+  ;; expm1_scale p out: out = 2^n·expm1(r) + (2^n − 1) (${p}x is reused)
+  ;;@define expm1_scale p out
+    (local.set ${p}x
+      (i32x4.shl (i32x4.add (local.get ${p}i) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+    (local.set {out}
+      (f32x4.add (f32x4.mul (local.get ${p}p) (local.get ${p}x))
+        (f32x4.sub (local.get ${p}x) (v128.const f32x4 1 1 1 1))))
+  ;;@end
+  ;; expm1 p out: out = expm1(${p}x), ${p}x already clamped
+  ;;@define expm1 p out
+    ;;@exp_reduce {p}
+    ;;@expm1_poly {p}
+    ;;@expm1_scale {p} {out}
+  ;;@end
+  ;; sigmoid p in out: out = sigmoid(in) (locals ${p}x ${p}n ${p}i ${p}r ${p}p ${p}q ${p}w ${p}e)
+  ;;@define sigmoid p in out
+    (local.set ${p}x
+      (f32x4.pmax
+        (f32x4.pmin
+          (v128.or (local.get {in}) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+          (v128.const f32x4 89 89 89 89))
+        (v128.const f32x4 -104 -104 -104 -104)))
+    ;;@exp {p} ${p}e
+    (local.set {out}
+      (f32x4.div
+        (v128.bitselect (v128.const f32x4 1 1 1 1) (local.get ${p}e)
+          (f32x4.ge (local.get {in}) (v128.const f32x4 0 0 0 0)))
+        (f32x4.add (local.get ${p}e) (v128.const f32x4 1 1 1 1))))
+  ;;@end
+  ;; tanh p in out: out = tanh(in) (locals ${p}x ${p}n ${p}i ${p}r ${p}p ${p}q ${p}w ${p}e)
+  ;;@define tanh p in out
+    (local.set ${p}e (f32x4.abs (local.get {in})))
+    (local.set ${p}x
+      (f32x4.pmin (f32x4.add (local.get ${p}e) (local.get ${p}e)) (v128.const f32x4 20 20 20 20)))
+    ;;@expm1 {p} ${p}e
+    (local.set {out}
+      (v128.or (f32x4.div (local.get ${p}e) (f32x4.add (local.get ${p}e) (v128.const f32x4 2 2 2 2)))
+        (v128.and (local.get {in}) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+  ;;@end
+  ;; atanh_series p: ${p}s2 = s2·(1 + t/3 + … + t⁸/17), t = (s2/2)² (locals ${p}t ${p}t2 ${p}t4)
+  ;;@define atanh_series p
+    (local.set ${p}t
+      (f32x4.mul (f32x4.mul (local.get ${p}s2) (local.get ${p}s2)) (v128.const f32x4 0.25 0.25 0.25 0.25)))
+    (local.set ${p}t2 (f32x4.mul (local.get ${p}t) (local.get ${p}t)))
+    (local.set ${p}t4 (f32x4.mul (local.get ${p}t2) (local.get ${p}t2)))
+    (local.set ${p}s2
+      (f32x4.add (local.get ${p}s2)
+        (f32x4.mul (local.get ${p}s2)
+          (f32x4.mul (local.get ${p}t)
+            (f32x4.add
+              (f32x4.add
+                (f32x4.add (v128.const f32x4 0.33333334 0.33333334 0.33333334 0.33333334)
+                  (f32x4.mul (v128.const f32x4 0.2 0.2 0.2 0.2) (local.get ${p}t)))
+                (f32x4.mul
+                  (f32x4.add (v128.const f32x4 0.14285715 0.14285715 0.14285715 0.14285715)
+                    (f32x4.mul (v128.const f32x4 0.11111111 0.11111111 0.11111111 0.11111111)
+                      (local.get ${p}t)))
+                  (local.get ${p}t2)))
+              (f32x4.mul
+                (f32x4.add
+                  (f32x4.add (v128.const f32x4 0.09090909 0.09090909 0.09090909 0.09090909)
+                    (f32x4.mul (v128.const f32x4 0.07692308 0.07692308 0.07692308 0.07692308)
+                      (local.get ${p}t)))
+                  (f32x4.mul
+                    (f32x4.add (v128.const f32x4 0.06666667 0.06666667 0.06666667 0.06666667)
+                      (f32x4.mul (v128.const f32x4 0.05882353 0.05882353 0.05882353 0.05882353)
+                        (local.get ${p}t)))
+                    (local.get ${p}t2)))
+                (local.get ${p}t4)))))))
+  ;;@end
+  ;; log p in out: out = log(in) (locals ${p}b ${p}big ${p}e ${p}m ${p}s2 ${p}sub ${p}t ${p}t2 ${p}t4)
+  ;;@define log p in out
+    (local.set ${p}sub
+      (f32x4.lt (local.get {in})
+        (v128.const f32x4 1.1754944e-38 1.1754944e-38 1.1754944e-38 1.1754944e-38)))
+    (local.set ${p}b
+      (v128.bitselect (f32x4.mul (local.get {in}) (v128.const f32x4 8388608 8388608 8388608 8388608))
+        (local.get {in})
+        (local.get ${p}sub)))
+    (local.set ${p}e
+      (i32x4.sub (i32x4.shr_u (local.get ${p}b) (i32.const 23))
+        (v128.bitselect (v128.const i32x4 150 150 150 150) (v128.const i32x4 127 127 127 127)
+          (local.get ${p}sub))))
+    (local.set ${p}m
+      (v128.or (v128.and (local.get ${p}b) (v128.const i32x4 0x007fffff 0x007fffff 0x007fffff 0x007fffff))
+        (v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000)))
+    (local.set ${p}big
+      (f32x4.gt (local.get ${p}m) (v128.const f32x4 1.4142135 1.4142135 1.4142135 1.4142135)))
+    (local.set ${p}m
+      (v128.bitselect (f32x4.mul (local.get ${p}m) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get ${p}m)
+        (local.get ${p}big)))
+    (local.set ${p}e (f32x4.convert_i32x4_s (i32x4.sub (local.get ${p}e) (local.get ${p}big))))
+    (local.set ${p}m (f32x4.sub (local.get ${p}m) (v128.const f32x4 1 1 1 1)))
+    (local.set ${p}s2
+      (f32x4.div (f32x4.add (local.get ${p}m) (local.get ${p}m))
+        (f32x4.add (local.get ${p}m) (v128.const f32x4 2 2 2 2))))
+    ;;@atanh_series {p}
+    (local.set ${p}s2
+      (f32x4.add (f32x4.mul (local.get ${p}e) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594))
+        (f32x4.add
+          (f32x4.mul (local.get ${p}e)
+            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))
+          (local.get ${p}s2))))
+    (local.set ${p}s2
+      (v128.bitselect (local.get ${p}s2) (v128.const f32x4 nan nan nan nan)
+        (f32x4.gt (local.get {in}) (v128.const f32x4 0 0 0 0))))
+    (local.set ${p}s2
+      (v128.bitselect (v128.const f32x4 -inf -inf -inf -inf) (local.get ${p}s2)
+        (f32x4.eq (local.get {in}) (v128.const f32x4 0 0 0 0))))
+    (local.set {out}
+      (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get ${p}s2)
+        (f32x4.eq (local.get {in}) (v128.const f32x4 inf inf inf inf))))
+  ;;@end
+  ;; gelu_half: $ggy = gelu($ggx) for one f64x2 half, given $gge = exp(−w_hi) and $ggd = w − w_hi
+  ;;@define gelu_half
+      (local.set $gz
+        (f64x2.mul (local.get $ggx) (v128.const f64x2 0.7071067811865476 0.7071067811865476)))
+      (local.set $ga (f64x2.abs (local.get $gz)))
+      (local.set $gs (f64x2.mul (local.get $gz) (local.get $gz)))
+      (local.set $gu
+        (f64x2.add
+          (f64x2.mul (v128.const f64x2 3.095238095238095 3.095238095238095)
+            (f64x2.div (v128.const f64x2 1 1)
+              (f64x2.add (v128.const f64x2 1 1)
+                (f64x2.mul (f64x2.pmin (local.get $ga) (v128.const f64x2 11 11))
+                  (v128.const f64x2 0.5 0.5)))))
+          (v128.const f64x2 -1.4761904761904763 -1.4761904761904763)))
+      (local.set $gs2 (f64x2.mul (local.get $gs) (local.get $gs)))
+      (local.set $gs4 (f64x2.mul (local.get $gs2) (local.get $gs2)))
+      (local.set $gu2 (f64x2.mul (local.get $gu) (local.get $gu)))
+      (local.set $gu4 (f64x2.mul (local.get $gu2) (local.get $gu2)))
+      (local.set $gu8 (f64x2.mul (local.get $gu4) (local.get $gu4)))
+      (local.set $gp
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add (v128.const f64x2 1.1283791670955126 1.1283791670955126)
+              (f64x2.mul (v128.const f64x2 -0.37612638903183754 -0.37612638903183754) (local.get $gs)))
+            (f64x2.mul
+              (f64x2.add (v128.const f64x2 0.11283791670955126 0.11283791670955126)
+                (f64x2.mul (v128.const f64x2 -0.026866170645131252 -0.026866170645131252)
+                  (local.get $gs)))
+              (local.get $gs2)))
+          (f64x2.mul
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 0.005223977625442188 0.005223977625442188)
+                (f64x2.mul (v128.const f64x2 -0.0008548327023450852 -0.0008548327023450852)
+                  (local.get $gs)))
+              (f64x2.mul
+                (f64x2.add (v128.const f64x2 0.00012055332981789664 0.00012055332981789664)
+                  (f64x2.mul (v128.const f64x2 -1.492565035840625e-05 -1.492565035840625e-05)
+                    (local.get $gs)))
+                (local.get $gs2)))
+            (local.get $gs4))))
+      (local.set $gf
+        (f64x2.add
+          (f64x2.add
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 0.23618643510148843 0.23618643510148843)
+                (f64x2.mul (v128.const f64x2 0.2619391570891676 0.2619391570891676) (local.get $gu)))
+              (f64x2.mul
+                (f64x2.add (v128.const f64x2 0.09635289109073744 0.09635289109073744)
+                  (f64x2.mul (v128.const f64x2 0.02108107100691252 0.02108107100691252) (local.get $gu)))
+                (local.get $gu2)))
+            (f64x2.mul
+              (f64x2.add
+                (f64x2.add (v128.const f64x2 0.0009270251892398439 0.0009270251892398439)
+                  (f64x2.mul (v128.const f64x2 -0.0007566017006984371 -0.0007566017006984371)
+                    (local.get $gu)))
+                (f64x2.mul
+                  (f64x2.add (v128.const f64x2 -8.484089243655481e-05 -8.484089243655481e-05)
+                    (f64x2.mul (v128.const f64x2 4.417296854559453e-05 4.417296854559453e-05)
+                      (local.get $gu)))
+                  (local.get $gu2)))
+              (local.get $gu4)))
+          (f64x2.mul
+            (f64x2.add
+              (f64x2.add (v128.const f64x2 4.108543586620552e-06 4.108543586620552e-06)
+                (f64x2.mul (v128.const f64x2 -2.9250250978255275e-06 -2.9250250978255275e-06)
+                  (local.get $gu)))
+              (f64x2.mul (v128.const f64x2 -1.498722099641702e-07 -1.498722099641702e-07)
+                (local.get $gu2)))
+            (local.get $gu8))))
+      (local.set $gp
+        (f64x2.mul (f64x2.mul (local.get $ggx) (v128.const f64x2 0.5 0.5))
+          (f64x2.add (v128.const f64x2 1 1) (f64x2.mul (local.get $gz) (local.get $gp)))))
+      (local.set $gf
+        (f64x2.mul
+          (f64x2.mul
+            (f64x2.pmax (f64x2.pmin (local.get $ggx) (v128.const f64x2 30 30))
+              (v128.const f64x2 -30 -30))
+            (v128.const f64x2 0.5 0.5))
+          (f64x2.mul (f64x2.mul (local.get $gge) (f64x2.sub (v128.const f64x2 1 1) (local.get $ggd)))
+            (local.get $gf))))
+      (local.set $ggy
+        (v128.bitselect (local.get $gp)
+          (v128.bitselect (f64x2.sub (local.get $ggx) (local.get $gf)) (local.get $gf)
+            (f64x2.gt (local.get $ggx) (v128.const f64x2 0 0)))
+          (f64x2.lt (local.get $ga) (v128.const f64x2 0.5 0.5))))
+      
+  ;;@end
+  ;; softmax_exp k: $n{k} = 2^32·e^$d{k} for $d{k} = x − max clamped at −108, $s{k} = 2^(n+32) (see softmax below)
+  ;;@define softmax_exp k
+        (local.set $n{k}
+          (f32x4.add
+            (f32x4.mul (local.get $d{k}) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
+            (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $s{k} (i32x4.shl (local.get $n{k}) (i32.const 23)))
+        (local.set $n{k}
+          (f32x4.sub (local.get $n{k}) (v128.const f32x4 12583071 12583071 12583071 12583071)))
+        (local.set $d{k}
+          (f32x4.add
+            (f32x4.add (local.get $d{k})
+              (f32x4.mul (local.get $n{k})
+                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
+            (f32x4.mul (local.get $n{k})
+              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
+        (local.set $n{k}
+          (f32x4.add
+            (f32x4.mul (local.get $d{k})
+              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
+            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
+        (local.set $n{k}
+          (f32x4.add (f32x4.mul (local.get $n{k}) (local.get $d{k}))
+            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
+        (local.set $n{k}
+          (f32x4.add (f32x4.mul (local.get $n{k}) (local.get $d{k}))
+            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
+        (local.set $n{k}
+          (f32x4.add (f32x4.mul (local.get $n{k}) (local.get $d{k}))
+            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
+        (local.set $n{k}
+          (f32x4.add (local.get $s{k})
+            (f32x4.mul (f32x4.mul (local.get $d{k}) (local.get $s{k})) (local.get $n{k}))))
+  ;;@end
+
   ;; exp: clamp x to [-104, 89] (beyond, the result rounds to 0 / +∞ anyway; pmin / pmax with x
   ;; first keep NaN), n = round(x·log2 e) by adding 1.5·2^23 (its low bits are then n, read off
   ;; as an integer), r = x − n·ln2 with ln2 in two parts (n·ln2_hi exact), e^r = 1 + r + r²·Q(r),
@@ -18,44 +330,7 @@
     (local.set $ex
       (f32x4.pmax (f32x4.pmin (local.get $x) (v128.const f32x4 89 89 89 89))
         (v128.const f32x4 -104 -104 -104 -104)))
-    (local.set $en
-      (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-        (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    (local.set $ei
-      (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-    (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    (local.set $er
-      (f32x4.sub
-        (f32x4.sub (local.get $ex)
-          (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-        (f32x4.mul (local.get $en)
-          (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-    (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-    (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-    (local.set $ep
-      (f32x4.add (v128.const f32x4 1 1 1 1)
-        (f32x4.add (local.get $er)
-          (f32x4.mul (local.get $eq)
-            (f32x4.add
-              (f32x4.add
-                (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                  (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                    (local.get $er)))
-                (f32x4.mul
-                  (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                    (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                      (local.get $er)))
-                  (local.get $eq)))
-              (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                (local.get $ew)))))))
-    (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
-    (local.set $x
-      (f32x4.mul
-        (f32x4.mul (local.get $ep)
-          (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-        (i32x4.shl
-          (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
-          (i32.const 23))))
+    ;;@exp e $x
     (local.get $x))
 
   ;; sigmoid with e = exp(−|x|) (never overflows): 1/(1+e) for x ≥ 0, e/(1+e) for x < 0 (the
@@ -63,55 +338,7 @@
   (func $v_sigmoid (param $x v128) (result v128)
     (local $sx v128) (local $sn v128) (local $si v128) (local $sr v128) (local $sp v128)
     (local $sq v128) (local $sw v128) (local $se v128)
-    (local.set $sx
-      (f32x4.pmax
-        (f32x4.pmin
-          (v128.or (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
-          (v128.const f32x4 89 89 89 89))
-        (v128.const f32x4 -104 -104 -104 -104)))
-    (local.set $sn
-      (f32x4.add (f32x4.mul (local.get $sx) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-        (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    (local.set $si
-      (i32x4.sub (local.get $sn) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-    (local.set $sn (f32x4.sub (local.get $sn) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    (local.set $sr
-      (f32x4.sub
-        (f32x4.sub (local.get $sx)
-          (f32x4.mul (local.get $sn) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-        (f32x4.mul (local.get $sn)
-          (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-    (local.set $sq (f32x4.mul (local.get $sr) (local.get $sr)))
-    (local.set $sw (f32x4.mul (local.get $sq) (local.get $sq)))
-    (local.set $sp
-      (f32x4.add (v128.const f32x4 1 1 1 1)
-        (f32x4.add (local.get $sr)
-          (f32x4.mul (local.get $sq)
-            (f32x4.add
-              (f32x4.add
-                (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                  (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                    (local.get $sr)))
-                (f32x4.mul
-                  (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                    (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                      (local.get $sr)))
-                  (local.get $sq)))
-              (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                (local.get $sw)))))))
-    (local.set $sx (i32x4.shr_s (local.get $si) (i32.const 1)))
-    (local.set $se
-      (f32x4.mul
-        (f32x4.mul (local.get $sp)
-          (i32x4.shl (i32x4.add (local.get $sx) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-        (i32x4.shl
-          (i32x4.add (i32x4.sub (local.get $si) (local.get $sx)) (v128.const i32x4 127 127 127 127))
-          (i32.const 23))))
-    (local.set $x
-      (f32x4.div
-        (v128.bitselect (v128.const f32x4 1 1 1 1) (local.get $se)
-          (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0)))
-        (f32x4.add (local.get $se) (v128.const f32x4 1 1 1 1))))
+    ;;@sigmoid s $x $x
     (local.get $x))
 
   ;; tanh|x| = u/(u+2) with u = expm1(2|x|) (no 1 − 2/(e^2x+1) cancellation near 0), the sign
@@ -122,127 +349,17 @@
   (func $v_tanh (param $x v128) (result v128)
     (local $tx v128) (local $tn v128) (local $ti v128) (local $tr v128) (local $tp v128)
     (local $tq v128) (local $tw v128) (local $te v128)
-    (local.set $te (f32x4.abs (local.get $x)))
-    (local.set $tx
-      (f32x4.pmin (f32x4.add (local.get $te) (local.get $te)) (v128.const f32x4 20 20 20 20)))
-    (local.set $tn
-      (f32x4.add (f32x4.mul (local.get $tx) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-        (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    (local.set $ti
-      (i32x4.sub (local.get $tn) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-    (local.set $tn (f32x4.sub (local.get $tn) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-    (local.set $tr
-      (f32x4.sub
-        (f32x4.sub (local.get $tx)
-          (f32x4.mul (local.get $tn) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-        (f32x4.mul (local.get $tn)
-          (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-    (local.set $tq (f32x4.mul (local.get $tr) (local.get $tr)))
-    (local.set $tw (f32x4.mul (local.get $tq) (local.get $tq)))
-    (local.set $tp
-      (f32x4.add (local.get $tr)
-        (f32x4.mul (local.get $tq)
-          (f32x4.add
-            (f32x4.add
-              (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5)
-                (f32x4.mul (v128.const f32x4 0.16666667 0.16666667 0.16666667 0.16666667)
-                  (local.get $tr)))
-              (f32x4.mul
-                (f32x4.add (v128.const f32x4 0.041666668 0.041666668 0.041666668 0.041666668)
-                  (f32x4.mul (v128.const f32x4 0.008333334 0.008333334 0.008333334 0.008333334)
-                    (local.get $tr)))
-                (local.get $tq)))
-            (f32x4.mul
-              (f32x4.add (v128.const f32x4 0.0013888889 0.0013888889 0.0013888889 0.0013888889)
-                (f32x4.mul (v128.const f32x4 0.0001984127 0.0001984127 0.0001984127 0.0001984127)
-                  (local.get $tr)))
-              (local.get $tw))))))
-    (local.set $tx
-      (i32x4.shl (i32x4.add (local.get $ti) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-    (local.set $te
-      (f32x4.add (f32x4.mul (local.get $tp) (local.get $tx))
-        (f32x4.sub (local.get $tx) (v128.const f32x4 1 1 1 1))))
-    (local.set $x
-      (v128.or (f32x4.div (local.get $te) (f32x4.add (local.get $te) (v128.const f32x4 2 2 2 2)))
-        (v128.and (local.get $x) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+    ;;@tanh t $x $x
     (local.get $x))
 
-  ;; log x (used once per row by logSoftmax; the unary loop has the same body inline): subnormals
+  ;; log x (used once per row by logSoftmax; the unary loop inlines the same macro): subnormals
   ;; scaled by 2^23 first; x = 2^e·m with m in [√½, √2), log m = 2·atanh((m−1)/(m+1)) by its
   ;; series s2·(1 + t/3 + … + t⁸/17) in t = s², result e·ln2_hi + (e·ln2_lo + log m);
   ;; x ≤ 0 or NaN → NaN, 0 → −∞, +∞ → +∞ fixed per lane
   (func $v_log (param $x v128) (result v128)
     (local $lb v128) (local $lbig v128) (local $le v128) (local $lm v128) (local $ls2 v128)
     (local $lsub v128) (local $lt v128) (local $lt2 v128) (local $lt4 v128)
-    (local.set $lsub
-      (f32x4.lt (local.get $x)
-        (v128.const f32x4 1.1754944e-38 1.1754944e-38 1.1754944e-38 1.1754944e-38)))
-    (local.set $lb
-      (v128.bitselect (f32x4.mul (local.get $x) (v128.const f32x4 8388608 8388608 8388608 8388608))
-        (local.get $x)
-        (local.get $lsub)))
-    (local.set $le
-      (i32x4.sub (i32x4.shr_u (local.get $lb) (i32.const 23))
-        (v128.bitselect (v128.const i32x4 150 150 150 150) (v128.const i32x4 127 127 127 127)
-          (local.get $lsub))))
-    (local.set $lm
-      (v128.or (v128.and (local.get $lb) (v128.const i32x4 0x007fffff 0x007fffff 0x007fffff 0x007fffff))
-        (v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000)))
-    (local.set $lbig
-      (f32x4.gt (local.get $lm) (v128.const f32x4 1.4142135 1.4142135 1.4142135 1.4142135)))
-    (local.set $lm
-      (v128.bitselect (f32x4.mul (local.get $lm) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $lm)
-        (local.get $lbig)))
-    (local.set $le (f32x4.convert_i32x4_s (i32x4.sub (local.get $le) (local.get $lbig))))
-    (local.set $lm (f32x4.sub (local.get $lm) (v128.const f32x4 1 1 1 1)))
-    (local.set $ls2
-      (f32x4.div (f32x4.add (local.get $lm) (local.get $lm))
-        (f32x4.add (local.get $lm) (v128.const f32x4 2 2 2 2))))
-    
-    (local.set $lt
-      (f32x4.mul (f32x4.mul (local.get $ls2) (local.get $ls2)) (v128.const f32x4 0.25 0.25 0.25 0.25)))
-    (local.set $lt2 (f32x4.mul (local.get $lt) (local.get $lt)))
-    (local.set $lt4 (f32x4.mul (local.get $lt2) (local.get $lt2)))
-    (local.set $ls2
-      (f32x4.add (local.get $ls2)
-        (f32x4.mul (local.get $ls2)
-          (f32x4.mul (local.get $lt)
-            (f32x4.add
-              (f32x4.add
-                (f32x4.add (v128.const f32x4 0.33333334 0.33333334 0.33333334 0.33333334)
-                  (f32x4.mul (v128.const f32x4 0.2 0.2 0.2 0.2) (local.get $lt)))
-                (f32x4.mul
-                  (f32x4.add (v128.const f32x4 0.14285715 0.14285715 0.14285715 0.14285715)
-                    (f32x4.mul (v128.const f32x4 0.11111111 0.11111111 0.11111111 0.11111111)
-                      (local.get $lt)))
-                  (local.get $lt2)))
-              (f32x4.mul
-                (f32x4.add
-                  (f32x4.add (v128.const f32x4 0.09090909 0.09090909 0.09090909 0.09090909)
-                    (f32x4.mul (v128.const f32x4 0.07692308 0.07692308 0.07692308 0.07692308)
-                      (local.get $lt)))
-                  (f32x4.mul
-                    (f32x4.add (v128.const f32x4 0.06666667 0.06666667 0.06666667 0.06666667)
-                      (f32x4.mul (v128.const f32x4 0.05882353 0.05882353 0.05882353 0.05882353)
-                        (local.get $lt)))
-                    (local.get $lt2)))
-                (local.get $lt4)))))))
-    
-    (local.set $ls2
-      (f32x4.add (f32x4.mul (local.get $le) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594))
-        (f32x4.add
-          (f32x4.mul (local.get $le)
-            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))
-          (local.get $ls2))))
-    (local.set $ls2
-      (v128.bitselect (local.get $ls2) (v128.const f32x4 nan nan nan nan)
-        (f32x4.gt (local.get $x) (v128.const f32x4 0 0 0 0))))
-    (local.set $ls2
-      (v128.bitselect (v128.const f32x4 -inf -inf -inf -inf) (local.get $ls2)
-        (f32x4.eq (local.get $x) (v128.const f32x4 0 0 0 0))))
-    (local.set $x
-      (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get $ls2)
-        (f32x4.eq (local.get $x) (v128.const f32x4 inf inf inf inf))))
+    ;;@log l $x $x
     (local.get $x))
   ;; o[0..n) = op(x[0..n)), whole vectors (reads and writes up to 3 floats past n; o may be x),
   ;; one loop per op with its body inline: op 0 exp, 1 sigmoid, 2 tanh (as the helpers above),
@@ -286,44 +403,7 @@
       (local.set $ex
         (f32x4.pmax (f32x4.pmin (local.get $v) (v128.const f32x4 89 89 89 89))
           (v128.const f32x4 -104 -104 -104 -104)))
-      (local.set $en
-        (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-          (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $ei
-        (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-      (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $er
-        (f32x4.sub
-          (f32x4.sub (local.get $ex)
-            (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-          (f32x4.mul (local.get $en)
-            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-      (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-      (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-      (local.set $ep
-        (f32x4.add (v128.const f32x4 1 1 1 1)
-          (f32x4.add (local.get $er)
-            (f32x4.mul (local.get $eq)
-              (f32x4.add
-                (f32x4.add
-                  (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                    (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                      (local.get $er)))
-                  (f32x4.mul
-                    (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                      (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                        (local.get $er)))
-                    (local.get $eq)))
-                (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                  (local.get $ew)))))))
-      (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
-      (local.set $v
-        (f32x4.mul
-          (f32x4.mul (local.get $ep)
-            (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-          (i32x4.shl
-            (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
-            (i32.const 23))))
+      ;;@exp e $v
       (v128.store (local.get $o) (local.get $v))
       (local.set $o (i32.add (local.get $o) (i32.const 16)))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
@@ -331,55 +411,7 @@
     (return))
     (loop $l1
       (local.set $v (v128.load (local.get $x)))
-      (local.set $sx
-        (f32x4.pmax
-          (f32x4.pmin
-            (v128.or (local.get $v) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
-            (v128.const f32x4 89 89 89 89))
-          (v128.const f32x4 -104 -104 -104 -104)))
-      (local.set $sn
-        (f32x4.add (f32x4.mul (local.get $sx) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-          (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $si
-        (i32x4.sub (local.get $sn) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-      (local.set $sn (f32x4.sub (local.get $sn) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $sr
-        (f32x4.sub
-          (f32x4.sub (local.get $sx)
-            (f32x4.mul (local.get $sn) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-          (f32x4.mul (local.get $sn)
-            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-      (local.set $sq (f32x4.mul (local.get $sr) (local.get $sr)))
-      (local.set $sw (f32x4.mul (local.get $sq) (local.get $sq)))
-      (local.set $sp
-        (f32x4.add (v128.const f32x4 1 1 1 1)
-          (f32x4.add (local.get $sr)
-            (f32x4.mul (local.get $sq)
-              (f32x4.add
-                (f32x4.add
-                  (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                    (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                      (local.get $sr)))
-                  (f32x4.mul
-                    (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                      (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                        (local.get $sr)))
-                    (local.get $sq)))
-                (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                  (local.get $sw)))))))
-      (local.set $sx (i32x4.shr_s (local.get $si) (i32.const 1)))
-      (local.set $se
-        (f32x4.mul
-          (f32x4.mul (local.get $sp)
-            (i32x4.shl (i32x4.add (local.get $sx) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-          (i32x4.shl
-            (i32x4.add (i32x4.sub (local.get $si) (local.get $sx)) (v128.const i32x4 127 127 127 127))
-            (i32.const 23))))
-      (local.set $v
-        (f32x4.div
-          (v128.bitselect (v128.const f32x4 1 1 1 1) (local.get $se)
-            (f32x4.ge (local.get $v) (v128.const f32x4 0 0 0 0)))
-          (f32x4.add (local.get $se) (v128.const f32x4 1 1 1 1))))
+      ;;@sigmoid s $v $v
       (v128.store (local.get $o) (local.get $v))
       (local.set $o (i32.add (local.get $o) (i32.const 16)))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
@@ -387,49 +419,7 @@
     (return))
     (loop $l2
       (local.set $v (v128.load (local.get $x)))
-      (local.set $te (f32x4.abs (local.get $v)))
-      (local.set $tx
-        (f32x4.pmin (f32x4.add (local.get $te) (local.get $te)) (v128.const f32x4 20 20 20 20)))
-      (local.set $tn
-        (f32x4.add (f32x4.mul (local.get $tx) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-          (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $ti
-        (i32x4.sub (local.get $tn) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-      (local.set $tn (f32x4.sub (local.get $tn) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $tr
-        (f32x4.sub
-          (f32x4.sub (local.get $tx)
-            (f32x4.mul (local.get $tn) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-          (f32x4.mul (local.get $tn)
-            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-      (local.set $tq (f32x4.mul (local.get $tr) (local.get $tr)))
-      (local.set $tw (f32x4.mul (local.get $tq) (local.get $tq)))
-      (local.set $tp
-        (f32x4.add (local.get $tr)
-          (f32x4.mul (local.get $tq)
-            (f32x4.add
-              (f32x4.add
-                (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5)
-                  (f32x4.mul (v128.const f32x4 0.16666667 0.16666667 0.16666667 0.16666667)
-                    (local.get $tr)))
-                (f32x4.mul
-                  (f32x4.add (v128.const f32x4 0.041666668 0.041666668 0.041666668 0.041666668)
-                    (f32x4.mul (v128.const f32x4 0.008333334 0.008333334 0.008333334 0.008333334)
-                      (local.get $tr)))
-                  (local.get $tq)))
-              (f32x4.mul
-                (f32x4.add (v128.const f32x4 0.0013888889 0.0013888889 0.0013888889 0.0013888889)
-                  (f32x4.mul (v128.const f32x4 0.0001984127 0.0001984127 0.0001984127 0.0001984127)
-                    (local.get $tr)))
-                (local.get $tw))))))
-      (local.set $tx
-        (i32x4.shl (i32x4.add (local.get $ti) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-      (local.set $te
-        (f32x4.add (f32x4.mul (local.get $tp) (local.get $tx))
-          (f32x4.sub (local.get $tx) (v128.const f32x4 1 1 1 1))))
-      (local.set $v
-        (v128.or (f32x4.div (local.get $te) (f32x4.add (local.get $te) (v128.const f32x4 2 2 2 2)))
-          (v128.and (local.get $v) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))))
+      ;;@tanh t $v $v
       (v128.store (local.get $o) (local.get $v))
       (local.set $o (i32.add (local.get $o) (i32.const 16)))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
@@ -443,76 +433,12 @@
             (v128.or (local.get $v) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
             (v128.const f32x4 89 89 89 89))
           (v128.const f32x4 -104 -104 -104 -104)))
-      (local.set $en
-        (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-          (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $ei
-        (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-      (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $er
-        (f32x4.sub
-          (f32x4.sub (local.get $ex)
-            (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-          (f32x4.mul (local.get $en)
-            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-      (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-      (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-      (local.set $ep
-        (f32x4.add (v128.const f32x4 1 1 1 1)
-          (f32x4.add (local.get $er)
-            (f32x4.mul (local.get $eq)
-              (f32x4.add
-                (f32x4.add
-                  (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                    (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                      (local.get $er)))
-                  (f32x4.mul
-                    (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                      (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                        (local.get $er)))
-                    (local.get $eq)))
-                (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                  (local.get $ew)))))))
-      (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
-      (local.set $pex
-        (f32x4.mul
-          (f32x4.mul (local.get $ep)
-            (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-          (i32x4.shl
-            (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
-            (i32.const 23))))
+      ;;@exp e $pex
       (local.set $ps2
         (f32x4.div (f32x4.add (local.get $pex) (local.get $pex))
           (f32x4.add (local.get $pex) (v128.const f32x4 2 2 2 2))))
       
-      (local.set $pt
-        (f32x4.mul (f32x4.mul (local.get $ps2) (local.get $ps2)) (v128.const f32x4 0.25 0.25 0.25 0.25)))
-      (local.set $pt2 (f32x4.mul (local.get $pt) (local.get $pt)))
-      (local.set $pt4 (f32x4.mul (local.get $pt2) (local.get $pt2)))
-      (local.set $ps2
-        (f32x4.add (local.get $ps2)
-          (f32x4.mul (local.get $ps2)
-            (f32x4.mul (local.get $pt)
-              (f32x4.add
-                (f32x4.add
-                  (f32x4.add (v128.const f32x4 0.33333334 0.33333334 0.33333334 0.33333334)
-                    (f32x4.mul (v128.const f32x4 0.2 0.2 0.2 0.2) (local.get $pt)))
-                  (f32x4.mul
-                    (f32x4.add (v128.const f32x4 0.14285715 0.14285715 0.14285715 0.14285715)
-                      (f32x4.mul (v128.const f32x4 0.11111111 0.11111111 0.11111111 0.11111111)
-                        (local.get $pt)))
-                    (local.get $pt2)))
-                (f32x4.mul
-                  (f32x4.add
-                    (f32x4.add (v128.const f32x4 0.09090909 0.09090909 0.09090909 0.09090909)
-                      (f32x4.mul (v128.const f32x4 0.07692308 0.07692308 0.07692308 0.07692308)
-                        (local.get $pt)))
-                    (f32x4.mul
-                      (f32x4.add (v128.const f32x4 0.06666667 0.06666667 0.06666667 0.06666667)
-                        (f32x4.mul (v128.const f32x4 0.05882353 0.05882353 0.05882353 0.05882353)
-                          (local.get $pt)))
-                      (local.get $pt2)))
-                  (local.get $pt4)))))))
+      ;;@atanh_series p
       
       (local.set $v
         (f32x4.add (local.get $ps2)
@@ -524,77 +450,7 @@
     (return))
     (loop $l4
       (local.set $v (v128.load (local.get $x)))
-      (local.set $lsub
-        (f32x4.lt (local.get $v)
-          (v128.const f32x4 1.1754944e-38 1.1754944e-38 1.1754944e-38 1.1754944e-38)))
-      (local.set $lb
-        (v128.bitselect (f32x4.mul (local.get $v) (v128.const f32x4 8388608 8388608 8388608 8388608))
-          (local.get $v)
-          (local.get $lsub)))
-      (local.set $le
-        (i32x4.sub (i32x4.shr_u (local.get $lb) (i32.const 23))
-          (v128.bitselect (v128.const i32x4 150 150 150 150) (v128.const i32x4 127 127 127 127)
-            (local.get $lsub))))
-      (local.set $lm
-        (v128.or
-          (v128.and (local.get $lb) (v128.const i32x4 0x007fffff 0x007fffff 0x007fffff 0x007fffff))
-          (v128.const i32x4 0x3f800000 0x3f800000 0x3f800000 0x3f800000)))
-      (local.set $lbig
-        (f32x4.gt (local.get $lm) (v128.const f32x4 1.4142135 1.4142135 1.4142135 1.4142135)))
-      (local.set $lm
-        (v128.bitselect (f32x4.mul (local.get $lm) (v128.const f32x4 0.5 0.5 0.5 0.5)) (local.get $lm)
-          (local.get $lbig)))
-      (local.set $le (f32x4.convert_i32x4_s (i32x4.sub (local.get $le) (local.get $lbig))))
-      (local.set $lm (f32x4.sub (local.get $lm) (v128.const f32x4 1 1 1 1)))
-      (local.set $ls2
-        (f32x4.div (f32x4.add (local.get $lm) (local.get $lm))
-          (f32x4.add (local.get $lm) (v128.const f32x4 2 2 2 2))))
-      
-      (local.set $lt
-        (f32x4.mul (f32x4.mul (local.get $ls2) (local.get $ls2)) (v128.const f32x4 0.25 0.25 0.25 0.25)))
-      (local.set $lt2 (f32x4.mul (local.get $lt) (local.get $lt)))
-      (local.set $lt4 (f32x4.mul (local.get $lt2) (local.get $lt2)))
-      (local.set $ls2
-        (f32x4.add (local.get $ls2)
-          (f32x4.mul (local.get $ls2)
-            (f32x4.mul (local.get $lt)
-              (f32x4.add
-                (f32x4.add
-                  (f32x4.add (v128.const f32x4 0.33333334 0.33333334 0.33333334 0.33333334)
-                    (f32x4.mul (v128.const f32x4 0.2 0.2 0.2 0.2) (local.get $lt)))
-                  (f32x4.mul
-                    (f32x4.add (v128.const f32x4 0.14285715 0.14285715 0.14285715 0.14285715)
-                      (f32x4.mul (v128.const f32x4 0.11111111 0.11111111 0.11111111 0.11111111)
-                        (local.get $lt)))
-                    (local.get $lt2)))
-                (f32x4.mul
-                  (f32x4.add
-                    (f32x4.add (v128.const f32x4 0.09090909 0.09090909 0.09090909 0.09090909)
-                      (f32x4.mul (v128.const f32x4 0.07692308 0.07692308 0.07692308 0.07692308)
-                        (local.get $lt)))
-                    (f32x4.mul
-                      (f32x4.add (v128.const f32x4 0.06666667 0.06666667 0.06666667 0.06666667)
-                        (f32x4.mul (v128.const f32x4 0.05882353 0.05882353 0.05882353 0.05882353)
-                          (local.get $lt)))
-                      (local.get $lt2)))
-                  (local.get $lt4)))))))
-      
-      (local.set $ls2
-        (f32x4.add
-          (f32x4.mul (local.get $le) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594))
-          (f32x4.add
-            (f32x4.mul (local.get $le)
-              (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))
-            (local.get $ls2))))
-      (local.set $ls2
-        (v128.bitselect (local.get $ls2) (v128.const f32x4 nan nan nan nan)
-          (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0))))
-      (local.set $ls2
-        (v128.bitselect (v128.const f32x4 -inf -inf -inf -inf) (local.get $ls2)
-          (f32x4.eq (local.get $v) (v128.const f32x4 0 0 0 0))))
-      (local.set $v
-        (v128.bitselect (v128.const f32x4 inf inf inf inf) (local.get $ls2)
-          (f32x4.eq (local.get $v) (v128.const f32x4 inf inf inf inf))))
+      ;;@log l $v $v
       (v128.store (local.get $o) (local.get $v))
       (local.set $o (i32.add (local.get $o) (i32.const 16)))
       (local.set $x (i32.add (local.get $x) (i32.const 16)))
@@ -619,132 +475,12 @@
       (local.set $ex
         (f32x4.pmax (f32x4.pmin (f32x4.neg (local.get $gw)) (v128.const f32x4 89 89 89 89))
           (v128.const f32x4 -104 -104 -104 -104)))
-      (local.set $en
-        (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-          (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $ei
-        (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-      (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $er
-        (f32x4.sub
-          (f32x4.sub (local.get $ex)
-            (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-          (f32x4.mul (local.get $en)
-            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-      (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-      (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-      (local.set $ep
-        (f32x4.add (v128.const f32x4 1 1 1 1)
-          (f32x4.add (local.get $er)
-            (f32x4.mul (local.get $eq)
-              (f32x4.add
-                (f32x4.add
-                  (f32x4.add (v128.const f32x4 0.49999988 0.49999988 0.49999988 0.49999988)
-                    (f32x4.mul (v128.const f32x4 0.16666518 0.16666518 0.16666518 0.16666518)
-                      (local.get $er)))
-                  (f32x4.mul
-                    (f32x4.add (v128.const f32x4 0.041669533 0.041669533 0.041669533 0.041669533)
-                      (f32x4.mul (v128.const f32x4 0.008368916 0.008368916 0.008368916 0.008368916)
-                        (local.get $er)))
-                    (local.get $eq)))
-                (f32x4.mul (v128.const f32x4 0.0013751407 0.0013751407 0.0013751407 0.0013751407)
-                  (local.get $ew)))))))
-      (local.set $ex (i32x4.shr_s (local.get $ei) (i32.const 1)))
-      (local.set $gex
-        (f32x4.mul
-          (f32x4.mul (local.get $ep)
-            (i32x4.shl (i32x4.add (local.get $ex) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-          (i32x4.shl
-            (i32x4.add (i32x4.sub (local.get $ei) (local.get $ex)) (v128.const i32x4 127 127 127 127))
-            (i32.const 23))))
+      ;;@exp e $gex
       (local.set $ggx (local.get $gxl))
       (local.set $gge (f64x2.promote_low_f32x4 (local.get $gex)))
       (local.set $ggd (f64x2.sub (local.get $gwl) (f64x2.promote_low_f32x4 (local.get $gw))))
       
-      (local.set $gz
-        (f64x2.mul (local.get $ggx) (v128.const f64x2 0.7071067811865476 0.7071067811865476)))
-      (local.set $ga (f64x2.abs (local.get $gz)))
-      (local.set $gs (f64x2.mul (local.get $gz) (local.get $gz)))
-      (local.set $gu
-        (f64x2.add
-          (f64x2.mul (v128.const f64x2 3.095238095238095 3.095238095238095)
-            (f64x2.div (v128.const f64x2 1 1)
-              (f64x2.add (v128.const f64x2 1 1)
-                (f64x2.mul (f64x2.pmin (local.get $ga) (v128.const f64x2 11 11))
-                  (v128.const f64x2 0.5 0.5)))))
-          (v128.const f64x2 -1.4761904761904763 -1.4761904761904763)))
-      (local.set $gs2 (f64x2.mul (local.get $gs) (local.get $gs)))
-      (local.set $gs4 (f64x2.mul (local.get $gs2) (local.get $gs2)))
-      (local.set $gu2 (f64x2.mul (local.get $gu) (local.get $gu)))
-      (local.set $gu4 (f64x2.mul (local.get $gu2) (local.get $gu2)))
-      (local.set $gu8 (f64x2.mul (local.get $gu4) (local.get $gu4)))
-      (local.set $gp
-        (f64x2.add
-          (f64x2.add
-            (f64x2.add (v128.const f64x2 1.1283791670955126 1.1283791670955126)
-              (f64x2.mul (v128.const f64x2 -0.37612638903183754 -0.37612638903183754) (local.get $gs)))
-            (f64x2.mul
-              (f64x2.add (v128.const f64x2 0.11283791670955126 0.11283791670955126)
-                (f64x2.mul (v128.const f64x2 -0.026866170645131252 -0.026866170645131252)
-                  (local.get $gs)))
-              (local.get $gs2)))
-          (f64x2.mul
-            (f64x2.add
-              (f64x2.add (v128.const f64x2 0.005223977625442188 0.005223977625442188)
-                (f64x2.mul (v128.const f64x2 -0.0008548327023450852 -0.0008548327023450852)
-                  (local.get $gs)))
-              (f64x2.mul
-                (f64x2.add (v128.const f64x2 0.00012055332981789664 0.00012055332981789664)
-                  (f64x2.mul (v128.const f64x2 -1.492565035840625e-05 -1.492565035840625e-05)
-                    (local.get $gs)))
-                (local.get $gs2)))
-            (local.get $gs4))))
-      (local.set $gf
-        (f64x2.add
-          (f64x2.add
-            (f64x2.add
-              (f64x2.add (v128.const f64x2 0.23618643510148843 0.23618643510148843)
-                (f64x2.mul (v128.const f64x2 0.2619391570891676 0.2619391570891676) (local.get $gu)))
-              (f64x2.mul
-                (f64x2.add (v128.const f64x2 0.09635289109073744 0.09635289109073744)
-                  (f64x2.mul (v128.const f64x2 0.02108107100691252 0.02108107100691252) (local.get $gu)))
-                (local.get $gu2)))
-            (f64x2.mul
-              (f64x2.add
-                (f64x2.add (v128.const f64x2 0.0009270251892398439 0.0009270251892398439)
-                  (f64x2.mul (v128.const f64x2 -0.0007566017006984371 -0.0007566017006984371)
-                    (local.get $gu)))
-                (f64x2.mul
-                  (f64x2.add (v128.const f64x2 -8.484089243655481e-05 -8.484089243655481e-05)
-                    (f64x2.mul (v128.const f64x2 4.417296854559453e-05 4.417296854559453e-05)
-                      (local.get $gu)))
-                  (local.get $gu2)))
-              (local.get $gu4)))
-          (f64x2.mul
-            (f64x2.add
-              (f64x2.add (v128.const f64x2 4.108543586620552e-06 4.108543586620552e-06)
-                (f64x2.mul (v128.const f64x2 -2.9250250978255275e-06 -2.9250250978255275e-06)
-                  (local.get $gu)))
-              (f64x2.mul (v128.const f64x2 -1.498722099641702e-07 -1.498722099641702e-07)
-                (local.get $gu2)))
-            (local.get $gu8))))
-      (local.set $gp
-        (f64x2.mul (f64x2.mul (local.get $ggx) (v128.const f64x2 0.5 0.5))
-          (f64x2.add (v128.const f64x2 1 1) (f64x2.mul (local.get $gz) (local.get $gp)))))
-      (local.set $gf
-        (f64x2.mul
-          (f64x2.mul
-            (f64x2.pmax (f64x2.pmin (local.get $ggx) (v128.const f64x2 30 30))
-              (v128.const f64x2 -30 -30))
-            (v128.const f64x2 0.5 0.5))
-          (f64x2.mul (f64x2.mul (local.get $gge) (f64x2.sub (v128.const f64x2 1 1) (local.get $ggd)))
-            (local.get $gf))))
-      (local.set $ggy
-        (v128.bitselect (local.get $gp)
-          (v128.bitselect (f64x2.sub (local.get $ggx) (local.get $gf)) (local.get $gf)
-            (f64x2.gt (local.get $ggx) (v128.const f64x2 0 0)))
-          (f64x2.lt (local.get $ga) (v128.const f64x2 0.5 0.5))))
-      
+      ;;@gelu_half
       (local.set $glo (local.get $ggy))
       (local.set $ggx (local.get $gxh))
       (local.set $gge
@@ -755,90 +491,7 @@
           (f64x2.promote_low_f32x4
             (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $gw) (local.get $gw)))))
       
-      (local.set $gz
-        (f64x2.mul (local.get $ggx) (v128.const f64x2 0.7071067811865476 0.7071067811865476)))
-      (local.set $ga (f64x2.abs (local.get $gz)))
-      (local.set $gs (f64x2.mul (local.get $gz) (local.get $gz)))
-      (local.set $gu
-        (f64x2.add
-          (f64x2.mul (v128.const f64x2 3.095238095238095 3.095238095238095)
-            (f64x2.div (v128.const f64x2 1 1)
-              (f64x2.add (v128.const f64x2 1 1)
-                (f64x2.mul (f64x2.pmin (local.get $ga) (v128.const f64x2 11 11))
-                  (v128.const f64x2 0.5 0.5)))))
-          (v128.const f64x2 -1.4761904761904763 -1.4761904761904763)))
-      (local.set $gs2 (f64x2.mul (local.get $gs) (local.get $gs)))
-      (local.set $gs4 (f64x2.mul (local.get $gs2) (local.get $gs2)))
-      (local.set $gu2 (f64x2.mul (local.get $gu) (local.get $gu)))
-      (local.set $gu4 (f64x2.mul (local.get $gu2) (local.get $gu2)))
-      (local.set $gu8 (f64x2.mul (local.get $gu4) (local.get $gu4)))
-      (local.set $gp
-        (f64x2.add
-          (f64x2.add
-            (f64x2.add (v128.const f64x2 1.1283791670955126 1.1283791670955126)
-              (f64x2.mul (v128.const f64x2 -0.37612638903183754 -0.37612638903183754) (local.get $gs)))
-            (f64x2.mul
-              (f64x2.add (v128.const f64x2 0.11283791670955126 0.11283791670955126)
-                (f64x2.mul (v128.const f64x2 -0.026866170645131252 -0.026866170645131252)
-                  (local.get $gs)))
-              (local.get $gs2)))
-          (f64x2.mul
-            (f64x2.add
-              (f64x2.add (v128.const f64x2 0.005223977625442188 0.005223977625442188)
-                (f64x2.mul (v128.const f64x2 -0.0008548327023450852 -0.0008548327023450852)
-                  (local.get $gs)))
-              (f64x2.mul
-                (f64x2.add (v128.const f64x2 0.00012055332981789664 0.00012055332981789664)
-                  (f64x2.mul (v128.const f64x2 -1.492565035840625e-05 -1.492565035840625e-05)
-                    (local.get $gs)))
-                (local.get $gs2)))
-            (local.get $gs4))))
-      (local.set $gf
-        (f64x2.add
-          (f64x2.add
-            (f64x2.add
-              (f64x2.add (v128.const f64x2 0.23618643510148843 0.23618643510148843)
-                (f64x2.mul (v128.const f64x2 0.2619391570891676 0.2619391570891676) (local.get $gu)))
-              (f64x2.mul
-                (f64x2.add (v128.const f64x2 0.09635289109073744 0.09635289109073744)
-                  (f64x2.mul (v128.const f64x2 0.02108107100691252 0.02108107100691252) (local.get $gu)))
-                (local.get $gu2)))
-            (f64x2.mul
-              (f64x2.add
-                (f64x2.add (v128.const f64x2 0.0009270251892398439 0.0009270251892398439)
-                  (f64x2.mul (v128.const f64x2 -0.0007566017006984371 -0.0007566017006984371)
-                    (local.get $gu)))
-                (f64x2.mul
-                  (f64x2.add (v128.const f64x2 -8.484089243655481e-05 -8.484089243655481e-05)
-                    (f64x2.mul (v128.const f64x2 4.417296854559453e-05 4.417296854559453e-05)
-                      (local.get $gu)))
-                  (local.get $gu2)))
-              (local.get $gu4)))
-          (f64x2.mul
-            (f64x2.add
-              (f64x2.add (v128.const f64x2 4.108543586620552e-06 4.108543586620552e-06)
-                (f64x2.mul (v128.const f64x2 -2.9250250978255275e-06 -2.9250250978255275e-06)
-                  (local.get $gu)))
-              (f64x2.mul (v128.const f64x2 -1.498722099641702e-07 -1.498722099641702e-07)
-                (local.get $gu2)))
-            (local.get $gu8))))
-      (local.set $gp
-        (f64x2.mul (f64x2.mul (local.get $ggx) (v128.const f64x2 0.5 0.5))
-          (f64x2.add (v128.const f64x2 1 1) (f64x2.mul (local.get $gz) (local.get $gp)))))
-      (local.set $gf
-        (f64x2.mul
-          (f64x2.mul
-            (f64x2.pmax (f64x2.pmin (local.get $ggx) (v128.const f64x2 30 30))
-              (v128.const f64x2 -30 -30))
-            (v128.const f64x2 0.5 0.5))
-          (f64x2.mul (f64x2.mul (local.get $gge) (f64x2.sub (v128.const f64x2 1 1) (local.get $ggd)))
-            (local.get $gf))))
-      (local.set $ggy
-        (v128.bitselect (local.get $gp)
-          (v128.bitselect (f64x2.sub (local.get $ggx) (local.get $gf)) (local.get $gf)
-            (f64x2.gt (local.get $ggx) (v128.const f64x2 0 0)))
-          (f64x2.lt (local.get $ga) (v128.const f64x2 0.5 0.5))))
-      
+      ;;@gelu_half
       (local.set $v
         (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
           (f32x4.demote_f64x2_zero (local.get $glo))
@@ -887,43 +540,7 @@
       (local.set $ex
         (f32x4.pmax (f32x4.pmin (local.get $v) (v128.const f32x4 0 0 0 0))
           (v128.const f32x4 -30 -30 -30 -30)))
-      (local.set $en
-        (f32x4.add (f32x4.mul (local.get $ex) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-          (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $ei
-        (i32x4.sub (local.get $en) (v128.const i32x4 0x4b400000 0x4b400000 0x4b400000 0x4b400000)))
-      (local.set $en (f32x4.sub (local.get $en) (v128.const f32x4 12582912 12582912 12582912 12582912)))
-      (local.set $er
-        (f32x4.sub
-          (f32x4.sub (local.get $ex)
-            (f32x4.mul (local.get $en) (v128.const f32x4 0.6933594 0.6933594 0.6933594 0.6933594)))
-          (f32x4.mul (local.get $en)
-            (v128.const f32x4 -0.00021219444 -0.00021219444 -0.00021219444 -0.00021219444))))
-      (local.set $eq (f32x4.mul (local.get $er) (local.get $er)))
-      (local.set $ew (f32x4.mul (local.get $eq) (local.get $eq)))
-      (local.set $ep
-        (f32x4.add (local.get $er)
-          (f32x4.mul (local.get $eq)
-            (f32x4.add
-              (f32x4.add
-                (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5)
-                  (f32x4.mul (v128.const f32x4 0.16666667 0.16666667 0.16666667 0.16666667)
-                    (local.get $er)))
-                (f32x4.mul
-                  (f32x4.add (v128.const f32x4 0.041666668 0.041666668 0.041666668 0.041666668)
-                    (f32x4.mul (v128.const f32x4 0.008333334 0.008333334 0.008333334 0.008333334)
-                      (local.get $er)))
-                  (local.get $eq)))
-              (f32x4.mul
-                (f32x4.add (v128.const f32x4 0.0013888889 0.0013888889 0.0013888889 0.0013888889)
-                  (f32x4.mul (v128.const f32x4 0.0001984127 0.0001984127 0.0001984127 0.0001984127)
-                    (local.get $er)))
-                (local.get $ew))))))
-      (local.set $ex
-        (i32x4.shl (i32x4.add (local.get $ei) (v128.const i32x4 127 127 127 127)) (i32.const 23)))
-      (local.set $uy
-        (f32x4.add (f32x4.mul (local.get $ep) (local.get $ex))
-          (f32x4.sub (local.get $ex) (v128.const f32x4 1 1 1 1))))
+      ;;@expm1 e $uy
       (local.set $v
         (v128.bitselect (local.get $v) (f32x4.mul (local.get $as) (local.get $uy))
           (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0))))
@@ -947,7 +564,7 @@
       (f64.load offset=24 (local.get $job))))
 
   ;; o[0..n) = helper(x[0..n)) through the callable helpers (op 0 $v_exp, 1 $v_sigmoid, 2 $v_tanh),
-  ;; so tests check the functions other fragments call, not only the inline copies above
+  ;; so tests check the functions other fragments call, not only the inlined copies above
   (func (export "math_vmap") (param $op i32) (param $x i32) (param $o i32) (param $n i32)
     (local $end i32) (local $v v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
@@ -1045,145 +662,25 @@
         (local.set $d0
           (f32x4.pmax (f32x4.sub (v128.load (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n0
-          (f32x4.add
-            (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
-        (local.set $n0
-          (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d0
-          (f32x4.add
-            (f32x4.add (local.get $d0)
-              (f32x4.mul (local.get $n0)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n0)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n0
-          (f32x4.add
-            (f32x4.mul (local.get $d0)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n0
-          (f32x4.add (local.get $s0)
-            (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+        ;;@softmax_exp 0
         (v128.store (local.get $q) (local.get $n0))
         (local.set $a0 (f32x4.add (local.get $a0) (local.get $n0)))
         (local.set $d1
           (f32x4.pmax (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n1
-          (f32x4.add
-            (f32x4.mul (local.get $d1) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s1 (i32x4.shl (local.get $n1) (i32.const 23)))
-        (local.set $n1
-          (f32x4.sub (local.get $n1) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d1
-          (f32x4.add
-            (f32x4.add (local.get $d1)
-              (f32x4.mul (local.get $n1)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n1)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n1
-          (f32x4.add
-            (f32x4.mul (local.get $d1)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n1
-          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n1
-          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n1
-          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n1
-          (f32x4.add (local.get $s1)
-            (f32x4.mul (f32x4.mul (local.get $d1) (local.get $s1)) (local.get $n1))))
+        ;;@softmax_exp 1
         (v128.store offset=16 (local.get $q) (local.get $n1))
         (local.set $a1 (f32x4.add (local.get $a1) (local.get $n1)))
         (local.set $d2
           (f32x4.pmax (f32x4.sub (v128.load offset=32 (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n2
-          (f32x4.add
-            (f32x4.mul (local.get $d2) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s2 (i32x4.shl (local.get $n2) (i32.const 23)))
-        (local.set $n2
-          (f32x4.sub (local.get $n2) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d2
-          (f32x4.add
-            (f32x4.add (local.get $d2)
-              (f32x4.mul (local.get $n2)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n2)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n2
-          (f32x4.add
-            (f32x4.mul (local.get $d2)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n2
-          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n2
-          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n2
-          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n2
-          (f32x4.add (local.get $s2)
-            (f32x4.mul (f32x4.mul (local.get $d2) (local.get $s2)) (local.get $n2))))
+        ;;@softmax_exp 2
         (v128.store offset=32 (local.get $q) (local.get $n2))
         (local.set $a2 (f32x4.add (local.get $a2) (local.get $n2)))
         (local.set $d3
           (f32x4.pmax (f32x4.sub (v128.load offset=48 (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n3
-          (f32x4.add
-            (f32x4.mul (local.get $d3) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s3 (i32x4.shl (local.get $n3) (i32.const 23)))
-        (local.set $n3
-          (f32x4.sub (local.get $n3) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d3
-          (f32x4.add
-            (f32x4.add (local.get $d3)
-              (f32x4.mul (local.get $n3)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n3)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n3
-          (f32x4.add
-            (f32x4.mul (local.get $d3)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n3
-          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n3
-          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n3
-          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n3
-          (f32x4.add (local.get $s3)
-            (f32x4.mul (f32x4.mul (local.get $d3) (local.get $s3)) (local.get $n3))))
+        ;;@softmax_exp 3
         (v128.store offset=48 (local.get $q) (local.get $n3))
         (local.set $a3 (f32x4.add (local.get $a3) (local.get $n3)))
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
@@ -1195,37 +692,7 @@
         (local.set $d0
           (f32x4.pmax (f32x4.sub (v128.load (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n0
-          (f32x4.add
-            (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
-        (local.set $n0
-          (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d0
-          (f32x4.add
-            (f32x4.add (local.get $d0)
-              (f32x4.mul (local.get $n0)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n0)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n0
-          (f32x4.add
-            (f32x4.mul (local.get $d0)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n0
-          (f32x4.add (local.get $s0)
-            (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+        ;;@softmax_exp 0
         (v128.store (local.get $q) (local.get $n0))
         (local.set $n0 (f32x4.add (local.get $a0) (local.get $n0)))
         (local.set $a0 (local.get $a1))
@@ -1240,142 +707,22 @@
         (local.set $d0
           (f32x4.pmax (f32x4.sub (v128.load (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n0
-          (f32x4.add
-            (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
-        (local.set $n0
-          (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d0
-          (f32x4.add
-            (f32x4.add (local.get $d0)
-              (f32x4.mul (local.get $n0)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n0)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n0
-          (f32x4.add
-            (f32x4.mul (local.get $d0)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n0
-          (f32x4.add (local.get $s0)
-            (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+        ;;@softmax_exp 0
         (local.set $a0 (f32x4.add (local.get $a0) (local.get $n0)))
         (local.set $d1
           (f32x4.pmax (f32x4.sub (v128.load offset=16 (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n1
-          (f32x4.add
-            (f32x4.mul (local.get $d1) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s1 (i32x4.shl (local.get $n1) (i32.const 23)))
-        (local.set $n1
-          (f32x4.sub (local.get $n1) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d1
-          (f32x4.add
-            (f32x4.add (local.get $d1)
-              (f32x4.mul (local.get $n1)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n1)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n1
-          (f32x4.add
-            (f32x4.mul (local.get $d1)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n1
-          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n1
-          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n1
-          (f32x4.add (f32x4.mul (local.get $n1) (local.get $d1))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n1
-          (f32x4.add (local.get $s1)
-            (f32x4.mul (f32x4.mul (local.get $d1) (local.get $s1)) (local.get $n1))))
+        ;;@softmax_exp 1
         (local.set $a1 (f32x4.add (local.get $a1) (local.get $n1)))
         (local.set $d2
           (f32x4.pmax (f32x4.sub (v128.load offset=32 (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n2
-          (f32x4.add
-            (f32x4.mul (local.get $d2) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s2 (i32x4.shl (local.get $n2) (i32.const 23)))
-        (local.set $n2
-          (f32x4.sub (local.get $n2) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d2
-          (f32x4.add
-            (f32x4.add (local.get $d2)
-              (f32x4.mul (local.get $n2)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n2)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n2
-          (f32x4.add
-            (f32x4.mul (local.get $d2)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n2
-          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n2
-          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n2
-          (f32x4.add (f32x4.mul (local.get $n2) (local.get $d2))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n2
-          (f32x4.add (local.get $s2)
-            (f32x4.mul (f32x4.mul (local.get $d2) (local.get $s2)) (local.get $n2))))
+        ;;@softmax_exp 2
         (local.set $a2 (f32x4.add (local.get $a2) (local.get $n2)))
         (local.set $d3
           (f32x4.pmax (f32x4.sub (v128.load offset=48 (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n3
-          (f32x4.add
-            (f32x4.mul (local.get $d3) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s3 (i32x4.shl (local.get $n3) (i32.const 23)))
-        (local.set $n3
-          (f32x4.sub (local.get $n3) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d3
-          (f32x4.add
-            (f32x4.add (local.get $d3)
-              (f32x4.mul (local.get $n3)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n3)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n3
-          (f32x4.add
-            (f32x4.mul (local.get $d3)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n3
-          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n3
-          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n3
-          (f32x4.add (f32x4.mul (local.get $n3) (local.get $d3))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n3
-          (f32x4.add (local.get $s3)
-            (f32x4.mul (f32x4.mul (local.get $d3) (local.get $s3)) (local.get $n3))))
+        ;;@softmax_exp 3
         (local.set $a3 (f32x4.add (local.get $a3) (local.get $n3)))
         (local.set $p (i32.add (local.get $p) (i32.const 64)))
         (local.set $q (i32.add (local.get $q) (i32.const 64)))
@@ -1386,37 +733,7 @@
         (local.set $d0
           (f32x4.pmax (f32x4.sub (v128.load (local.get $p)) (local.get $m))
             (v128.const f32x4 -108 -108 -108 -108)))
-        (local.set $n0
-          (f32x4.add
-            (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-            (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
-        (local.set $n0
-          (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-        (local.set $d0
-          (f32x4.add
-            (f32x4.add (local.get $d0)
-              (f32x4.mul (local.get $n0)
-                (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-            (f32x4.mul (local.get $n0)
-              (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-        (local.set $n0
-          (f32x4.add
-            (f32x4.mul (local.get $d0)
-              (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-            (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-        (local.set $n0
-          (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-            (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-        (local.set $n0
-          (f32x4.add (local.get $s0)
-            (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+        ;;@softmax_exp 0
         (local.set $n0 (f32x4.add (local.get $a0) (local.get $n0)))
         (local.set $a0 (local.get $a1))
         (local.set $a1 (local.get $a2))
@@ -1428,37 +745,7 @@
       (local.set $d0
         (f32x4.pmax (f32x4.sub (local.get $tx) (local.get $m))
           (v128.const f32x4 -108 -108 -108 -108)))
-      (local.set $n0
-        (f32x4.add
-          (f32x4.mul (local.get $d0) (v128.const f32x4 1.442695 1.442695 1.442695 1.442695))
-          (v128.const f32x4 12583071 12583071 12583071 12583071)))
-      (local.set $s0 (i32x4.shl (local.get $n0) (i32.const 23)))
-      (local.set $n0
-        (f32x4.sub (local.get $n0) (v128.const f32x4 12583071 12583071 12583071 12583071)))
-      (local.set $d0
-        (f32x4.add
-          (f32x4.add (local.get $d0)
-            (f32x4.mul (local.get $n0)
-              (v128.const f32x4 -0.6933594 -0.6933594 -0.6933594 -0.6933594)))
-          (f32x4.mul (local.get $n0)
-            (v128.const f32x4 0.00021219444 0.00021219444 0.00021219444 0.00021219444))))
-      (local.set $n0
-        (f32x4.add
-          (f32x4.mul (local.get $d0)
-            (v128.const f32x4 0.008288587 0.008288587 0.008288587 0.008288587))
-          (v128.const f32x4 0.04190727 0.04190727 0.04190727 0.04190727)))
-      (local.set $n0
-        (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-          (v128.const f32x4 0.16667716 0.16667716 0.16667716 0.16667716)))
-      (local.set $n0
-        (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-          (v128.const f32x4 0.4999908 0.4999908 0.4999908 0.4999908)))
-      (local.set $n0
-        (f32x4.add (f32x4.mul (local.get $n0) (local.get $d0))
-          (v128.const f32x4 0.99999964 0.99999964 0.99999964 0.99999964)))
-      (local.set $n0
-        (f32x4.add (local.get $s0)
-          (f32x4.mul (f32x4.mul (local.get $d0) (local.get $s0)) (local.get $n0))))
+      ;;@softmax_exp 0
       (local.set $a3 (f32x4.add (local.get $a3) (local.get $n0)))
       (local.set $te (local.get $n0))))
     (local.set $a0

@@ -9,13 +9,14 @@
  * back into JavaScript, so one call owns the heap from its start to its end; memory grows to
  * the largest call seen and is kept for reuse.
  */
-import { KERNELS_WASM_BASE64, KERNELS_WASM_UNSHARED_BASE64 } from './kernels.generated';
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_RELAXED_WASM_UNSHARED_BASE64, KERNELS_WASM_BASE64, KERNELS_WASM_UNSHARED_BASE64 } from './kernels.generated';
 import { createPool, type Pool } from './threads';
 
 // The project compiles without the DOM lib, so the few WebAssembly members used are typed here.
 export interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
+  validate(bytes: Uint8Array): boolean;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
@@ -46,6 +47,8 @@ export interface KernelExports {
 
 export interface WasmRuntime {
   readonly exports: KernelExports;
+  /** which build of the kernels this runtime runs */
+  readonly variant: KernelVariant;
   /** first byte of the per-call heap */
   readonly heapBase: number;
   /** byte offset of the work area inside each instance's scratch region */
@@ -109,8 +112,47 @@ const PAGE = 65536;
 /** 4 GiB: the wasm32 limit (only reserved address space; pages are committed as touched) */
 const MAX_PAGES = 65536;
 
-let rt: WasmRuntime | null = null;
+const runtimes = new Map<KernelVariant, WasmRuntime>();
 let threadSetting: number | null = null;
+
+/**
+ * Which build of the kernels runs: 'relaxed' (f32x4.relaxed_madd in the GEMM micro-kernel, so
+ * matmul, convolutions and the LSTM / GRU cell products use fused multiply-add where the CPU
+ * has it) when the engine validates it, else 'simd'. The two round differently (FMA rounds
+ * once), so their results differ in the last bits; each is deterministic across thread counts.
+ */
+export type KernelVariant = 'simd' | 'relaxed';
+
+type Proc = { env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
+const proc = (): Proc | undefined => (globalThis as { process?: Proc }).process;
+
+let relaxedOk: boolean | null = null;
+/**
+ * Whether this engine runs relaxed SIMD. Node 22+ and current browsers have it on; Node 20
+ * (V8 11.3) has it behind `--experimental-wasm-relaxed-simd`, which is set here, process-wide,
+ * before the relaxed module is compiled (validated, then the flag, then validated again).
+ * SHAPEFLOW_RELAXED_SIMD=0 skips all of this and keeps the plain-SIMD kernels.
+ */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedOk !== null) return relaxedOk;
+  if (proc()?.env?.['SHAPEFLOW_RELAXED_SIMD'] === '0') return (relaxedOk = false);
+  const api = wasmApi();
+  const bytes = decodeBase64(KERNELS_RELAXED_WASM_UNSHARED_BASE64);
+  relaxedOk = api.validate(bytes);
+  if (!relaxedOk) {
+    const v8 = proc()?.getBuiltinModule?.('node:v8') as { setFlagsFromString?: (flags: string) => void } | undefined;
+    if (v8?.setFlagsFromString !== undefined) {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      relaxedOk = api.validate(bytes);
+    }
+  }
+  return relaxedOk;
+}
+
+/** the variant the default runtime uses */
+export function kernelVariant(): KernelVariant {
+  return relaxedSimdAvailable() ? 'relaxed' : 'simd';
+}
 
 /**
  * Sets how many threads large GEMM and convolution kernels use (the calling thread plus
@@ -129,15 +171,19 @@ export function getThreads(): number {
 }
 
 function defaultThreads(): number {
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown } }).process;
-  const env = proc?.env?.['SHAPEFLOW_THREADS'];
+  const env = proc()?.env?.['SHAPEFLOW_THREADS'];
   if (env !== undefined && /^[1-9][0-9]*$/.test(env)) return Number(env);
-  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+  const os = proc()?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
   return os?.availableParallelism?.() ?? 1;
 }
 
-export function runtime(): WasmRuntime {
-  rt ??= createRuntime();
+/** the process-wide runtime of a kernel variant (default: the best this engine runs) */
+export function runtime(variant: KernelVariant = kernelVariant()): WasmRuntime {
+  let rt = runtimes.get(variant);
+  if (rt === undefined) {
+    rt = createRuntime(true, variant);
+    runtimes.set(variant, rt);
+  }
   return rt;
 }
 
@@ -145,7 +191,9 @@ export function runtime(): WasmRuntime {
  * The shared-memory module where SharedArrayBuffer exists (Node; cross-origin-isolated
  * pages), else the unshared variant, which runs everything on the calling thread.
  */
-function createMemoryAndModule(api: WasmApi, preferShared: boolean): { memory: WasmMemory; module: object; shared: boolean } {
+function createMemoryAndModule(api: WasmApi, preferShared: boolean, variant: KernelVariant): { memory: WasmMemory; module: object; shared: boolean } {
+  if (variant === 'relaxed' && !relaxedSimdAvailable()) throw new Error('wasm backend: this engine does not run relaxed SIMD');
+  const relaxed = variant === 'relaxed';
   let memory: WasmMemory | null = null;
   if (preferShared && typeof SharedArrayBuffer === 'function') {
     try {
@@ -154,10 +202,10 @@ function createMemoryAndModule(api: WasmApi, preferShared: boolean): { memory: W
       memory = null;
     }
   }
-  if (memory !== null) return { memory, module: new api.Module(decodeBase64(KERNELS_WASM_BASE64)), shared: true };
+  if (memory !== null) return { memory, module: new api.Module(decodeBase64(relaxed ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64)), shared: true };
   return {
     memory: new api.Memory({ initial: 1, maximum: MAX_PAGES, shared: false }),
-    module: new api.Module(decodeBase64(KERNELS_WASM_UNSHARED_BASE64)),
+    module: new api.Module(decodeBase64(relaxed ? KERNELS_RELAXED_WASM_UNSHARED_BASE64 : KERNELS_WASM_UNSHARED_BASE64)),
     shared: false,
   };
 }
@@ -166,9 +214,9 @@ function createMemoryAndModule(api: WasmApi, preferShared: boolean): { memory: W
  * A runtime of its own (`runtime()` is the process-wide one every backend uses);
  * `preferShared: false` forces the single-threaded unshared variant (tests).
  */
-export function createRuntime(preferShared = true): WasmRuntime {
+export function createRuntime(preferShared = true, variant: KernelVariant = kernelVariant()): WasmRuntime {
   const api = wasmApi();
-  const { memory, module, shared } = createMemoryAndModule(api, preferShared);
+  const { memory, module, shared } = createMemoryAndModule(api, preferShared, variant);
   const exports = new api.Instance(module, { env: { memory } }).exports as KernelExports;
   const heapBase = exports.heap_base.value;
   const scratchBytes = exports.scratch_bytes.value;
@@ -188,6 +236,7 @@ export function createRuntime(preferShared = true): WasmRuntime {
 
   return {
     exports,
+    variant,
     heapBase,
     workOffset: exports.work_offset.value,
     scratchBytes,
