@@ -34,7 +34,9 @@ export type DataErrorCode =
   | 'ragged-array'
   | 'non-finite'
   | 'constant-column'
-  | 'series-too-short';
+  | 'series-too-short'
+  | 'image-not-square'
+  | 'image-label-mismatch';
 
 /**
  * A precise, printable description of bad input. Location fields are set when they apply:

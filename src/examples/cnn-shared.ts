@@ -4,7 +4,9 @@
  * logistic regression trained with the same `fit`), training with a progress bar, and the
  * plots (loss curves, confusion matrix, first-layer filters, channel-mixing heat map).
  */
+import { either as E } from 'fp-ts';
 import { accuracy as accuracyOf, confusionMatrix, trainTestSplitShuffled } from '../data';
+import { readImageSet } from '../data/image-files';
 
 export { accuracyOf };
 import { argmax } from '../ops/reduce';
@@ -27,6 +29,41 @@ export interface ImageSet {
   readonly n: number;
   readonly h: number;
   readonly w: number;
+}
+
+/** A user's image set (--data, with --labels for IDX) and what the report says about it. */
+export interface UserImages {
+  readonly images: ImageSet;
+  readonly side: number;
+  readonly classNames: readonly string[];
+  readonly provenance: Readonly<Record<string, string | number>>;
+}
+
+/** Class names of the bundled digit sets. */
+export const DIGIT_NAMES: readonly string[] = Array.from({ length: 10 }, (_, i) => String(i));
+
+export const IMAGE_DATA_FORMAT =
+  'Either an IDX image file (uint8 [n, h, w] with h = w, gzip or not) together with --labels <IDX label file [n]>, ' +
+  "or a CSV of rows 'label,pixel1,pixel2,…' (an optional header row; the pixel count must be a square, side = its root). " +
+  'Pixels are divided by 255 (uint8 IDX) or by the largest pixel in the file; labels (any strings or integers) become ' +
+  'classes in sorted order. Shuffled 80/20 split, the CNN sized from the image side and class count.';
+
+/** Reads ctx.dataFile (and ctx.labelsFile); throws the reader's Left as a message naming the example. */
+export function loadUserImages(id: string, dataFile: string, labelsFile: string | undefined): UserImages {
+  const r = readImageSet(dataFile, labelsFile);
+  if (E.isLeft(r)) throw new Error(`${id}: ${r.left.message}`);
+  const s = r.right;
+  return {
+    images: { x: s.x, y: s.y, n: s.n, h: s.side, w: s.side },
+    side: s.side,
+    classNames: s.classNames,
+    provenance: {
+      file: labelsFile === undefined ? dataFile : `${dataFile} (labels ${labelsFile})`,
+      'rows (images)': s.n,
+      'columns used': labelsFile === undefined ? `label + ${s.side * s.side} pixels (${s.side}x${s.side})` : `${s.side}x${s.side} pixels per image`,
+      'pixel scaling': `divided by ${s.pixelScale}`,
+    },
+  };
 }
 
 /** The images at `idx`, in that order. */
@@ -94,9 +131,9 @@ export function predictedClasses(logits: Tensor<[number, number]>): Int32Array {
  * Multinomial logistic regression on raw pixels (one dense layer, softmax cross-entropy,
  * adam): the linear baseline the CNN has to beat. Returns test accuracy.
  */
-export async function logisticRegression(train: ImageSet, test: ImageSet, opts: { epochs: number; learningRate: number; seed: number }): Promise<number> {
+export async function logisticRegression(train: ImageSet, test: ImageSet, opts: { epochs: number; learningRate: number; seed: number; classes: number }): Promise<number> {
   const d = train.h * train.w;
-  const model = sequential(['batch', d], dense(10));
+  const model = sequential(['batch', d], dense(opts.classes));
   const flat = (s: ImageSet) => ({ x: fromDataOrThrow(s.x, [s.n, d]), y: fromDataOrThrow(s.y, [s.n], { dtype: 'int32' }) });
   const tr = flat(train);
   const r = await fitAsync(model.init(key(opts.seed)), {
@@ -124,7 +161,7 @@ export function epochReporter(ctx: ExampleContext, title: string, epochs: number
 }
 
 /** The accuracy metric for fit (logits [b, C], int32 labels [b]). */
-export const accuracyMetric = { accuracy: (logits: Tensor<[number, 10]>, labels: Tensor<[number], 'int32'>) => accuracy(logits, labels) };
+export const accuracyMetric = { accuracy: (logits: Tensor<[number, number]>, labels: Tensor<[number], 'int32'>) => accuracy(logits, labels) };
 
 /** Kernel [kH, kW, Cin, F] → F small images (input channel `c`), named f0, f1, ... */
 export function filterImages(kernel: Tensor<[number, number, number, number]>, c = 0): { name: string; pixels: number[][] }[] {
@@ -163,17 +200,18 @@ export function cnnReport(
   predicted: Int32Array,
   firstKernel: Tensor<[number, number, number, number]>,
   secondKernel: Tensor<[number, number, number, number]>,
+  labels: readonly string[],
 ): CnnReport {
-  const labels = Array.from({ length: 10 }, (_, i) => String(i));
-  const cm = confusionMatrix(yTest, predicted, 10);
-  const rows = Array.from({ length: 10 }, (_, i) => Array.from(cm.data.subarray(i * 10, (i + 1) * 10)));
+  const c = labels.length;
+  const cm = confusionMatrix(yTest, predicted, c);
+  const rows = Array.from({ length: c }, (_, i) => Array.from(cm.data.subarray(i * c, (i + 1) * c)));
   const [, , cin, f2] = secondKernel.shape;
   return {
     accuracy: accuracyOf(yTest, predicted),
     confusion: rows,
     plots: [
       { title: 'Loss per epoch (train and test)', spec: lines({ train: history.loss, test: history.valLoss }, { y: 'cross-entropy' }) },
-      { title: 'Confusion matrix on the test set', spec: confusion(rows, labels) },
+      { title: 'Confusion matrix on the test set', spec: confusion(rows, [...labels]) },
       { title: `First conv layer: ${firstKernel.shape[3]} filters of ${firstKernel.shape[0]}x${firstKernel.shape[1]} (blue small → red large)`, spec: imageGrid(filterImages(firstKernel), { columns: 8, cell: 14 }) },
       {
         title: `Second conv layer: mean |weight| from each of ${cin} input channels (rows) to each of ${f2} filters (columns)`,
@@ -186,45 +224,63 @@ export function cnnReport(
 type Kernel = Tensor<[number, number, number, number]>;
 
 /** What differs between the two CNN examples; everything else is `runCnnExample`. */
-export interface CnnSpec<P, S extends number> {
+export interface CnnSpec<P, S extends number, C extends number> {
   readonly id: string;
   readonly images: ImageSet;
   /** image side in pixels */
   readonly side: S;
+  /** the model's output width: the number of classes */
+  readonly classes: C;
+  /** class names, index = label (as many as `classes`) */
+  readonly classNames: readonly string[];
   readonly model: {
     init(k: Key): P;
-    readonly apply: (params: P, x: Tensor<[number, S, S, 1]>) => Tensor<[number, 10]>;
+    readonly apply: (params: P, x: Tensor<[number, S, S, 1]>) => Tensor<[number, C]>;
     summary(params: P): string;
   };
+  /** where the images came from, for the log and report (file, rows, columns, scaling) */
+  readonly provenance: Readonly<Record<string, string | number>>;
   /** the first and second conv kernels, for the plots */
   kernels(params: P): readonly [Kernel, Kernel];
   readonly epochs: number;
   readonly learningRate: number;
   readonly validationBatchSize: number;
-  readonly target: number;
+  /** null for a user's own data (compared with its baselines only) */
+  readonly target: number | null;
   /** train / test images kept in quick mode */
   readonly quickSizes: readonly [number, number];
+
   readonly logisticRegression: { readonly epochs: number; readonly learningRate: number };
 }
 
 /** Split, baselines, training with a progress bar, evaluation and plots of a tour CNN. */
-export async function runCnnExample<P, S extends number>(ctx: ExampleContext, spec: CnnSpec<P, S>): Promise<ExampleResult> {
+export async function runCnnExample<P, S extends number, C extends number>(ctx: ExampleContext, spec: CnnSpec<P, S, C>): Promise<ExampleResult> {
+  // sizes from a file are only known at run time: check them before any tensor is built
+  const classes: number = spec.classes;
+  if (spec.classNames.length !== classes) throw new RangeError(`${spec.id}: ${spec.classNames.length} class names for ${classes} classes`);
+  if (spec.images.h !== spec.side || spec.images.w !== spec.side) throw new RangeError(`${spec.id}: images are ${spec.images.h}x${spec.images.w}, the model expects ${spec.side}x${spec.side}`);
+  const badLabel = spec.images.y.findIndex((v) => v < 0 || v >= classes);
+  if (badLabel >= 0) throw new RangeError(`${spec.id}: image ${badLabel} has class ${spec.images.y[badLabel]}, expected 0-${classes - 1}`);
+  if (classes < 2) throw new RangeError(`${spec.id}: the data has ${classes} class; at least 2 are needed`);
+  for (const [k, v] of Object.entries(spec.provenance)) ctx.log(`data ${k}: ${v}`);
   const split = splitImages(spec.images, 0.8, key(2024));
   // quick: a slice of the (shuffled) split, two epochs
   const train = ctx.quick ? head(split.train, spec.quickSizes[0]) : split.train;
   const test = ctx.quick ? head(split.test, spec.quickSizes[1]) : split.test;
   const epochs = ctx.quick ? 2 : spec.epochs;
-  ctx.log(`${spec.images.n} images ${spec.side}x${spec.side}, ${train.n} train / ${test.n} test (shuffled 80/20 split, key 2024)`);
+  ctx.log(`${spec.images.n} images ${spec.side}x${spec.side}, ${classes} classes, ${train.n} train / ${test.n} test (shuffled 80/20 split, key 2024)`);
 
   const knnAcc = accuracyOf(test.y, nearestNeighbour(train, test));
-  const logreg = await logisticRegression(train, test, { epochs: ctx.quick ? 3 : spec.logisticRegression.epochs, learningRate: spec.logisticRegression.learningRate, seed: 5 });
+  const logreg = await logisticRegression(train, test, { epochs: ctx.quick ? 3 : spec.logisticRegression.epochs, learningRate: spec.logisticRegression.learningRate, seed: 5, classes });
   ctx.log(`baselines on raw pixels: logistic regression ${logreg.toFixed(4)}, 1-nearest-neighbour ${knnAcc.toFixed(4)}`);
 
   const tr = toTensors(train, spec.side, spec.side);
   const te = toTensors(test, spec.side, spec.side);
   const reporter = epochReporter(ctx, `${spec.id}: CNN 16-32 (adam)`, epochs);
-  const result = await fitAsync(spec.model.init(key(7)), {
-    model: spec.model,
+  // the class count was checked against the labels above; the loss sees logits [batch, classes]
+  const model: CnnSpec<P, S, number>['model'] = spec.model;
+  const result = await fitAsync(model.init(key(7)), {
+    model,
     loss: (logits, labels) => sparseCategoricalCrossEntropy(logits, labels),
     optimizer: adam({ learningRate: spec.learningRate }),
     data: tr,
@@ -241,7 +297,9 @@ export async function runCnnExample<P, S extends number>(ctx: ExampleContext, sp
   const params = result.params;
   const predicted = predictedClasses(spec.model.apply(params, te.x));
   const [first, second] = spec.kernels(params);
-  const report = cnnReport(result.history, test.y, predicted, first, second);
+  const report = cnnReport(result.history, test.y, predicted, first, second, spec.classNames);
+  const best = Math.max(knnAcc, logreg);
+  if (report.accuracy < best) ctx.log(`NOTE: the CNN (test accuracy ${report.accuracy.toFixed(4)}) does not beat the best raw-pixel baseline (${best.toFixed(4)}) on this data`);
   return {
     metric: 'test accuracy',
     value: report.accuracy,
@@ -250,6 +308,8 @@ export async function runCnnExample<P, S extends number>(ctx: ExampleContext, sp
     baseline: knnAcc,
     baselineName: '1-nearest-neighbour on raw pixels',
     details: {
+      ...spec.provenance,
+      classes: `${classes} (${spec.classNames.join(', ')})`,
       'logistic regression on raw pixels': logreg,
       'train accuracy (last epoch)': result.history.metrics['accuracy']?.at(-1) ?? Number.NaN,
       'test loss (last epoch)': result.history.valLoss.at(-1) ?? Number.NaN,

@@ -17,6 +17,10 @@ export interface ExampleContext {
   readonly quick: boolean;
   /** a user's own data file of the example's format (--data) */
   readonly dataFile?: string;
+  /** the IDX label file that goes with an IDX image --data file (--labels) */
+  readonly labelsFile?: string;
+  /** the seasonal period of a --data series (--period); detected when absent */
+  readonly period?: number;
   /** the example's data folder (src/examples/data) */
   readonly dataDir: string;
   /** a progress bar for one training run: `total` units (epochs or steps), named metrics */

@@ -7,6 +7,8 @@
  *   npm run tour -- --quick           tiny epochs, no targets (CI)
  *   npm run tour -- --only cnn-digits,lstm-airpassengers
  *   npm run tour -- --only textcnn-wordnet --data my-labels.csv
+ *   npm run tour -- --only cnn-mnist --data images-idx3-ubyte.gz --labels labels-idx1-ubyte.gz
+ *   npm run tour -- --only lstm-airpassengers --data co2.csv --period 12
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -18,6 +20,8 @@ import { examples } from './registry';
 interface Args {
   only: string[] | null;
   data?: string;
+  labels?: string;
+  period?: number;
   quick: boolean;
   out: string;
 }
@@ -34,9 +38,16 @@ function parseArgs(argv: readonly string[]): Args {
     if (a === '--quick') args.quick = true;
     else if (a === '--only') args.only = next().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--data') args.data = resolve(next());
+    else if (a === '--labels') args.labels = resolve(next());
+    else if (a === '--period') {
+      const v = next();
+      const p = Number(v);
+      if (!Number.isInteger(p) || p < 2) throw new Error(`--period needs an integer of at least 2, got '${v}'`);
+      args.period = p;
+    }
     else if (a === '--out') args.out = next();
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run tour -- [--quick] [--only id1,id2] [--data file] [--out dir]\n');
+      process.stdout.write('usage: npm run tour -- [--quick] [--only id1,id2] [--data file [--labels idx-file] [--period n]] [--out dir]\n');
       process.exit(0);
     } else throw new Error(`unknown argument '${a}' (try --help)`);
   }
@@ -164,6 +175,7 @@ export async function runTour(argv: readonly string[]): Promise<number> {
   if (unknown.length) throw new Error(`unknown example(s): ${unknown.join(', ')}; known: ${ids.join(', ')}`);
   const chosen = examples.filter((e) => args.only === null || args.only.includes(e.id));
   if (args.data && chosen.length !== 1) throw new Error('--data needs exactly one example in --only');
+  if ((args.labels !== undefined || args.period !== undefined) && args.data === undefined) throw new Error('--labels and --period go with a --data file');
   const dataDir = join(dirname(fileURLToPath(import.meta.url)), 'data');
   const progress = progressFactory();
   const rows: Row[] = [];
@@ -173,6 +185,8 @@ export async function runTour(argv: readonly string[]): Promise<number> {
     const ctx: ExampleContext = {
       quick: args.quick,
       ...(args.data ? { dataFile: args.data } : {}),
+      ...(args.labels ? { labelsFile: args.labels } : {}),
+      ...(args.period ? { period: args.period } : {}),
       dataDir,
       progress,
       log: (line) => {
