@@ -11,13 +11,21 @@ import { baselines, chooseLookBack, parseSeries, prepare, toLevels } from '../sr
 const dataDir = fileURLToPath(new URL('../src/examples/data', import.meta.url));
 const airCsv = readFileSync(join(dataDir, 'timeseries', 'AirPassengers.csv'), 'utf8');
 
-function fakeContext(dataFile?: string): ExampleContext & { lines: string[]; bars: { title: string; total: number; updates: number; stopped: boolean }[] } {
+/** The lag a report's transform names: 0 raw, 1 first difference, P seasonal difference. */
+function lagOf(transform: unknown): number {
+  const t = String(transform);
+  const m = /seasonal difference \(lag (\d+)\)/.exec(t);
+  return m ? Number(m[1]) : t.includes('first difference') ? 1 : 0;
+}
+
+function fakeContext(dataFile?: string, period?: number): ExampleContext & { lines: string[]; bars: { title: string; total: number; updates: number; stopped: boolean }[] } {
   const lines: string[] = [];
   const bars: { title: string; total: number; updates: number; stopped: boolean }[] = [];
   return {
     quick: true,
     dataDir,
     ...(dataFile === undefined ? {} : { dataFile }),
+    ...(period === undefined ? {} : { period }),
     lines,
     bars,
     log: (line) => lines.push(line),
@@ -138,16 +146,22 @@ describe('rnn-airpassengers and lstm-airpassengers (quick)', () => {
       expect(r.details?.['train / test values']).toBe('96 / 48');
       // even 20 epochs of log changes keep the forecast in the right range
       expect(r.value).toBeLessThan(100);
-      expect(ctx.bars).toHaveLength(1);
-      expect(ctx.bars[0]!.total).toBe(20);
-      expect(ctx.bars[0]!.updates).toBe(20);
-      expect(ctx.bars[0]!.stopped).toBe(true);
+      // quick: 6 selection runs (raw/log × raw/difference/seasonal difference at look-back 12), then the final one
+      expect(ctx.bars).toHaveLength(7);
+      expect(ctx.bars.slice(0, 6).every((b) => b.title.startsWith('select '))).toBe(true);
+      for (const b of ctx.bars) expect([b.total, b.updates, b.stopped]).toEqual([20, 20, true]);
+      expect(r.details?.['period']).toMatch(/^12 \(autocorrelation peak/);
+      expect(r.details?.['data file']).toMatch(/AirPassengers\.csv$/);
+      expect(r.details?.['rows, columns used']).toBe("144, 'value' (time axis from 'year', 'period')");
+      expect(r.details?.['selection']).toMatch(/^6 candidates trained on the first 64 values, scored on the next 32/);
+      expect(r.details?.['beats seasonal naive (period 12)']).toBe(r.value < 41.85 ? 'yes' : 'NO');
       expect(ctx.lines.join('\n')).toMatch(/seasonal naive 41\.85/);
-      expect(r.notes?.[0]).toMatch(ex.id.startsWith('lstm') ? /lstm/ : /simpleRnn/);
-      // the forecast plot covers the whole series: 144 actual, 83 fitted, 48 forecast points (+1 joint)
+      expect(r.notes?.[0]).toMatch(/beats the seasonal naive|does NOT beat/);
+      expect(r.notes?.at(-1)).toMatch(ex.id.startsWith('lstm') ? /lstm/ : /simpleRnn/);
+      // the forecast plot covers the whole series: 144 actual, 96 − lag − 12 fitted, 48 forecast points (+1 joint)
       const forecast = (r.plots[1]!.spec as { data: { values: { series: string }[] } }).data.values;
       const count = (name: string) => forecast.filter((v) => v.series === name).length;
-      expect([count('actual'), count('train fit'), count('test forecast')]).toEqual([144, 83, 49]);
+      expect([count('actual'), count('train fit'), count('test forecast')]).toEqual([144, 96 - lagOf(r.details?.['transform']) - 12, 49]);
     });
   }
 
@@ -157,21 +171,23 @@ describe('rnn-airpassengers and lstm-airpassengers (quick)', () => {
     expect(b.value).toBe(a.value);
   });
 
-  it('--data: a short file without year/period, with non-positive values (no log, look-back 9, no target)', async () => {
+  it('--data: a short file without year/period, with non-positive values, --period 12 (too short to select: the seed recipe, no log, look-back 9, no target)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airpassengers-'));
     const file = join(dir, 'series.csv');
     // 30 values: a seasonal wave around zero with a trend; train 20, test 10
     const values = Array.from({ length: 30 }, (_, i) => (0.5 * i - 5 + 3 * Math.sin((2 * Math.PI * i) / 12)).toFixed(3));
     writeFileSync(file, `value\n${values.join('\n')}\n`);
-    const ctx = fakeContext(file);
+    const ctx = fakeContext(file, 12);
     const r = await rnnExample.run(ctx);
     checkResult(r, 'value');
+    expect(r.details?.['period']).toBe('12 (--period)');
+    expect(r.details?.['selection']).toMatch(/too short to select/);
     expect(r.target).toBeNull();
     expect(r.details?.['look-back (months)']).toBe(9);
     expect(r.details?.['train / test values']).toBe('20 / 10');
     expect(String(r.details?.['transform'])).not.toMatch(/log/);
     expect(r.baselineName).toMatch(/seasonal naive/);
     expect(r.details?.['seasonal naive on changes RMSE']).toBeGreaterThan(0);
-    expect(ctx.lines[0]).toMatch(/30 values: train 20, test 10; lookBack 9/);
+    expect(ctx.lines.join('\n')).toMatch(/30 values: train 20, test 10; lookBack 9/);
   });
 });

@@ -1,23 +1,23 @@
 /**
- * Shared by rnn-airpassengers and lstm-airpassengers: loading a monthly series, the ordered
- * 2/3 split, the transform and scaling, look-back windows, training with progress, one-step-
- * ahead evaluation in the series' own units, the naive baselines and the plots.
+ * Shared by rnn-airpassengers and lstm-airpassengers: loading a series, the ordered 2/3 split,
+ * the seasonal period, the choice of transform and look-back, training with progress,
+ * one-step-ahead evaluation in the series' own units, the naive baselines and the plots.
  *
- * The pipeline is the Keras tutorial's (MinMaxScaler fitted on the training part,
- * createDataset(series, lookBack), a 50-unit recurrent layer, Dense(1), MSE, Adam), applied to
- * the month-to-month change of log(value) instead of the raw value:
+ * The model is the Keras tutorial's (MinMaxScaler fitted on the training part,
+ * createDataset(series, lookBack), a 50-unit recurrent layer, Dense(1), MSE, Adam); what it reads
+ * is chosen per series:
  *
- *   y ─log→ v ─difference→ d[t] = v[t] − v[t−1] ─MinMax (train)→ s ─windows of lookBack→ RNN → ŝ[t]
- *   ŷ[t] = exp(v[t−1] + unscale(ŝ[t]))        (v[t−1]: the actual last observed value)
+ *   y ─log?→ v ─difference at lag (0, 1 or the period)→ z[t] = v[t] − v[t−lag] ─MinMax (train)→ s
+ *     ─windows of lookBack→ RNN → ŝ[t];   ŷ[t] = exp?(v[t−lag] + unscale(ŝ[t]))
  *
- * Why: AirPassengers grows ~3x and its seasonal swing grows with it. MinMax on the raw
- * training range puts the test third at up to 1.68, beyond anything the tanh units saw, and
- * the plain recipe is fragile there (100 epochs, 3 seeds: SimpleRNN RMSE 25-31, LSTM 43-54,
- * i.e. often no better than persistence). The log makes the seasonal swing additive and the
- * difference removes the trend, so scaled test inputs stay near the training range
- * ([-0.13, 0.89]) and the network only learns "this month's change given the last 12 changes"
- * (8 seeds: SimpleRNN RMSE 14.8-19.4, LSTM 16.9-18.9). The model, loss and optimizer are the
- * recipe's.
+ * Why: the seed recipe (log, first difference, look-back 12) was tuned on AirPassengers, where
+ * the log makes the growing seasonal swing additive and the difference removes the trend (raw
+ * MinMax levels put the test third at up to 1.68 and the plain recipe was fragile: SimpleRNN
+ * RMSE 25-31, LSTM 43-54). On other series another transform wins, so the period comes from
+ * --period or the training part's autocorrelation, and the transform and look-back are chosen
+ * by a validation split of the training part only (selectPipeline): the test third is never
+ * seen before the final evaluation, and the report says plainly whether the model beats the
+ * seasonal-naive forecast there.
  */
 import { join } from 'node:path';
 import { either as E } from 'fp-ts';
@@ -33,6 +33,7 @@ import {
   type FittedMinMaxScaler,
 } from '../data';
 import { readTextFileEither } from '../data/node';
+import { detectPeriod } from '../data/seasonal';
 import { mse } from '../nn/losses';
 import { fitAsync } from '../nn/train';
 import type { ApplyContext } from '../nn/layer';
@@ -51,21 +52,24 @@ export const TRAIN_FRACTION = 2 / 3;
 
 export const AIRPASSENGERS_FORMAT =
   "CSV with a header and a numeric column named 'value' (one observation per row, in time order; " +
-  "optional 'year' and 'period' columns label the time axis). At least 8 rows. The first 2/3 " +
-  'train, the last 1/3 is forecast one step ahead. The look-back window is 12 (a seasonal period of ' +
-  'monthly data) when the training part holds at least 25 values, else half the training differences; ' +
-  'the seasonal-naive baseline (period 12) needs at least 12 training values. log() is applied only ' +
-  'when every value is positive; otherwise the raw values are differenced.';
+  "optional 'year' (and 'period') columns label the time axis). At least 8 rows. The first 2/3 train, the last " +
+  '1/3 is forecast one step ahead. The seasonal period is --period or the autocorrelation peak of the training part. ' +
+  'The transform (raw, log when every value is positive; levels, first or seasonal difference) and the look-back ' +
+  '(period/2, period, 2·period; 12 without a period) are chosen by the validation RMSE on the last third of the ' +
+  'training part; too short a series keeps the seed recipe (log, first difference, look-back 12 or half the training ' +
+  'differences). The report says whether the model beats the seasonal-naive forecast.';
 
 // ---------------------------------------------------------------------------------------------
 // Loading
 
 export interface LoadedSeries {
   readonly values: Float64Array;
-  /** x coordinates for plots: year + (period − 1)/12 when the file has those columns, else 1..n */
+  /** x coordinates for plots: year + (period − 1)/12 when the file has those columns, the year alone, else 1..n */
   readonly time: readonly number[];
   readonly timeLabel: string;
   readonly source: string;
+  /** the columns read, for the report */
+  readonly columns: string;
 }
 
 function orThrow<A>(r: E.Either<{ readonly message: string }, A>, where: string): A {
@@ -79,9 +83,10 @@ export function parseSeries(text: string, source: string): LoadedSeries {
   const year = parseNumericColumn(text, 'year');
   const period = parseNumericColumn(text, 'period');
   if (E.isRight(year) && E.isRight(period)) {
-    return { values, time: Array.from(values, (_, i) => year.right[i]! + (period.right[i]! - 1) / SEASON), timeLabel: 'year', source };
+    return { values, time: Array.from(values, (_, i) => year.right[i]! + (period.right[i]! - 1) / SEASON), timeLabel: 'year', source, columns: "'value' (time axis from 'year', 'period')" };
   }
-  return { values, time: Array.from(values, (_, i) => i + 1), timeLabel: 'time step', source };
+  if (E.isRight(year)) return { values, time: Array.from(year.right), timeLabel: 'year', source, columns: "'value' (time axis from 'year')" };
+  return { values, time: Array.from(values, (_, i) => i + 1), timeLabel: 'time step', source, columns: "'value'" };
 }
 
 /** The user's --data file, or the bundled AirPassengers.csv. */
@@ -101,6 +106,17 @@ export interface WindowSet {
   readonly targetIndex: Int32Array;
 }
 
+/**
+ * The transform and window of one pipeline: v = log y (or y), then the model's target
+ * z[t] = v[t] − v[t − lag] (lag 0: z = v, raw levels; 1: first difference; the period:
+ * seasonal difference), MinMax-scaled, read in windows of `lookBack` past z values.
+ */
+export interface PipelineSettings {
+  readonly log: boolean;
+  readonly lag: number;
+  readonly lookBack: number;
+}
+
 export interface Prepared {
   readonly values: Float64Array;
   readonly n: number;
@@ -108,9 +124,11 @@ export interface Prepared {
   readonly trainEnd: number;
   readonly lookBack: number;
   readonly logged: boolean;
+  /** 0 raw, 1 first difference, else the seasonal-difference lag */
+  readonly lag: number;
   /** v[t]: log(y[t]) (or y[t] when not logged) */
   readonly level: Float64Array;
-  /** fitted on the differences inside the training part only */
+  /** fitted on the transformed values inside the training part only */
   readonly scaler: FittedMinMaxScaler;
   readonly train: WindowSet;
   readonly test: WindowSet;
@@ -122,43 +140,58 @@ export function chooseLookBack(trainEnd: number): number {
   return diffs - SEASON >= SEASON ? SEASON : Math.floor(diffs / 2);
 }
 
+/** The seed recipe's settings: log when every value is positive, first difference, chooseLookBack. */
+export function defaultSettings(values: Float64Array, trainEnd: number): PipelineSettings {
+  return { log: values.every((y) => y > 0), lag: 1, lookBack: chooseLookBack(trainEnd) };
+}
+
+/** 'log, seasonal difference (lag 12)' and the like. */
+export function describeTransform(s: Pick<PipelineSettings, 'log' | 'lag'>): string {
+  const d = s.lag === 0 ? 'raw levels' : s.lag === 1 ? 'first difference' : `seasonal difference (lag ${s.lag})`;
+  return `${s.log ? 'log, ' : ''}${d}`;
+}
+
 /**
- * Split (first 2/3 train), log when every value is positive, difference, MinMax fitted on the
- * training differences, and look-back windows: training windows forecast months up to
- * trainEnd − 1, test windows every month from trainEnd on (inputs are actual values).
+ * Split (the first `trainFraction` trains), transform (log, difference at `lag`), MinMax fitted
+ * on the transformed training values, and look-back windows: training windows forecast values
+ * up to trainEnd − 1, test windows every value from trainEnd on (inputs are actual values).
+ * Without settings: the seed recipe (log when positive, first difference, look-back 12).
  */
-export function prepare(values: Float64Array): Prepared {
+export function prepare(values: Float64Array, settings?: PipelineSettings, trainFraction = TRAIN_FRACTION): Prepared {
   const n = values.length;
   if (n < 8) throw new Error(`the series has ${n} values; at least 8 are needed (2/3 of them to train on)`);
-  const trainEnd = trainSize(n, TRAIN_FRACTION);
-  const lookBack = chooseLookBack(trainEnd);
-  const logged = values.every((y) => y > 0);
-  const level = logged ? values.map(Math.log) : Float64Array.from(values);
-  // d[t] = v[t] − v[t−1] for t = 1..n−1, stored at position t − 1
-  const diffs = Array.from({ length: n - 1 }, (_, i) => [level[i + 1]! - level[i]!]);
-  // differences inside the training part: d[1..trainEnd−1], which use only training values
-  const scaler = orThrow(new MinMaxScaler().fit(diffs.slice(0, trainEnd - 1)), 'MinMaxScaler (training differences)');
-  const scaled = scaler.transform(diffs).map((r) => r[0]!);
+  const trainEnd = trainSize(n, trainFraction);
+  const { log, lag, lookBack } = settings ?? defaultSettings(values, trainEnd);
+  if (log && !values.every((y) => y > 0)) throw new Error('log transform: every value must be positive');
+  const firstTest = trainEnd - lag - lookBack;
+  if (!Number.isInteger(lag) || lag < 0 || !Number.isInteger(lookBack) || lookBack < 1 || firstTest < 1) {
+    throw new Error(`lag ${lag} and look-back ${lookBack} leave no training window in ${trainEnd} training values`);
+  }
+  const level = log ? values.map(Math.log) : Float64Array.from(values);
+  // z[t] = v[t] − v[t − lag] for t = lag..n−1, stored at position t − lag
+  const z = Array.from({ length: n - lag }, (_, i) => [level[i + lag]! - (lag === 0 ? 0 : level[i]!)]);
+  // the transformed training values z[lag..trainEnd−1] use only training values
+  const scaler = orThrow(new MinMaxScaler().fit(z.slice(0, trainEnd - lag)), `MinMaxScaler (training ${describeTransform({ log, lag })})`);
+  const scaled = scaler.transform(z).map((r) => r[0]!);
   const ds = orThrow(createDataset(scaled, lookBack), 'createDataset');
-  // sample i: inputs d[1+i .. 1+i+lookBack), target d[t] with t = 1 + i + lookBack
-  const firstTest = trainEnd - 1 - lookBack;
+  // sample i: inputs z[lag+i .. lag+i+lookBack), target z[t] with t = lag + i + lookBack
   const pick = (from: number, to: number): WindowSet => {
     const m = to - from;
     return {
       x: fromDataOrThrow(ds.inputs.subarray(from * lookBack, to * lookBack), [m, lookBack, 1]),
       y: fromDataOrThrow(ds.targets.subarray(from, to), [m, 1]),
-      targetIndex: Int32Array.from({ length: m }, (_, j) => 1 + from + j + lookBack),
+      targetIndex: Int32Array.from({ length: m }, (_, j) => lag + from + j + lookBack),
     };
   };
-  return { values, n, trainEnd, lookBack, logged, level, scaler, train: pick(0, firstTest), test: pick(firstTest, ds.n) };
+  return { values, n, trainEnd, lookBack, logged: log, lag, level, scaler, train: pick(0, firstTest), test: pick(firstTest, ds.n) };
 }
 
-/** Back to the series' units: ŷ[t] = exp(v[t−1] + unscale(ŝ)) (no exp when not logged). */
+/** Back to the series' units: ŷ[t] = exp(v[t−lag] + unscale(ŝ)) (no exp when not logged, no v when lag 0). */
 export function toLevels(p: Prepared, scaledPredictions: ArrayLike<number>, targetIndex: Int32Array): Float64Array {
   const rows = Array.from(targetIndex, (_, i) => [scaledPredictions[i]!]);
   const d = p.scaler.inverseTransform(rows);
   return Float64Array.from(targetIndex, (t, i) => {
-    const v = p.level[t - 1]! + d[i]![0]!;
+    const v = (p.lag === 0 ? 0 : p.level[t - p.lag]!) + d[i]![0]!;
     return p.logged ? Math.exp(v) : v;
   });
 }
@@ -201,25 +234,25 @@ export interface ForecastRun {
   readonly cpuSeconds: number;
 }
 
-/** Trains the model on the training windows and forecasts both parts one step ahead. */
+/** Trains the model on the prepared training windows and forecasts both parts one step ahead. */
 export async function trainAndForecast<P>(
-  series: LoadedSeries,
+  p: Prepared,
   spec: ForecastSpec<P>,
   settings: TrainSettings,
   ctx: Pick<ExampleContext, 'progress'>,
   seed = spec.seed,
+  title = `${spec.name} (seed ${seed})`,
 ): Promise<ForecastRun> {
   const cpu0 = process.cpuUsage();
-  const p = prepare(series.values);
   const model = spec.build(p.lookBack);
   const [initKey, fitKey] = split(makeKey(seed), 2);
-  const bar = ctx.progress(`${spec.name} (seed ${seed})`, settings.epochs);
+  const bar = ctx.progress(title, settings.epochs);
   const fitted = await fitAsync(model.init(initKey), {
     model,
     loss: (pred, y) => mse(pred, y),
     optimizer: adam({ learningRate: settings.learningRate }),
     data: { x: p.train.x, y: p.train.y },
-    // the test windows are only monitored (the loss-curve plot), never used to choose anything
+    // the held-out windows are only monitored (the loss-curve plot), never used to choose anything here
     validation: { x: p.test.x, y: p.test.y },
     epochs: settings.epochs,
     batchSize: settings.batchSize,
@@ -246,36 +279,114 @@ export async function trainAndForecast<P>(
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Period and pipeline selection (training part only)
+
+export interface PeriodChoice {
+  readonly period: number | null;
+  readonly source: string;
+}
+
+/** --period when given, else detected from the training part's autocorrelation. */
+export function choosePeriod(values: Float64Array, trainEnd: number, given: number | undefined): PeriodChoice {
+  if (given !== undefined) return { period: given, source: '--period' };
+  const est = detectPeriod(values.subarray(0, trainEnd));
+  return est.period === null
+    ? { period: null, source: `no autocorrelation peak of the training part above ${est.bound.toFixed(3)}: no seasonal period` }
+    : { period: est.period, source: `autocorrelation peak of the detrended training part (r = ${est.acf.toFixed(3)} at lag ${est.period})` };
+}
+
+/** One candidate of the selection and its validation RMSE (series units). */
+export interface Candidate {
+  readonly settings: PipelineSettings;
+  readonly validationRmse: number;
+}
+
+export interface Selection {
+  readonly chosen: PipelineSettings;
+  /** every candidate tried, in the order tried; empty when the series was too short to select */
+  readonly candidates: readonly Candidate[];
+  /** values the candidates were trained on / validated on (both inside the training part) */
+  readonly fitValues: number;
+  readonly validationValues: number;
+  /** the seasonal-naive RMSE on the validation part, for reference (null without a period) */
+  readonly validationSeasonalNaive: number | null;
+}
+
+/** Fewest training windows a candidate must leave on the inner split. */
+const MIN_WINDOWS = 10;
+
+/** The candidate grid: log (when every value is positive) × lag {0, 1, period} × look-back. */
+export function candidateSettings(values: Float64Array, period: number | null, quick: boolean): PipelineSettings[] {
+  const logs = values.every((y) => y > 0) ? [false, true] : [false];
+  const lags = period !== null && period > 1 ? [0, 1, period] : [0, 1];
+  const p = period ?? SEASON;
+  const lookBacks = quick ? [p] : [...new Set([Math.max(2, Math.ceil(p / 2)), p, 2 * p])];
+  return logs.flatMap((log) => lags.flatMap((lag) => lookBacks.map((lookBack) => ({ log, lag, lookBack }))));
+}
+
+/**
+ * Chooses transform and look-back on the training part only: it is split again (first 2/3
+ * fit, last 1/3 validation), every candidate is trained with the same seed and settings and
+ * scored by its one-step RMSE on the validation part; the lowest wins. The test part is not an
+ * argument, so nothing about it can reach the choice. Falls back to the seed recipe when no
+ * candidate leaves MIN_WINDOWS windows to fit on.
+ */
+export async function selectPipeline<P>(
+  trainPart: Float64Array,
+  period: number | null,
+  spec: ForecastSpec<P>,
+  settings: TrainSettings,
+  quick: boolean,
+  ctx: Pick<ExampleContext, 'progress'>,
+): Promise<Selection> {
+  const fitEnd = trainSize(trainPart.length, TRAIN_FRACTION);
+  const feasible = candidateSettings(trainPart, period, quick).filter((c) => fitEnd - c.lag - c.lookBack >= MIN_WINDOWS && trainPart.length - fitEnd >= 1);
+  const validationSeasonalNaive = period !== null && fitEnd >= period ? seasonalNaiveForecast(trainPart, period, fitEnd).rmse : null;
+  const base = { fitValues: fitEnd, validationValues: trainPart.length - fitEnd, validationSeasonalNaive };
+  if (feasible.length === 0) return { chosen: defaultSettings(trainPart, trainPart.length), candidates: [], ...base };
+  const candidates: Candidate[] = [];
+  for (const c of feasible) {
+    const r = await trainAndForecast(prepare(trainPart, c), spec, settings, ctx, spec.seed, `select ${describeTransform(c)}, look-back ${c.lookBack}`);
+    // a diverged candidate (NaN) never wins
+    candidates.push({ settings: c, validationRmse: Number.isFinite(r.testRmse) ? r.testRmse : Infinity });
+  }
+  const best = candidates.reduce((a, b) => (b.validationRmse < a.validationRmse ? b : a));
+  return { chosen: best.settings, candidates, ...base };
+}
+
 export interface Baselines {
   /** ŷ[t] = y[t−1] */
   readonly persistence: number;
-  /** ŷ[t] = y[t−12]; null when the training part is shorter than a season */
+  /** ŷ[t] = y[t−period]; null without a period or when the training part is shorter than one */
   readonly seasonalNaive: number | null;
   /**
-   * The seasonal naive rule on the model's own target, the change of v = log y:
-   * ŷ[t] = exp(v[t−1] + v[t−12] − v[t−13]) = y[t−1]·y[t−12]/y[t−13] — what a network reading
-   * the last 12 changes can learn at the least. null when the training part is too short.
+   * The seasonal naive rule on the change of v = log y (or y):
+   * ŷ[t] = exp(v[t−1] + v[t−P] − v[t−P−1]) = y[t−1]·y[t−P]/y[t−P−1] — what a network reading
+   * the last P changes can learn at the least. null when there is no period or too little data.
    */
   readonly seasonalNaiveChange: number | null;
 }
 
 /** RMSE on the test part of the naive forecasts (walk-forward, from actual values). */
-export function baselines(p: Prepared): Baselines {
-  const { values, level, trainEnd, n } = p;
+export function baselines(p: Prepared, period: number | null = SEASON): Baselines {
+  const { values, trainEnd, n } = p;
+  const logged = values.every((y) => y > 0);
+  const level = logged ? values.map(Math.log) : values;
   let seasonalNaiveChange: number | null = null;
-  if (trainEnd - 1 >= SEASON) {
+  if (period !== null && trainEnd - 1 >= period) {
     // on the differences d (d[t] stored at t − 1) the test starts at position trainEnd − 1
     const diffs = Float64Array.from({ length: n - 1 }, (_, i) => level[i + 1]! - level[i]!);
-    const f = seasonalNaiveForecast(diffs, SEASON, trainEnd - 1);
+    const f = seasonalNaiveForecast(diffs, period, trainEnd - 1);
     const pred = Array.from(f.predictions, (d, j) => {
       const v = level[trainEnd - 1 + j]! + d;
-      return p.logged ? Math.exp(v) : v;
+      return logged ? Math.exp(v) : v;
     });
     seasonalNaiveChange = rmse(values.subarray(trainEnd), pred);
   }
   return {
     persistence: persistenceForecast(values, trainEnd).rmse,
-    seasonalNaive: trainEnd >= SEASON ? seasonalNaiveForecast(values, SEASON, trainEnd).rmse : null,
+    seasonalNaive: period !== null && trainEnd >= period ? seasonalNaiveForecast(values, period, trainEnd).rmse : null,
     seasonalNaiveChange,
   };
 }
@@ -290,15 +401,33 @@ function integerXAxis(spec: TopLevelSpec): TopLevelSpec {
 /** The target RMSE of the issue (passengers, AirPassengers only). */
 export const TARGET_RMSE = 45;
 
-/** The whole example: load, train, evaluate, compare with the baselines, plot. */
+/** The whole example: load, choose period and pipeline on the training part, train, evaluate, compare, plot. */
 export async function runForecastExample<P>(ctx: ExampleContext, spec: ForecastSpec<P>): Promise<ExampleResult> {
   const series = loadSeries(ctx);
   const settings = ctx.quick ? spec.quick : spec.full;
-  const r = await trainAndForecast(series, spec, settings, ctx);
-  const p = r.prepared;
-  const base = baselines(p);
+  const n = series.values.length;
+  if (n < 8) throw new Error(`the series has ${n} values; at least 8 are needed (2/3 of them to train on)`);
+  const trainEnd = trainSize(n, TRAIN_FRACTION);
+  const trainPart = series.values.slice(0, trainEnd);
+  const pc = choosePeriod(series.values, trainEnd, ctx.period);
+  ctx.log(`data: ${series.source}: ${n} rows, columns used: ${series.columns}`);
+  ctx.log(`period: ${pc.period ?? 'none'} (${pc.source})`);
+  const sel = await selectPipeline(trainPart, pc.period, spec, settings, ctx.quick, ctx);
+  const chosen = sel.chosen;
+  const selectionLine =
+    sel.candidates.length === 0
+      ? `too short to select (no candidate leaves ${MIN_WINDOWS} windows): the seed recipe`
+      : `${sel.candidates.length} candidates trained on the first ${sel.fitValues} values, scored on the next ${sel.validationValues} (validation RMSE ${sel.candidates.find((c) => c.settings === chosen)!.validationRmse.toFixed(3)}` +
+        (sel.validationSeasonalNaive === null ? '' : `, seasonal naive ${sel.validationSeasonalNaive.toFixed(3)}`) +
+        ')';
+  ctx.log(`selection on the training part only: ${selectionLine}; chosen ${describeTransform(chosen)}, look-back ${chosen.lookBack}`);
+  for (const c of sel.candidates) ctx.log(`  candidate ${describeTransform(c.settings)}, look-back ${c.settings.lookBack}: validation RMSE ${c.validationRmse.toFixed(3)}`);
+
+  const p = prepare(series.values, chosen);
+  const r = await trainAndForecast(p, spec, settings, ctx);
+  const base = baselines(p, pc.period);
   const unit = ctx.dataFile ? 'value' : 'passengers';
-  const transform = `${p.logged ? 'log, ' : ''}first difference, MinMax on ${p.trainEnd - 1} training differences`;
+  const transform = `${describeTransform(chosen)}, MinMax on ${p.trainEnd - p.lag} transformed training values`;
   ctx.log(`${p.n} values: train ${p.trainEnd}, test ${p.n - p.trainEnd}; lookBack ${p.lookBack}; ${transform}`);
   ctx.log(
     `${spec.name}: test RMSE ${r.testRmse.toFixed(2)} vs persistence ${base.persistence.toFixed(2)}` +
@@ -306,6 +435,13 @@ export async function runForecastExample<P>(ctx: ExampleContext, spec: ForecastS
       (base.seasonalNaiveChange === null ? '' : `, seasonal naive on changes ${base.seasonalNaiveChange.toFixed(2)}`) +
       ` (${r.cpuSeconds.toFixed(1)} CPU s)`,
   );
+  const bestBaseline = base.seasonalNaive ?? base.persistence;
+  const baselineName = base.seasonalNaive === null ? 'persistence RMSE' : `seasonal naive RMSE (period ${pc.period})`;
+  const beats = r.testRmse < bestBaseline;
+  const verdict = beats
+    ? `${spec.name} beats the ${baselineName.replace(' RMSE', '')} forecast on the test third (RMSE ${r.testRmse.toFixed(3)} < ${bestBaseline.toFixed(3)}).`
+    : `WARNING: ${spec.name} does NOT beat the ${baselineName.replace(' RMSE', '')} forecast on the test third (RMSE ${r.testRmse.toFixed(3)} >= ${bestBaseline.toFixed(3)}); use the naive forecast for this series.`;
+  ctx.log(verdict);
 
   const fitLine = new Array<number>(p.n).fill(Number.NaN);
   const testLine = new Array<number>(p.n).fill(Number.NaN);
@@ -314,7 +450,6 @@ export async function runForecastExample<P>(ctx: ExampleContext, spec: ForecastS
   // join the forecast line to the last fitted point so the two read as one curve
   testLine[p.trainEnd - 1] = fitLine[p.trainEnd - 1]!;
 
-  const bestBaseline = base.seasonalNaive ?? base.persistence;
   return {
     metric: `test RMSE (${unit})`,
     value: r.testRmse,
@@ -322,13 +457,18 @@ export async function runForecastExample<P>(ctx: ExampleContext, spec: ForecastS
     target: ctx.dataFile ? null : TARGET_RMSE,
     lowerIsBetter: true,
     baseline: bestBaseline,
-    baselineName: base.seasonalNaive === null ? 'persistence RMSE' : `seasonal naive RMSE (period ${SEASON})`,
+    baselineName,
     details: {
+      [`beats ${baselineName.replace(' RMSE', '')}`]: beats ? 'yes' : 'NO',
       'persistence RMSE': base.persistence,
       ...(base.seasonalNaive === null ? {} : { 'seasonal naive RMSE': base.seasonalNaive }),
-      ...(base.seasonalNaiveChange === null ? {} : { [`seasonal naive on ${p.logged ? 'log ' : ''}changes RMSE`]: base.seasonalNaiveChange }),
+      ...(base.seasonalNaiveChange === null ? {} : { [`seasonal naive on ${p.values.every((y) => y > 0) ? 'log ' : ''}changes RMSE`]: base.seasonalNaiveChange }),
       'test MAE': r.testMae,
       'train RMSE (one step ahead)': r.trainRmse,
+      'data file': series.source,
+      'rows, columns used': `${n}, ${series.columns}`,
+      period: `${pc.period ?? 'none'} (${pc.source})`,
+      selection: selectionLine,
       'look-back (months)': p.lookBack,
       'train / test values': `${p.trainEnd} / ${p.n - p.trainEnd}`,
       transform,
@@ -338,7 +478,7 @@ export async function runForecastExample<P>(ctx: ExampleContext, spec: ForecastS
     },
     plots: [
       {
-        title: `${spec.name}: training and test loss (MSE on scaled changes)`,
+        title: `${spec.name}: training and test loss (MSE on the scaled ${describeTransform(chosen)})`,
         spec: lines({ train: r.lossHistory, test: r.testLossHistory }, { x: 'epoch', y: 'MSE (scaled)', logY: true }),
       },
       {
@@ -346,6 +486,6 @@ export async function runForecastExample<P>(ctx: ExampleContext, spec: ForecastS
         spec: integerXAxis(lines({ actual: Array.from(p.values), 'train fit': fitLine, 'test forecast': testLine }, { x: series.timeLabel, y: unit, xValues: series.time })),
       },
     ],
-    notes: [r.summary],
+    notes: [verdict, ...sel.candidates.map((c) => `candidate ${describeTransform(c.settings)}, look-back ${c.settings.lookBack}: validation RMSE ${c.validationRmse.toFixed(4)}`), r.summary],
   };
 }

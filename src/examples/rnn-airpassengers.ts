@@ -11,11 +11,12 @@ import { AIRPASSENGERS_FORMAT, runForecastExample } from './airpassengers-common
 
 export const example: Example = {
   id: 'rnn-airpassengers',
-  title: 'SimpleRNN forecasting AirPassengers (look-back 12)',
+  title: 'SimpleRNN forecasting AirPassengers (transform and look-back chosen on the training part)',
   description:
-    'A SimpleRNN(50) → Dense(1) network reads the last 12 monthly changes of log(passengers), MinMax-scaled on the ' +
-    'first 96 months, and predicts the next one; the test third (1957-1960) is forecast one step ahead from actual ' +
-    'values and compared in passengers with the persistence and seasonal-naive forecasts.',
+    'A SimpleRNN(50) → Dense(1) network forecasts each month one step ahead from the previous ones. The transform ' +
+    '(raw or log; levels, month-to-month or seasonal difference) and the look-back are chosen on the first 96 months ' +
+    'alone (trained on 64, validated on 32), MinMax-scaled on the training part; the test third (1957-1960) is ' +
+    'forecast from actual values and compared in passengers with the persistence and seasonal-naive forecasts.',
   dataFormat: AIRPASSENGERS_FORMAT,
   run: (ctx) =>
     runForecastExample(ctx, {
