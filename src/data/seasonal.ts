@@ -49,8 +49,10 @@ export interface PeriodEstimate {
 
 /**
  * The seasonal period: the lag k in [2, maxLag] (maxLag defaults to n/3, so at least three
- * cycles are seen) that is a local peak of the detrended series' autocorrelation, has the
- * largest such value, and exceeds the 95% white-noise bound 1.96/√n. null when none does.
+ * cycles are seen) that is a local peak of the detrended series' autocorrelation, exceeds the
+ * 95% white-noise bound 1.96/√n, rises above the lowest autocorrelation at a smaller lag by two
+ * bounds (so the slow bumps of a random walk do not count), and has the largest value of such
+ * peaks. null when none qualifies.
  */
 export function detectPeriod(x: ArrayLike<number>, maxLag = Math.floor(x.length / 3)): PeriodEstimate {
   const n = x.length;
@@ -58,9 +60,13 @@ export function detectPeriod(x: ArrayLike<number>, maxLag = Math.floor(x.length 
   const r = autocorrelation(detrend(x), Math.max(maxLag, 0) + 1);
   let period: number | null = null;
   let acf = -Infinity;
+  // the lowest autocorrelation since lag 1: a season has a trough before its peak
+  let trough = r[1] ?? 0;
   for (let k = 2; k <= maxLag && k + 1 < r.length; k++) {
+    trough = Math.min(trough, r[k]!);
     const peak = r[k]! > r[k - 1]! && r[k]! >= r[k + 1]!;
-    if (peak && r[k]! > bound && r[k]! > acf) {
+    // a trending random walk's slowly decaying autocorrelation has small bumps: ask for a rise of 2 bounds
+    if (peak && r[k]! > bound && r[k]! - trough > 2 * bound && r[k]! > acf) {
       period = k;
       acf = r[k]!;
     }
