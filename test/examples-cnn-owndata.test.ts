@@ -156,6 +156,7 @@ describe('the CNN examples on a user data set (--data)', () => {
     expect(Number.isFinite(r.value)).toBe(true);
     writeFileSync(join(dir, 'small.csv'), csvOf(synthetic(10, 6, 2), 6, ['0', '1'], false));
     await expect(mnist.run(quietContext({ dataFile: join(dir, 'small.csv') }).ctx)).rejects.toThrow(/images are 6x6; .* need at least 10x10/);
+    await expect(digits.run(quietContext({ dataFile: join(dir, 'small.csv'), period: 12 }).ctx)).rejects.toThrow(/--period is for time series/);
     writeFileSync(join(dir, 'odd.csv'), '1,0,0,0\n0,1,1,1\n');
     await expect(digits.run(quietContext({ dataFile: join(dir, 'odd.csv') }).ctx)).rejects.toThrow(/cnn-digits: .*odd.csv: .*3 pixels per image is not a square/);
   });

@@ -144,6 +144,7 @@ describe('rnn-airpassengers on a user series (--data, quick)', () => {
 
   it('bad input: a missing file and a file without a value column fail naming the file', async () => {
     await expect(rnnExample.run(ctxFor('/nonexistent/x.csv'))).rejects.toThrow(/x\.csv: cannot read/);
+    await expect(rnnExample.run({ ...ctxFor('/nonexistent/x.csv'), labelsFile: 'l.idx' })).rejects.toThrow(/takes no --labels/);
     const dir = mkdtempSync(join(tmpdir(), 'owndata-ts-'));
     writeFileSync(join(dir, 'y.csv'), 'year,count\n1,2\n');
     await expect(rnnExample.run(ctxFor(join(dir, 'y.csv')))).rejects.toThrow(/y\.csv: .*no column "value"/);

@@ -403,6 +403,7 @@ export const TARGET_RMSE = 45;
 
 /** The whole example: load, choose period and pipeline on the training part, train, evaluate, compare, plot. */
 export async function runForecastExample<P>(ctx: ExampleContext, spec: ForecastSpec<P>): Promise<ExampleResult> {
+  if (ctx.labelsFile !== undefined) throw new Error(`${spec.name} forecasting takes no --labels file (that is for IDX images)`);
   const series = loadSeries(ctx);
   const settings = ctx.quick ? spec.quick : spec.full;
   const n = series.values.length;

@@ -255,6 +255,8 @@ export interface CnnSpec<P, S extends number, C extends number> {
 
 /** Split, baselines, training with a progress bar, evaluation and plots of a tour CNN. */
 export async function runCnnExample<P, S extends number, C extends number>(ctx: ExampleContext, spec: CnnSpec<P, S, C>): Promise<ExampleResult> {
+  if (ctx.period !== undefined) throw new Error(`${spec.id}: --period is for time series; an image example takes none`);
+  if (ctx.labelsFile !== undefined && ctx.dataFile === undefined) throw new Error(`${spec.id}: --labels goes with an IDX --data image file`);
   // sizes from a file are only known at run time: check them before any tensor is built
   const classes: number = spec.classes;
   if (spec.classNames.length !== classes) throw new RangeError(`${spec.id}: ${spec.classNames.length} class names for ${classes} classes`);
