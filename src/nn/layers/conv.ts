@@ -233,7 +233,7 @@ export function conv1d<
     },
     apply(params, x) {
       const p = params as { kernel: T; bias?: T };
-      let y = conv1dOp(asT(x), p.kernel, { stride, padding, dilation }) as T;
+      let y = conv1dOp(asT(x), p.kernel, { strides: stride, padding, dilation }) as T;
       if (p.bias) y = add(y, p.bias);
       return asAny(act(y));
     },
@@ -295,7 +295,7 @@ function pool1dLayer<N extends 'maxPool1d' | 'avgPool1d'>(name: N, o: Pool1dLaye
     config: { poolSize, strides: stride, padding },
     outputShape: (input) => pool1dOut(input, poolSize, stride, padding),
     init: () => ({}),
-    apply: (_p, x) => asAny(op(asT(x), { poolSize, stride, padding }) as T),
+    apply: (_p, x) => asAny(op(asT(x), { poolSize, strides: stride, padding }) as T),
   };
 }
 
