@@ -12,7 +12,11 @@ import { lstm } from '../src/nn/layers/recurrent';
 import { embedding } from '../src/nn/layers/embedding';
 import { applyLayer, bindParams, initLayer, type LayerDtypeRule, type KindOf } from '../src/nn/layer';
 import { fit, evaluate } from '../src/nn/train';
-import { sparseCategoricalCrossEntropy, mse } from '../src/nn/losses';
+import { sparseCategoricalCrossEntropy, maskedSparseCategoricalCrossEntropy, maskedMean, mse } from '../src/nn/losses';
+import { accuracy } from '../src/nn/metrics';
+import { paddingMask } from '../src/ops/attention';
+import { gather, oneHot } from '../src/ops/layout';
+import type { DtypeRule } from '../src/shape/rules';
 import { adam } from '../src/optim';
 import type { Key } from '../src/random';
 
@@ -27,6 +31,12 @@ declare const intFeatures: Tensor<[8, 784], 'int32'>;
 declare const anyDtype: Tensor<[32, 40], DType>;
 declare const series: Tensor<[16, 12, 1]>;
 declare const targets10: Tensor<[8, 10]>;
+declare const table: Tensor<[1000, 16]>;
+declare const floatLabels: Tensor<[32]>;
+declare const logits: Tensor<[32, 10]>;
+declare const seqLogits: Tensor<[32, 40, 100]>;
+declare const boolMask: Tensor<[32, 40], 'bool'>;
+declare const floatMask: Tensor<[32, 40]>;
 declare const intSeries: Tensor<[16, 12, 1], 'int32'>;
 
 const textModel = sequential(['batch', 40], embedding(1000, 16), flatten(), dense(4));
@@ -143,5 +153,44 @@ describe('fit and evaluate', () => {
       loss: (pred, target) => mse(pred, target),
       data: { x: intFeatures, y: targets10 },
     });
+  });
+});
+
+describe('ops taking ids, masks and labels', () => {
+  // Each rule names the op, the operand and both dtypes; the texts are asserted on the
+  // parameter types, the calls carry @ts-expect-error.
+  it('paddingMask, gather, oneHot take int32 ids', () => {
+    paddingMask(ids);
+    // @ts-expect-error paddingMask: ids must be int32, got float32
+    paddingMask(floatIds);
+    expectTypeOf<Parameters<typeof paddingMask<[32, 40], true, 'float32'>>[0]>().toEqualTypeOf<
+      Tensor<[32, 40]> & ShapeMismatch<'paddingMask: ids must be int32, got float32', 'int32', 'float32'>
+    >();
+    gather(table, ids);
+    // @ts-expect-error gather: indices must be int32, got float32
+    gather(table, floatIds);
+    expectTypeOf<DtypeRule<'gather', 'indices', 'int32', 'bool'>>().toEqualTypeOf<ShapeMismatch<'gather: indices must be int32, got bool', 'int32', 'bool'>>();
+    oneHot(labels, 10);
+    // @ts-expect-error oneHot: indices must be int32, got float32
+    oneHot(floatLabels, 10);
+  });
+
+  it('sparse losses and accuracy take int32 labels; masked ones float32 or bool masks', () => {
+    sparseCategoricalCrossEntropy(logits, labels);
+    // @ts-expect-error sparseCategoricalCrossEntropy: labels must be int32, got float32
+    sparseCategoricalCrossEntropy(logits, floatLabels);
+    accuracy(logits, labels);
+    // @ts-expect-error accuracy: labels must be int32, got float32
+    accuracy(logits, floatLabels);
+    maskedSparseCategoricalCrossEntropy(seqLogits, ids, boolMask);
+    maskedSparseCategoricalCrossEntropy(seqLogits, ids, floatMask);
+    // @ts-expect-error maskedSparseCategoricalCrossEntropy: mask must be float32 or bool, got int32
+    maskedSparseCategoricalCrossEntropy(seqLogits, ids, ids);
+    maskedMean(floatMask, boolMask);
+    // @ts-expect-error maskedMean: mask must be float32 or bool, got int32
+    maskedMean(floatMask, ids);
+    expectTypeOf<DtypeRule<'maskedMean', 'mask', 'float32' | 'bool', 'int32', 'float32 or bool'>>().toEqualTypeOf<
+      ShapeMismatch<'maskedMean: mask must be float32 or bool, got int32', 'float32' | 'bool', 'int32'>
+    >();
   });
 });
