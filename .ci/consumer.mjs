@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkDoctests, extractBlocks, selfTest } from './readme-doctest.mjs';
+import { checkDoctests, extractBlocks, measureCorpus, selfTest } from './readme-doctest.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
@@ -52,6 +52,8 @@ const modes = [
 const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
 selfTest();
 const blocks = extractBlocks(readme);
+// The corpus of wrong programs goes into the ESM project only, with its own file names.
+const corpus = extractBlocks(readFileSync(path.join(repo, 'test/error-corpus.md'), 'utf8')).map((b) => ({ ...b, file: b.file.replace('readme-', 'corpus-') }));
 for (const m of modes) {
   const dir = path.join(work, m.dir);
   mkdirSync(dir);
@@ -59,6 +61,7 @@ for (const m of modes) {
   writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, ...m.options }, include: ['*.ts'] }, null, 2));
   cpSync(path.join(repo, '.ci/consumer/main.ts'), path.join(dir, 'main.ts'));
   for (const b of blocks) writeFileSync(path.join(dir, b.file), b.source);
+  if (m.dir === 'esm') for (const b of corpus) writeFileSync(path.join(dir, b.file), b.source);
 }
 
 const require = createRequire(path.join(work, 'package.json'));
@@ -71,6 +74,7 @@ for (const v of versions) {
     const config = ts.getParsedCommandLineOfConfigFile(path.join(dir, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } });
     const program = ts.createProgram(config.fileNames, config.options);
     const failures = checkDoctests(ts, program, dir, blocks);
+    if (m.dir === 'esm') failures.push(...reportCorpus(ts, program, dir, v.label));
     // Which declaration entry the mode resolved (index.d.ts for import, index.d.cts for require).
     const entry = program.getSourceFiles().map((sf) => sf.fileName).filter((f) => /node_modules\/shapeflow\/dist\/(index|testing)\.d\.c?ts$/.test(f)).map((f) => path.basename(f)).join(' + ');
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
@@ -78,6 +82,17 @@ for (const v of versions) {
     console.log(`${failures.length === 0 ? 'ok  ' : 'FAIL'} ${v.label} (${ts.version}), ${m.name}: shapeflow → ${entry}, main.ts + ${blocks.length} README blocks, ${seconds} s`);
     for (const f of failures) console.log(`     ${f}`);
   }
+}
+
+/** Prints the corpus measures; every wrong program must be rejected. */
+function reportCorpus(ts, program, dir, label) {
+  const rows = measureCorpus(ts, program, dir, corpus);
+  const share = (f) => `${rows.filter(f).length}/${rows.length}`;
+  const lengths = rows.map((r) => r.length).sort((a, b) => a - b);
+  const median = lengths.length % 2 ? lengths[(lengths.length - 1) / 2] : (lengths[lengths.length / 2 - 1] + lengths[lengths.length / 2]) / 2;
+  console.log(`     error corpus (${label}): ${rows.length} wrong programs, rejected ${share((r) => r.rejected)}, first error on the offending line ${share((r) => r.onLine)}, naming a rule with expected vs actual ${share((r) => r.namesRule)}, message length median ${median} / max ${lengths.at(-1)}`);
+  if (process.argv.includes('--corpus')) for (const r of rows) console.log(`       test/error-corpus.md:${r.fence} ${r.onLine ? 'line' : '    '} ${r.namesRule ? 'rule' : '    '} ${String(r.length).padStart(5)}  ${r.text.slice(0, 160)}`);
+  return rows.filter((r) => !r.rejected).map((r) => `test/error-corpus.md:${r.fence}: a wrong program that compiles`);
 }
 
 if (!process.argv.includes('--keep')) rmSync(work, { recursive: true, force: true });

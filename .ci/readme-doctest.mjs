@@ -155,3 +155,23 @@ export function selfTest() {
   if (matchBlock(b, [right], [{ line: 5, type: 'Tensor<[3], "float32">' }]).length === 0) missed.push('a wrong type note');
   if (ok.length > 0 || missed.length > 0) throw new Error(`readme-doctest self-test: ${ok.length > 0 ? `rejects a right block (${ok.join('; ')})` : `misses ${missed.join(', ')}`}`);
 }
+
+/**
+ * Measures of the error corpus (test/error-corpus.md): per block, whether it is rejected at
+ * all, whether its first error (by position) starts on the marked line, whether that error
+ * names a rule with expected vs actual (a `ShapeMismatch<"...">` whose text says `vs` or
+ * `got`), and the length of its message.
+ */
+export function measureCorpus(ts, program, dir, blocks) {
+  const byName = new Map(program.getSourceFiles().map((sf) => [sf.fileName, sf]));
+  return blocks.map((b) => {
+    const sf = byName.get(`${dir}/${b.file}`);
+    const ds = sf ? [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].sort((x, y) => (x.start ?? 0) - (y.start ?? 0)) : [];
+    const first = ds[0];
+    if (!first) return { fence: b.fence, rejected: false, onLine: false, namesRule: false, length: 0, text: '' };
+    const text = squash(ts.flattenDiagnosticMessageText(first.messageText, '\n'));
+    const line = b.toReadme(ts.getLineAndCharacterOfPosition(sf, first.start ?? 0).line);
+    const rule = /ShapeMismatch<"([^"]*)"/.exec(text)?.[1] ?? '';
+    return { fence: b.fence, rejected: true, onLine: b.expectations.some((e) => e.line === line), namesRule: /\bvs\b|\bgot\b/.test(rule), length: text.length, text };
+  });
+}
