@@ -88,7 +88,7 @@ for (const v of versions) {
 function reportCorpus(ts, program, dir, label) {
   const rows = measureCorpus(ts, program, dir, corpus);
   const share = (f) => `${rows.filter(f).length}/${rows.length}`;
-  const lengths = rows.map((r) => r.length).sort((a, b) => a - b);
+  const lengths = rows.filter((r) => r.rejected).map((r) => r.length).sort((a, b) => a - b); // of the rejected ones
   const median = lengths.length % 2 ? lengths[(lengths.length - 1) / 2] : (lengths[lengths.length / 2 - 1] + lengths[lengths.length / 2]) / 2;
   console.log(`     error corpus (${label}): ${rows.length} wrong programs, rejected ${share((r) => r.rejected)}, first error on the offending line ${share((r) => r.onLine)}, naming a rule with expected vs actual ${share((r) => r.namesRule)}, message length median ${median} / max ${lengths.at(-1)}`);
   if (process.argv.includes('--corpus')) for (const r of rows) console.log(`       test/error-corpus.md:${r.fence} ${r.onLine ? 'line' : '    '} ${r.namesRule ? 'rule' : '    '} ${String(r.length).padStart(5)}  ${r.text.slice(0, 160)}`);
