@@ -65,7 +65,7 @@ describe('conv1d types', () => {
   it('exact output shapes (valid, same, causal, dilation, stride, symbolic length)', () => {
     expectTypeOf(conv1d(seq, k3)).toEqualTypeOf<Tensor<['batch', 98, 16]>>();
     expectTypeOf(conv1d(seq, k3, { padding: 'causal', dilation: 4 })).toEqualTypeOf<Tensor<['batch', 100, 16]>>();
-    expectTypeOf(conv1d(seq, k3, { padding: 'same', stride: 3 })).toEqualTypeOf<Tensor<['batch', 34, 16]>>();
+    expectTypeOf(conv1d(seq, k3, { padding: 'same', strides: 3 })).toEqualTypeOf<Tensor<['batch', 34, 16]>>();
     expectTypeOf(conv1d(seq, k3, { dilation: 2 })).toEqualTypeOf<Tensor<['batch', 96, 16]>>();
     expectTypeOf(conv1d(seqSym, k3, { padding: 'causal' })).toEqualTypeOf<Tensor<['batch', 'time', 16]>>();
     expectTypeOf(conv1d(seqSym, k3)).toEqualTypeOf<Tensor<['batch', number, 16]>>();
@@ -78,6 +78,10 @@ describe('conv1d types', () => {
     conv1d(short, k3, { dilation: 2 });
     // @ts-expect-error a 2-D filter
     conv1d(seq, w3);
+    // @ts-expect-error the option is spelt `strides` (TS: "Did you mean to write 'strides'?")
+    conv1d(seq, k3, { stride: 2 });
+    // @ts-expect-error the same spelling for the 1-D pools
+    maxPool1d(seq, { poolSize: 2, stride: 2 });
   });
 });
 
@@ -89,7 +93,7 @@ describe('pooling types', () => {
     expectTypeOf(avgPool2d(odd, { poolSize: [2, 3] })).toEqualTypeOf<Tensor<[2, 3, 3, 4]>>();
     expectTypeOf(maxPool2d(img, { poolSize: 2, padding: 'same' })).toEqualTypeOf<Tensor<['batch', 112, 112, 3]>>();
     expectTypeOf(maxPool1d(seq, { poolSize: 3 })).toEqualTypeOf<Tensor<['batch', 33, 8]>>();
-    expectTypeOf(avgPool1d(seq, { poolSize: 4, stride: 1, padding: 'same' })).toEqualTypeOf<Tensor<['batch', 100, 8]>>();
+    expectTypeOf(avgPool1d(seq, { poolSize: 4, strides: 1, padding: 'same' })).toEqualTypeOf<Tensor<['batch', 100, 8]>>();
     expectTypeOf(globalMaxPool2d(fmap)).toEqualTypeOf<Tensor<['batch', 16]>>();
     expectTypeOf(globalAvgPool2d(odd)).toEqualTypeOf<Tensor<[2, 4]>>();
     expectTypeOf(globalMaxPool1d(seq)).toEqualTypeOf<Tensor<['batch', 8]>>();

@@ -230,7 +230,7 @@ describe('conv1d', () => {
       fc.property(case1d, (c) => {
         const x = randn(c.seed, [c.b, c.l, c.cin]);
         const f = randn(c.seed + 1, [c.k, c.cin, c.cout]);
-        const y = conv1d(x as any, f as any, { stride: c.s, padding: c.pad, dilation: c.d }) as AnyT;
+        const y = conv1d(x as any, f as any, { strides: c.s, padding: c.pad, dilation: c.d }) as AnyT;
         tf.tidy(() => {
           const xt = c.pad === 'causal' ? tf.pad(toTf(x), [[0, 0], [c.d * (c.k - 1), 0], [0, 0]]) : toTf(x);
           const want = tf.conv1d(xt as tf.Tensor3D, toTf(f) as tf.Tensor3D, c.s, c.pad === 'causal' ? 'valid' : c.pad, 'NWC', c.d);
@@ -254,7 +254,7 @@ describe('conv1d', () => {
     const x = randn(7, [2, 7, 2]);
     const f = randn(8, [3, 2, 3]);
     checkGrads((a: AnyT, b: AnyT) => conv1d(a as any, b as any, { padding: 'causal', dilation: 2 }) as AnyT, [x, f], { order: 2, seed: 9 });
-    checkGrads((a: AnyT, b: AnyT) => conv1d(a as any, b as any, { padding: 'same', stride: 2 }) as AnyT, [x, f], { order: 1, seed: 10 });
+    checkGrads((a: AnyT, b: AnyT) => conv1d(a as any, b as any, { padding: 'same', strides: 2 }) as AnyT, [x, f], { order: 1, seed: 10 });
   });
 
   it('throws on bypassed types', () => {
@@ -262,6 +262,7 @@ describe('conv1d', () => {
     expect(() => conv1d(randn(1, [1, 3, 2]), randn(2, [3, 2, 4]) as any, { dilation: 2 })).toThrow("conv1d: kernel 3 (dilated 5) larger than input length 3 with padding 'valid'");
     expect(() => conv1d(randn(1, [1, 3, 2]), randn(2, [3, 2]) as any)).toThrow('conv1d: filter must be [k, inC, outC] (rank 2)');
     expect(() => conv1d(randn(1, [3, 2]) as any, randn(2, [1, 2, 2]) as any)).toThrow('conv1d: input must be [batch, length, channels] (rank 2)');
+    expect(() => conv1d(randn(1, [1, 5, 2]), randn(2, [2, 2, 4]), { stride: 2 } as any)).toThrow("conv1d: the option is spelt 'strides', not 'stride'");
   });
 });
 
@@ -386,7 +387,7 @@ describe('1-D and global pooling', () => {
         (p) => {
           fc.pre(p.pad === 'same' || p.l >= p.k);
           const x = distinct(p.seed, [p.b, p.l, p.c]);
-          const o = p.s === undefined ? { poolSize: p.k, padding: p.pad } : { poolSize: p.k, stride: p.s, padding: p.pad };
+          const o = p.s === undefined ? { poolSize: p.k, padding: p.pad } : { poolSize: p.k, strides: p.s, padding: p.pad };
           const s = p.s ?? p.k;
           tf.tidy(() => {
             const x4 = toTf(x).reshape([p.b, 1, p.l, p.c]) as tf.Tensor4D;
@@ -414,13 +415,14 @@ describe('1-D and global pooling', () => {
     checkGrads((a: AnyT) => globalAvgPool2d(a as any) as AnyT, [x4], { order: 2, seed: 2 });
     checkGrads((a: AnyT) => globalMaxPool1d(a as any) as AnyT, [x3], { order: 1, seed: 3 });
     checkGrads((a: AnyT) => globalAvgPool1d(a as any) as AnyT, [x3], { order: 1, seed: 4 });
-    checkGrads((a: AnyT) => maxPool1d(a as any, { poolSize: 3, stride: 2, padding: 'same' }) as AnyT, [x3], { order: 1, seed: 5 });
-    checkGrads((a: AnyT) => avgPool1d(a as any, { poolSize: 2, stride: 1 }) as AnyT, [x3], { order: 1, seed: 6 });
+    checkGrads((a: AnyT) => maxPool1d(a as any, { poolSize: 3, strides: 2, padding: 'same' }) as AnyT, [x3], { order: 1, seed: 5 });
+    checkGrads((a: AnyT) => avgPool1d(a as any, { poolSize: 2, strides: 1 }) as AnyT, [x3], { order: 1, seed: 6 });
     expect(() => globalAvgPool2d(x3 as any)).toThrow('globalPool2d: input must be [batch, height, width, channels] (rank 3)');
     expect(() => globalMaxPool1d(x4 as any)).toThrow('globalPool1d: input must be [batch, length, channels] (rank 4)');
   });
 
   it('pool1d errors', () => {
     expect(() => maxPool1d(distinct(1, [1, 3, 2]) as any, { poolSize: 4 })).toThrow("pool1d: window 4 larger than input length 3 with padding 'valid'");
+    expect(() => avgPool1d(distinct(1, [1, 4, 2]), { stride: 1 } as any)).toThrow("avgPool1d: the option is spelt 'strides', not 'stride'");
   });
 });

@@ -11,13 +11,17 @@
  *   }
  *
  * `Out` may be a ShapeMismatch: models (src/nn/sequential.ts) report it at that layer.
+ * A kind that computes on its input declares the dtype it needs as `InDtype` (embedding:
+ * int32 ids; dense, conv, recurrent: float32) and outputs float32; a kind without it
+ * (flatten, reshape, dropout) passes its input's dtype on. Models carry the dtype along the
+ * layers like the shape (`DtypesOf`), so a wrong one is named at the argument.
  *
  * At run time shapes are `RDim[]`: numbers, or strings for symbolic dims ('batch'), so
  * shape-only evaluation and summaries work on the declared input shape, names included.
  */
 import type { Dim, Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
-import type { Check, Result } from '../shape/rules';
+import { checkDtype, type Check, type DtypeRule, type Result } from '../shape/rules';
 import type { Key } from '../random';
 import type { Tensor } from '../tensor/tensor';
 import type { DType } from '../tensor/dtype';
@@ -38,6 +42,15 @@ export type InOf<K extends { readonly In: unknown }> = K['In'] extends infer S e
 export type ApplyKind<K, S extends Shape> = K extends LayerKind ? (K & { readonly In: S })['Out'] : never;
 /** A kind's params type for input S. */
 export type ParamsKind<K, S extends Shape> = K extends LayerKind ? (K & { readonly In: S })['Params'] : never;
+
+/** The input dtype a kind needs (its `InDtype`), or DType when it takes any and passes it on. */
+export type InDtypeOf<K> = K extends { readonly InDtype: infer D extends DType } ? D : DType;
+/** The dtype a kind outputs for input dtype D: float32 when it declares an input dtype, else D. */
+export type OutDtypeOf<K, D extends DType> = DType extends InDtypeOf<K> ? D : 'float32';
+/** A layer's dtype rule for input dtype D: `<name>: ids must be int32, got float32`, `<name>: input must be float32, got int32`. */
+export type LayerDtypeRule<K, Name extends string, D> = InDtypeOf<K> extends infer Need extends DType
+  ? DtypeRule<Name, [Need] extends ['int32'] ? 'ids' : 'input', Need, D>
+  : unknown;
 
 /** Options of a forward pass: training vs inference is an argument, never global state. */
 export interface ApplyContext {
@@ -61,6 +74,8 @@ export interface Layer<K extends LayerKind = LayerKind, N extends string = strin
   apply(params: unknown, x: AnyTensor, ctx: ApplyContext): AnyTensor;
   /** layers composed inside this one (chains), in params order */
   readonly sublayers?: readonly Layer[];
+  /** runtime twin of the kind's InDtype: the dtype the layer's input must have (absent: any) */
+  readonly inputDtype?: DType;
 }
 
 export type KindOf<L> = L extends Layer<infer K, any> ? K : never;
@@ -81,14 +96,15 @@ export function initLayer<K extends LayerKind, N extends string, const S extends
 export function applyLayer<K extends LayerKind, N extends string, S extends Shape, D extends DType = 'float32'>(
   layer: Layer<K, N>,
   params: ParamsKind<K, S>,
-  x: Tensor<S, D> & Check<ApplyKind<K, S>>,
+  x: Tensor<S, D> & Check<ApplyKind<K, S>> & Check<LayerDtypeRule<K, N, D>>,
   ctx: ApplyContext = {},
 ): Tensor<Result<ApplyKind<K, S>>> {
+  checkLayerDtype(layer, (x as unknown as AnyTensor).dtype);
   return layer.apply(params, x as unknown as AnyTensor, ctx) as unknown as Tensor<Result<ApplyKind<K, S>>>;
 }
 
 /** A layer's forward pass with its params bound: a plain typed function, for fp-ts `pipe` / `flow`. */
-export function bindParams<K extends LayerKind, N extends string, const S extends Shape, D extends DType = 'float32'>(
+export function bindParams<K extends LayerKind, N extends string, const S extends Shape, D extends DType = DType extends InDtypeOf<K> ? 'float32' : InDtypeOf<K>>(
   layer: Layer<K, N>,
   params: ParamsKind<K, S>,
   _inputShape: S,
@@ -98,6 +114,15 @@ export function bindParams<K extends LayerKind, N extends string, const S extend
 }
 
 // ---------------------------------------------------------------- runtime shape helpers for layers
+
+/** Runtime twin of `LayerDtypeRule` (`rule` prefixes the message, e.g. 'layer 0 (embedding)'). */
+export function checkLayerDtype(layer: Layer, dtype: DType, rule?: string): void {
+  const need = layer.inputDtype;
+  if (need === undefined || need === dtype) return;
+  const what = need === 'int32' ? 'ids' : 'input';
+  if (rule === undefined) checkDtype(layer.name, what, [need], dtype);
+  else throw new ShapeError(rule, `${layer.name}: ${what} must be ${need}, got ${dtype}`);
+}
 
 /** a literal dim a layer needs to size its params (symbolic dims cannot size weights) */
 export function knownDim(d: RDim | undefined, layer: string, what: string): number {

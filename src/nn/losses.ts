@@ -27,7 +27,8 @@
  */
 import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
-import type { Check } from '../shape/rules';
+import type { Check, DtypeRule } from '../shape/rules';
+import type { DType } from '../tensor/dtype';
 import { concreteData, makeTensor, type Tensor } from '../tensor/tensor';
 import type { AnyTensor } from '../autodiff/core';
 import { abs, cast, div, greater, mul, neg, square, sub, where } from '../ops/elementwise';
@@ -280,9 +281,9 @@ export function categoricalCrossEntropyFromLogits<L extends Shape, Tg extends Sh
  * checked at compile time): −logSoftmax(logits)[label]. A label outside [0, C) is a RangeError
  * naming the label, its position and the class count.
  */
-export function sparseCategoricalCrossEntropy<L extends Shape, Lab extends Shape, const R extends Reduction = 'mean'>(
+export function sparseCategoricalCrossEntropy<L extends Shape, Lab extends Shape, const R extends Reduction = 'mean', DL extends DType = 'int32'>(
   logits: Tensor<L>,
-  labels: Tensor<Lab, 'int32'> & Check<SparseLabelsRule<'sparseCategoricalCrossEntropy', L, Lab>>,
+  labels: Tensor<Lab, DL> & Check<SparseLabelsRule<'sparseCategoricalCrossEntropy', L, Lab>> & Check<DtypeRule<'sparseCategoricalCrossEntropy', 'labels', 'int32', DL>>,
   options?: LossOptions<R>,
 ): LossOut<R, LeadingDims<L>> {
   const op = 'sparseCategoricalCrossEntropy';
@@ -298,10 +299,10 @@ export function sparseCategoricalCrossEntropy<L extends Shape, Lab extends Shape
 type MaskDType = 'float32' | 'bool';
 
 /** Σ mask·(p − t)² / Σ mask; the mask has the predictions' shape. */
-export function maskedMse<P extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+export function maskedMse<P extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean', DM extends DType = 'bool'>(
   predictions: Tensor<P>,
   targets: Tensor<Tg> & Check<SameShapeRule<'maskedMse', P, Tg>>,
-  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedMse', P, M>>,
+  mask: Tensor<M, DM> & Check<MaskRule<'maskedMse', P, M>> & Check<DtypeRule<'maskedMse', 'mask', 'float32' | 'bool', DM, 'float32 or bool'>>,
   options?: LossOptions<R>,
 ): LossOut<R, P> {
   const op = 'maskedMse';
@@ -311,10 +312,10 @@ export function maskedMse<P extends Shape, Tg extends Shape, M extends Shape, co
 }
 
 /** Σ mask·|p − t| / Σ mask; the mask has the predictions' shape. */
-export function maskedMae<P extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+export function maskedMae<P extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean', DM extends DType = 'bool'>(
   predictions: Tensor<P>,
   targets: Tensor<Tg> & Check<SameShapeRule<'maskedMae', P, Tg>>,
-  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedMae', P, M>>,
+  mask: Tensor<M, DM> & Check<MaskRule<'maskedMae', P, M>> & Check<DtypeRule<'maskedMae', 'mask', 'float32' | 'bool', DM, 'float32 or bool'>>,
   options?: LossOptions<R>,
 ): LossOut<R, P> {
   const op = 'maskedMae';
@@ -324,10 +325,10 @@ export function maskedMae<P extends Shape, Tg extends Shape, M extends Shape, co
 }
 
 /** Masked binary cross-entropy on logits; the mask has the logits' shape. */
-export function maskedBinaryCrossEntropyFromLogits<L extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+export function maskedBinaryCrossEntropyFromLogits<L extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean', DM extends DType = 'bool'>(
   logits: Tensor<L>,
   targets: Tensor<Tg> & Check<SameShapeRule<'maskedBinaryCrossEntropyFromLogits', L, Tg>>,
-  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedBinaryCrossEntropyFromLogits', L, M>>,
+  mask: Tensor<M, DM> & Check<MaskRule<'maskedBinaryCrossEntropyFromLogits', L, M>> & Check<DtypeRule<'maskedBinaryCrossEntropyFromLogits', 'mask', 'float32' | 'bool', DM, 'float32 or bool'>>,
   options?: LossOptions<R>,
 ): LossOut<R, L> {
   const op = 'maskedBinaryCrossEntropyFromLogits';
@@ -337,10 +338,10 @@ export function maskedBinaryCrossEntropyFromLogits<L extends Shape, Tg extends S
 }
 
 /** Masked categorical cross-entropy; the mask has the logits' leading dims [..., L]. */
-export function maskedCategoricalCrossEntropyFromLogits<L extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+export function maskedCategoricalCrossEntropyFromLogits<L extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean', DM extends DType = 'bool'>(
   logits: Tensor<L>,
   targets: Tensor<Tg> & Check<SameShapeRule<'maskedCategoricalCrossEntropyFromLogits', L, Tg>>,
-  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedCategoricalCrossEntropyFromLogits', LeadingDims<L>, M>>,
+  mask: Tensor<M, DM> & Check<MaskRule<'maskedCategoricalCrossEntropyFromLogits', LeadingDims<L>, M>> & Check<DtypeRule<'maskedCategoricalCrossEntropyFromLogits', 'mask', 'float32' | 'bool', DM, 'float32 or bool'>>,
   options?: LossOptions<R>,
 ): LossOut<R, LeadingDims<L>> {
   const op = 'maskedCategoricalCrossEntropyFromLogits';
@@ -354,10 +355,10 @@ export function maskedCategoricalCrossEntropyFromLogits<L extends Shape, Tg exte
  * Masked sparse cross-entropy for padded sequences: logits [..., L, C], labels [..., L],
  * mask [..., L] (1 / true on real tokens); Σ mask·loss / Σ mask.
  */
-export function maskedSparseCategoricalCrossEntropy<L extends Shape, Lab extends Shape, M extends Shape, const R extends Reduction = 'mean'>(
+export function maskedSparseCategoricalCrossEntropy<L extends Shape, Lab extends Shape, M extends Shape, const R extends Reduction = 'mean', DL extends DType = 'int32', DM extends DType = 'bool'>(
   logits: Tensor<L>,
-  labels: Tensor<Lab, 'int32'> & Check<SparseLabelsRule<'maskedSparseCategoricalCrossEntropy', L, Lab>>,
-  mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedSparseCategoricalCrossEntropy', LeadingDims<L>, M>>,
+  labels: Tensor<Lab, DL> & Check<SparseLabelsRule<'maskedSparseCategoricalCrossEntropy', L, Lab>> & Check<DtypeRule<'maskedSparseCategoricalCrossEntropy', 'labels', 'int32', DL>>,
+  mask: Tensor<M, DM> & Check<MaskRule<'maskedSparseCategoricalCrossEntropy', LeadingDims<L>, M>> & Check<DtypeRule<'maskedSparseCategoricalCrossEntropy', 'mask', 'float32' | 'bool', DM, 'float32 or bool'>>,
   options?: LossOptions<R>,
 ): LossOut<R, LeadingDims<L>> {
   const op = 'maskedSparseCategoricalCrossEntropy';
@@ -372,7 +373,10 @@ export function maskedSparseCategoricalCrossEntropy<L extends Shape, Lab extends
  * Σ mask·values / Σ mask (0 when the mask is all zero): the masked mean of any per-position
  * values of the mask's shape, for custom losses and metrics.
  */
-export function maskedMean<S extends Shape, M extends Shape>(values: Tensor<S>, mask: Tensor<M, MaskDType> & Check<MaskRule<'maskedMean', S, M>>): Tensor<[]> {
+export function maskedMean<S extends Shape, M extends Shape, DM extends DType = 'bool'>(
+  values: Tensor<S>,
+  mask: Tensor<M, DM> & Check<MaskRule<'maskedMean', S, M>> & Check<DtypeRule<'maskedMean', 'mask', MaskDType, DM, 'float32 or bool'>>,
+): Tensor<[]> {
   requireDType('maskedMean', 'values', asAny(values), ['float32']);
   checkMask('maskedMean', shapeOf(asAny(values)), asAny(mask));
   return reduceMasked('maskedMean', asAny(values), asAny(mask), 'mean') as unknown as Tensor<[]>;

@@ -5,7 +5,8 @@
  * to be differentiated (accuracy is piecewise constant); rmse is differentiable anyway.
  */
 import type { Dim, Shape } from '../shape/dims';
-import type { Check } from '../shape/rules';
+import type { Check, DtypeRule } from '../shape/rules';
+import type { DType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
 import type { AnyTensor } from '../autodiff/core';
 import { cast, equal, greater, sqrt } from '../ops/elementwise';
@@ -39,18 +40,18 @@ function hits(op: string, logits: AnyTensor, labels: AnyTensor): AnyT {
  * Fraction of positions whose arg-max class (first on ties) equals the int32 label; logits
  * [..., C], labels [...] (the logits' leading dims).
  */
-export function accuracy<L extends Shape, Lab extends Shape>(
+export function accuracy<L extends Shape, Lab extends Shape, DL extends DType = 'int32'>(
   logits: Tensor<L>,
-  labels: Tensor<Lab, 'int32'> & Check<SparseLabelsRule<'accuracy', L, Lab>>,
+  labels: Tensor<Lab, DL> & Check<SparseLabelsRule<'accuracy', L, Lab>> & Check<DtypeRule<'accuracy', 'labels', 'int32', DL>>,
 ): Tensor<[]> {
   return mean(hits('accuracy', asAny(logits), asAny(labels))) as unknown as Tensor<[]>;
 }
 
 /** accuracy over the positions where the mask (float or bool, the labels' shape) is set. */
-export function maskedAccuracy<L extends Shape, Lab extends Shape, M extends Shape>(
+export function maskedAccuracy<L extends Shape, Lab extends Shape, M extends Shape, DL extends DType = 'int32', DM extends DType = 'bool'>(
   logits: Tensor<L>,
-  labels: Tensor<Lab, 'int32'> & Check<SparseLabelsRule<'maskedAccuracy', L, Lab>>,
-  mask: Tensor<M, 'float32' | 'bool'> & Check<MaskRule<'maskedAccuracy', LeadingDims<L>, M>>,
+  labels: Tensor<Lab, DL> & Check<SparseLabelsRule<'maskedAccuracy', L, Lab>> & Check<DtypeRule<'maskedAccuracy', 'labels', 'int32', DL>>,
+  mask: Tensor<M, DM> & Check<MaskRule<'maskedAccuracy', LeadingDims<L>, M>> & Check<DtypeRule<'maskedAccuracy', 'mask', 'float32' | 'bool', DM, 'float32 or bool'>>,
 ): Tensor<[]> {
   const h = hits('maskedAccuracy', asAny(logits), asAny(labels));
   return maskedMean(h, mask as unknown as Tensor<Dim[], 'float32'>);

@@ -18,7 +18,7 @@ import type { Tensor } from '../tensor/tensor';
 import type { DType } from '../tensor/dtype';
 import type { AnyTensor } from '../autodiff/core';
 import { treeLeaves } from '../autodiff/pytree';
-import type { ApplyContext, ApplyKind, InOf, KindOf, Layer, LayerKind, NameOf, ParamsKind, RDim } from './layer';
+import { checkLayerDtype, type ApplyContext, type ApplyKind, type InDtypeOf, type InOf, type KindOf, type Layer, type LayerDtypeRule, type LayerKind, type NameOf, type OutDtypeOf, type ParamsKind, type RDim } from './layer';
 
 // ---------------------------------------------------------------- type-level composition
 
@@ -32,6 +32,38 @@ export type ShapesOf<S, Ls extends readonly unknown[], Acc extends readonly unkn
   : Acc;
 
 type ToNum<K> = K extends `${infer N extends number}` ? N : K;
+
+/** [D0, D1, ..., Dn]: the dtype entering each layer, then the output's (D0 wide: not known yet). */
+export type DtypesOf<Ls extends readonly unknown[], D extends DType = DType, Acc extends readonly DType[] = [D]> = Ls extends readonly [infer L, ...infer Rest]
+  ? DtypesOf<Rest, OutDtypeOf<KindOf<L>, D>, [...Acc, OutDtypeOf<KindOf<L>, D>]>
+  : Acc;
+
+/** Dtype check of layer K for the dtype reaching it, prefixed like the shape check. */
+type LayerDtypeCheck<Dtypes extends readonly DType[], Ls extends readonly unknown[], K> =
+  LayerDtypeRule<KindOf<Ls[ToNum<K> & number]>, NameOf<Ls[ToNum<K> & number]> & string, Dtypes[ToNum<K> & number]> extends ShapeMismatch<infer R, infer E, infer A>
+    ? ShapeMismatch<`layer ${ToNum<K> & number} (${NameOf<Ls[ToNum<K> & number]> & string}): ${R}`, E, A>
+    : unknown;
+
+/** The layer arguments of a chain, each with its dtype check (shapes are checked where the chain is used). */
+export type DtypeCheckedLayers<Ls extends readonly unknown[], Dtypes extends readonly DType[] = DtypesOf<Ls>> = {
+  [K in keyof Ls]: Ls[K] & LayerDtypeCheck<Dtypes, Ls, K>;
+};
+
+/** The input dtype a composition needs: that of its first layer that declares one (DType: any). */
+export type FirstInDtype<Ls extends readonly unknown[]> = Ls extends readonly [infer L, ...infer Rest]
+  ? DType extends InDtypeOf<KindOf<L>>
+    ? FirstInDtype<Rest>
+    : InDtypeOf<KindOf<L>>
+  : DType;
+
+/** The model input's dtype check: the first layer that declares a dtype names a wrong one. */
+export type InputDtypeCheck<Ls extends readonly unknown[], D, I extends unknown[] = []> = Ls extends readonly [infer L, ...infer Rest]
+  ? DType extends InDtypeOf<KindOf<L>>
+    ? InputDtypeCheck<Rest, D, [...I, 0]>
+    : LayerDtypeRule<KindOf<L>, NameOf<L> & string, D> extends ShapeMismatch<infer R, infer E, infer A>
+      ? ShapeMismatch<`layer ${I['length']} (${NameOf<L> & string}): ${R}`, E, A>
+      : unknown
+  : unknown;
 
 /** Check of layer K: unknown, or its mismatch prefixed with its position and name. */
 export type LayerCheck<Shapes extends readonly unknown[], Ls extends readonly unknown[], K> = Shapes[ToNum<K> & number] extends infer In
@@ -52,8 +84,8 @@ export type ParamsOf<S, Ls extends readonly unknown[], Shapes extends readonly u
   -readonly [K in keyof Ls]: Shapes[ToNum<K> & number] extends infer In extends Shape ? ParamsKind<KindOf<Ls[K]>, In> : unknown;
 };
 /** The layer arguments, each with its own check. */
-export type CheckedLayers<S, Ls extends readonly unknown[], Shapes extends readonly unknown[] = ShapesOf<S, Ls>> = {
-  [K in keyof Ls]: Ls[K] & LayerCheck<Shapes, Ls, K>;
+export type CheckedLayers<S, Ls extends readonly unknown[], Shapes extends readonly unknown[] = ShapesOf<S, Ls>, Dtypes extends readonly DType[] = DtypesOf<Ls>> = {
+  [K in keyof Ls]: Ls[K] & LayerCheck<Shapes, Ls, K> & LayerDtypeCheck<Dtypes, Ls, K>;
 };
 
 /** Whether a tensor of shape X may enter a model declared for S (symbolic dims of S accept any size). */
@@ -70,6 +102,21 @@ export type InputCheck<S extends Shape, X extends Shape> = number extends X['len
     : ShapeMismatch<`model input: rank differs (expected ${S['length']}, got ${X['length']})`, S, X>;
 
 // ---------------------------------------------------------------- runtime composition
+
+/** Runtime twin of `DtypesOf` for construction: a layer needing another dtype than the float32 an earlier layer outputs. */
+function checkDtypesAlong(layers: readonly Layer[]): void {
+  let known = false;
+  layers.forEach((l, i) => {
+    if (known) checkLayerDtype(l, 'float32', `layer ${i} (${l.name})`);
+    if (l.inputDtype !== undefined) known = true;
+  });
+}
+
+/** The first layer that declares an input dtype, with its index (runtime twin of `InputDtypeCheck`). */
+function firstTyped(layers: readonly Layer[]): { layer: Layer; index: number } | undefined {
+  const index = layers.findIndex((l) => l.inputDtype !== undefined);
+  return index < 0 ? undefined : { layer: layers[index]!, index };
+}
 
 function shapesAlong(layers: readonly Layer[], input: readonly RDim[]): RDim[][] {
   const shapes: RDim[][] = [input.slice()];
@@ -112,6 +159,7 @@ export interface ChainKind<Ls extends readonly unknown[]> extends LayerKind {
         : never
     : never;
   readonly Params: ParamsOf<InOf<this>, Ls>;
+  readonly InDtype: FirstInDtype<Ls>;
 }
 type FirstError<Sh extends readonly unknown[], Ls extends readonly unknown[], I extends unknown[] = []> = I['length'] extends Ls['length']
   ? ShapeMismatch<'chain: failed'>
@@ -120,9 +168,12 @@ type FirstError<Sh extends readonly unknown[], Ls extends readonly unknown[], I 
     : FirstError<Sh, Ls, [...I, 0]>;
 
 /** Layers composed as one layer (a block inside a model, a residual body, a branch). */
-export function chain<const Ls extends readonly Layer<any, any>[]>(...layers: Ls): Layer<ChainKind<Ls>, 'chain'> {
+export function chain<const Ls extends readonly Layer<any, any>[]>(...layers: DtypeCheckedLayers<Ls>): Layer<ChainKind<Ls>, 'chain'> {
+  checkDtypesAlong(layers);
+  const first = firstTyped(layers);
   return {
     name: 'chain',
+    ...(first && { inputDtype: first.layer.inputDtype }),
     config: { layers: layers.map((l) => l.name) },
     sublayers: layers as unknown as readonly Layer[],
     outputShape: (input) => shapesAlong(layers, input).at(-1)!,
@@ -141,16 +192,19 @@ export interface SummaryRow {
 /** A model: a declared input shape and layers, with exact types for params, input and output. */
 export interface Model<S extends Shape, Ls extends readonly unknown[]> {
   readonly inputShape: S;
+  /** the dtype the input must have: that of the first layer that declares one (undefined: any) */
+  readonly inputDtype: DType extends FirstInDtype<Ls> ? undefined : FirstInDtype<Ls>;
   readonly layers: Ls;
   /** shape-only evaluation: the output shape for the declared input, no kernels run */
   readonly outputShape: readonly RDim[];
   init(key: Key): ParamsOf<S, Ls>;
   /**
    * The forward pass. The input must fit the declared shape (symbolic dims accept any
-   * size); the output type is computed for the actual input shape. The input may be of
-   * any dtype (int32 token ids for an embedding-first model).
+   * size) and have the dtype of the first layer that declares one (int32 ids for an
+   * embedding-first model, float32 for dense, conv and recurrent layers); the output type
+   * is computed for the actual input shape.
    */
-  apply<X extends Shape, D extends DType = 'float32'>(params: ParamsOf<S, Ls>, x: Tensor<X, D> & InputCheck<S, X>, ctx?: ApplyContext): Tensor<OutputOf<X, Ls>>;
+  apply<X extends Shape, D extends DType = 'float32'>(params: ParamsOf<S, Ls>, x: Tensor<X, D> & InputCheck<S, X> & InputDtypeCheck<Ls, D>, ctx?: ApplyContext): Tensor<OutputOf<X, Ls>>;
   /** rows of a Keras-like summary (needs params for the counts) */
   summaryRows(params: ParamsOf<S, Ls>): SummaryRow[];
   /** a Keras-like summary table */
@@ -164,11 +218,14 @@ export interface Model<S extends Shape, Ls extends readonly unknown[]> {
 export function sequential<const S extends Shape, const Ls extends readonly Layer<any, any>[]>(inputShape: S, ...layers: CheckedLayers<S, Ls>): Model<S, Ls> {
   const ls = layers as unknown as readonly Layer[];
   const input = inputShape as readonly RDim[];
+  checkDtypesAlong(ls);
+  const first = firstTyped(ls);
   const shapes = shapesAlong(ls, input);
   const rows = (params: readonly unknown[]): SummaryRow[] =>
     ls.map((l, i) => ({ index: i, layer: l.name, outputShape: shapes[i + 1]!, params: treeLeaves(params[i]).reduce((n, t) => n + t.size, 0) }));
   return {
     inputShape,
+    inputDtype: first?.layer.inputDtype as Model<S, Ls>['inputDtype'],
     layers: layers as unknown as Ls,
     outputShape: shapes.at(-1)!,
     init: (key) => initAlong(ls, key, input) as ParamsOf<S, Ls>,
@@ -177,6 +234,7 @@ export function sequential<const S extends Shape, const Ls extends readonly Laye
       if (xs.length !== input.length || input.some((d, i) => typeof d === 'number' && d !== xs[i])) {
         throw new ShapeError('model input', `expected [${input.join(', ')}], got [${xs.join(', ')}]`);
       }
+      if (first) checkLayerDtype(first.layer, (x as unknown as AnyTensor).dtype, `layer ${first.index} (${first.layer.name})`);
       return applyAlong(ls, params as unknown as unknown[], x as unknown as AnyTensor, ctx) as unknown as Tensor<OutputOf<never, Ls>>;
     },
     summaryRows: (params) => rows(params as unknown as unknown[]),

@@ -21,11 +21,14 @@ import {
   type AttentionMaskShape,
   type AttentionScoresShape,
   type AttentionShape,
+  checkDtype,
   type Check,
+  type DtypeRule,
   type PaddingMaskShape,
   type Result,
 } from '../shape/rules';
 import { makeTensor, type Tensor } from '../tensor/tensor';
+import type { DType } from '../tensor/dtype';
 import type { AnyTensor } from '../autodiff/core';
 import { cast, mul, notEqual, where } from './elementwise';
 import { reshapeRaw } from './reduce-core';
@@ -76,12 +79,13 @@ export interface PaddingMaskOptions<H extends boolean> {
 }
 
 /** ids [B, L] → bool mask, true where ids !== padId, shaped to broadcast over the scores. */
-export function paddingMask<S extends Shape, const H extends boolean = true>(
-  ids: Tensor<S, 'int32' | 'float32'> & Check<PaddingMaskShape<S, H>>,
+export function paddingMask<S extends Shape, const H extends boolean = true, D extends DType = 'int32'>(
+  ids: Tensor<S, D> & Check<PaddingMaskShape<S, H>> & Check<DtypeRule<'paddingMask', 'ids', 'int32', D>>,
   padId = 0,
   options?: PaddingMaskOptions<H>,
 ): Tensor<Result<PaddingMaskShape<S, H>>, 'bool'> {
   const t = ids as unknown as AnyTensor;
+  checkDtype('paddingMask', 'ids', ['int32'], t.dtype);
   const s = shapeOf(t);
   const shape = paddingMaskShape(s, options?.heads !== false);
   const keep = notEqual(ids as unknown as Tensor<Dim[], 'int32'>, padId) as unknown as AnyTensor;

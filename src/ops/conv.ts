@@ -230,9 +230,17 @@ export function conv2d<
   return conv2dRaw(xt, ft, p) as unknown as Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>>;
 }
 
+/**
+ * The 1-D ops spelt the option `stride` before it became `strides` (as in conv2d and the
+ * layers); an untyped caller's old spelling would otherwise be ignored and stride 1 used.
+ */
+function rejectStride(op: string, options: object | undefined): void {
+  if (options !== undefined && 'stride' in options) throw new ShapeError(op, "the option is spelt 'strides', not 'stride'");
+}
+
 export interface Conv1dOptions<S extends number, P extends Padding, D extends number> {
-  /** default 1 */
-  readonly stride?: S;
+  /** default 1 (spelt `strides` like conv2d's and the layers' option) */
+  readonly strides?: S;
   /** 'valid' (default), 'same', 'causal' (left padding d(k - 1)) or explicit p per side */
   readonly padding?: P;
   /** default 1 */
@@ -254,7 +262,8 @@ export function conv1d<X extends Shape, F extends Shape, const S extends number 
   const fs = shapeOf(ft);
   if (fs.length !== 3) throw new ShapeError('conv1d', `filter must be [k, inC, outC] (rank ${fs.length})`);
   if (xs.length === 3 && xs[2] !== fs[1]) throw new ShapeError('conv1d', `input channels differ (${xs[2]} vs ${fs[1]})`);
-  const stride = options?.stride ?? 1;
+  rejectStride('conv1d', options);
+  const stride = options?.strides ?? 1;
   const dilation = options?.dilation ?? 1;
   const padding: Padding = options?.padding ?? 'valid';
   const out = conv1dShape(xs, fs[0]!, fs[2]!, stride, padding, dilation);
@@ -423,7 +432,7 @@ export interface Pool1dOptions<K extends number, S extends number, P extends Poo
   /** default 2 */
   readonly poolSize?: K;
   /** default: the pool size (Keras) */
-  readonly stride?: S;
+  readonly strides?: S;
   readonly padding?: P;
 }
 
@@ -449,6 +458,7 @@ export function avgPool2d<X extends Shape, const K extends Pair = 2, const S ext
 }
 
 function pool1d(kind: 'max' | 'avg', x: AnyTensor, options: Pool1dOptionValues): AnyTensor {
+  rejectStride(`${kind}Pool1d`, options);
   const xs = shapeOf(x);
   const { p, out } = resolvePool1d(xs, options);
   const x4 = reshapeRaw(x, [xs[0]!, 1, xs[1]!, xs[2]!]);

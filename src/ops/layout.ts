@@ -32,6 +32,7 @@ import {
   tileShape,
   unsqueezeShape,
   type Check,
+  type DtypeRule,
   type CheckIf,
   type CheckUnless,
   type ConcatShape,
@@ -592,9 +593,9 @@ export function repeat<S extends Shape, const N extends number, const A extends 
  * out.shape = x.shape[:axis] ++ indices.shape ++ x.shape[axis+1:]. An index outside
  * [0, dim) is a RangeError naming the index, its position and the valid range.
  */
-export function gather<S extends Shape, I extends Shape, const A extends number = 0, D extends DType = 'float32'>(
+export function gather<S extends Shape, I extends Shape, const A extends number = 0, D extends DType = 'float32', DI extends DType = 'int32'>(
   x: Tensor<S, D> & Check<GatherShape<S, I, A>>,
-  indices: Tensor<I, 'int32'>,
+  indices: Tensor<I, DI> & Check<DtypeRule<'gather', 'indices', 'int32', DI>>,
   axis?: A,
 ): Tensor<Result<GatherShape<S, I, A>>, D> {
   const t = AT(x);
@@ -607,8 +608,8 @@ export const take = gather;
  * One-hot encoding of int32 ids: [...S] → float32 [...S, depth], `onValue` at the id and
  * `offValue` elsewhere. An id outside [0, depth) gives an all-off row (as tf.oneHot).
  */
-export function oneHot<S extends Shape, const N extends number>(
-  indices: Tensor<S, 'int32'>,
+export function oneHot<S extends Shape, const N extends number, DI extends DType = 'int32'>(
+  indices: Tensor<S, DI> & Check<DtypeRule<'oneHot', 'indices', 'int32', DI>>,
   depth: N & Check<OneHotShape<S, N>>,
   onValue = 1,
   offValue = 0,

@@ -136,6 +136,7 @@ export interface Conv2dLayerOptions<F extends number, K extends Size2d, S extend
 export interface Conv2dKind<F extends number, K extends Size2d, S extends Size2d, P extends 'valid' | 'same', D extends Size2d, B extends boolean> extends LayerKind {
   readonly Out: Conv2dShape<InOf<this>, K, F, S, P, D>;
   readonly Params: Conv2dParams<InOf<this>, K, F, B>;
+  readonly InDtype: 'float32';
 }
 
 /** 2-D convolution over [batch, H, W, Cin] → [batch, outH, outW, filters] (Keras Conv2D, NHWC). */
@@ -162,6 +163,7 @@ export function conv2d<
   const [kh, kw] = pair(kernelSize);
   return {
     name: 'conv2d',
+    inputDtype: 'float32',
     config: { filters, kernelSize, strides, padding, dilationRate: dilation, activation: options.activation ?? 'linear', useBias },
     outputShape: (input) => conv2dOut(input, kernelSize, filters, strides, padding, dilation),
     init(key, input) {
@@ -199,6 +201,7 @@ export interface Conv1dLayerOptions<F extends number, K extends number, S extend
 export interface Conv1dKind<F extends number, K extends number, S extends number, P extends 'valid' | 'same' | 'causal', D extends number, B extends boolean> extends LayerKind {
   readonly Out: Conv1dShape<InOf<this>, K, F, S, P, D>;
   readonly Params: Conv1dParams<InOf<this>, K, F, B>;
+  readonly InDtype: 'float32';
 }
 
 /** 1-D convolution over [batch, L, Cin] → [batch, outL, filters] (Keras Conv1D, channels-last). */
@@ -223,6 +226,7 @@ export function conv1d<
   const bInit = resolveInit(options.biasInitializer, zerosInit);
   return {
     name: 'conv1d',
+    inputDtype: 'float32',
     config: { filters, kernelSize, strides: stride, padding, dilationRate: dilation, activation: options.activation ?? 'linear', useBias },
     outputShape: (input) => conv1dOut(input, kernelSize, filters, stride, padding, dilation),
     init(key, input) {
@@ -233,7 +237,7 @@ export function conv1d<
     },
     apply(params, x) {
       const p = params as { kernel: T; bias?: T };
-      let y = conv1dOp(asT(x), p.kernel, { stride, padding, dilation }) as T;
+      let y = conv1dOp(asT(x), p.kernel, { strides: stride, padding, dilation }) as T;
       if (p.bias) y = add(y, p.bias);
       return asAny(act(y));
     },
@@ -295,7 +299,7 @@ function pool1dLayer<N extends 'maxPool1d' | 'avgPool1d'>(name: N, o: Pool1dLaye
     config: { poolSize, strides: stride, padding },
     outputShape: (input) => pool1dOut(input, poolSize, stride, padding),
     init: () => ({}),
-    apply: (_p, x) => asAny(op(asT(x), { poolSize, stride, padding }) as T),
+    apply: (_p, x) => asAny(op(asT(x), { poolSize, strides: stride, padding }) as T),
   };
 }
 

@@ -43,6 +43,7 @@ export interface DenseKind<U extends number, I extends number | undefined, B ext
       ? Dim[]
       : ShapeMismatch<'dense: expects an input of rank >= 1', 1, InOf<this>>;
   readonly Params: DenseParams<LastD<InOf<this>>, U, B>;
+  readonly InDtype: 'float32';
 }
 export type DenseParams<In, U extends number, B extends boolean = true> = B extends false ? { kernel: Tensor<[In & Dim, U]> } : { kernel: Tensor<[In & Dim, U]>; bias: Tensor<[U]> };
 
@@ -58,6 +59,7 @@ export function dense<const U extends number, const I extends number | undefined
   const bInit = resolveInit(options.biasInitializer, zerosInit);
   return {
     name: 'dense',
+    inputDtype: 'float32',
     config: { units, activation: options.activation ?? 'linear', useBias },
     outputShape(input) {
       requireRank(input, 1, 'dense', 'features on the last axis');

@@ -47,6 +47,7 @@ export interface EmbeddingKind<V extends number, E extends number> extends Layer
         : [...S, E]
     : never;
   readonly Params: { embeddings: Tensor<[V, E]> };
+  readonly InDtype: 'int32';
 }
 
 /** A lookup table of `inputDim` (vocabulary size) vectors of `outputDim` floats. */
@@ -57,6 +58,7 @@ export function embedding<const V extends number, const E extends number>(inputD
   const init = resolveInit(options.embeddingsInitializer, uniformInit(-0.05, 0.05));
   return {
     name: 'embedding',
+    inputDtype: 'int32',
     config: { inputDim, outputDim, maskZero },
     outputShape(input) {
       if (input.length === 0) throw new ShapeError('embedding', 'expects ids of rank >= 1 (got a scalar)');

@@ -477,14 +477,17 @@ export type GruParams<F, U extends number, B extends boolean = true, RA extends 
 export interface SimpleRnnKind<U extends number, R extends boolean, I extends number | undefined, B extends boolean> extends LayerKind {
   readonly Out: RecurrentOut<'simpleRnn', InOf<this>, U, R, I>;
   readonly Params: SimpleRnnParams<FeatOf<InOf<this>>, U, B>;
+  readonly InDtype: 'float32';
 }
 export interface LstmKind<U extends number, R extends boolean, I extends number | undefined, B extends boolean> extends LayerKind {
   readonly Out: RecurrentOut<'lstm', InOf<this>, U, R, I>;
   readonly Params: LstmParams<FeatOf<InOf<this>>, U, B>;
+  readonly InDtype: 'float32';
 }
 export interface GruKind<U extends number, R extends boolean, I extends number | undefined, B extends boolean, RA extends boolean> extends LayerKind {
   readonly Out: RecurrentOut<'gru', InOf<this>, U, R, I>;
   readonly Params: GruParams<FeatOf<InOf<this>>, U, B, RA>;
+  readonly InDtype: 'float32';
 }
 
 interface LayerSpec {
@@ -510,6 +513,7 @@ function recurrentLayer<K extends LayerKind, N extends string>(name: N, spec: La
   const G = gateCount(cfg.kind) * units;
   return {
     name,
+    inputDtype: 'float32',
     config: { units, returnSequences, useBias, ...spec.config },
     outputShape(input) {
       inputRule(name, input, options.inputDim);

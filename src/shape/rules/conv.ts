@@ -442,7 +442,7 @@ export function resolvePool2d(x: readonly number[], o: Pool2dOptionValues): Pool
 
 export function resolvePool1d(x: readonly number[], o: Pool1dOptionValues): { p: PoolParams; out: number[] } {
   const k = o.poolSize ?? 2;
-  const s = o.stride ?? k;
+  const s = o.strides ?? k;
   const padding = o.padding ?? 'valid';
   if (padding !== 'valid' && padding !== 'same') throw new ShapeError('pool1d', `padding must be 'valid' or 'same' (${String(padding)})`);
   const out = pool1dShape(x, k, s, padding);
@@ -465,6 +465,6 @@ export interface Pool2dOptionValues {
 /** The option values of the 1-D pools. */
 export interface Pool1dOptionValues {
   readonly poolSize?: number;
-  readonly stride?: number;
+  readonly strides?: number;
   readonly padding?: PoolPadding;
 }

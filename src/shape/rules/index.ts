@@ -49,3 +49,4 @@ export * from './conv';
 export * from './layout';
 export * from './attention';
 export * from './norm';
+export * from './dtype';
