@@ -223,7 +223,7 @@ export function customVjp<const A extends readonly Tensor<any, any>[], O extends
     multi = !(o instanceof Tensor);
     return (o instanceof Tensor ? [o] : [...(o as readonly AnyTensor[])]) as AnyTensor[];
   };
-  const prim: Primitive<null> = {
+  const prim: Primitive<null, string> = {
     name,
     shape: () => {
       throw new Error(`${name}: composite primitives are evaluated through their function`);

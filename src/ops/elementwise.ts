@@ -15,6 +15,7 @@ import type { Tensor } from '../tensor/tensor';
 import { erase, eraseOperand, typed } from '../tensor/untyped';
 import { scalar } from '../tensor/create';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
+import type { PrimitiveName } from '../autodiff/primitive-names';
 import { broadcastToRaw, sumToShape } from './reduce-core';
 
 export type Operand = Tensor<Shape, 'float32'> | number;
@@ -166,7 +167,7 @@ export function minimum<X extends Operand, Y extends Operand>(a: X, b: Y & BinCh
 /** derivative of y = f(x) as a tensor, from x and y (must be written with ops so it is differentiable) */
 type Deriv = (x: AnyTensor, y: AnyTensor) => AnyTensor | number;
 
-export function unaryPrimitive(name: string, kernel: (x: Float32Array) => Float32Array, deriv: Deriv | null): Primitive<null> {
+export function unaryPrimitive(name: PrimitiveName, kernel: (x: Float32Array) => Float32Array, deriv: Deriv | null): Primitive<null> {
   return {
     name,
     shape(ins) {

@@ -4,6 +4,7 @@
  */
 import type { DType } from '../../tensor/dtype';
 import { samePadding } from '../../shape/rules/conv';
+import { PRIMITIVE_NAMES, isPrimitiveName, type PrimitiveName } from '../../autodiff/primitive-names';
 import type { AnyTensor } from '../../autodiff/core';
 import { ONNX_DTYPE, type AttrValue } from './proto';
 import { type Emitter, INT64_MAX_SAFE, ONNX_OF, float, int, ints, uniformValue } from './emitter';
@@ -210,7 +211,15 @@ function layerNormalization(c: Ctx, gamma: string | null, beta: string | null, o
   c.e.node('LayerNormalization', ins, outs, { axis: int(r - axes.length), epsilon: float(c.p.eps), stash_type: int(1) });
 }
 
-export const HANDLERS: Record<string, Handler> = {
+/** why a primitive has no ONNX form (a string instead of a handler in the table) */
+type NoMapping = string;
+const BACKWARD = 'is a backward-pass primitive (export the forward function, not its gradient)';
+
+/**
+ * One entry per primitive, typed by PrimitiveName: adding or renaming a primitive without
+ * deciding its ONNX form here fails to compile.
+ */
+export const HANDLERS: { readonly [K in PrimitiveName]: Handler | NoMapping } = {
   add: simple('Add'),
   sub: simple('Sub'),
   mul: simple('Mul'),
@@ -396,7 +405,22 @@ export const HANDLERS: Record<string, Handler> = {
     },
   },
   recurrent_sequence: recurrentHandler,
+  conv2d_backprop_input: BACKWARD,
+  conv2d_backprop_filter: BACKWARD,
+  max_pool2d_argmax: BACKWARD,
+  max_pool_gather: BACKWARD,
+  max_pool_scatter: BACKWARD,
+  avg_pool2d_backprop: BACKWARD,
+  scatter_add: BACKWARD,
+  recurrent_sequence_grad: BACKWARD,
 };
 
 /** every primitive name the exporter maps */
-export const ONNX_SUPPORTED_PRIMITIVES: readonly string[] = Object.keys(HANDLERS).sort();
+export const ONNX_SUPPORTED_PRIMITIVES: readonly PrimitiveName[] = PRIMITIVE_NAMES.filter((n) => typeof HANDLERS[n] !== 'string').sort();
+
+/** The handler of a graph equation's primitive, or an Error naming it and why it has none. */
+export function handlerOf(name: string): Handler {
+  const h = isPrimitiveName(name) ? HANDLERS[name] : 'is a composite (customVjp) primitive';
+  if (typeof h !== 'string') return h;
+  throw new Error(`exportOnnx: primitive '${name}' has no ONNX mapping: it ${h} (supported: ${ONNX_SUPPORTED_PRIMITIVES.join(', ')})`);
+}

@@ -11,7 +11,7 @@ import type { Atom, Graph, Var } from '../../autodiff/graph';
 import { type Flat } from '../../autodiff/pytree';
 import { encodeModel, type DimSpec, type NodeSpec, type TensorSpec, type ValueInfoSpec } from './proto';
 import { Emitter, ONNX_OF, int, rawBytes, sameContent, uniformValue } from './emitter';
-import { HANDLERS, ONNX_SUPPORTED_PRIMITIVES } from './handlers';
+import { handlerOf } from './handlers';
 import { type Pair, type Spec, isStatic, pairKey } from './trace';
 
 export function buildModel(g1: Graph, g2: Graph, g3: Graph | null, specs: readonly Spec[], flat: Flat<unknown> | null, symbols: ReadonlyMap<string, Pair>, options: ExportOnnxOptions): Uint8Array {
@@ -56,10 +56,7 @@ export function buildModel(g1: Graph, g2: Graph, g3: Graph | null, specs: readon
   g1.eqns.forEach((eq1, i) => {
     if (!liveEqns[i]) return;
     const eq2 = g2.eqns[i]!;
-    const handler = HANDLERS[eq1.prim.name];
-    if (!handler) {
-      throw new Error(`exportOnnx: primitive '${eq1.prim.name}' has no ONNX mapping (supported: ${ONNX_SUPPORTED_PRIMITIVES.join(', ')})`);
-    }
+    const handler = handlerOf(eq1.prim.name);
     if (!handler.varying && eq1 !== eq2 && JSON.stringify(eq1.params) !== JSON.stringify(eq2.params)) {
       throw new Error(`exportOnnx: primitive '${eq1.prim.name}' has parameters that depend on a dynamic dim (${JSON.stringify(eq1.params)} vs ${JSON.stringify(eq2.params)}); give that dim a number`);
     }
