@@ -21,7 +21,7 @@ export const PRIMITIVE_NAMES = [
   // normalisation (ops/norm), fused recurrent layers (nn/layers/recurrent), autodiff
   'layer_normalize', 'layer_norm_affine',
   'recurrent_sequence', 'recurrent_sequence_grad',
-  'stop_gradient',
+  'stop_gradient', 'add_any',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

@@ -221,6 +221,7 @@ const BACKWARD = 'is a backward-pass primitive (export the forward function, not
  */
 export const HANDLERS: { readonly [K in PrimitiveName]: Handler | NoMapping } = {
   add: simple('Add'),
+  add_any: simple('Add'),
   sub: simple('Sub'),
   mul: simple('Mul'),
   div: simple('Div'),
