@@ -614,6 +614,9 @@ export function oneHot<S extends Shape, const N extends number, DI extends DType
   onValue = 1,
   offValue = 0,
 ): Tensor<Result<OneHotShape<S, N>>> {
-  return out(bind1(oneHotP, [AT(indices)], { depth, on: onValue, off: offValue }));
+  return out(oneHotRaw(AT(indices), depth, onValue, offValue));
+}
+export function oneHotRaw(indices: AnyTensor, depth: number, onValue = 1, offValue = 0): AnyTensor {
+  return bind1(oneHotP, [indices], { depth, on: onValue, off: offValue });
 }
 
