@@ -10,39 +10,15 @@
  * the largest call seen and is kept for reuse.
  */
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_RELAXED_WASM_UNSHARED_BASE64, KERNELS_WASM_BASE64, KERNELS_WASM_UNSHARED_BASE64 } from './kernels.generated';
+import type { KernelExports, WasmMemory } from './exports';
 import { createPool, type Pool } from './threads';
 
 // The project compiles without the DOM lib, so the few WebAssembly members used are typed here.
-export interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   validate(bytes: Uint8Array): boolean;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-}
-
-/** the kernel exports used from JavaScript (fragments add more; look them up with `fn`) */
-export interface KernelExports {
-  readonly heap_base: { readonly value: number };
-  readonly scratch_bytes: { readonly value: number };
-  readonly max_instances: { readonly value: number };
-  readonly work_offset: { readonly value: number };
-  set_scratch(p: number): void;
-  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number,
-    c: number, ldc: number, m: number, k: number, n: number, acc: number): void;
-  gemm_chunk(job: number, i: number): void;
-  add_vv(a: number, b: number, o: number, n: number): void;
-  sub_vv(a: number, b: number, o: number, n: number): void;
-  mul_vv(a: number, b: number, o: number, n: number): void;
-  div_vv(a: number, b: number, o: number, n: number): void;
-  add_vs(a: number, s: number, o: number, n: number): void;
-  sub_vs(a: number, s: number, o: number, n: number): void;
-  mul_vs(a: number, s: number, o: number, n: number): void;
-  div_vs(a: number, s: number, o: number, n: number): void;
-  sub_sv(b: number, s: number, o: number, n: number): void;
-  div_sv(b: number, s: number, o: number, n: number): void;
-  unary(op: number, x: number, o: number, n: number): void;
-  clip(x: number, lo: number, hi: number, o: number, n: number): void;
 }
 
 export interface WasmRuntime {

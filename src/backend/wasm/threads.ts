@@ -17,7 +17,7 @@
  *   process alive; a pool that becomes unreachable tells its workers to exit.
  * A kernel that traps in a worker is reported (ERROR word) and rethrown by the caller.
  */
-import type { KernelExports, WasmMemory } from './runtime';
+import type { KernelExports, WasmMemory } from './exports';
 
 export interface Pool {
   /** whether at least one worker has booted (starts up to `helpers` workers if not yet started) */
