@@ -47,10 +47,11 @@ export type LayerNormParams<D extends Dim> = LayerNormalizationParams<[D]>;
 /** an embedding layer's params (Keras Embedding) */
 export type EmbeddingParams<V extends Dim, D extends Dim> = { embeddings: Tensor<[V, D]> };
 export type LinearParams<I extends Dim, O extends Dim> = { kernel: Tensor<[I, O]>; bias: Tensor<[O]> };
-type SelfAttn<D extends Dim, H extends Dim> = MhaParams<D, D, H, HeadDim<D, H> & Dim>;
+/** Multi-head attention params of width D (queries and keys/values) with H heads of depth D / H. */
+export type SelfAttentionParams<D extends Dim, H extends Dim> = MhaParams<D, D, H, HeadDim<D, H> & Dim>;
 
 export type EncoderLayerParams<D extends Dim, H extends Dim, F extends Dim> = {
-  selfAttention: SelfAttn<D, H>;
+  selfAttention: SelfAttentionParams<D, H>;
   selfAttentionNorm: LayerNormParams<D>;
   ffnInner: LinearParams<D, F>;
   ffnOuter: LinearParams<F, D>;
@@ -58,9 +59,9 @@ export type EncoderLayerParams<D extends Dim, H extends Dim, F extends Dim> = {
 };
 
 export type DecoderLayerParams<D extends Dim, H extends Dim, F extends Dim> = {
-  selfAttention: SelfAttn<D, H>;
+  selfAttention: SelfAttentionParams<D, H>;
   selfAttentionNorm: LayerNormParams<D>;
-  crossAttention: SelfAttn<D, H>;
+  crossAttention: SelfAttentionParams<D, H>;
   crossAttentionNorm: LayerNormParams<D>;
   ffnInner: LinearParams<D, F>;
   ffnOuter: LinearParams<F, D>;
@@ -149,18 +150,19 @@ export function linear(x: AnyTensor, p: Lin): AnyTensor {
 export const norm = (cfg: BlockConfig, x: AnyTensor, p: LN): AnyTensor => cfg.norm.apply(p, x, {});
 const plus = (x: AnyTensor, y: AnyTensor): AnyTensor => Any(add(A(x), A(y)));
 
-export interface RunCtx {
+/** how a block runs: training (dropout on) and the block's dropout key (none at inference) */
+export interface BlockRunContext {
   readonly training: boolean;
   readonly key: Key | undefined;
 }
 
 /** dropout at site i (its own key folded from the block's key); identity at inference */
-export function drop(cfg: BlockConfig, ctx: RunCtx, x: AnyTensor, site: number): AnyTensor {
+export function drop(cfg: BlockConfig, ctx: BlockRunContext, x: AnyTensor, site: number): AnyTensor {
   if (!ctx.training || cfg.dropout === 0) return x;
   return Any(dropoutOp(A(x), foldIn(ctx.key!, site), cfg.dropout));
 }
 
-export function requireKey(name: string, rate: number, ctx: { training?: boolean | undefined; key?: Key | undefined }): RunCtx {
+export function requireKey(name: string, rate: number, ctx: { training?: boolean | undefined; key?: Key | undefined }): BlockRunContext {
   const training = ctx.training === true && rate > 0;
   if (training && ctx.key === undefined) throw new Error(`${name}: training with dropout needs a key ({ training: true, key })`);
   return { training, key: ctx.key };
@@ -170,12 +172,12 @@ function ffn(cfg: BlockConfig, p: RuntimeEncoder, x: AnyTensor): AnyTensor {
   return linear(Any(cfg.activation(A(linear(x, p.ffnInner)))), p.ffnOuter);
 }
 
-function attention(cfg: BlockConfig, ctx: RunCtx, params: unknown, q: AnyTensor, kv: AnyTensor, mask: AnyTensor | null, causal: boolean, site: number, wantWeights = false) {
+function attention(cfg: BlockConfig, ctx: BlockRunContext, params: unknown, q: AnyTensor, kv: AnyTensor, mask: AnyTensor | null, causal: boolean, site: number, wantWeights = false) {
   return mhaCall(params, q, kv, { mask, causal, dropout: cfg.dropout, training: ctx.training, key: ctx.training ? foldIn(ctx.key!, site) : undefined, returnWeights: wantWeights });
 }
 
 /** One encoder block on [B, L, D]. */
-export function encoderBlock(cfg: BlockConfig, params: unknown, x: AnyTensor, mask: AnyTensor | null, ctx: RunCtx): AnyTensor {
+export function encoderBlock(cfg: BlockConfig, params: unknown, x: AnyTensor, mask: AnyTensor | null, ctx: BlockRunContext): AnyTensor {
   const p = params as RuntimeEncoder;
   if (cfg.normFirst) {
     const h = norm(cfg, x, p.selfAttentionNorm);
@@ -201,7 +203,7 @@ export function decoderBlock(
   selfMask: AnyTensor | null,
   memoryMask: AnyTensor | null,
   causal: boolean,
-  ctx: RunCtx,
+  ctx: BlockRunContext,
   wantWeights: boolean,
 ): DecoderBlockResult {
   const p = params as RuntimeDecoder;

@@ -8,7 +8,7 @@ import { ShapeError } from '../../../shape/dims';
 import { makeTensor } from '../../../tensor/tensor';
 import type { AnyTensor } from '../../../autodiff/core';
 import { categoricalSample, foldIn, type Key } from '../../../random';
-import type { RunCtx } from './blocks';
+import type { BlockRunContext } from './blocks';
 import { checkIds, decodeStack, encodeStack, padMask, type Seq2Seq } from './stacks';
 import type { DecodeOptions, SampleOptions } from './model-types';
 
@@ -29,7 +29,7 @@ export function decodeLoop(m: Seq2Seq, params: unknown, src: AnyTensor, o: Decod
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`transformer: decode maxLen must be a positive integer, got ${n}`);
   if (n > c.maxLen) throw new ShapeError(m.name, `decode maxLen exceeds the model's maxLen (${n} > ${c.maxLen})`);
   const filler = o.padId ?? o.eosId;
-  const inference: RunCtx = { training: false, key: undefined };
+  const inference: BlockRunContext = { training: false, key: undefined };
   const memMask = padMask(src, o.srcPadId);
   const memory = encodeStack(m, params, src, memMask, inference);
   const V = c.tgtVocab;

@@ -24,12 +24,15 @@ export {
   type LayerNormParams,
   type LinearParams,
   type MemoryRule,
+  type SelfAttentionParams,
+  type BlockRunContext,
   type TransformerLayerOptions,
 } from './blocks';
 export {
   transformerDecoderLayer,
   transformerEncoderLayer,
   type BlockForwardOptions,
+  type BlockMask,
   type DecoderForwardOptions,
   type DecoderWithWeights,
   type TransformerDecoderLayer,
@@ -45,7 +48,9 @@ export type {
   TargetIdsRule,
   Transformer,
   TransformerConfig,
+  PreNormTransformerParams,
   TransformerParams,
+  TransformerParamsOf,
   TransformerRule,
   TransformerRunOptions,
 } from './model-types';

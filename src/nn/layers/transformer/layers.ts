@@ -55,9 +55,11 @@ export interface BlockForwardOptions {
   /** randomness for dropout (required when training with dropout > 0) */
   readonly key?: Key;
 }
-type MaskOf<M extends Shape, Rule> = (Tensor<M, 'bool'> & Check<Rule>) | null;
+/** An attention mask option of a block: bool [..., Lq, Lk] (true = attend) that obeys Rule, or null. */
+export type BlockMask<M extends Shape, Rule> = (Tensor<M, 'bool'> & Check<Rule>) | null;
 
-export type TransformerEncoderLayer<H extends number, F extends number> = Layer<TransformerEncoderKind<H, F>, 'transformerEncoderLayer'> & {
+/** an interface (not an intersection) so that hovers over models show this name */
+export interface TransformerEncoderLayer<H extends number, F extends number> extends Layer<TransformerEncoderKind<H, F>, 'transformerEncoderLayer'> {
   readonly block: BlockConfig;
   /**
    * The block with an attention mask (bool, true = attend; e.g. `paddingMask(ids, pad)`
@@ -66,9 +68,9 @@ export type TransformerEncoderLayer<H extends number, F extends number> = Layer<
   forward<X extends Shape, D extends Dim, M extends Shape = []>(
     params: EncoderLayerParams<D, H, F>,
     x: Tensor<X> & Check<BlockInputRule<'transformerEncoderLayer', X, NoInfer<D>>>,
-    options?: BlockForwardOptions & { readonly mask?: MaskOf<M, MhaMaskRule<X, X, H, M>> },
+    options?: BlockForwardOptions & { readonly mask?: BlockMask<M, MhaMaskRule<X, X, H, M>> },
   ): Tensor<X>;
-};
+}
 
 /**
  * A Transformer encoder block as a layer on [batch, seq, d_model] (self-attention + FFN,
@@ -135,8 +137,8 @@ export interface TransformerDecoderLayer<H extends number, F extends number> {
     x: Tensor<X> & Check<BlockInputRule<'transformerDecoderLayer', X, NoInfer<D>>>,
     memory: Tensor<Mem> & Check<MemoryRule<X, Mem, NoInfer<D>>>,
     options?: DecoderForwardOptions<R> & {
-      readonly selfMask?: MaskOf<SM, MhaMaskRule<X, X, H, SM>>;
-      readonly memoryMask?: MaskOf<MM, MhaMaskRule<X, Mem, H, MM>>;
+      readonly selfMask?: BlockMask<SM, MhaMaskRule<X, X, H, SM>>;
+      readonly memoryMask?: BlockMask<MM, MhaMaskRule<X, Mem, H, MM>>;
     },
   ): R extends true ? DecoderWithWeights<X, Mem, H> : Tensor<X>;
 }

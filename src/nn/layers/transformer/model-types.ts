@@ -40,26 +40,28 @@ export type TransformerRule<C extends TransformerConfig> =
       : EvenDModelRule<'transformer', C['dModel']>
     : never;
 
-type TP<SV extends Dim, TV extends Dim, D extends Dim, H extends Dim, F extends Dim> = {
+/**
+ * The params of a post-norm `transformer(...)` (the default): source vocabulary SV, target
+ * vocabulary TV, width D (dModel), H heads, feed-forward width F. Hovers over a model's params
+ * show this name, e.g. `TransformerParams<30000, 30000, 512, 8, 2048>`; from a config type use
+ * `TransformerParamsOf<typeof config>`.
+ */
+export type TransformerParams<SV extends Dim, TV extends Dim, D extends Dim, H extends Dim, F extends Dim> = {
   srcEmbedding: EmbeddingParams<SV, D>;
   tgtEmbedding: EmbeddingParams<TV, D>;
   encoder: EncoderLayerParams<D, H, F>[];
   decoder: DecoderLayerParams<D, H, F>[];
   output: LinearParams<D, TV>;
 };
-type TPNorm<SV extends Dim, TV extends Dim, D extends Dim, H extends Dim, F extends Dim> = {
-  srcEmbedding: EmbeddingParams<SV, D>;
-  tgtEmbedding: EmbeddingParams<TV, D>;
-  encoder: EncoderLayerParams<D, H, F>[];
+/** The params of a pre-norm (`normFirst: true`) `transformer(...)`: those of {@link TransformerParams} plus the final norms of both stacks. */
+export type PreNormTransformerParams<SV extends Dim, TV extends Dim, D extends Dim, H extends Dim, F extends Dim> = TransformerParams<SV, TV, D, H, F> & {
   encoderNorm: LayerNormParams<D>;
-  decoder: DecoderLayerParams<D, H, F>[];
   decoderNorm: LayerNormParams<D>;
-  output: LinearParams<D, TV>;
 };
-/** The Transformer's params for config C (final norms only with normFirst). */
-export type TransformerParams<C extends TransformerConfig> = C['normFirst'] extends true
-  ? TPNorm<C['srcVocab'], C['tgtVocab'], C['dModel'], C['numHeads'], C['ffDim']>
-  : TP<C['srcVocab'], C['tgtVocab'], C['dModel'], C['numHeads'], C['ffDim']>;
+/** The params of `transformer(config)` for a config type C: {@link PreNormTransformerParams} with normFirst, else {@link TransformerParams}. */
+export type TransformerParamsOf<C extends TransformerConfig> = C['normFirst'] extends true
+  ? PreNormTransformerParams<C['srcVocab'], C['tgtVocab'], C['dModel'], C['numHeads'], C['ffDim']>
+  : TransformerParams<C['srcVocab'], C['tgtVocab'], C['dModel'], C['numHeads'], C['ffDim']>;
 
 /** ids [B, L] with L <= maxLen when both are literals. */
 export type IdsRule<What extends string, S extends Shape, ML> = number extends S['length']
@@ -127,16 +129,16 @@ export type DecodeResult<B extends Dim, N extends Dim, H extends Dim, Ls extends
 export interface Transformer<C extends TransformerConfig> {
   readonly name: 'transformer';
   readonly config: Readonly<Required<Omit<TransformerConfig, 'activation'>>> & { readonly activation: ActivationName };
-  init(key: Key): TransformerParams<C>;
+  init(key: Key): TransformerParamsOf<C>;
   /** the encoder stack: srcIds [B, Ls] int32 → memory [B, Ls, dModel] */
   encode<S extends Shape>(
-    params: TransformerParams<C>,
+    params: TransformerParamsOf<C>,
     srcIds: Tensor<S, 'int32'> & Check<IdsRule<'source', S, C['maxLen']>>,
     options?: TransformerRunOptions & { readonly srcPadId?: number },
   ): Tensor<[BatchOf<S>, LenOf<S>, C['dModel']]>;
   /** the decoder stack and output projection over memory: tgtInIds [B, Lt] → logits [B, Lt, tgtVocab] */
   decode<Tg extends Shape, Mem extends Shape, const R extends boolean = false>(
-    params: TransformerParams<C>,
+    params: TransformerParamsOf<C>,
     tgtInIds: Tensor<Tg, 'int32'> & Check<IdsRule<'target', Tg, C['maxLen']>>,
     memory: Tensor<Mem> & Check<MemoryRule<[BatchOf<Tg>, LenOf<Tg>, C['dModel']], Mem, C['dModel']>>,
     options?: TransformerRunOptions & { readonly memoryMask?: Tensor<Shape, 'bool'> | null; readonly tgtPadId?: number; readonly returnWeights?: R },
@@ -145,20 +147,20 @@ export interface Transformer<C extends TransformerConfig> {
     : Tensor<[BatchOf<Tg>, LenOf<Tg>, C['tgtVocab']]>;
   /** teacher forcing: logits [B, Lt, tgtVocab] for target inputs (BOS + target[:-1]) */
   forward<S extends Shape, Tg extends Shape>(
-    params: TransformerParams<C>,
+    params: TransformerParamsOf<C>,
     srcIds: Tensor<S, 'int32'> & Check<IdsRule<'source', S, C['maxLen']>>,
     tgtInIds: Tensor<Tg, 'int32'> & Check<TargetIdsRule<S, Tg, C['maxLen']>>,
     options?: ForwardOptions,
   ): Tensor<[BatchOf<S>, LenOf<Tg>, C['tgtVocab']]>;
   /** greedy decoding (argmax at every step) from BOS until EOS or maxLen tokens */
   greedyDecode<S extends Shape, const N extends number = C['maxLen'], const R extends boolean = false>(
-    params: TransformerParams<C>,
+    params: TransformerParamsOf<C>,
     srcIds: Tensor<S, 'int32'> & Check<IdsRule<'source', S, C['maxLen']>>,
     options: DecodeOptions<N, R>,
   ): DecodeResult<BatchOf<S>, N, C['numHeads'], LenOf<S>, R>;
   /** sampling from softmax(logits / temperature) (optionally top-k); temperature 0 is greedyDecode */
   sampleDecode<S extends Shape, const N extends number = C['maxLen'], const R extends boolean = false>(
-    params: TransformerParams<C>,
+    params: TransformerParamsOf<C>,
     srcIds: Tensor<S, 'int32'> & Check<IdsRule<'source', S, C['maxLen']>>,
     options: SampleOptions<N, R>,
   ): DecodeResult<BatchOf<S>, N, C['numHeads'], LenOf<S>, R>;

@@ -15,7 +15,7 @@ import type { AnyTensor } from '../../../autodiff/core';
 import { requireKey } from './blocks';
 import { greedyDecode, sampleDecode } from './decoding';
 import { checkIds, decodeStack, encodeStack, initSeq2Seq, padMask, seq2seq } from './stacks';
-import type { Transformer, TransformerConfig, TransformerParams, TransformerRule } from './model-types';
+import type { Transformer, TransformerConfig, TransformerParamsOf, TransformerRule } from './model-types';
 
 /**
  * An encoder–decoder Transformer for token ids. numHeads must divide dModel and dModel must
@@ -41,7 +41,7 @@ export function transformer<const C extends TransformerConfig>(config: C & Check
       activation: c.activation ?? 'relu',
       layerNormEpsilon: block.epsilon,
     },
-    init: (key) => initSeq2Seq(m, key) as TransformerParams<C>,
+    init: (key) => initSeq2Seq(m, key) as TransformerParamsOf<C>,
     encode(params, srcIds, options = {}) {
       const src = raw(srcIds);
       return encodeStack(m, params, src, padMask(src, options.srcPadId), requireKey(name, block.dropout, options)) as never;

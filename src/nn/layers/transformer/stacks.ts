@@ -34,7 +34,7 @@ import {
   type BlockConfig,
   type Lin,
   type LN,
-  type RunCtx,
+  type BlockRunContext,
 } from './blocks';
 import type { TransformerConfig } from './model-types';
 
@@ -114,15 +114,15 @@ export const padMask = (ids: AnyTensor, pad: number | undefined): AnyTensor | nu
   pad === undefined ? null : (paddingMask(ids as unknown as Tensor<[number, number], 'int32'>, pad) as unknown as AnyTensor);
 
 /** embedding(ids) · √D + PE, then dropout */
-function embed(m: Seq2Seq, layer: Layer, table: unknown, ids: AnyTensor, ctx: RunCtx, site: number): AnyTensor {
+function embed(m: Seq2Seq, layer: Layer, table: unknown, ids: AnyTensor, ctx: BlockRunContext, site: number): AnyTensor {
   return drop(m.block, ctx, addSinusoidal(Any(mul(A(layer.apply(table, ids, {})), m.sqrtD))), site);
 }
 
 /** the key of block i of a stack (offset 100 encoder, 200 decoder), none at inference */
-const blockCtx = (ctx: RunCtx, site: number): RunCtx => ({ training: ctx.training, key: ctx.training ? foldIn(ctx.key!, site) : undefined });
+const blockCtx = (ctx: BlockRunContext, site: number): BlockRunContext => ({ training: ctx.training, key: ctx.training ? foldIn(ctx.key!, site) : undefined });
 
 /** the encoder stack: src ids [B, Ls] → memory [B, Ls, D] */
-export function encodeStack(m: Seq2Seq, params: unknown, src: AnyTensor, mask: AnyTensor | null, ctx: RunCtx): AnyTensor {
+export function encodeStack(m: Seq2Seq, params: unknown, src: AnyTensor, mask: AnyTensor | null, ctx: BlockRunContext): AnyTensor {
   const p = params as RuntimeTransformer;
   checkIds(m, 'source', src);
   let h = embed(m, m.srcEmb, p.srcEmbedding, src, ctx, 0);
@@ -147,7 +147,7 @@ export function decodeStack(
   memory: AnyTensor,
   memoryMask: AnyTensor | null,
   selfMask: AnyTensor | null,
-  ctx: RunCtx,
+  ctx: BlockRunContext,
   wantWeights: boolean,
 ): DecodeStackResult {
   const p = params as RuntimeTransformer;
