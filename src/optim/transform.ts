@@ -109,11 +109,20 @@ export interface LeafRule<H> {
   hyper(count: number): H;
   /**
    * Fused kernel on concrete data: writes the update into `out[0]` and the new slots into
-   * `out[1..]` (all freshly allocated, same length as g).
+   * `out[1..]` (all freshly allocated, same length as g). `out[0]` may be `g` itself (stages
+   * composed by composeRules run in place): read g[i] before writing out[0][i].
    */
   fused(h: H, g: Float32Array, slots: readonly Float32Array[], p: Float32Array | null, out: readonly Float32Array[], path: string): void;
   /** the same rule with ops: [update, ...new slots] */
   ops(h: H, g: AnyT, slots: readonly AnyT[], p: AnyT | null, path: string): AnyT[];
+  /** A stage that is affine per element, u = a·g + b·p, says so (scale, addDecayedWeights). */
+  affine?(h: H, path: string): readonly [a: number, b: number];
+  /**
+   * `fused` followed by u ← a·u + b·p in the same loop: what composeRules calls when all the
+   * stages after this one are affine (adam → decay → learning rate is one pass, as it was
+   * before the optimizers were chains).
+   */
+  fusedAffine?(h: H, g: Float32Array, slots: readonly Float32Array[], p: Float32Array | null, out: readonly Float32Array[], path: string, a: number, b: number): void;
 }
 
 /** Build a transformation from a per-leaf rule. */
@@ -201,28 +210,96 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
   };
 }
 
-/** Multiply the updates by a constant or scheduled factor (e.g. `scale(-lr)` after a direction). */
-export function scale(factor: ScheduleOr): GradientTransformation {
-  return leafwise<number>({
-    name: 'scale',
+/**
+ * Several per-leaf rules run as one (optax's chain of element-wise transformations, fused): the
+ * stages' fused kernels run one after the other over each leaf, each reading the previous one's
+ * output, with one flatten of the trees and one state whose slots are the stages' slots. This is
+ * how adam, adamw and sgd are built from scaleByAdam / trace, addDecayedWeights and
+ * scaleByLearningRate while keeping a single pass over the trees (and the state layout of a
+ * single transformation).
+ */
+export function composeRules(name: string, rules: readonly LeafRule<any>[]): LeafRule<unknown[]> {
+  const slots = rules.flatMap((r) => r.slots);
+  if (new Set(slots).size !== slots.length) throw new Error(`${name}: two stages use the same state slot name (${slots.join(', ')})`);
+  const offsets = rules.map((_, k) => rules.slice(0, k).reduce((n, r) => n + r.slots.length, 0));
+  return {
+    name,
+    slots,
+    needsParams: rules.some((r) => r.needsParams),
+    hyper: (count) => rules.map((r) => r.hyper(count)),
+    fused(hs, g, sl, p, out, path) {
+      const [first, ...rest] = rules;
+      if (first?.fusedAffine && rest.every((r) => r.affine)) {
+        // fold the affine tail into one (a, b): a₂(a₁u + b₁p) + b₂p = a₂a₁·u + (a₂b₁ + b₂)·p
+        let a = 1;
+        let b = 0;
+        rest.forEach((r, k) => {
+          const [ak, bk] = r.affine!(hs[k + 1], path);
+          a *= ak;
+          b = ak * b + bk;
+        });
+        first.fusedAffine(hs[0], g, sl.slice(0, first.slots.length), p, [out[0]!, ...out.slice(1, 1 + first.slots.length)], path, a, b);
+        return;
+      }
+      let cur = g;
+      rules.forEach((r, k) => {
+        const o = offsets[k]!;
+        const n = r.slots.length;
+        // every stage writes the update buffer; the later ones read it in place (a fused kernel
+        // reads g[i] before it writes out[0][i]), so the chain allocates nothing per stage
+        r.fused(hs[k], cur, sl.slice(o, o + n), p, [out[0]!, ...out.slice(1 + o, 1 + o + n)], path);
+        cur = out[0]!;
+      });
+    },
+    ops(hs, g, sl, p, path) {
+      let cur = g;
+      const newSlots: AnyT[] = [];
+      rules.forEach((r, k) => {
+        const o = offsets[k]!;
+        const [u, ...ns] = r.ops(hs[k], cur, sl.slice(o, o + r.slots.length), p, path);
+        cur = u!;
+        newSlots.push(...ns);
+      });
+      return [cur, ...newSlots];
+    },
+  };
+}
+
+/** The per-leaf rule of `scale`: u = factor · g. */
+export function scaleRule(name: string, factor: (count: number) => number): LeafRule<number> {
+  return {
+    name,
     slots: [],
     needsParams: false,
-    hyper: (count) => valueAt(factor, count),
+    hyper: factor,
     fused(s, g, _slots, _p, out) {
       const u = out[0]!;
       for (let i = 0; i < g.length; i++) u[i] = s * g[i]!;
     },
     ops: (s, g) => [mul(g, s)],
-  });
+    affine: (s) => [s, 0],
+  };
+}
+
+/** Multiply the updates by a constant or scheduled factor (e.g. `scale(-lr)` after a direction). */
+export function scale(factor: ScheduleOr): GradientTransformation {
+  return leafwise(scaleRule('scale', (count) => valueAt(factor, count)));
 }
 
 /**
- * Add weightDecay · params to the updates (optax add_decayed_weights), for leaves whose path
- * (e.g. '0.kernel') passes `mask` (default: all). Put it before the learning-rate scaling to get
- * decoupled weight decay.
+ * Multiply the updates by −learningRate (optax scale_by_learning_rate): the last stage of an
+ * optimizer built by chain, turning a direction into an update to add to the params.
  */
-export function addDecayedWeights(weightDecay: ScheduleOr, mask?: (path: string) => boolean): GradientTransformation {
-  return leafwise<number>({
+export function scaleByLearningRate(learningRate: ScheduleOr): GradientTransformation {
+  return leafwise(scaleByLearningRateRule(learningRate));
+}
+export function scaleByLearningRateRule(learningRate: ScheduleOr): LeafRule<number> {
+  return scaleRule('scaleByLearningRate', (count) => -valueAt(learningRate, count));
+}
+
+/** The per-leaf rule of `addDecayedWeights`: u = g + wd · p where the path passes the mask. */
+export function addDecayedWeightsRule(weightDecay: ScheduleOr, mask?: (path: string) => boolean): LeafRule<number> {
+  return {
     name: 'addDecayedWeights',
     slots: [],
     needsParams: true,
@@ -233,7 +310,17 @@ export function addDecayedWeights(weightDecay: ScheduleOr, mask?: (path: string)
       for (let i = 0; i < g.length; i++) u[i] = g[i]! + w * p![i]!;
     },
     ops: (wd, g, _slots, p, path) => [mask && !mask(path) ? g : add(g, mul(p!, wd))],
-  });
+    affine: (wd, path) => [1, mask && !mask(path) ? 0 : wd],
+  };
+}
+
+/**
+ * Add weightDecay · params to the updates (optax add_decayed_weights), for leaves whose path
+ * (e.g. '0.kernel') passes `mask` (default: all). Put it before the learning-rate scaling to get
+ * decoupled weight decay.
+ */
+export function addDecayedWeights(weightDecay: ScheduleOr, mask?: (path: string) => boolean): GradientTransformation {
+  return leafwise(addDecayedWeightsRule(weightDecay, mask));
 }
 
 // ---------------------------------------------------------------- clipping
