@@ -100,10 +100,10 @@ let status = 0;
 try {
   const sf = await import(pathToFileURL(entry).href);
   const node = await train(sf);
-  console.log(`node:     threads ${node.threads}, worker chunks ${node.workerChunks}, backend ${node.backend}, losses ${node.losses.join(' ')}`);
+  console.log(`node:     threads ${node.threads}, worker chunks ${node.workerChunks}, backend ${node.backend}, ${node.ms.toFixed(0)} ms, losses ${node.losses.join(' ')}`);
   for (const mode of ['plain', 'isolated']) {
     const page = await runPage(mode);
-    console.log(`${mode.padEnd(9)} threads ${page.threads}, worker chunks ${page.workerChunks}, backend ${page.backend}, crossOriginIsolated ${page.crossOriginIsolated}, losses ${page.losses.join(' ')}`);
+    console.log(`${mode.padEnd(9)} threads ${page.threads}, worker chunks ${page.workerChunks}, backend ${page.backend}, crossOriginIsolated ${page.crossOriginIsolated}, ${page.ms.toFixed(0)} ms, losses ${page.losses.join(' ')}`);
     const same = page.losses.length === node.losses.length && page.losses.every((l, i) => Object.is(l, node.losses[i]));
     check(same, `${mode}: the ${node.losses.length} losses equal Node's bit for bit`);
     check(page.backend === 'wasm', `${mode}: the wasm backend runs (got ${page.backend})`);

@@ -13,6 +13,7 @@ export async function train(sf, steps = 5) {
   let state = opt.init(params);
   const step = sf.valueAndGrad((p) => sf.nn.mse(model.apply(p, x), y));
   const losses = [];
+  const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
     const [loss, grads] = step(params);
     const [updates, next] = opt.update(grads, state, params);
@@ -20,5 +21,7 @@ export async function train(sf, steps = 5) {
     state = next;
     losses.push(loss.item());
   }
-  return { losses, threads, workerChunks: sf.workerChunks(), backend: sf.backend().name };
+  // wall time of the steps (a diagnostic only: noisy on a shared machine)
+  const ms = performance.now() - t0;
+  return { losses, threads, ms, workerChunks: sf.workerChunks(), backend: sf.backend().name };
 }
