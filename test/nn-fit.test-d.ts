@@ -98,6 +98,17 @@ describe('fit and evaluate report wrong data on the data line', () => {
     evaluate(cnn.init(k), { model: cnn, loss: mse, data: { x: images27, y: y10 }, batchSize: 4 });
   });
 
+  it('ready-made batches are checked the same way', () => {
+    const batches = [[x784, y10]] as const;
+    fit(mlp.init(k), { model: mlp, loss: mse, optimizer: opt, data: batches, epochs: 1 });
+    const wrong = [{ x: x785, y: y10 }];
+    // @ts-expect-error fit: data.x: the model takes 784 features, got 785
+    fit(mlp.init(k), { model: mlp, loss: mse, optimizer: opt, data: wrong, epochs: 1 });
+    expectTypeOf<DataCheck<'fit', typeof mlp, (typeof wrong)[number]['x']>>().toEqualTypeOf<
+      ShapeMismatch<'fit: data.x: the model takes 784 features, got 785', readonly ['batch', 784], [100, 785]>
+    >();
+  });
+
   it('params of another model are still an error (on the params argument)', () => {
     const other = sequential(['batch', 784], dense(12));
     // @ts-expect-error the params do not fit the model ([784, 12] vs [784, 10])

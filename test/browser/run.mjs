@@ -1,9 +1,10 @@
 // The real-browser test (npm run test:browser; needs `npm run build`): the page script
 // (page.mjs → train.mjs) is bundled by esbuild against the package's ESM build, served from
 // 127.0.0.1 twice — plain, and cross-origin isolated (COOP/COEP headers) — and run by headless
-// Chromium. The page posts its losses back. Checks: both pages give bit for bit the losses the
-// ESM build gives in Node; the plain page runs on one thread and no worker chunk, the isolated
-// one on more than one thread with chunks run by its Web Workers.
+// Chromium. The page posts its results back. Checks: both pages give bit for bit the MLP and
+// CNN losses (and a pipelined sum) the ESM build gives in Node; the plain page runs on one
+// thread and no worker chunk, the isolated one on more than one thread with chunks run by its
+// Web Workers (which boot only if the page awaits startThreads: train.mjs does).
 // A missing Chromium is a failure, not a skip (CI installs Debian's chromium: .ci/run).
 // Usage: node test/browser/run.mjs   (CHROMIUM=/path/to/chrome picks the browser)
 import { spawn, spawnSync } from 'node:child_process';
@@ -100,12 +101,12 @@ let status = 0;
 try {
   const sf = await import(pathToFileURL(entry).href);
   const node = await train(sf);
-  console.log(`node:     threads ${node.threads}, worker chunks ${node.workerChunks}, backend ${node.backend}, losses ${node.losses.join(' ')}`);
+  console.log(`node:     threads ${node.threads}, worker chunks ${node.workerChunks}, backend ${node.backend}, ${node.ms.toFixed(0)} ms, values ${node.values.join(' ')}`);
   for (const mode of ['plain', 'isolated']) {
     const page = await runPage(mode);
-    console.log(`${mode.padEnd(9)} threads ${page.threads}, worker chunks ${page.workerChunks}, backend ${page.backend}, crossOriginIsolated ${page.crossOriginIsolated}, losses ${page.losses.join(' ')}`);
-    const same = page.losses.length === node.losses.length && page.losses.every((l, i) => Object.is(l, node.losses[i]));
-    check(same, `${mode}: the ${node.losses.length} losses equal Node's bit for bit`);
+    console.log(`${mode.padEnd(9)} threads ${page.threads}, worker chunks ${page.workerChunks}, backend ${page.backend}, crossOriginIsolated ${page.crossOriginIsolated}, ${page.ms.toFixed(0)} ms, values ${page.values.join(' ')}`);
+    const same = page.values.length === node.values.length && page.values.every((v, i) => Object.is(v, node.values[i]));
+    check(same, `${mode}: the ${node.values.length} values (MLP and CNN losses, a pipelined sum) equal Node's bit for bit`);
     check(page.backend === 'wasm', `${mode}: the wasm backend runs (got ${page.backend})`);
     if (mode === 'plain') {
       check(page.crossOriginIsolated === false && page.threads === 1 && page.workerChunks === 0, 'plain: not isolated, one thread, no worker chunks');
