@@ -10,7 +10,8 @@ import { tanh } from '../src/ops/activations';
 import { sum, reshape } from '../src/ops/reduce-core';
 import { mean } from '../src/ops/reduce';
 import { matmul } from '../src/ops/linalg';
-import { customVjp, stopGradient } from '../src/autodiff/transforms';
+import { customVjp, stopGradient, jvp, grad, makeGraph } from '../src/autodiff/transforms';
+import { printGraph } from '../src/autodiff/graph';
 import { checkGrads } from '../src/testing/check-grads';
 
 type AnyT = Tensor<any>;
@@ -36,7 +37,8 @@ describe('checkGrads rejects a wrong reverse-mode rule', () => {
   it('for a scalar output (sum), with the defaults and with modes rev (issue 18)', () => {
     expect(() => checkGrads((a: Tensor<[3]>) => mul(badExp(a), scalar(1)), [x3], { modes: ['rev'] })).toThrow(/vjp vs finite differences/);
     expect(() => checkGrads((a: Tensor<[3]>) => sum(badExp(a)), [x3], { modes: ['rev'] })).toThrow(/vjp vs finite differences/);
-    expect(() => checkGrads((a: Tensor<[3]>) => sum(badExp(a)), [x3])).toThrow(/checkGrads|customVjp/);
+    // the defaults include forward mode, which refuses a customVjp function outright
+    expect(() => checkGrads((a: Tensor<[3]>) => sum(badExp(a)), [x3])).toThrow(/cannot differentiate customVjp function/);
   });
 
   it('for every output rank, input rank and seed tried (120 cases, all caught)', () => {
@@ -93,5 +95,38 @@ describe('checkGrads options', () => {
     expect(() => checkGrads(f, [x3], { order: 0 })).toThrow(/order must be an integer >= 1, got 0/);
     expect(() => checkGrads(f, [x3], { directions: 0 })).toThrow(/directions must be an integer >= 1, got 0/);
     expect(() => checkGrads(f, [x3], { modes: [] })).toThrow(/modes is empty/);
+  });
+});
+
+describe('jvp of a customVjp function (issue 18)', () => {
+  const cube = customVjp(
+    (x: Tensor<[3]>) => mul(mul(x, x), x),
+    (x: Tensor<[3]>) => [mul(mul(x, x), x), x] as const,
+    (x, ct) => [mul(mul(mul(x, x), 3), ct)] as const,
+    'cube',
+  );
+  const t3 = tensor([1, 0.5, -2]);
+
+  it('throws a library error naming the function and what to do instead', () => {
+    expect(() => jvp(cube, [x3], [t3])).toThrow(
+      "jvp: cannot differentiate customVjp function 'cube' in forward mode: customVjp gives only a reverse-mode rule",
+    );
+    expect(() => jvp((a: Tensor<[3]>) => sum(cube(a)), [x3], [t3])).toThrow(/modes: \['rev'\]/);
+    // checkGrads' default modes include forward mode, so it reports the same error
+    expect(() => checkGrads((a: Tensor<[3]>) => sum(cube(a)), [x3])).toThrow(/customVjp function 'cube'/);
+  });
+
+  it('forward-over-reverse (jvp of grad) differentiates the custom backward', () => {
+    const g = (a: Tensor<[3]>) => grad((b: Tensor<[3]>) => sum(cube(b)))(a); // 3x²
+    const [, t] = jvp(g, [x3], [t3]);
+    const xs = x3.dataSync();
+    const ts = t3.dataSync();
+    expect(Array.from(t.dataSync())).toEqual(Array.from(xs, (v, i) => Math.fround(6 * v * ts[i]!)).map((v) => expect.closeTo(v, 6)));
+    checkGrads((a: Tensor<[3]>) => sum(cube(a)), [x3], { modes: ['rev'], order: 2 });
+  });
+
+  it('plain evaluation and graph tracing still run the function', () => {
+    expect(Array.from(cube(x3).dataSync())).toEqual(Array.from(x3.dataSync(), (v) => expect.closeTo(v * v * v, 6)));
+    expect(printGraph(makeGraph((a) => cube(a as Tensor<[3]>), [{ shape: [3], dtype: 'float32' }]))).toContain('mul');
   });
 });
