@@ -396,7 +396,7 @@ describe('Transformer encoder and decoder layers', () => {
       const enc = transformerEncoderLayer({ numHeads: 2, ffDim: 6, normFirst });
       const p = initLayer(enc, key(30), [1, 3, 4]);
       const x = randn(31, [1, 3, 4]) as Tensor<[1, 3, 4]>;
-      checkGrads((pp: typeof p, z: Tensor<[1, 3, 4]>) => applyLayer(enc, pp, z), [p, x], { seed: 1 });
+      checkGrads((pp: typeof p, z: Tensor<[1, 3, 4]>) => applyLayer(enc, pp, z), [p, x], { seed: 1, eps: 1e-4 }); // eps 1e-3 steps across the FFN's relu kinks
     }
     const dec = transformerDecoderLayer({ numHeads: 2, ffDim: 6, normFirst: true });
     const pd = dec.init(key(32), 4);

@@ -31,6 +31,15 @@ function aval(x: AnyTensor): AVal {
 
 // ---------------------------------------------------------------- forward mode
 
+/** JAX refuses a JVP of a custom_vjp function too ("can't apply forward-mode autodiff (jvp) to a custom_vjp function"). */
+export function customVjpJvpMessage(name: string): string {
+  return (
+    `jvp: cannot differentiate customVjp function '${name}' in forward mode: customVjp gives only a reverse-mode rule, ` +
+    'and using the derivative of its forward function instead would disagree with that rule. ' +
+    "Differentiate it with vjp / grad / valueAndGrad (forward-over-reverse, jvp of grad, works), or check it with checkGrads(f, args, { modes: ['rev'] })."
+  );
+}
+
 export interface JvpTracer extends Tracer {
   readonly primal: AnyTensor;
   readonly tangent: AnyTensor;
@@ -49,7 +58,12 @@ export class JvpTrace extends Trace {
   }
 
   process(prim: Primitive<any, string>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
-    if (prim.composite) return prim.composite.run(inputs, params);
+    if (prim.composite) {
+      // A hand-written backward pass has no forward twin: running the function inline would
+      // push the primal's own derivative forward and silently disagree with the custom rule.
+      if (prim.composite.vjpBackward) throw new Error(customVjpJvpMessage(prim.name));
+      return prim.composite.run(inputs, params);
+    }
     const primals = new Array<AnyTensor>(inputs.length);
     const tangents = new Array<MaybeTensor>(inputs.length);
     let any = false;

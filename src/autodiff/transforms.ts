@@ -204,10 +204,13 @@ export function stopGradient<S extends Shape>(x: Tensor<S>): Tensor<S> {
 /**
  * A function with a hand-written backward pass (JAX's custom_vjp).
  * - `f(...xs)` computes the output (a tensor or a tuple/array of tensors) and is what
- *   forward mode, graph tracing and plain evaluation use;
+ *   graph tracing and plain evaluation use;
  * - `fwd(...xs)` returns `[out, residuals]` (anything the backward needs);
  * - `bwd(residuals, ct)` returns one cotangent per input (null = zero).
- * Inputs must be tensors.
+ * Inputs must be tensors. `name` appears in graphs and error messages.
+ * Forward mode (`jvp` of the function) throws, as in JAX: f's own derivative could disagree
+ * with `bwd`. Forward-over-reverse (`jvp` of a `grad` through it) works: fwd and bwd are
+ * ordinary ops, differentiated as such.
  */
 export function customVjp<const A extends readonly Tensor<any, any>[], O extends Tensor<any, any> | readonly Tensor<any, any>[], R>(
   f: (...xs: A) => O,

@@ -4,7 +4,7 @@
  * tour-report/index.html (plots as SVG) and tour-report/metrics.json.
  *
  *   npm run tour                      all examples, full size (targets checked)
- *   npm run tour -- --quick           tiny epochs, no targets (CI)
+ *   npm run tour -- --quick           tiny epochs, targets "not checked (quick)" (CI)
  *   npm run tour -- --only cnn-digits,lstm-airpassengers
  *   npm run tour -- --only textcnn-wordnet --data my-labels.csv
  *   npm run tour -- --only cnn-mnist --data images-idx3-ubyte.gz --labels labels-idx1-ubyte.gz
@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
-import { passed, type Example, type ExampleContext, type ExampleResult, type TrainProgress } from './example';
+import { verdict, type Example, type ExampleContext, type ExampleResult, type TrainProgress } from './example';
 import { examples } from './registry';
 
 interface Args {
@@ -110,12 +110,14 @@ async function writeReport(rows: readonly Row[], args: Args): Promise<void> {
   const sections: string[] = [];
   for (const r of rows) {
     const res = r.result;
+    const v = res ? verdict(res, args.quick) : 'error';
     metrics[r.example.id] = {
       metric: res?.metric ?? 'error',
       value: res?.value ?? Number.NaN,
       target: res?.target ?? null,
       baseline: res?.baseline ?? null,
-      passed: res !== null && passed(res, args.quick),
+      passed: v === 'yes' ? true : v === 'NO' || v === 'error' ? false : null, // null: no target was checked
+      verdict: v,
       seconds: Number(r.seconds.toFixed(2)),
     };
     const plots: string[] = [];
@@ -131,7 +133,7 @@ async function writeReport(rows: readonly Row[], args: Args): Promise<void> {
 <h2>${esc(r.example.title)} <small>${r.example.id}</small></h2>
 <p>${esc(r.example.description)}</p>
 ${r.error ? `<p class="err">failed: ${esc(r.error)}</p>` : ''}
-${res ? `<table><tr><td>${esc(res.metric)}</td><td><b>${fmt(res.value)}</b></td></tr><tr><td>target</td><td>${fmt(res.target)}</td></tr><tr><td>${esc(res.baselineName ?? 'baseline')}</td><td>${fmt(res.baseline)}</td></tr>${details}<tr><td>seconds</td><td>${r.seconds.toFixed(1)}</td></tr></table>` : ''}
+${res ? `<table><tr><td>${esc(res.metric)}</td><td><b>${fmt(res.value)}</b></td></tr><tr><td>target</td><td>${fmt(res.target)}</td></tr><tr><td>passed</td><td>${v}</td></tr><tr><td>${esc(res.baselineName ?? 'baseline')}</td><td>${fmt(res.baseline)}</td></tr>${details}<tr><td>seconds</td><td>${r.seconds.toFixed(1)}</td></tr></table>` : ''}
 <div class="plots">${plots.join('\n')}</div>
 ${[...r.log, ...(res?.notes ?? [])].length ? `<pre>${esc([...r.log, ...(res?.notes ?? [])].join('\n'))}</pre>` : ''}
 </section>`);
@@ -160,7 +162,7 @@ function table(rows: readonly Row[], quick: boolean): string {
     r.result ? fmt(r.result.value) : r.error ?? '',
     fmt(r.result?.target ?? null),
     fmt(r.result?.baseline ?? null),
-    r.result ? (passed(r.result, quick) ? 'yes' : 'NO') : 'ERROR',
+    r.result ? verdict(r.result, quick) : 'ERROR',
     r.seconds.toFixed(1),
   ]);
   const all = [head, ...body];
