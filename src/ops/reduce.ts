@@ -26,6 +26,7 @@ import { bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/co
 import { cast, div, equal, greater, mul, square, sub, where } from './elementwise';
 import { reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
+import { tensorArgs } from '../shape/rules/validate';
 
 export { sum } from './reduce-core';
 
@@ -43,10 +44,10 @@ function requireFloat(op: string, a: AVal): void {
 }
 
 /** Check the axes with the type rule's runtime twin, then normalise them (sorted, non-negative). */
-function reduceParams(x: AnyTensor, axes: AxesArg, keepDims: boolean | undefined): ReduceParams {
+function reduceParams(x: AnyTensor, axes: AxesArg, keepDims: boolean | undefined, op: string): ReduceParams {
   const shape = x.shape as readonly number[];
-  reduceShape(shape, axes, keepDims ?? false);
-  return { axes: normalizeAxes(axes, shape.length, 'reduce'), keepDims: keepDims ?? false };
+  reduceShape(shape, axes, keepDims ?? false, op);
+  return { axes: normalizeAxes(axes, shape.length, op), keepDims: keepDims ?? false };
 }
 
 const keptShape = (x: AnyTensor, p: ReduceParams) => reducedShape(x.shape as readonly number[], p.axes, true);
@@ -126,40 +127,46 @@ export const normP: Primitive<ReduceParams> = reducePrimitive('norm', normKernel
 
 function reduceWith<S extends Shape, Ax extends AxesArg, K extends boolean>(prim: Primitive<ReduceParams>, x: Tensor<S>, axes: Ax | undefined, keepDims: K | undefined): ReduceOut<S, Ax, K> {
   const t = x as unknown as AnyTensor;
-  return bind1(prim, [t], reduceParams(t, axes, keepDims)) as unknown as ReduceOut<S, Ax, K>;
+  return bind1(prim, [t], reduceParams(t, axes, keepDims, 'reduce')) as unknown as ReduceOut<S, Ax, K>;
 }
 
 /** Maximum over `axes` (default all). The gradient is split evenly among tied maxima. */
 export function max<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('max', { x });
   return reduceWith(maxP, x, axes, keepDims);
 }
 
 /** Minimum over `axes` (default all). The gradient is split evenly among tied minima. */
 export function min<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('min', { x });
   return reduceWith(minP, x, axes, keepDims);
 }
 
 /** Product over `axes` (default all). */
 export function prod<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('prod', { x });
   return reduceWith(prodP, x, axes, keepDims);
 }
 
 /** L2 norm √Σx² over `axes` (default all), overflow-safe; gradient x/‖x‖, 0 at 0. */
 export function norm<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('norm', { x });
   return reduceWith(normP, x, axes, keepDims);
 }
 
 /** Arithmetic mean over `axes` (default all): sum / count. */
 export function mean<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('mean', { x });
   const t = x as unknown as AnyTensor;
-  const p = reduceParams(t, axes, keepDims);
+  const p = reduceParams(t, axes, keepDims, 'reduce');
   return div(A(sumRaw(t, p.axes, p.keepDims)), countOf(t, p)) as unknown as ReduceOut<S, Ax, K>;
 }
 
 /** Population variance mean((x − mean(x))²) over `axes` (default all), two-pass. */
 export function variance<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('variance', { x });
   const t = x as unknown as AnyTensor;
-  const p = reduceParams(t, axes, keepDims);
+  const p = reduceParams(t, axes, keepDims, 'reduce');
   const n = countOf(t, p);
   const centred = sub(A(t), div(A(sumRaw(t, p.axes, true)), n));
   return div(A(sumRaw(T(square(centred)), p.axes, p.keepDims)), n) as unknown as ReduceOut<S, Ax, K>;
@@ -195,12 +202,14 @@ type ArgOut<S extends Shape, Ax extends number> = Tensor<Result<ReduceShape<S, A
 
 /** Index (int32) of the largest element along `axis` (default -1; first on ties); the axis is removed. */
 export function argmax<S extends Shape, const Ax extends number = -1>(x: Tensor<S> & Check<Axis<S, Ax, 'argmax'>>, axis?: Ax): ArgOut<S, Ax> {
+  tensorArgs('argmax', { x });
   const t = x as unknown as AnyTensor;
   return bind1(argmaxP, [t], { axis: normalizeAxis(axis ?? -1, t.shape.length, 'argmax') }) as unknown as ArgOut<S, Ax>;
 }
 
 /** Index (int32) of the smallest element along `axis` (default -1; first on ties); the axis is removed. */
 export function argmin<S extends Shape, const Ax extends number = -1>(x: Tensor<S> & Check<Axis<S, Ax, 'argmin'>>, axis?: Ax): ArgOut<S, Ax> {
+  tensorArgs('argmin', { x });
   const t = x as unknown as AnyTensor;
   return bind1(argminP, [t], { axis: normalizeAxis(axis ?? -1, t.shape.length, 'argmin') }) as unknown as ArgOut<S, Ax>;
 }

@@ -91,6 +91,11 @@ export function applyUpdates<P>(params: P, updates: P): P {
   );
 }
 
+/** A number or a schedule, from an untyped caller too. */
+function checkScheduleOr(name: string, what: string, v: unknown): void {
+  if (typeof v !== 'function' && !(typeof v === 'number' && Number.isFinite(v))) throw new RangeError(`${name}: ${what} must be a finite number or a schedule, got ${String(v)}`);
+}
+
 /** The state an update is given must look like one made by init (plain JS callers can pass anything). */
 function checkState(op: string, state: unknown): asserts state is State<unknown> {
   const s = state as Partial<State<unknown>> | null;
@@ -183,6 +188,12 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
  * per transformation.
  */
 export function chain(...transforms: readonly GradientTransformation[]): GradientTransformation {
+  transforms.forEach((t, i) => {
+    const g = t as Partial<GradientTransformation> | null;
+    if (g === null || typeof g !== 'object' || typeof g.init !== 'function' || typeof g.update !== 'function') {
+      throw new ArgumentError('chain', `transforms[${i}]`, `argument ${i} is not a gradient transformation ({ init, update }), got ${g === null ? 'null' : typeof g}`);
+    }
+  });
   const name = `chain(${transforms.map((t) => t.name).join(', ')})`;
   return {
     name,
@@ -207,6 +218,7 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
 
 /** Multiply the updates by a constant or scheduled factor (e.g. `scale(-lr)` after a direction). */
 export function scale(factor: ScheduleOr): GradientTransformation {
+  checkScheduleOr('scale', 'factor', factor);
   return leafwise<number>({
     name: 'scale',
     slots: [],
@@ -226,6 +238,8 @@ export function scale(factor: ScheduleOr): GradientTransformation {
  * decoupled weight decay.
  */
 export function addDecayedWeights(weightDecay: ScheduleOr, mask?: (path: string) => boolean): GradientTransformation {
+  checkScheduleOr('addDecayedWeights', 'weightDecay', weightDecay);
+  if (mask !== undefined && typeof mask !== 'function') throw new ArgumentError('addDecayedWeights', 'mask', `mask must be a function of the leaf path, got ${typeof mask}`);
   return leafwise<number>({
     name: 'addDecayedWeights',
     slots: [],
@@ -261,7 +275,7 @@ export function globalNorm(tree: unknown): number {
  * (optax.clip_by_global_norm): the direction is kept, the length capped at maxNorm.
  */
 export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
-  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipByGlobalNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
+  if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipByGlobalNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
   return {
     name: 'clipByGlobalNorm',
     init: <P>(): State<P> => ({ count: 0, slots: {}, inner: [] }),
