@@ -15,6 +15,7 @@
  */
 import type { DType, TypedArray } from '../tensor/dtype';
 import { Tensor, makeTensor, type TracerPayload } from '../tensor/tensor';
+import { ArgumentError } from '../shape/dims';
 
 /** Abstract value: what a trace knows about a tensor without its data. */
 export interface AVal {
@@ -104,6 +105,8 @@ export function evalPrimitive<P>(prim: Primitive<P, string>, inputs: readonly An
 export function bind<P>(prim: Primitive<P, string>, inputs: readonly AnyTensor[], params: P): AnyTensor[] {
   let top: Trace | null = null;
   for (let i = 0; i < inputs.length; i++) {
+    // the last line of defence for untyped callers: name the op, not '_tracer' of undefined
+    if (!(inputs[i] instanceof Tensor)) throw new ArgumentError(prim.name, `operand ${i}`, `operand ${i} must be a tensor, got ${inputs[i] === null ? 'null' : typeof inputs[i]}`);
     const tr = inputs[i]!._tracer as Tracer | null;
     if (tr !== null && (top === null || tr.trace.level > top.level)) top = tr.trace;
   }

@@ -27,6 +27,7 @@ import { erase, typed, type AnyTensor } from '../tensor/untyped';
 import { castRaw, compareRaw, divRaw, equalP, greaterP, mulRaw, squareRaw, subRaw, whereRaw } from './elementwise';
 import { reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
+import { tensorArgs } from '../shape/rules/validate';
 
 export { sum } from './reduce-core';
 
@@ -43,10 +44,10 @@ function requireFloat(op: string, a: AVal): void {
 }
 
 /** Check the axes with the type rule's runtime twin, then normalise them (sorted, non-negative). */
-function reduceParams(x: AnyTensor, axes: AxesArg, keepDims: boolean | undefined): ReduceParams {
+function reduceParams(x: AnyTensor, axes: AxesArg, keepDims: boolean | undefined, op: string): ReduceParams {
   const shape = x.shape as readonly number[];
-  reduceShape(shape, axes, keepDims ?? false);
-  return { axes: normalizeAxes(axes, shape.length, 'reduce'), keepDims: keepDims ?? false };
+  reduceShape(shape, axes, keepDims ?? false, op);
+  return { axes: normalizeAxes(axes, shape.length, op), keepDims: keepDims ?? false };
 }
 
 const keptShape = (x: AnyTensor, p: ReduceParams) => reducedShape(x.shape as readonly number[], p.axes, true);
@@ -126,7 +127,7 @@ export const normP: Primitive<ReduceParams> = reducePrimitive('norm', normKernel
 
 /** the untyped core of max / min / prod / norm */
 export function reduceRaw(prim: Primitive<ReduceParams>, x: AnyTensor, axes: AxesArg, keepDims?: boolean): AnyTensor {
-  return bind1(prim, [x], reduceParams(x, axes, keepDims));
+  return bind1(prim, [x], reduceParams(x, axes, keepDims, prim.name));
 }
 function reduceWith<S extends Shape, Ax extends AxesArg, K extends boolean>(prim: Primitive<ReduceParams>, x: Tensor<S>, axes: Ax | undefined, keepDims: K | undefined): ReduceOut<S, Ax, K> {
   return typed<ReduceOut<S, Ax, K>>(reduceRaw(prim, erase(x), axes, keepDims));
@@ -134,39 +135,45 @@ function reduceWith<S extends Shape, Ax extends AxesArg, K extends boolean>(prim
 
 /** Maximum over `axes` (default all). The gradient is split evenly among tied maxima. */
 export function max<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('max', { x });
   return reduceWith(maxP, x, axes, keepDims);
 }
 
 /** Minimum over `axes` (default all). The gradient is split evenly among tied minima. */
 export function min<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('min', { x });
   return reduceWith(minP, x, axes, keepDims);
 }
 
 /** Product over `axes` (default all). */
 export function prod<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('prod', { x });
   return reduceWith(prodP, x, axes, keepDims);
 }
 
 /** L2 norm √Σx² over `axes` (default all), overflow-safe; gradient x/‖x‖, 0 at 0. */
 export function norm<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('norm', { x });
   return reduceWith(normP, x, axes, keepDims);
 }
 
 /** Arithmetic mean over `axes` (default all): sum / count. */
 export function mean<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('mean', { x });
   return typed<ReduceOut<S, Ax, K>>(meanRaw(erase(x), axes, keepDims));
 }
 export function meanRaw(x: AnyTensor, axes: AxesArg, keepDims?: boolean): AnyTensor {
-  const p = reduceParams(x, axes, keepDims);
+  const p = reduceParams(x, axes, keepDims, 'mean');
   return divRaw(sumRaw(x, p.axes, p.keepDims), countOf(x, p));
 }
 
 /** Population variance mean((x − mean(x))²) over `axes` (default all), two-pass. */
 export function variance<S extends Shape, const Ax extends AxesArg = undefined, K extends boolean = false>(x: Tensor<S> & Check<ReduceShape<S, Ax, K>>, axes?: Ax, keepDims?: K): ReduceOut<S, Ax, K> {
+  tensorArgs('variance', { x });
   return typed<ReduceOut<S, Ax, K>>(varianceRaw(erase(x), axes, keepDims));
 }
 export function varianceRaw(x: AnyTensor, axes: AxesArg, keepDims?: boolean): AnyTensor {
-  const p = reduceParams(x, axes, keepDims);
+  const p = reduceParams(x, axes, keepDims, 'variance');
   const n = countOf(x, p);
   const centred = subRaw(x, divRaw(sumRaw(x, p.axes, true), n));
   return divRaw(sumRaw(squareRaw(centred), p.axes, p.keepDims), n);
@@ -202,6 +209,7 @@ type ArgOut<S extends Shape, Ax extends number> = Tensor<Result<ReduceShape<S, A
 
 /** Index (int32) of the largest element along `axis` (default -1; first on ties); the axis is removed. */
 export function argmax<S extends Shape, const Ax extends number = -1>(x: Tensor<S> & Check<Axis<S, Ax, 'argmax'>>, axis?: Ax): ArgOut<S, Ax> {
+  tensorArgs('argmax', { x });
   return typed<ArgOut<S, Ax>>(argRaw(argmaxP, erase(x), axis ?? -1));
 }
 /** the untyped core of argmax / argmin */
@@ -211,5 +219,6 @@ export function argRaw(prim: Primitive<ArgParams>, x: AnyTensor, axis = -1): Any
 
 /** Index (int32) of the smallest element along `axis` (default -1; first on ties); the axis is removed. */
 export function argmin<S extends Shape, const Ax extends number = -1>(x: Tensor<S> & Check<Axis<S, Ax, 'argmin'>>, axis?: Ax): ArgOut<S, Ax> {
+  tensorArgs('argmin', { x });
   return typed<ArgOut<S, Ax>>(argRaw(argminP, erase(x), axis ?? -1));
 }

@@ -20,15 +20,26 @@
 import { add, div, mul, sqrt, square, sub, neg } from '../ops/elementwise';
 import { addDecayedWeightsRule, composeRules, leafwise, scaleByLearningRateRule, type GradientTransformation, type LeafRule } from './transform';
 import { valueAt, type ScheduleOr } from './schedules';
+import { ArgumentError } from '../shape/dims';
+import { optionsArg } from '../shape/rules/validate';
+
+/** Plain-JS callers: the options must be an object with known keys (a misspelt key is ignored otherwise). */
+function checkOptions(name: string, options: unknown, allowed: readonly string[]): void {
+  if (options === null || typeof options !== 'object') throw new ArgumentError(name, 'options', `options must be an object with a learningRate, got ${options === null ? 'null' : typeof options}`);
+  optionsArg(name, options, allowed);
+}
+function checkFlag(name: string, what: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'boolean') throw new ArgumentError(name, what, `${what} must be true or false, got ${typeof v}`);
+}
 
 function checkRate(name: string, lr: ScheduleOr): void {
   if (typeof lr !== 'function' && !Number.isFinite(lr)) throw new RangeError(`${name}: learningRate must be a finite number or a schedule, got ${lr}`);
 }
 function checkUnit(name: string, what: string, x: number): void {
-  if (!(x >= 0 && x < 1)) throw new RangeError(`${name}: ${what} must be in [0, 1), got ${x}`);
+  if (typeof x !== 'number' || !(x >= 0 && x < 1)) throw new RangeError(`${name}: ${what} must be in [0, 1), got ${x}`);
 }
 function checkNonNeg(name: string, what: string, x: number): void {
-  if (!(x >= 0) || !Number.isFinite(x)) throw new RangeError(`${name}: ${what} must be a finite number >= 0, got ${x}`);
+  if (typeof x !== 'number' || !(x >= 0) || !Number.isFinite(x)) throw new RangeError(`${name}: ${what} must be a finite number >= 0, got ${x}`);
 }
 
 // ---------------------------------------------------------------- sgd
@@ -43,6 +54,8 @@ export interface SgdOptions {
 
 /** Stochastic gradient descent, optionally with (Nesterov) momentum. */
 export function sgd(options: SgdOptions): GradientTransformation {
+  checkOptions('sgd', options, ['learningRate', 'momentum', 'nesterov']);
+  checkFlag('sgd', 'nesterov', options.nesterov);
   const { learningRate } = options;
   const m = options.momentum ?? 0;
   const nesterov = options.nesterov ?? false;
@@ -88,6 +101,8 @@ function traceRule(m: number, nesterov: boolean): LeafRule<null> {
 
 /** Momentum (optax trace): an exponentially decaying sum of past updates, in the slot 'trace'. */
 export function trace(options: TraceOptions): GradientTransformation {
+  checkOptions('trace', options, ['decay', 'nesterov']);
+  checkFlag('trace', 'nesterov', options.nesterov);
   checkNonNeg('trace', 'decay', options.decay);
   return leafwise(traceRule(options.decay, options.nesterov ?? false));
 }
@@ -176,6 +191,7 @@ function scaleByAdamRule(b1: number, b2: number, eps: number): LeafRule<AdamHype
  * `chain(scaleByAdam(), scaleByLearningRate(1e-3))` is `adam({ learningRate: 1e-3 })`.
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation {
+  checkOptions('scaleByAdam', options, ['beta1', 'beta2', 'epsilon']);
   return leafwise(scaleByAdamRule(...adamMoments('scaleByAdam', options)));
 }
 
@@ -184,6 +200,8 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
  * chains), composed per leaf into one pass (composeRules).
  */
 function adamLike(name: string, o: AdamWOptions, decoupled: boolean): GradientTransformation {
+  checkOptions(name, o, ['learningRate', 'beta1', 'beta2', 'epsilon', ...(decoupled ? ['weightDecay', 'decayMask'] : [])]);
+  if (o.decayMask !== undefined && typeof o.decayMask !== 'function') throw new ArgumentError(name, 'decayMask', `decayMask must be a function of the leaf path, got ${typeof o.decayMask}`);
   const moments = adamMoments(name, o);
   checkRate(name, o.learningRate);
   const stages: LeafRule<any>[] = [scaleByAdamRule(...moments)];
@@ -222,6 +240,8 @@ export interface RmspropOptions {
 
 /** RMSprop (Hinton), optionally centred and with momentum; tf.train.rmsprop / optax conventions. */
 export function rmsprop(options: RmspropOptions): GradientTransformation {
+  checkOptions('rmsprop', options, ['learningRate', 'decay', 'epsilon', 'momentum', 'centered']);
+  checkFlag('rmsprop', 'centered', options.centered);
   const rho = options.decay ?? 0.9;
   const eps = options.epsilon ?? 1e-8;
   const mom = options.momentum ?? 0;

@@ -25,6 +25,8 @@ import type { AnyTensor } from '../autodiff/core';
 import { treeFlatten } from '../autodiff/pytree';
 import { add, div, maximum, mul, sqrt } from '../ops/elementwise';
 import { sumRaw } from '../ops/reduce-core';
+import { ArgumentError } from '../shape/dims';
+import { checkSameTree } from './trees';
 import { valueAt, type ScheduleOr } from './schedules';
 
 /**
@@ -63,7 +65,7 @@ const wrap = (like: AnyTensor, data: Float32Array) => makeTensor(like.shape as r
 
 function requireFloatLeaves(name: string, leaves: readonly AnyTensor[], paths: readonly string[], what: string): void {
   leaves.forEach((l, i) => {
-    if (l.dtype !== 'float32') throw new TypeError(`${name}: ${what} leaf '${paths[i] || '(root)'}' has dtype ${l.dtype}; only float32 leaves can be optimized`);
+    if (l.dtype !== 'float32') throw new ArgumentError(name, what, `${what} leaf '${paths[i] || '(root)'}' has dtype ${l.dtype}; only float32 leaves can be optimized`);
   });
 }
 
@@ -71,9 +73,8 @@ function requireFloatLeaves(name: string, leaves: readonly AnyTensor[], paths: r
 export function applyUpdates<P>(params: P, updates: P): P {
   const pf = treeFlatten(params);
   const uf = treeFlatten(updates);
-  if (uf.paths.length !== pf.paths.length || uf.paths.some((q, i) => q !== pf.paths[i])) {
-    throw new Error(`applyUpdates: updates differ in structure from the params ([${uf.paths.join(', ')}] vs [${pf.paths.join(', ')}])`);
-  }
+  // leaf by leaf, shapes exactly: an update of shape [1] must not broadcast onto a [3, 4] weight
+  checkSameTree('optim.applyUpdates', 'updates', uf, 'params', pf);
   return pf.rebuild(
     pf.leaves.map((p, k) => {
       const u = uf.leaves[k]!;
@@ -90,9 +91,16 @@ export function applyUpdates<P>(params: P, updates: P): P {
   );
 }
 
-function sameStructure(name: string, a: { paths: readonly string[] }, b: { paths: readonly string[] }, what: string): void {
-  if (a.paths.length !== b.paths.length || a.paths.some((p, i) => p !== b.paths[i])) {
-    throw new Error(`${name}: ${what} differ in structure from the updates ([${b.paths.join(', ')}] vs [${a.paths.join(', ')}])`);
+/** A number or a schedule, from an untyped caller too. */
+function checkScheduleOr(name: string, what: string, v: unknown): void {
+  if (typeof v !== 'function' && !(typeof v === 'number' && Number.isFinite(v))) throw new RangeError(`${name}: ${what} must be a finite number or a schedule, got ${String(v)}`);
+}
+
+/** The state an update is given must look like one made by init (plain JS callers can pass anything). */
+function checkState(op: string, state: unknown): asserts state is State<unknown> {
+  const s = state as Partial<State<unknown>> | null;
+  if (s === null || typeof s !== 'object' || typeof s.count !== 'number' || s.slots === null || typeof s.slots !== 'object' || !Array.isArray(s.inner)) {
+    throw new ArgumentError(op, 'state', `state is not an optimizer state ({ count, slots, inner } from init), got ${s === null ? 'null' : Array.isArray(s) ? 'an array' : typeof s}`);
   }
 }
 
@@ -137,16 +145,21 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
       return { count: 0, slots, inner: [] };
     },
     update<P>(updates: P, state: State<P>, params?: P): [P, State<P>] {
+      const op = `${rule.name}.update`;
+      checkState(op, state);
       const g = treeFlatten(updates);
       requireFloatLeaves(rule.name, g.leaves, g.paths, 'update');
-      if (rule.needsParams && params === undefined) throw new Error(`${rule.name}: update needs the params (opt.update(grads, state, params))`);
-      const p = rule.needsParams ? treeFlatten(params as P) : null;
-      if (p) sameStructure(rule.name, p, g, 'params');
+      if (rule.needsParams && params === undefined) throw new ArgumentError(rule.name, 'params', `update needs the params (opt.update(grads, state, params))`);
+      // params, when given, are checked even by rules that do not read them: grads of another
+      // model are a bug whatever the optimizer
+      const given = params === undefined ? null : treeFlatten(params);
+      if (given) checkSameTree(op, 'grads', g, 'params', given);
+      const p = rule.needsParams ? given : null;
       const slotFlats = rule.slots.map((s) => {
-        const tree = state.slots[s];
-        if (tree === undefined) throw new Error(`${rule.name}: the state has no '${s}' slot (was it made by ${rule.name}.init?)`);
+        const tree = Object.hasOwn(state.slots, s) ? state.slots[s] : undefined;
+        if (tree === undefined) throw new ArgumentError(rule.name, 'state', `the state has no '${s}' slot (was it made by ${rule.name}.init?)`);
         const f = treeFlatten(tree);
-        sameStructure(rule.name, f, g, `state slot '${s}'`);
+        checkSameTree(op, `state slot '${s}'`, f, 'grads', g);
         return f;
       });
       const h = rule.hyper(state.count);
@@ -158,11 +171,6 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
         const sl = slotFlats.map((f) => f.leaves[i]!);
         const pl = p ? p.leaves[i]! : null;
         const path = g.paths[i]!;
-        for (const s of [...sl, ...(pl ? [pl] : [])]) {
-          if (s.shape.length !== gl.shape.length || s.shape.some((d, j) => d !== gl.shape[j])) {
-            throw new Error(`${rule.name}: leaf '${path || '(root)'}' has shape [${gl.shape.join(', ')}] but its state/params have [${s.shape.join(', ')}]`);
-          }
-        }
         if (gl._data !== null && sl.every((s) => s._data !== null) && (pl === null || pl._data !== null)) {
           const out = [gl, ...sl].map((t) => new Float32Array(t.size));
           rule.fused(h, f32(gl), sl.map(f32), pl && f32(pl), out, path);
@@ -189,6 +197,12 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
  * per transformation.
  */
 export function chain(...transforms: readonly GradientTransformation[]): GradientTransformation {
+  transforms.forEach((t, i) => {
+    const g = t as Partial<GradientTransformation> | null;
+    if (g === null || typeof g !== 'object' || typeof g.init !== 'function' || typeof g.update !== 'function') {
+      throw new ArgumentError('chain', `transforms[${i}]`, `argument ${i} is not a gradient transformation ({ init, update }), got ${g === null ? 'null' : typeof g}`);
+    }
+  });
   const name = `chain(${transforms.map((t) => t.name).join(', ')})`;
   return {
     name,
@@ -196,8 +210,9 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
       return { count: 0, slots: {}, inner: transforms.map((t) => t.init(params)) };
     },
     update<P>(updates: P, state: State<P>, params?: P): [P, State<P>] {
+      checkState(`${name}.update`, state);
       if (state.inner.length !== transforms.length) {
-        throw new Error(`${name}: the state holds ${state.inner.length} inner states for ${transforms.length} transformations (was it made by this chain's init?)`);
+        throw new ArgumentError(name, 'state', `the state holds ${state.inner.length} inner states for ${transforms.length} transformations (was it made by this chain's init?)`);
       }
       let u = updates;
       const inner = transforms.map((t, i) => {
@@ -283,6 +298,7 @@ export function scaleRule(name: string, factor: (count: number) => number): Leaf
 
 /** Multiply the updates by a constant or scheduled factor (e.g. `scale(-lr)` after a direction). */
 export function scale(factor: ScheduleOr): GradientTransformation {
+  checkScheduleOr('scale', 'factor', factor);
   return leafwise(scaleRule('scale', (count) => valueAt(factor, count)));
 }
 
@@ -291,6 +307,7 @@ export function scale(factor: ScheduleOr): GradientTransformation {
  * optimizer built by chain, turning a direction into an update to add to the params.
  */
 export function scaleByLearningRate(learningRate: ScheduleOr): GradientTransformation {
+  checkScheduleOr('scaleByLearningRate', 'learningRate', learningRate);
   return leafwise(scaleByLearningRateRule(learningRate));
 }
 export function scaleByLearningRateRule(learningRate: ScheduleOr): LeafRule<number> {
@@ -320,6 +337,8 @@ export function addDecayedWeightsRule(weightDecay: ScheduleOr, mask?: (path: str
  * decoupled weight decay.
  */
 export function addDecayedWeights(weightDecay: ScheduleOr, mask?: (path: string) => boolean): GradientTransformation {
+  checkScheduleOr('addDecayedWeights', 'weightDecay', weightDecay);
+  if (mask !== undefined && typeof mask !== 'function') throw new ArgumentError('addDecayedWeights', 'mask', `mask must be a function of the leaf path, got ${typeof mask}`);
   return leafwise(addDecayedWeightsRule(weightDecay, mask));
 }
 
@@ -344,11 +363,12 @@ export function globalNorm(tree: unknown): number {
  * (optax.clip_by_global_norm): the direction is kept, the length capped at maxNorm.
  */
 export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
-  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipByGlobalNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
+  if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipByGlobalNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
   return {
     name: 'clipByGlobalNorm',
     init: <P>(): State<P> => ({ count: 0, slots: {}, inner: [] }),
     update<P>(updates: P, state: State<P>): [P, State<P>] {
+      checkState('clipByGlobalNorm.update', state);
       const flat = treeFlatten(updates);
       requireFloatLeaves('clipByGlobalNorm', flat.leaves, flat.paths, 'update');
       const next: State<P> = { count: state.count + 1, slots: {}, inner: [] };
