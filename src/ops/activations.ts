@@ -21,7 +21,7 @@ import { bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/co
 import { addRaw, compareRaw, expRaw, greaterP, mulRaw, squareRaw, subRaw, unaryPrimitive, whereRaw } from './elementwise';
 import { broadcastToRaw, reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
-import { tensorArgs } from '../shape/rules/validate';
+import { tensorArgs } from '../tensor/validate';
 
 const f32 = (x: AnyTensor) => x._data as Float32Array;
 const k = (op: UnaryOp) => (x: Float32Array) => backend().unary(op, x);

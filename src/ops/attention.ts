@@ -34,7 +34,7 @@ import { cast, mul, notEqual, where } from './elementwise';
 import { reshapeRaw } from './reduce-core';
 import { softmax } from './activations';
 import { matmulRaw } from './linalg';
-import { boolArg, intArg, numberArg, optionsArg, tensorArgs } from '../shape/rules/validate';
+import { boolArg, intArg, numberArg, optionsArg, tensorArgs } from '../tensor/validate';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;

@@ -56,7 +56,7 @@ import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { add, mul } from './elementwise';
 import { reshapeRaw, sumRaw } from './reduce-core';
-import { optionsArg, tensorArgs } from '../shape/rules/validate';
+import { optionsArg, tensorArgs } from '../tensor/validate';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;

@@ -17,7 +17,7 @@ import { scalar } from '../tensor/create';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import type { PrimitiveName } from '../autodiff/primitive-names';
 import { broadcastToRaw, sumToShape } from './reduce-core';
-import { operandArg, tensorArgs } from '../shape/rules/validate';
+import { operandArg, tensorArgs } from '../tensor/validate';
 
 export type Operand = Tensor<Shape, 'float32'> | number;
 /** the shape of an operand: numbers are scalars */

@@ -63,7 +63,7 @@ import { zerosLike } from '../tensor/create';
 import { bind, bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/core';
 import { reshapeRaw, sumRaw } from './reduce-core';
 import type { Same } from '../shape/dim-types';
-import { intListArg, tensorArgs, tensorListArg } from '../shape/rules/validate';
+import { intListArg, tensorArgs, tensorListArg } from '../tensor/validate';
 
 // =============================================================================================
 // Signature helpers (the shape rules live in src/shape/rules/layout.ts)

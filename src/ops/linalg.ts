@@ -28,7 +28,7 @@ import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { reshapeRaw, sumToShape } from './reduce-core';
 import { add, mul } from './elementwise';
-import { boolArg, optionsArg, tensorArgs } from '../shape/rules/validate';
+import { boolArg, optionsArg, tensorArgs } from '../tensor/validate';
 
 // ---------------------------------------------------------------- runtime helpers
 

@@ -15,7 +15,7 @@ import { add, mul, rsqrt, square, sub } from './elementwise';
 import { broadcastToRaw, sumRaw, sumToShape } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
 import { bernoulliArray, isKey, type Key } from '../random';
-import { boolArg, numberArg, optionsArg, tensorArgs } from '../shape/rules/validate';
+import { boolArg, numberArg, optionsArg, tensorArgs } from '../tensor/validate';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;

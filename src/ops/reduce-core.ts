@@ -10,7 +10,7 @@ import { ArgumentError, ShapeError } from '../shape/dims';
 import { broadcastShapes, normalizeAxes, reducedShape, reshapeShape, type Check, type ReduceShape, type ReshapeShape, type Result } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
 import { bind1, type AnyTensor, type Primitive } from '../autodiff/core';
-import { tensorArgs } from '../shape/rules/validate';
+import { tensorArgs } from '../tensor/validate';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 

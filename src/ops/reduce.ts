@@ -27,7 +27,7 @@ import { erase, typed, type AnyTensor } from '../tensor/untyped';
 import { castRaw, compareRaw, divRaw, equalP, greaterP, mulRaw, squareRaw, subRaw, whereRaw } from './elementwise';
 import { reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
-import { tensorArgs } from '../shape/rules/validate';
+import { tensorArgs } from '../tensor/validate';
 
 export { sum } from './reduce-core';
 
@@ -127,7 +127,7 @@ export const normP: Primitive<ReduceParams> = reducePrimitive('norm', normKernel
 
 /** the untyped core of max / min / prod / norm */
 export function reduceRaw(prim: Primitive<ReduceParams>, x: AnyTensor, axes: AxesArg, keepDims?: boolean): AnyTensor {
-  return bind1(prim, [x], reduceParams(x, axes, keepDims, prim.name));
+  return bind1(prim, [x], reduceParams(x, axes, keepDims, 'reduce'));
 }
 function reduceWith<S extends Shape, Ax extends AxesArg, K extends boolean>(prim: Primitive<ReduceParams>, x: Tensor<S>, axes: Ax | undefined, keepDims: K | undefined): ReduceOut<S, Ax, K> {
   return typed<ReduceOut<S, Ax, K>>(reduceRaw(prim, erase(x), axes, keepDims));
@@ -163,7 +163,7 @@ export function mean<S extends Shape, const Ax extends AxesArg = undefined, K ex
   return typed<ReduceOut<S, Ax, K>>(meanRaw(erase(x), axes, keepDims));
 }
 export function meanRaw(x: AnyTensor, axes: AxesArg, keepDims?: boolean): AnyTensor {
-  const p = reduceParams(x, axes, keepDims, 'mean');
+  const p = reduceParams(x, axes, keepDims, 'reduce');
   return divRaw(sumRaw(x, p.axes, p.keepDims), countOf(x, p));
 }
 
@@ -173,7 +173,7 @@ export function variance<S extends Shape, const Ax extends AxesArg = undefined, 
   return typed<ReduceOut<S, Ax, K>>(varianceRaw(erase(x), axes, keepDims));
 }
 export function varianceRaw(x: AnyTensor, axes: AxesArg, keepDims?: boolean): AnyTensor {
-  const p = reduceParams(x, axes, keepDims, 'variance');
+  const p = reduceParams(x, axes, keepDims, 'reduce');
   const n = countOf(x, p);
   const centred = subRaw(x, divRaw(sumRaw(x, p.axes, true), n));
   return divRaw(sumRaw(squareRaw(centred), p.axes, p.keepDims), n);

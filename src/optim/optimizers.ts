@@ -21,7 +21,7 @@ import { add, div, mul, sqrt, square, sub, neg } from '../ops/elementwise';
 import { addDecayedWeightsRule, composeRules, leafwise, scaleByLearningRateRule, type GradientTransformation, type LeafRule } from './transform';
 import { valueAt, type ScheduleOr } from './schedules';
 import { ArgumentError } from '../shape/dims';
-import { optionsArg } from '../shape/rules/validate';
+import { optionsArg } from '../tensor/validate';
 
 /** Plain-JS callers: the options must be an object with known keys (a misspelt key is ignored otherwise). */
 function checkOptions(name: string, options: unknown, allowed: readonly string[]): void {

@@ -4,8 +4,8 @@
  * Each throws an ArgumentError naming the op and the argument, before any internal code reads
  * a field of the bad value (which would surface as `TypeError ... reading '_tracer'`).
  */
-import { ArgumentError } from '../dims';
-import { Tensor } from '../../tensor/tensor';
+import { ArgumentError } from '../shape/dims';
+import { Tensor } from './tensor';
 
 const describe = (x: unknown): string =>
   x === null ? 'null' : Array.isArray(x) ? 'an array' : x instanceof Tensor ? 'a tensor' : typeof x === 'object' ? `an object (${Object.prototype.toString.call(x).slice(8, -1)})` : typeof x === 'string' ? `the string ${JSON.stringify(x.length > 20 ? x.slice(0, 17) + '...' : x)}` : x === undefined ? 'undefined' : `${typeof x} ${String(x)}`;
