@@ -18,7 +18,7 @@ import { makeTensor, type Tensor } from '../src/tensor/tensor';
 import { zeros } from '../src/tensor/create';
 import type { DType } from '../src/tensor/dtype';
 import * as ops from '../src/ops';
-import { scatterAddRaw } from '../src/ops/layout';
+import { scatterAddRaw } from '../src/ops/indexing';
 
 type AnyT = Tensor<any, any>;
 

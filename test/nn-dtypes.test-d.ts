@@ -15,7 +15,7 @@ import { fit, evaluate } from '../src/nn/train';
 import { sparseCategoricalCrossEntropy, maskedSparseCategoricalCrossEntropy, maskedMean, mse } from '../src/nn/losses';
 import { accuracy } from '../src/nn/metrics';
 import { paddingMask } from '../src/ops/attention';
-import { gather, oneHot } from '../src/ops/layout';
+import { gather, oneHot } from '../src/ops/indexing';
 import type { DtypeRule } from '../src/shape/rules';
 import { adam } from '../src/optim';
 import type { Key } from '../src/random';

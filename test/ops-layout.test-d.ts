@@ -5,9 +5,7 @@ import {
   concat,
   expandDims,
   flatten,
-  gather,
   mergeDims,
-  oneHot,
   pad,
   repeat,
   slice,
@@ -16,11 +14,11 @@ import {
   squeeze,
   stack,
   stridedSlice,
-  take,
   tile,
   unsqueeze,
   unstack,
 } from '../src/ops/layout';
+import { gather, oneHot, take } from '../src/ops/indexing';
 
 declare const conv: Tensor<['batch', 7, 7, 64]>;
 declare const img: Tensor<[32, 224, 224, 3]>;

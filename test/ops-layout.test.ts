@@ -6,23 +6,20 @@ import {
   concatP,
   expandDims,
   flatten,
-  gather,
   mergeDims,
-  oneHot,
   pad,
   repeat,
-  scatterAddP,
   slice,
   split,
   splitDim,
   squeeze,
   stack,
   stridedSlice,
-  take,
   tile,
   unsqueeze,
   unstack,
 } from '../src/ops/layout';
+import { gather, oneHot, scatterAddP, take } from '../src/ops/indexing';
 import { stridedSlicePlan } from '../src/shape/rules';
 import { matmul } from '../src/ops/linalg';
 import { mul, sin } from '../src/ops/elementwise';

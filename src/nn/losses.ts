@@ -34,7 +34,7 @@ import { erase, typed, type AnyTensor } from '../tensor/untyped';
 import { absRaw, castRaw, compareRaw, divRaw, greaterP, mulRaw, negRaw, squareRaw, subRaw, whereRaw } from '../ops/elementwise';
 import { reshapeRaw, sumRaw } from '../ops/reduce-core';
 import { logSoftmaxRaw, softplusRaw } from '../ops/activations';
-import { gatherRaw, oneHotRaw } from '../ops/layout';
+import { gatherRaw, oneHotRaw } from '../ops/indexing';
 import type { IsDyn, Same, IsTuple } from '../shape/dim-types';
 
 // =============================================================================================

@@ -23,7 +23,7 @@ import { Tensor, makeTensor } from '../tensor/tensor';
 import type { AnyTensor } from '../autodiff/core';
 import { treeFlatten } from '../autodiff/pytree';
 import { valueAndGrad, type Scalar } from '../autodiff/transforms';
-import { gather } from '../ops/layout';
+import { gather } from '../ops/indexing';
 import { foldIn, key as makeKey, permutationArray, split, type Key } from '../random';
 import { applyUpdates, type GradientTransformation, type State } from '../optim/transform';
 import type { ApplyContext } from './layer';

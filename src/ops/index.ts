@@ -20,10 +20,8 @@ export {
   pad,
   tile,
   repeat,
-  gather,
-  take,
-  oneHot,
 } from './layout';
+export { gather, take, oneHot } from './indexing';
 export {
   conv2d,
   conv1d,

@@ -18,7 +18,7 @@ import { ShapeError } from '../../shape/dims';
 import { makeTensor, type Tensor } from '../../tensor/tensor';
 import type { AnyTensor } from '../../autodiff/core';
 import { notEqual, where } from '../../ops/elementwise';
-import { gatherRaw } from '../../ops/layout';
+import { gatherRaw } from '../../ops/indexing';
 import { reshapeRaw } from '../../ops/reduce-core';
 import { uniformArray, type Key } from '../../random';
 import { resolveInit, type Initializer, type InitializerName } from '../init';
