@@ -250,7 +250,7 @@ export function attentionMap(model: G2pModel, p: G2pParams, d: G2pData, pair: G2
   const { src } = makeBatch(d, [pair]);
   const n = d.maxLen;
   const r = model.greedyDecode(p, src, { bosId: d.bosId, eosId: d.eosId, maxLen: n, returnWeights: true });
-  const [, heads, , ls] = r.crossAttention.shape as unknown as [number, number, number, number];
+  const [, heads, , ls] = r.crossAttention.shape;
   const w = r.crossAttention.dataSync();
   const len = r.lengths[0]!;
   const outIds = r.ids.dataSync();

@@ -321,7 +321,7 @@ export function readSafetensors(bytes: Uint8Array): E.Either<IoError, { readonly
     const d = naturalDtype(e.dtype)!;
     const data = decode(bytes, e, d);
     if (E.isLeft(data)) return data;
-    setOwn(tensors, e.name, makeTensor(e.shape, d, data.right as never));
+    setOwn(tensors, e.name, makeTensor(e.shape, d, data.right));
   }
   return E.right({ tensors, metadata });
 }
@@ -362,7 +362,7 @@ export function loadSafetensors<P>(bytes: Uint8Array, like: P): E.Either<IoError
     const t = flat.leaves[i]!;
     const data = decode(bytes, byName.get(flat.paths[i]!)!, t.dtype);
     if (E.isLeft(data)) return data;
-    leaves.push(makeTensor(t.shape as readonly number[], t.dtype, data.right as never) as AnyTensor);
+    leaves.push(makeTensor<AnyTensor['shape'], DType>(t.shape as readonly number[], t.dtype, data.right));
   }
   return E.right(flat.rebuild(leaves));
 }

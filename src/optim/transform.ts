@@ -21,7 +21,7 @@ import type { Dim } from '../shape/dims';
 import type { Tensor } from '../tensor/tensor';
 import { makeTensor } from '../tensor/tensor';
 import { zerosLike } from '../tensor/create';
-import type { AnyTensor } from '../autodiff/core';
+import { erase, wide, type AnyTensor } from '../tensor/untyped';
 import { treeFlatten } from '../autodiff/pytree';
 import { add, div, maximum, mul, sqrt } from '../ops/elementwise';
 import { sumRaw } from '../ops/reduce-core';
@@ -58,10 +58,10 @@ export interface GradientTransformation {
 export type Optimizer = GradientTransformation;
 
 type AnyT = Tensor<Dim[]>;
-const A = (x: AnyTensor) => x as unknown as AnyT;
-const T = (x: AnyT) => x as unknown as AnyTensor;
+const A = (x: AnyTensor): AnyT => wide(x);
+const T = (x: AnyT): AnyTensor => erase(x);
 const f32 = (x: AnyTensor) => x._data as Float32Array;
-const wrap = (like: AnyTensor, data: Float32Array) => makeTensor(like.shape as readonly number[], 'float32', data) as unknown as AnyTensor;
+const wrap = (like: AnyTensor, data: Float32Array): AnyTensor => erase(makeTensor(like.shape as readonly number[], 'float32', data));
 
 function requireFloatLeaves(name: string, leaves: readonly AnyTensor[], paths: readonly string[], what: string): void {
   leaves.forEach((l, i) => {

@@ -224,7 +224,7 @@ export function fromData<const S extends Shape, D extends DType = 'float32'>(
       return E.right(makeTensor(s, dt, out as DataFor<D>));
     }
     if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
-      const flat = data as unknown as ArrayLike<number>;
+      const flat = data as unknown as ArrayLike<number>; // a typed-array view (DataView excluded above) indexes as numbers
       const known = shape.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
       const unknowns = shape.filter((d) => typeof d !== 'number').length;
       if (unknowns > 1) return E.left(new ShapeError('fromData', `flat data needs at most one non-literal dim to infer, got ${unknowns} in [${shape.join(', ')}]`));

@@ -362,7 +362,8 @@ export const HANDLERS: { readonly [K in PrimitiveName]: Handler | NoMapping } = 
         const begin: Pair = [c.p.begin[ax], c.p2.begin[ax]];
         const size: Pair = [c.p.size[ax], c.p2.size[ax]];
         if (begin[0] === 0 && begin[1] === 0 && samePair(size, dim) && s === 1) return;
-        const end: Pair = [0, 1].map((k) => (size[k]! === 0 ? begin[k]! : begin[k]! + (size[k]! - 1) * s + 1)) as unknown as Pair;
+        const endAt = (k: 0 | 1) => (size[k] === 0 ? begin[k] : begin[k] + (size[k] - 1) * s + 1);
+        const end: Pair = [endAt(0), endAt(1)];
         axes.push(ax);
         starts.push(bound(begin, dim, false));
         ends.push(bound(end, dim, true));

@@ -186,7 +186,7 @@ function literalInput(e: Emitter, a: AnyTensor, b: AnyTensor, c: AnyTensor | nul
     const shape = e.i64(a.shape as readonly number[]);
     const cast = (size: string) => e.one('Cast', [size], { to: int(ONNX_OF[a.dtype]) });
     if (v.every(Number.isInteger) && e.canDim(v)) return e.one('Reshape', [cast(e.dim(v)), shape]);
-    const r = v.map((x) => Math.round(1 / x)) as unknown as Pair;
+    const r: Pair = [Math.round(1 / v[0]), Math.round(1 / v[1])];
     if (a.dtype === 'float32' && r.every((n, k) => n >= 1 && Math.fround(1 / n) === v[k]) && e.canDim(r)) {
       return e.one('Reshape', [e.one('Reciprocal', [cast(e.dim(r))]), shape]);
     }
