@@ -249,3 +249,58 @@ describe('public names of the Transformer types (what hovers show)', () => {
     expectTypeOf<nn.BlockRunContext>().toEqualTypeOf<{ readonly training: boolean; readonly key: Key | undefined }>();
   });
 });
+
+describe('Transformer config errors land on the offending property', () => {
+  it('each rule names the property, with expected vs actual', () => {
+    transformer({
+      srcVocab: 30,
+      tgtVocab: 30,
+      // @ts-expect-error transformer: 4 heads do not divide d_model 30 (expected a multiple of 4, got 30)
+      dModel: 30,
+      numHeads: 4,
+      ffDim: 64,
+      numEncoderLayers: 1,
+      numDecoderLayers: 1,
+      maxLen: 16,
+    });
+    transformer({
+      srcVocab: 30, tgtVocab: 30, maxLen: 16, numHeads: 3, ffDim: 64,
+      // @ts-expect-error transformer: d_model must be even (got 15)
+      dModel: 15,
+      numEncoderLayers: 1, numDecoderLayers: 1,
+    });
+    transformer({
+      srcVocab: 30,
+      tgtVocab: 30,
+      dModel: 32,
+      numHeads: 4,
+      // @ts-expect-error transformer: ffDim must be a positive integer, got 0
+      ffDim: 0,
+      // @ts-expect-error transformer: numEncoderLayers must be a positive integer, got 1.5
+      numEncoderLayers: 1.5,
+      numDecoderLayers: 1,
+      maxLen: 16,
+      // @ts-expect-error transformer: dropout must be in [0, 1), got 1
+      dropout: 1,
+      // @ts-expect-error transformer: layerNormEpsilon must be >= 0, got -1
+      layerNormEpsilon: -1,
+    });
+    // the right neighbours of those mistakes compile, and so does a config of plain numbers
+    transformer({ srcVocab: 30, tgtVocab: 30, dModel: 30, numHeads: 3, ffDim: 64, numEncoderLayers: 1, numDecoderLayers: 1, maxLen: 16, dropout: 1e-7, layerNormEpsilon: 0 });
+    transformer({ srcVocab: 30, tgtVocab: 30, dModel: 32, numHeads: 4, ffDim: 64, numEncoderLayers: 1, numDecoderLayers: 1, maxLen: 16, dropout: 0.1, layerNormEpsilon: 1e-6 });
+    const n = 8 as number;
+    transformer({ srcVocab: n, tgtVocab: n, dModel: n, numHeads: n, ffDim: n, numEncoderLayers: n, numDecoderLayers: n, maxLen: n, dropout: n / 10 });
+  });
+
+  it('the per-property rules as types', () => {
+    type Bad = { readonly srcVocab: 30; readonly tgtVocab: 30; readonly dModel: 30; readonly numHeads: 4; readonly ffDim: 0; readonly numEncoderLayers: 1; readonly numDecoderLayers: 1; readonly maxLen: 16 };
+    expectTypeOf<nn.TransformerConfigCheck<Bad>>().toEqualTypeOf<{
+      readonly dModel: ShapeMismatch<'transformer: 4 heads do not divide d_model 30 (expected a multiple of 4, got 30)', 'multiple of 4', 30>;
+      readonly ffDim: ShapeMismatch<'transformer: ffDim must be a positive integer, got 0', 'positive integer', 0>;
+    }>();
+    type Good = { readonly srcVocab: 30; readonly tgtVocab: 30; readonly dModel: 32; readonly numHeads: 4; readonly ffDim: 64; readonly numEncoderLayers: 1; readonly numDecoderLayers: 1; readonly maxLen: 16 };
+    expectTypeOf<nn.TransformerConfigCheck<Good>>().toEqualTypeOf<{}>();
+    expectTypeOf<nn.CheckedTransformerConfig<Good>>().toEqualTypeOf<Good>();
+    expectTypeOf<nn.TransformerRule<Good>>().toEqualTypeOf<true>();
+  });
+});

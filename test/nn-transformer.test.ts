@@ -496,6 +496,19 @@ describe('the encoder–decoder Transformer', () => {
     }
   });
 
+  it('rejects bad configs at run time with the texts of the type-level rules', () => {
+    const base = { srcVocab: 30, tgtVocab: 30, dModel: 32, numHeads: 4, ffDim: 64, numEncoderLayers: 1, numDecoderLayers: 1, maxLen: 16 };
+    const bad = (patch: Record<string, number>) => () => transformer({ ...base, ...patch } as never);
+    expect(bad({ dModel: 30 })).toThrow('transformer: 4 heads do not divide d_model 30 (expected a multiple of 4, got 30)');
+    expect(bad({ dModel: 30, numHeads: 3 })).not.toThrow();
+    expect(bad({ dModel: 15, numHeads: 3 })).toThrow('transformer: d_model must be even (got 15)');
+    expect(bad({ ffDim: 0 })).toThrow('transformer: ffDim must be a positive integer, got 0');
+    expect(bad({ numEncoderLayers: 1.5 })).toThrow('transformer: numEncoderLayers must be a positive integer, got 1.5');
+    expect(bad({ dropout: 1 })).toThrow('transformer: dropout must be in [0, 1), got 1');
+    expect(bad({ dropout: 1e-7 })).not.toThrow();
+    expect(bad({ layerNormEpsilon: -1 })).toThrow('transformer: layerNormEpsilon must be >= 0, got -1');
+  });
+
   it('checks ids at run time and rejects a config whose heads do not divide dModel', () => {
     const model = transformer(config);
     const p = model.init(key(0));

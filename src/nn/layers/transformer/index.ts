@@ -40,6 +40,7 @@ export {
   type TransformerEncoderLayer,
 } from './layers';
 export type {
+  CheckedTransformerConfig,
   DecodeOptions,
   DecodeResult,
   ForwardOptions,
@@ -48,6 +49,8 @@ export type {
   TargetIdsRule,
   Transformer,
   TransformerConfig,
+  TransformerConfigCheck,
+  TransformerConfigRules,
   PreNormTransformerParams,
   TransformerParams,
   TransformerParamsOf,

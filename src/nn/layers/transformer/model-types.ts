@@ -14,6 +14,7 @@ import type { ActivationName } from '../../activation';
 import type { HeadsRule } from '../attention';
 import type { EvenDModelRule } from '../positional';
 import type { Agree, IsLit, Show } from '../../../shape/dim-types';
+import type { PosInt } from '../../../shape/rules/common';
 import type { BatchOf, DecoderLayerParams, EmbeddingParams, EncoderLayerParams, LayerNormParams, LenOf, LinearParams, MemoryRule } from './blocks';
 
 export interface TransformerConfig {
@@ -32,13 +33,71 @@ export interface TransformerConfig {
   readonly layerNormEpsilon?: number;
 }
 
-/** numHeads divides dModel and dModel is even (sinusoidal encoding). */
-export type TransformerRule<C extends TransformerConfig> =
-  HeadsRule<'transformer', C['dModel'], C['numHeads']> extends infer R
-    ? R extends ShapeMismatch<any, any, any>
-      ? R
-      : EvenDModelRule<'transformer', C['dModel']>
-    : never;
+/** a size of the config: a positive integer (checked when it is a literal) */
+type SizeRule<K extends string, N> = IsLit<N> extends true
+  ? PosInt<N> extends true
+    ? true
+    : ShapeMismatch<`transformer: ${K} must be a positive integer, got ${N & number}`, 'positive integer', N>
+  : true;
+
+/** a rate in [0, 1): a literal's decimal form is 0, 0.x or a tiny xe-y (1 and above print otherwise) */
+type RateRule<N> = IsLit<N> extends true
+  ? `${N & number}` extends '0' | `0.${string}` | `${Digit}e-${string}` | `${Digit}.${string}e-${string}`
+    ? true
+    : ShapeMismatch<`transformer: dropout must be in [0, 1), got ${N & number}`, '[0, 1)', N>
+  : true;
+type Digit = '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
+
+type EpsilonRule<N> = IsLit<N> extends true
+  ? `${N & number}` extends `-${string}`
+    ? ShapeMismatch<`transformer: layerNormEpsilon must be >= 0, got ${N & number}`, '>= 0', N>
+    : true
+  : true;
+
+/**
+ * dModel: numHeads divides it (each head gets dModel / numHeads) and it is even (sinusoidal
+ * encoding); true or the mismatch, e.g. `transformer: 4 heads do not divide d_model 30 (expected
+ * a multiple of 4, got 30)`.
+ */
+export type TransformerRule<C extends TransformerConfig> = [PosInt<C['dModel']>, PosInt<C['numHeads']>] extends [true, true]
+  ? HeadsRule<'transformer', C['dModel'], C['numHeads']> extends ShapeMismatch<any, any, any>
+    ? ShapeMismatch<
+        `transformer: ${C['numHeads']} heads do not divide d_model ${C['dModel']} (expected a multiple of ${C['numHeads']}, got ${C['dModel']})`,
+        `multiple of ${C['numHeads']}`,
+        C['dModel']
+      >
+    : EvenDModelRule<'transformer', C['dModel']>
+  : true;
+
+/** the rule of each config property: true, or the mismatch to report on that property */
+export type TransformerConfigRules<C extends TransformerConfig> = {
+  srcVocab: SizeRule<'srcVocab', C['srcVocab']>;
+  tgtVocab: SizeRule<'tgtVocab', C['tgtVocab']>;
+  dModel: SizeRule<'dModel', C['dModel']> extends true ? TransformerRule<C> : SizeRule<'dModel', C['dModel']>;
+  numHeads: SizeRule<'numHeads', C['numHeads']>;
+  ffDim: SizeRule<'ffDim', C['ffDim']>;
+  numEncoderLayers: SizeRule<'numEncoderLayers', C['numEncoderLayers']>;
+  numDecoderLayers: SizeRule<'numDecoderLayers', C['numDecoderLayers']>;
+  maxLen: SizeRule<'maxLen', C['maxLen']>;
+  dropout: RateRule<C['dropout']>;
+  layerNormEpsilon: EpsilonRule<C['layerNormEpsilon']>;
+};
+
+/**
+ * The failing properties of config C, each typed as its mismatch ({} when C is right).
+ */
+export type TransformerConfigCheck<C extends TransformerConfig> = {
+  readonly [K in keyof TransformerConfigRules<C> as TransformerConfigRules<C>[K] extends ShapeMismatch<any, any, any> ? K : never]: TransformerConfigRules<C>[K];
+};
+
+/**
+ * The factory's parameter: C itself when every rule holds, else C with each failing property
+ * typed as its mismatch, so that TypeScript reports each mistake on the offending property's
+ * line (`dModel: 30,`) with the rule first, rather than on the whole call.
+ */
+export type CheckedTransformerConfig<C extends TransformerConfig> = [keyof TransformerConfigCheck<C>] extends [never]
+  ? C
+  : { readonly [K in keyof C]: K extends keyof TransformerConfigCheck<C> ? TransformerConfigCheck<C>[K] : C[K] };
 
 /**
  * The params of a post-norm `transformer(...)` (the default): source vocabulary SV, target

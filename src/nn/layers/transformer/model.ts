@@ -10,18 +10,18 @@
  * (./stacks.ts) and the decoding loops (./decoding.ts).
  */
 import { ShapeError } from '../../../shape/dims';
-import type { Check } from '../../../shape/rules';
 import type { AnyTensor } from '../../../autodiff/core';
 import { requireKey } from './blocks';
 import { greedyDecode, sampleDecode } from './decoding';
 import { checkIds, decodeStack, encodeStack, initSeq2Seq, padMask, seq2seq } from './stacks';
-import type { Transformer, TransformerConfig, TransformerParamsOf, TransformerRule } from './model-types';
+import type { Transformer, TransformerConfig, CheckedTransformerConfig, TransformerParamsOf } from './model-types';
 
 /**
- * An encoder–decoder Transformer for token ids. numHeads must divide dModel and dModel must
- * be even — compile errors on the config otherwise.
+ * An encoder–decoder Transformer for token ids. numHeads must divide dModel, dModel must be
+ * even, the sizes positive integers and dropout in [0, 1): otherwise a compile error on the
+ * offending property (CheckedTransformerConfig) and a run-time error with the same text.
  */
-export function transformer<const C extends TransformerConfig>(config: C & Check<TransformerRule<C>>): Transformer<C> {
+export function transformer<const C extends TransformerConfig>(config: CheckedTransformerConfig<C>): Transformer<C> {
   const m = seq2seq(config as TransformerConfig);
   const { name, block, config: c } = m;
   const raw = (t: unknown) => t as AnyTensor;

@@ -16,7 +16,6 @@ import { paddingMask } from '../../../ops/attention';
 import { keys, zerosInit } from '../../init';
 import type { Layer } from '../../layer';
 import { embedding } from '../embedding';
-import { checkHeads } from '../attention';
 import { addSinusoidal } from '../positional';
 import {
   A,
@@ -62,7 +61,7 @@ function positiveInt(what: string, n: number): void {
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`transformer: ${what} must be a positive integer, got ${n}`);
 }
 
-/** the run-time twin of TransformerRule (plus positive sizes and the block options) */
+/** the run-time twin of TransformerConfigRules: the same rules and texts, for configs the types did not see */
 export function seq2seq(c: TransformerConfig): Seq2Seq {
   const name = 'transformer';
   for (const k of ['srcVocab', 'tgtVocab', 'dModel', 'numHeads', 'ffDim', 'numEncoderLayers', 'numDecoderLayers', 'maxLen'] as const) positiveInt(k, c[k]);
@@ -75,7 +74,8 @@ export function seq2seq(c: TransformerConfig): Seq2Seq {
     ...(c.activation !== undefined ? { activation: c.activation } : {}),
     ...(c.layerNormEpsilon !== undefined ? { layerNormEpsilon: c.layerNormEpsilon } : {}),
   });
-  checkHeads(block.mha, d, name);
+  // the same text as TransformerRule (the heads count in both the rule and the expected value)
+  if (d % c.numHeads !== 0) throw new ShapeError(name, `${c.numHeads} heads do not divide d_model ${d} (expected a multiple of ${c.numHeads}, got ${d})`);
   if (d % 2 !== 0) throw new ShapeError(name, `d_model must be even (got ${d})`);
   const sqrtD = Math.sqrt(d);
   // embeddings start as N(0, 1/D): after the √D scaling they have unit variance
