@@ -13,11 +13,13 @@
 ;; on the JS side places the operands and results of one call. All pointers are byte
 ;; addresses; strides are in floats.
 ;;
-;; GEMM: Goto-style blocking. B is packed in KC x NC blocks of 8-column panels (p-major,
-;; 8 floats per p), A in MC x KC blocks of 4-row panels (p-major, 4 floats per p), rows and
-;; columns past the matrix zero-filled. The 4x8 micro-kernel keeps C in 8 v128
-;; accumulators; per p it loads two B vectors and splats four A values, 11 live vectors,
-;; which V8's x64 register allocator keeps in xmm registers without spilling.
+;; GEMM: Goto-style blocking. B is packed in KC x NC blocks of NR-column panels (p-major,
+;; NR floats per p), A in MC x KC blocks of MR-row panels (p-major, MR floats per p), rows
+;; and columns past the matrix zero-filled; build/gemm-tile.ts writes the core for each
+;; build's MR x NR block (TILES there: 4x8 in both). The 4x8 micro-kernel keeps C in 8 v128
+;; accumulators; per p it loads two B vectors and splats four A values. V8 (TurboFan) issues
+;; all of a step's loads before its multiply-adds, so accumulators + B vectors + A splats
+;; must fit the 15 allocatable xmm registers: 4x8 uses 14; 6x8 (20) and 4x12 (19) spill.
 ;; Plain wasm SIMD 128 has no fused multiply-add, so in this build each step is mul + add,
 ;; rounded twice; the relaxed-SIMD build (the madd@relaxed macro) uses f32x4.relaxed_madd,
 ;; one fused instruction and one rounding where the CPU has FMA. Either way results match a
@@ -42,7 +44,6 @@
     (global.set $tile (i32.add (local.get $p) (i32.const 655360)))
     (global.set $work (i32.add (local.get $p) (i32.const 1048576))))
 
-  ;; KC = 256, MC = 128 (multiple of MR = 4), NC = 512 (multiple of NR = 8)
   (func $min (param $x i32) (param $y i32) (result i32)
     (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
 
@@ -55,235 +56,11 @@
   (local.set {c} (f32x4.relaxed_madd (local.get {a}) (local.get {b}) (local.get {c})))
   ;;@end
 
-  ;; C tile (mr x nr, row stride ldc bytes) = (first) or += (not first) A panel . B panel
-  (func $micro (param $pa i32) (param $pb i32) (param $kc i32) (param $c i32) (param $ldc i32)
-               (param $mr i32) (param $nr i32) (param $first i32)
-    (local $end i32) (local $a v128) (local $b0 v128) (local $b1 v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local $i i32) (local $j i32) (local $src i32) (local $dst i32) (local $v f32)
-    (local.set $end (i32.add (local.get $pa) (i32.shl (local.get $kc) (i32.const 4))))
-    (loop $k
-      (local.set $b0 (v128.load (local.get $pb)))
-      (local.set $b1 (v128.load offset=16 (local.get $pb)))
-      (local.set $a (v128.load32_splat (local.get $pa)))
-      ;;@madd $c00 $a $b0
-      ;;@madd $c01 $a $b1
-      (local.set $a (v128.load32_splat offset=4 (local.get $pa)))
-      ;;@madd $c10 $a $b0
-      ;;@madd $c11 $a $b1
-      (local.set $a (v128.load32_splat offset=8 (local.get $pa)))
-      ;;@madd $c20 $a $b0
-      ;;@madd $c21 $a $b1
-      (local.set $a (v128.load32_splat offset=12 (local.get $pa)))
-      ;;@madd $c30 $a $b0
-      ;;@madd $c31 $a $b1
-      (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
-      (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-      (br_if $k (i32.lt_u (local.get $pa) (local.get $end))))
-    (if (i32.and (i32.eq (local.get $mr) (i32.const 4)) (i32.eq (local.get $nr) (i32.const 8)))
-      (then
-        (if (i32.eqz (local.get $first))
-          (then
-            (local.set $dst (local.get $c))
-            (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $dst))))
-            (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $dst))))
-            (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
-            (local.set $c10 (f32x4.add (local.get $c10) (v128.load (local.get $dst))))
-            (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $dst))))
-            (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
-            (local.set $c20 (f32x4.add (local.get $c20) (v128.load (local.get $dst))))
-            (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $dst))))
-            (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
-            (local.set $c30 (f32x4.add (local.get $c30) (v128.load (local.get $dst))))
-            (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $dst))))))
-        (local.set $dst (local.get $c))
-        (v128.store (local.get $dst) (local.get $c00))
-        (v128.store offset=16 (local.get $dst) (local.get $c01))
-        (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
-        (v128.store (local.get $dst) (local.get $c10))
-        (v128.store offset=16 (local.get $dst) (local.get $c11))
-        (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
-        (v128.store (local.get $dst) (local.get $c20))
-        (v128.store offset=16 (local.get $dst) (local.get $c21))
-        (local.set $dst (i32.add (local.get $dst) (local.get $ldc)))
-        (v128.store (local.get $dst) (local.get $c30))
-        (v128.store offset=16 (local.get $dst) (local.get $c31))
-        (return)))
-    ;; edge tile: spill the accumulators to the tile buffer, copy the valid mr x nr part
-    (v128.store offset=0 (global.get $tile) (local.get $c00))
-    (v128.store offset=16 (global.get $tile) (local.get $c01))
-    (v128.store offset=32 (global.get $tile) (local.get $c10))
-    (v128.store offset=48 (global.get $tile) (local.get $c11))
-    (v128.store offset=64 (global.get $tile) (local.get $c20))
-    (v128.store offset=80 (global.get $tile) (local.get $c21))
-    (v128.store offset=96 (global.get $tile) (local.get $c30))
-    (v128.store offset=112 (global.get $tile) (local.get $c31))
-    (local.set $i (i32.const 0))
-    (loop $rows
-      (local.set $src (i32.add (global.get $tile) (i32.shl (local.get $i) (i32.const 5))))
-      (local.set $dst (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
-      (local.set $j (i32.const 0))
-      (loop $cols
-        (local.set $v (f32.load (local.get $src)))
-        (if (i32.eqz (local.get $first))
-          (then (local.set $v (f32.add (local.get $v) (f32.load (local.get $dst))))))
-        (f32.store (local.get $dst) (local.get $v))
-        (local.set $src (i32.add (local.get $src) (i32.const 4)))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br_if $cols (i32.lt_u (local.get $j) (local.get $nr))))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $rows (i32.lt_u (local.get $i) (local.get $mr)))))
+  ;; $micro, $packB, $packA and $gemm for this build's register block, written out by
+  ;; build/gemm-tile.ts (the micro-kernel is MR·NR/4 ;;@madd steps per k)
+  ;;@gemm_core
 
-  ;; pack op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into 8-column panels at $packb
-  (func $packB (param $src i32) (param $rs i32) (param $cs i32) (param $nc i32) (param $kc i32)
-    (local $q i32) (local $jr i32) (local $nr i32) (local $p i32) (local $s i32) (local $j i32)
-    (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
-    (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))
-    (local.set $q (global.get $packb))
-    (local.set $jr (i32.const 0))
-    (loop $panels
-      (local.set $nr (call $min (i32.const 8) (i32.sub (local.get $nc) (local.get $jr))))
-      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $jr) (local.get $cs))))
-      (local.set $p (i32.const 0))
-      (if (i32.and (i32.eq (local.get $nr) (i32.const 8)) (i32.eq (local.get $cs) (i32.const 4)))
-        (then
-          ;; row-major B: each panel row is 8 contiguous floats
-          (loop $rows
-            (v128.store (local.get $q) (v128.load (local.get $s)))
-            (v128.store offset=16 (local.get $q) (v128.load offset=16 (local.get $s)))
-            (local.set $q (i32.add (local.get $q) (i32.const 32)))
-            (local.set $s (i32.add (local.get $s) (local.get $rs)))
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br_if $rows (i32.lt_u (local.get $p) (local.get $kc)))))
-        (else
-          (loop $rows
-            (local.set $j (i32.const 0))
-            (loop $cols
-              (f32.store (i32.add (local.get $q) (i32.shl (local.get $j) (i32.const 2)))
-                (if (result f32) (i32.lt_u (local.get $j) (local.get $nr))
-                  (then (f32.load (i32.add (local.get $s) (i32.mul (local.get $j) (local.get $cs)))))
-                  (else (f32.const 0))))
-              (local.set $j (i32.add (local.get $j) (i32.const 1)))
-              (br_if $cols (i32.lt_u (local.get $j) (i32.const 8))))
-            (local.set $q (i32.add (local.get $q) (i32.const 32)))
-            (local.set $s (i32.add (local.get $s) (local.get $rs)))
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br_if $rows (i32.lt_u (local.get $p) (local.get $kc))))))
-      (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
-      (br_if $panels (i32.lt_u (local.get $jr) (local.get $nc)))))
-
-  ;; pack op(A)[0..mc, 0..kc) (element (i, p) at src + (i*rs + p*cs)*4) into 4-row panels at $scratch
-  (func $packA (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32)
-    (local $q i32) (local $ir i32) (local $mr i32) (local $p i32) (local $s i32) (local $i i32)
-    (local $r2 i32) (local $r3 i32)
-    (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))
-    (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))
-    (local.set $r2 (i32.shl (local.get $rs) (i32.const 1)))
-    (local.set $r3 (i32.add (local.get $r2) (local.get $rs)))
-    (local.set $q (global.get $scratch))
-    (local.set $ir (i32.const 0))
-    (loop $panels
-      (local.set $mr (call $min (i32.const 4) (i32.sub (local.get $mc) (local.get $ir))))
-      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $ir) (local.get $rs))))
-      (local.set $p (i32.const 0))
-      (if (i32.eq (local.get $mr) (i32.const 4))
-        (then
-          (if (i32.eq (local.get $rs) (i32.const 4))
-            (then
-              ;; transposed A: the 4 rows at one p are contiguous
-              (loop $cols
-                (v128.store (local.get $q) (v128.load (local.get $s)))
-                (local.set $q (i32.add (local.get $q) (i32.const 16)))
-                (local.set $s (i32.add (local.get $s) (local.get $cs)))
-                (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                (br_if $cols (i32.lt_u (local.get $p) (local.get $kc)))))
-            (else
-              (loop $cols
-                (f32.store (local.get $q) (f32.load (local.get $s)))
-                (f32.store offset=4 (local.get $q) (f32.load (i32.add (local.get $s) (local.get $rs))))
-                (f32.store offset=8 (local.get $q) (f32.load (i32.add (local.get $s) (local.get $r2))))
-                (f32.store offset=12 (local.get $q) (f32.load (i32.add (local.get $s) (local.get $r3))))
-                (local.set $q (i32.add (local.get $q) (i32.const 16)))
-                (local.set $s (i32.add (local.get $s) (local.get $cs)))
-                (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                (br_if $cols (i32.lt_u (local.get $p) (local.get $kc)))))))
-        (else
-          (loop $cols
-            (local.set $i (i32.const 0))
-            (loop $rows
-              (f32.store (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 2)))
-                (if (result f32) (i32.lt_u (local.get $i) (local.get $mr))
-                  (then (f32.load (i32.add (local.get $s) (i32.mul (local.get $i) (local.get $rs)))))
-                  (else (f32.const 0))))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br_if $rows (i32.lt_u (local.get $i) (i32.const 4))))
-            (local.set $q (i32.add (local.get $q) (i32.const 16)))
-            (local.set $s (i32.add (local.get $s) (local.get $cs)))
-            (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br_if $cols (i32.lt_u (local.get $p) (local.get $kc))))))
-      (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
-      (br_if $panels (i32.lt_u (local.get $ir) (local.get $mc)))))
-
-  ;; C[m, n] (row stride ldc floats, at c) = op(A) . op(B), or += when $acc is 1;
-  ;; op(A)[i, p] at a + (i*ars + p*acs)*4, op(B)[p, j] at b + (p*brs + j*bcs)*4
-  (func $gemm (export "gemm") (param $a i32) (param $ars i32) (param $acs i32)
-        (param $b i32) (param $brs i32) (param $bcs i32)
-        (param $c i32) (param $ldc i32) (param $m i32) (param $k i32) (param $n i32) (param $acc i32)
-    (local $kcmax i32) (local $blocks i32)
-    (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)
-    (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
-    (if (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (i32.eqz (local.get $k)))
-      (then (return)))
-    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
-    ;; k split into equal blocks of at most KC, so no block is a short leftover
-    (local.set $blocks (i32.div_u (i32.add (local.get $k) (i32.const 255)) (i32.const 256)))
-    (local.set $kcmax (i32.div_u (i32.sub (i32.add (local.get $k) (local.get $blocks)) (i32.const 1)) (local.get $blocks)))
-    (local.set $jc (i32.const 0))
-    (loop $jcl
-      (local.set $nc (call $min (i32.const 512) (i32.sub (local.get $n) (local.get $jc))))
-      (local.set $pc (i32.const 0))
-      (loop $pcl
-        (local.set $kc (call $min (local.get $kcmax) (i32.sub (local.get $k) (local.get $pc))))
-        (call $packB
-          (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $brs))
-                                                    (i32.mul (local.get $jc) (local.get $bcs))) (i32.const 2)))
-          (local.get $brs) (local.get $bcs) (local.get $nc) (local.get $kc))
-        (local.set $ic (i32.const 0))
-        (loop $icl
-          (local.set $mc (call $min (i32.const 128) (i32.sub (local.get $m) (local.get $ic))))
-          (call $packA
-            (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $ars))
-                                                      (i32.mul (local.get $pc) (local.get $acs))) (i32.const 2)))
-            (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc))
-          (local.set $jr (i32.const 0))
-          (loop $jrl
-            (local.set $ir (i32.const 0))
-            (loop $irl
-              (call $micro
-                (i32.add (global.get $scratch) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2)))
-                (i32.add (global.get $packb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2)))
-                (local.get $kc)
-                (i32.add (local.get $c)
-                  (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))
-                           (i32.shl (i32.add (local.get $jc) (local.get $jr)) (i32.const 2))))
-                (local.get $ldc)
-                (call $min (i32.const 4) (i32.sub (local.get $mc) (local.get $ir)))
-                (call $min (i32.const 8) (i32.sub (local.get $nc) (local.get $jr)))
-                (i32.and (i32.eqz (local.get $pc)) (i32.eqz (local.get $acc))))
-              (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
-              (br_if $irl (i32.lt_u (local.get $ir) (local.get $mc))))
-            (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
-            (br_if $jrl (i32.lt_u (local.get $jr) (local.get $nc))))
-          (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
-          (br_if $icl (i32.lt_u (local.get $ic) (local.get $m))))
-        (local.set $pc (i32.add (local.get $pc) (local.get $kc)))
-        (br_if $pcl (i32.lt_u (local.get $pc) (local.get $k))))
-      (local.set $jc (i32.add (local.get $jc) (i32.const 512)))
-      (br_if $jcl (i32.lt_u (local.get $jc) (local.get $n)))))
-
-;; One chunk of a batched GEMM job (run by the calling thread and the workers alike, see
+  ;; One chunk of a batched GEMM job (run by the calling thread and the workers alike, see
   ;; threads.ts): the job record at $job holds i32 fields a, ars, acs, b, brs, bcs, c, m, k,
   ;; n, aOffsets, bOffsets, rowsPerChunk, chunksPerBatch. Chunk i is rows [r0, r0 + rows) of
   ;; batch item t = i / chunksPerBatch; aOffsets / bOffsets are i32 arrays of float offsets

@@ -5,12 +5,14 @@
  *
  * Sources: kernels.wat is the module's core; every other .wat file in the folder is a
  * fragment (module fields only), spliced in before the core's final parenthesis in
- * file-name order, so one module (one memory, one set of scratch globals) comes out.
+ * file-name order, so one module (one memory, one set of scratch globals) comes out. One
+ * more source is generated, not read: the GEMM core's macro definitions (gemm-tile.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtInit from 'wabt';
 import { expandMacros } from './macros';
+import { gemmCoreMacros, TILES, type Tile } from './gemm-tile';
 
 /** the wasm features the kernels use (wabt needs them both to parse and to validate) */
 const FEATURES = { simd: true, threads: true, bulk_memory: true } as const;
@@ -28,10 +30,17 @@ export interface KernelSource {
   readonly text: string;
 }
 
-/** kernels.wat first, then the fragments sorted by name */
-export function readKernelSources(dir: string): KernelSource[] {
+/** the name the generated GEMM-core definitions go by in error messages */
+export const GEMM_CORE_SOURCE = 'gemm-core (build/gemm-tile.ts)';
+
+/**
+ * kernels.wat first, then the fragments sorted by name, then the generated GEMM core
+ * definitions for the given register blocks (default: the committed choice, TILES)
+ */
+export function readKernelSources(dir: string, tiles: Readonly<Record<KernelVariant, Tile>> = TILES): KernelSource[] {
   const names = readdirSync(dir).filter((f) => f.endsWith('.wat') && f !== 'kernels.wat').sort();
-  return ['kernels.wat', ...names].map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+  const read = ['kernels.wat', ...names].map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+  return [...read, { name: GEMM_CORE_SOURCE, text: gemmCoreMacros(tiles) }];
 }
 
 /** the core with the fragments spliced in before its closing parenthesis, macros expanded (macros.ts) */
@@ -40,7 +49,8 @@ export function spliceSources(sources: readonly KernelSource[], variant: KernelV
   if (core === undefined) throw new Error('assemble: no kernel sources');
   const close = core.text.lastIndexOf(')');
   if (close < 0) throw new Error(`assemble: ${core.name} has no closing parenthesis`);
-  const parts = fragments.map((f) => `\n  ;; ---- ${f.name} ----\n${f.text}\n`);
+  // a source of definitions only (the generated GEMM core) leaves nothing to splice
+  const parts = fragments.filter((f) => f.text.trim() !== '').map((f) => `\n  ;; ---- ${f.name} ----\n${f.text}\n`);
   return core.text.slice(0, close) + parts.join('') + core.text.slice(close);
 }
 
@@ -70,6 +80,14 @@ export async function assembleVariants(wat: string, variant: KernelVariant = 'si
     shared: await assembleWat(wat, VARIANT_FEATURES[variant]),
     unshared: await assembleWat(wat.replace(SHARED_MEMORY, '(import "env" "memory" (memory 1 65536))'), VARIANT_FEATURES[variant]),
   };
+}
+
+/**
+ * One build of the module over an unshared memory with `tile` as that build's GEMM register
+ * block in place of the committed one: for measuring and testing other blocks.
+ */
+export async function assembleWithTile(dir: string, variant: KernelVariant, tile: Tile): Promise<Uint8Array> {
+  return (await assembleVariants(spliceSources(readKernelSources(dir, { ...TILES, [variant]: tile }), variant), variant)).unshared;
 }
 
 export type Modules = Record<KernelVariant, { shared: Uint8Array; unshared: Uint8Array }>;

@@ -7,16 +7,7 @@
 import type { Backend } from '../../backend';
 import { cpuBackend } from '../../cpu';
 import { createWasmBackend } from '../index';
-
-function rand(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2 ** 31 - 1;
-  }
-  return a;
-}
+import { rand } from './rand';
 
 /** best CPU seconds per call of f over `reps` runs of at least `minSec` each */
 function cpuSecondsPerCall(f: () => void, minSec: number, reps: number): number {

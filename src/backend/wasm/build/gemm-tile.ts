@@ -1,0 +1,283 @@
+/**
+ * The GEMM core (micro-kernel, A and B packing, the blocked loop) for a register block of
+ * MR x NR, written out as WAT: the micro-kernel's body is MR·NR/4 multiply-adds per k step,
+ * too repetitive to keep by hand for several block shapes. The build hands the result to
+ * the macro step (macros.ts) as the definitions `gemm_core@simd` and `gemm_core@relaxed`,
+ * which kernels.wat expands with `;;@gemm_core`; each build has its own block (TILES), and
+ * the multiply-adds stay `;;@madd` calls, so each build gets its own madd.
+ *
+ * Layout (as kernels.wat describes it): B packed in KC x NC blocks of NR-column panels
+ * (p-major, NR floats per p), A in MC x KC blocks of MR-row panels (p-major, MR floats per
+ * p), rows and columns past the matrix zero-filled; KC = 256, MC and NC the largest
+ * multiples of MR and NR within the scratch areas (128 rows, 512 columns). Every C element
+ * is reduced in k order, whatever the block, so results do not depend on how rows are
+ * split between threads.
+ */
+
+export interface Tile {
+  /** rows of the micro-tile (A values splatted per k step) */
+  readonly mr: number;
+  /** columns of the micro-tile, a multiple of 4 (B vectors loaded per k step) */
+  readonly nr: number;
+}
+
+/** the register block each build uses (chosen by measurement: build/tile-bench.ts) */
+export const TILES: Readonly<Record<'simd' | 'relaxed', Tile>> = {
+  simd: { mr: 4, nr: 8 },
+  relaxed: { mr: 4, nr: 8 },
+};
+
+/** the blocked loop's limits: the packed A block (MC x KC) and B block (KC x NC) fit their scratch areas */
+export const KC = 256;
+const MC_MAX = 128;
+const NC_MAX = 512;
+/** the edge-tile spill area in the scratch region, bytes (kernels.wat: [655360, 1048576)) */
+const TILE_BYTES = 1048576 - 655360;
+
+const range = (n: number) => [...Array(n).keys()];
+const mul = (x: string, k: number) => (k & (k - 1)) === 0 ? `(i32.shl ${x} (i32.const ${Math.log2(k)}))` : `(i32.mul ${x} (i32.const ${k}))`;
+
+export function checkTile(t: Tile): void {
+  if (!(Number.isInteger(t.mr) && t.mr >= 1 && t.mr <= 8)) throw new Error(`gemm tile: mr must be an integer in 1..8, got ${t.mr}`);
+  if (!(Number.isInteger(t.nr) && t.nr >= 4 && t.nr <= 16 && t.nr % 4 === 0)) throw new Error(`gemm tile: nr must be 4, 8, 12 or 16, got ${t.nr}`);
+  if (t.mr * t.nr * 4 > TILE_BYTES) throw new Error(`gemm tile: ${t.mr}x${t.nr} does not fit the edge-tile area`);
+}
+
+/** the end of a packing loop over p: next packed row of `width` floats, next source step `adv` */
+const nextP = (loop: string, width: number, adv: string, close: string) => [
+  `(local.set $q (i32.add (local.get $q) (i32.const ${4 * width})))`,
+  `(local.set $s (i32.add (local.get $s) (local.get ${adv})))`,
+  `(local.set $p (i32.add (local.get $p) (i32.const 1)))`,
+  `(br_if ${loop} (i32.lt_u (local.get $p) (local.get $kc)))${close}`,
+];
+
+/**
+ * A partial panel (fewer than `width` rows / columns left): per p, `count` values read
+ * `stride` apart, zero-filled to `width`.
+ */
+const partialPanel = (o: { outer: string; inner: string; idx: string; count: string; width: number; stride: string; adv: string }) => [
+  `(loop ${o.outer}`,
+  `  (local.set ${o.idx} (i32.const 0))`,
+  `  (loop ${o.inner}`,
+  `    (f32.store (i32.add (local.get $q) (i32.shl (local.get ${o.idx}) (i32.const 2)))`,
+  `      (if (result f32) (i32.lt_u (local.get ${o.idx}) (local.get ${o.count}))`,
+  `        (then (f32.load (i32.add (local.get $s) (i32.mul (local.get ${o.idx}) (local.get ${o.stride})))))`,
+  `        (else (f32.const 0))))`,
+  `    (local.set ${o.idx} (i32.add (local.get ${o.idx}) (i32.const 1)))`,
+  `    (br_if ${o.inner} (i32.lt_u (local.get ${o.idx}) (i32.const ${o.width}))))`,
+  ...nextP(o.outer, o.width, o.adv, ')').map((l) => `  ${l}`),
+];
+
+const indent = (n: number) => (l: string) => ' '.repeat(n) + l;
+
+/** $micro: C tile (mr x nr, row stride ldc bytes) = (first) or += (not first) A panel · B panel */
+function micro({ mr, nr }: Tile): string {
+  const nv = nr / 4;
+  const c = (i: number, j: number) => `$c${i}_${j}`;
+  const accs = range(mr).flatMap((i) => range(nv).map((j) => c(i, j)));
+  const step = range(nv).map((j) => `  (local.set $b${j} (v128.load offset=${16 * j} (local.get $pb)))`);
+  for (const i of range(mr)) {
+    step.push(`  (local.set $a (v128.load32_splat offset=${4 * i} (local.get $pa)))`);
+    for (const j of range(nv)) step.push(`  ;;@madd ${c(i, j)} $a $b${j}`);
+  }
+  const rowsAt = (f: (i: number) => string[]) =>
+    range(mr).flatMap((i) => [...(i === 0 ? ['(local.set $dst (local.get $c))'] : ['(local.set $dst (i32.add (local.get $dst) (local.get $ldc)))']), ...f(i)]);
+  const addC = rowsAt((i) => range(nv).map((j) => `(local.set ${c(i, j)} (f32x4.add (local.get ${c(i, j)}) (v128.load offset=${16 * j} (local.get $dst))))`));
+  const storeC = rowsAt((i) => range(nv).map((j) => `(v128.store offset=${16 * j} (local.get $dst) (local.get ${c(i, j)}))`));
+  const spill = accs.map((a, k) => `(v128.store offset=${16 * k} (global.get $tile) (local.get ${a}))`);
+  return [
+    `;; C tile (mr x nr, row stride ldc bytes) = (first) or += (not first) A panel . B panel;`,
+    `;; the ${mr}x${nr} block keeps C in ${accs.length} v128 accumulators, ${nv} B vectors and one splatted A value live`,
+    `(func $micro (param $pa i32) (param $pb i32) (param $kc i32) (param $c i32) (param $ldc i32)`,
+    `             (param $mr i32) (param $nr i32) (param $first i32)`,
+    `  (local $end i32) (local $a v128) ${range(nv).map((j) => `(local $b${j} v128)`).join(' ')}`,
+    `  ${accs.map((a) => `(local ${a} v128)`).join(' ')}`,
+    `  (local $i i32) (local $j i32) (local $src i32) (local $dst i32) (local $v f32)`,
+    `  (local.set $end (i32.add (local.get $pa) ${mul('(local.get $kc)', 4 * mr)}))`,
+    `  (loop $k`,
+    ...step.map(indent(2)),
+    `    (local.set $pa (i32.add (local.get $pa) (i32.const ${4 * mr})))`,
+    `    (local.set $pb (i32.add (local.get $pb) (i32.const ${4 * nr})))`,
+    `    (br_if $k (i32.lt_u (local.get $pa) (local.get $end))))`,
+    `  (if (i32.and (i32.eq (local.get $mr) (i32.const ${mr})) (i32.eq (local.get $nr) (i32.const ${nr})))`,
+    `    (then`,
+    `      (if (i32.eqz (local.get $first))`,
+    `        (then`,
+    ...addC.map(indent(10)),
+    `          ))`,
+    ...storeC.map(indent(6)),
+    `      (return)))`,
+    `  ;; edge tile: spill the accumulators to the tile buffer, copy the valid mr x nr part`,
+    ...spill.map(indent(2)),
+    `  (local.set $i (i32.const 0))`,
+    `  (loop $rows`,
+    `    (local.set $src (i32.add (global.get $tile) ${mul('(local.get $i)', 4 * nr)}))`,
+    `    (local.set $dst (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))`,
+    `    (local.set $j (i32.const 0))`,
+    `    (loop $cols`,
+    `      (local.set $v (f32.load (local.get $src)))`,
+    `      (if (i32.eqz (local.get $first))`,
+    `        (then (local.set $v (f32.add (local.get $v) (f32.load (local.get $dst))))))`,
+    `      (f32.store (local.get $dst) (local.get $v))`,
+    `      (local.set $src (i32.add (local.get $src) (i32.const 4)))`,
+    `      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))`,
+    `      (local.set $j (i32.add (local.get $j) (i32.const 1)))`,
+    `      (br_if $cols (i32.lt_u (local.get $j) (local.get $nr))))`,
+    `    (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `    (br_if $rows (i32.lt_u (local.get $i) (local.get $mr)))))`,
+  ].join('\n');
+}
+
+/** $packB: op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into NR-column panels at $packb */
+function packB({ nr }: Tile): string {
+  const nv = nr / 4;
+  return [
+    `;; pack op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into ${nr}-column panels at $packb`,
+    `(func $packB (param $src i32) (param $rs i32) (param $cs i32) (param $nc i32) (param $kc i32)`,
+    `  (local $q i32) (local $jr i32) (local $nr i32) (local $p i32) (local $s i32) (local $j i32)`,
+    `  (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))`,
+    `  (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))`,
+    `  (local.set $q (global.get $packb))`,
+    `  (local.set $jr (i32.const 0))`,
+    `  (loop $panels`,
+    `    (local.set $nr (call $min (i32.const ${nr}) (i32.sub (local.get $nc) (local.get $jr))))`,
+    `    (local.set $s (i32.add (local.get $src) (i32.mul (local.get $jr) (local.get $cs))))`,
+    `    (local.set $p (i32.const 0))`,
+    `    (if (i32.and (i32.eq (local.get $nr) (i32.const ${nr})) (i32.eq (local.get $cs) (i32.const 4)))`,
+    `      (then`,
+    `        ;; row-major B: each panel row is ${nr} contiguous floats`,
+    `        (loop $rows`,
+    ...range(nv).map((j) => `          (v128.store offset=${16 * j} (local.get $q) (v128.load offset=${16 * j} (local.get $s)))`),
+    ...nextP('$rows', nr, '$rs', '))').map(indent(10)),
+    `      (else`,
+    ...partialPanel({ outer: '$rows', inner: '$cols', idx: '$j', count: '$nr', width: nr, stride: '$cs', adv: '$rs' }).map(indent(8)),
+    `        ))`,
+    `    (local.set $jr (i32.add (local.get $jr) (i32.const ${nr})))`,
+    `    (br_if $panels (i32.lt_u (local.get $jr) (local.get $nc)))))`,
+  ].join('\n');
+}
+
+/** $packA: op(A)[0..mc, 0..kc) (element (i, p) at src + (i*rs + p*cs)*4) into MR-row panels at $scratch */
+function packA({ mr }: Tile): string {
+  // row i of a full panel is read at s + r_i (r_1 = rs, r_i = i·rs kept in locals)
+  const r = (i: number) => (i === 0 ? '(local.get $s)' : `(i32.add (local.get $s) (local.get ${i === 1 ? '$rs' : `$r${i}`}))`);
+  const rowLocals = range(mr).filter((i) => i >= 2);
+  // transposed A (rs = 1): the mr values at one p are contiguous: v128 copies, then an i64 / f32 for the rest
+  const contiguous: string[] = [];
+  for (let o = 0; o < mr; ) {
+    const left = mr - o;
+    const [ty, w] = left >= 4 ? ['v128', 4] : left >= 2 ? ['i64', 2] : ['f32', 1];
+    contiguous.push(`(${ty}.store offset=${4 * o} (local.get $q) (${ty}.load offset=${4 * o} (local.get $s)))`);
+    o += w;
+  }
+  return [
+    `;; pack op(A)[0..mc, 0..kc) (element (i, p) at src + (i*rs + p*cs)*4) into ${mr}-row panels at $scratch`,
+    `(func $packA (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32)`,
+    `  (local $q i32) (local $ir i32) (local $mr i32) (local $p i32) (local $s i32) (local $i i32)`,
+    ...(rowLocals.length > 0 ? [`  ${rowLocals.map((i) => `(local $r${i} i32)`).join(' ')}`] : []),
+    `  (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))`,
+    `  (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))`,
+    ...rowLocals.map((i) => `  (local.set $r${i} (i32.mul (local.get $rs) (i32.const ${i})))`),
+    `  (local.set $q (global.get $scratch))`,
+    `  (local.set $ir (i32.const 0))`,
+    `  (loop $panels`,
+    `    (local.set $mr (call $min (i32.const ${mr}) (i32.sub (local.get $mc) (local.get $ir))))`,
+    `    (local.set $s (i32.add (local.get $src) (i32.mul (local.get $ir) (local.get $rs))))`,
+    `    (local.set $p (i32.const 0))`,
+    `    (if (i32.eq (local.get $mr) (i32.const ${mr}))`,
+    `      (then`,
+    `        (if (i32.eq (local.get $rs) (i32.const 4))`,
+    `          (then`,
+    `            ;; transposed A: the ${mr} rows at one p are contiguous`,
+    `            (loop $cols`,
+    ...contiguous.map(indent(14)),
+    ...nextP('$cols', mr, '$cs', '))').map(indent(14)),
+    `          (else`,
+    `            (loop $cols`,
+    ...range(mr).map((i) => `              (f32.store offset=${4 * i} (local.get $q) (f32.load ${r(i)}))`),
+    ...nextP('$cols', mr, '$cs', '))))').map(indent(14)),
+    `      (else`,
+    ...partialPanel({ outer: '$cols', inner: '$rows', idx: '$i', count: '$mr', width: mr, stride: '$rs', adv: '$cs' }).map(indent(8)),
+    `        ))`,
+    `    (local.set $ir (i32.add (local.get $ir) (i32.const ${mr})))`,
+    `    (br_if $panels (i32.lt_u (local.get $ir) (local.get $mc)))))`,
+  ].join('\n');
+}
+
+/** $gemm: the blocked loop over KC x NC blocks of B and MC x KC blocks of A */
+function gemm({ mr, nr }: Tile): string {
+  const mc = Math.floor(MC_MAX / mr) * mr;
+  const nc = Math.floor(NC_MAX / nr) * nr;
+  return [
+    `;; C[m, n] (row stride ldc floats, at c) = op(A) . op(B), or += when $acc is 1;`,
+    `;; op(A)[i, p] at a + (i*ars + p*acs)*4, op(B)[p, j] at b + (p*brs + j*bcs)*4;`,
+    `;; KC = ${KC}, MC = ${mc} (a multiple of MR = ${mr}), NC = ${nc} (a multiple of NR = ${nr})`,
+    `(func $gemm (export "gemm") (param $a i32) (param $ars i32) (param $acs i32)`,
+    `      (param $b i32) (param $brs i32) (param $bcs i32)`,
+    `      (param $c i32) (param $ldc i32) (param $m i32) (param $k i32) (param $n i32) (param $acc i32)`,
+    `  (local $kcmax i32) (local $blocks i32)`,
+    `  (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)`,
+    `  (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)`,
+    `  (if (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (i32.eqz (local.get $k)))`,
+    `    (then (return)))`,
+    `  (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))`,
+    `  ;; k split into equal blocks of at most KC, so no block is a short leftover`,
+    `  (local.set $blocks (i32.div_u (i32.add (local.get $k) (i32.const ${KC - 1})) (i32.const ${KC})))`,
+    `  (local.set $kcmax (i32.div_u (i32.sub (i32.add (local.get $k) (local.get $blocks)) (i32.const 1)) (local.get $blocks)))`,
+    `  (local.set $jc (i32.const 0))`,
+    `  (loop $jcl`,
+    `    (local.set $nc (call $min (i32.const ${nc}) (i32.sub (local.get $n) (local.get $jc))))`,
+    `    (local.set $pc (i32.const 0))`,
+    `    (loop $pcl`,
+    `      (local.set $kc (call $min (local.get $kcmax) (i32.sub (local.get $k) (local.get $pc))))`,
+    `      (call $packB`,
+    `        (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $brs))`,
+    `                                                  (i32.mul (local.get $jc) (local.get $bcs))) (i32.const 2)))`,
+    `        (local.get $brs) (local.get $bcs) (local.get $nc) (local.get $kc))`,
+    `      (local.set $ic (i32.const 0))`,
+    `      (loop $icl`,
+    `        (local.set $mc (call $min (i32.const ${mc}) (i32.sub (local.get $m) (local.get $ic))))`,
+    `        (call $packA`,
+    `          (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $ars))`,
+    `                                                    (i32.mul (local.get $pc) (local.get $acs))) (i32.const 2)))`,
+    `          (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc))`,
+    `        (local.set $jr (i32.const 0))`,
+    `        (loop $jrl`,
+    `          (local.set $ir (i32.const 0))`,
+    `          (loop $irl`,
+    `            (call $micro`,
+    `              (i32.add (global.get $scratch) (i32.shl (i32.mul (local.get $ir) (local.get $kc)) (i32.const 2)))`,
+    `              (i32.add (global.get $packb) (i32.shl (i32.mul (local.get $jr) (local.get $kc)) (i32.const 2)))`,
+    `              (local.get $kc)`,
+    `              (i32.add (local.get $c)`,
+    `                (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))`,
+    `                         (i32.shl (i32.add (local.get $jc) (local.get $jr)) (i32.const 2))))`,
+    `              (local.get $ldc)`,
+    `              (call $min (i32.const ${mr}) (i32.sub (local.get $mc) (local.get $ir)))`,
+    `              (call $min (i32.const ${nr}) (i32.sub (local.get $nc) (local.get $jr)))`,
+    `              (i32.and (i32.eqz (local.get $pc)) (i32.eqz (local.get $acc))))`,
+    `            (local.set $ir (i32.add (local.get $ir) (i32.const ${mr})))`,
+    `            (br_if $irl (i32.lt_u (local.get $ir) (local.get $mc))))`,
+    `          (local.set $jr (i32.add (local.get $jr) (i32.const ${nr})))`,
+    `          (br_if $jrl (i32.lt_u (local.get $jr) (local.get $nc))))`,
+    `        (local.set $ic (i32.add (local.get $ic) (i32.const ${mc})))`,
+    `        (br_if $icl (i32.lt_u (local.get $ic) (local.get $m))))`,
+    `      (local.set $pc (i32.add (local.get $pc) (local.get $kc)))`,
+    `      (br_if $pcl (i32.lt_u (local.get $pc) (local.get $k))))`,
+    `    (local.set $jc (i32.add (local.get $jc) (i32.const ${nc})))`,
+    `    (br_if $jcl (i32.lt_u (local.get $jc) (local.get $n)))))`,
+  ].join('\n');
+}
+
+/** the four functions for one block shape */
+export function gemmCoreWat(t: Tile): string {
+  checkTile(t);
+  return [micro(t), packB(t), packA(t), gemm(t)].join('\n\n');
+}
+
+/** the macro definitions `gemm_core@simd` and `gemm_core@relaxed` (one block shape per build) */
+export function gemmCoreMacros(tiles: Readonly<Record<'simd' | 'relaxed', Tile>> = TILES): string {
+  return (['simd', 'relaxed'] as const)
+    .map((v) => [`;;@define gemm_core@${v}`, gemmCoreWat(tiles[v]), ';;@end'].join('\n'))
+    .join('\n');
+}
