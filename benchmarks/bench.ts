@@ -1,6 +1,6 @@
 /**
  * The benchmark driver behind `npm run bench` (benchmarks/run.ts is the command line):
- * shapeflow vs TensorFlow.js (cpu and wasm backends) in one process.
+ * shapeflow vs TensorFlow.js (cpu and wasm backends) and ONNX Runtime native in one process.
  *
  * Each (case, library) pair builds its inputs once, warms up, then reports the median of
  * repeated complete calls within a time budget. Ours is synchronous; tfjs calls read their
@@ -19,6 +19,7 @@ import { FULL, QUICK, maxAbsDiff, measure, type Timing, type TimingOptions } fro
 import { opCases, type BenchCase, type Lib } from './cases';
 import { trainCases } from './train';
 import { measureCeilings } from './ceiling';
+import { loadOrt, ortImpl, type OrtRuntime } from './ort';
 import { PEAK_GFLOPS_PER_CORE, ceilingRows, ceilingTable, cpuTimeTable, gf, markdownTable, round, type Args, type ResultRow } from './report';
 
 async function setupWasm(): Promise<string | null> {
@@ -41,8 +42,8 @@ interface LibResult {
   error: string | null;
 }
 
-/** a library to time: ours on its default backend, ours on the TypeScript kernels, or a tfjs backend */
-type Runner = Lib | 'ours-ts';
+/** a library to time: ours on its default backend, ours on the TypeScript kernels, a tfjs backend, or ONNX Runtime */
+type Runner = Lib | 'ours-ts' | 'ort';
 
 /**
  * Timed rounds per library, interleaved (ours, ours-ts, tfjs-cpu, tfjs-wasm, ours, ...): the
@@ -62,12 +63,18 @@ interface Prepared {
 /** makes `runner`'s library the active one (our backend, or the tfjs backend); false if unavailable */
 async function activate(runner: Runner, ourDefault: ReturnType<typeof backend>): Promise<boolean> {
   setBackend(runner === 'ours-ts' ? cpuBackend : ourDefault);
-  if (runner === 'ours' || runner === 'ours-ts') return true;
+  if (runner === 'ours' || runner === 'ours-ts' || runner === 'ort') return true;
   const ok = await tf.setBackend(runner);
   return ok && tf.getBackend() === runner;
 }
 
-async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOptions, rounds: number): Promise<Partial<Record<Runner, LibResult>>> {
+/** what a case needs besides its runners: ONNX Runtime (when loaded) and the thread count it gets */
+interface Engines {
+  readonly ort: OrtRuntime | null;
+  readonly threads: number;
+}
+
+async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOptions, rounds: number, engines: Engines): Promise<Partial<Record<Runner, LibResult>>> {
   const ourDefault = backend();
   const prepared = new Map<Runner, Prepared>();
   const tensorsBefore = tf.memory().numTensors;
@@ -80,7 +87,7 @@ async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOption
         continue;
       }
       try {
-        p.impl = c.build(r === 'ours-ts' ? 'ours' : r);
+        p.impl = r === 'ort' ? await ortImpl(engines.ort!, c.onnx!(), engines.threads) : c.build(r === 'ours-ts' ? 'ours' : r);
         p.output = await p.impl.first();
       } catch (e) {
         p.error = errText(e);
@@ -162,6 +169,9 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
   const t0 = performance.now();
 
   const wasmInfo = await setupWasm();
+  const ortLoaded = await loadOrt();
+  const ort = typeof ortLoaded === 'string' ? null : ortLoaded;
+  if (ort === null) process.stderr.write(`note: ${ortLoaded as string}; no ONNX Runtime column\n`);
   const libs: Runner[] = wasmInfo === null ? ['ours', 'ours-ts', 'cpu'] : ['ours', 'ours-ts', 'cpu', 'wasm'];
   const ours = backend().name;
   const threads = ours === 'wasm' ? getThreads() : 1;
@@ -176,7 +186,8 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
   for (const c of cases) {
     const tc = performance.now();
     process.stderr.write(`${c.name} ...`);
-    const res = await runCase(c, libs, o, args.quick ? 1 : ROUNDS);
+    const runners: Runner[] = ort !== null && c.onnx !== undefined ? [...libs, 'ort'] : libs;
+    const res = await runCase(c, runners, o, args.quick ? 1 : ROUNDS, { ort, threads });
     const ms = (lib: Runner) => {
       const v = res[lib]?.timing?.ms;
       return v === undefined ? null : round(v, 4);
@@ -186,15 +197,17 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
       return tm ? (tm.inner > 1 ? `${tm.reps}x${tm.inner}` : `${tm.reps}`) : undefined;
     };
     const row: ResultRow = { name: c.name, shape: c.shape, ours_ms: ms('ours'), tfjs_cpu_ms: ms('cpu'), tfjs_wasm_ms: ms('wasm'), ours_ts_ms: ms('ours-ts'), threads, reps: {}, notes: [] };
-    const key = { ours: 'ours', 'ours-ts': 'ours_ts', cpu: 'tfjs_cpu', wasm: 'tfjs_wasm' } as const;
-    const cpuKey = { ours: 'ours_cpu_time_ms', 'ours-ts': 'ours_ts_cpu_time_ms', cpu: 'tfjs_cpu_cpu_time_ms', wasm: 'tfjs_wasm_cpu_time_ms' } as const;
-    for (const lib of libs) {
+    if (c.onnx !== undefined) row.ort_ms = ms('ort');
+    const key = { ours: 'ours', 'ours-ts': 'ours_ts', cpu: 'tfjs_cpu', wasm: 'tfjs_wasm', ort: 'ort' } as const;
+    const cpuKey = { ours: 'ours_cpu_time_ms', 'ours-ts': 'ours_ts_cpu_time_ms', cpu: 'tfjs_cpu_cpu_time_ms', wasm: 'tfjs_wasm_cpu_time_ms', ort: 'ort_cpu_time_ms' } as const;
+    const label = { ours: 'ours', 'ours-ts': 'ours-ts', cpu: 'tfjs-cpu', wasm: 'tfjs-wasm', ort: 'ORT' } as const;
+    for (const lib of runners) {
       const tm = res[lib]?.timing;
       if (tm) row[cpuKey[lib]] = round(tm.cpuMs, 4);
       const r = reps(lib);
       if (r !== undefined) row.reps[key[lib]] = r;
       const err = res[lib]?.error;
-      if (err) row.notes.push(`${lib === 'ours' || lib === 'ours-ts' ? lib : `tfjs-${lib}`} failed: ${err}`);
+      if (err) row.notes.push(`${label[lib]} failed: ${err}`);
     }
     if (wasmInfo === null) row.notes.push('tfjs-wasm backend did not initialise');
     if (c.flops !== undefined) {
@@ -206,8 +219,10 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
       }
       const gc = gf(c.flops, row.tfjs_cpu_ms);
       const gw = gf(c.flops, row.tfjs_wasm_ms);
+      const go = gf(c.flops, row.ort_ms ?? null);
       if (gc !== undefined) row.tfjs_cpu_gflops = round(gc, 4);
       if (gw !== undefined) row.tfjs_wasm_gflops = round(gw, 4);
+      if (go !== undefined) row.ort_gflops = round(go, 4);
     }
     // the libraries must have computed the same thing
     const out = res.ours?.output;
@@ -216,13 +231,14 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
       const d = relDiff(out, oursTs);
       if (!(d.rel <= (c.kind === 'train' ? 1e-4 : 1e-3))) row.notes.push(`OUTPUT MISMATCH vs ours on the TS kernels: max |diff| ${d.abs.toPrecision(3)}`);
     }
-    for (const lib of ['cpu', 'wasm'] as const) {
+    const diffKey = { cpu: 'max_abs_diff_cpu', wasm: 'max_abs_diff_wasm', ort: 'max_abs_diff_ort' } as const;
+    for (const lib of ['cpu', 'wasm', 'ort'] as const) {
       const ref = res[lib]?.output;
       if (!out || !ref) continue;
       const d = relDiff(out, ref);
-      row[lib === 'cpu' ? 'max_abs_diff_cpu' : 'max_abs_diff_wasm'] = round(d.abs, 3);
+      row[diffKey[lib]] = round(d.abs, 3);
       const tol = c.kind === 'train' ? 1e-4 : 1e-3;
-      if (!(d.rel <= tol)) row.notes.push(`OUTPUT MISMATCH vs tfjs-${lib}: max |diff| ${d.abs.toPrecision(3)} (relative ${d.rel.toPrecision(3)})`);
+      if (!(d.rel <= tol)) row.notes.push(`OUTPUT MISMATCH vs ${label[lib]}: max |diff| ${d.abs.toPrecision(3)} (relative ${d.rel.toPrecision(3)})`);
     }
     if (c.note) row.notes.unshift(c.note);
     rows.push(row);
@@ -233,12 +249,13 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
   const load1 = os.loadavg();
   const cpu = os.cpus();
   const header = [
-    `# shapeflow benchmarks vs TensorFlow.js ${tf.version.tfjs}`,
+    `# shapeflow benchmarks vs TensorFlow.js ${tf.version.tfjs} and ONNX Runtime ${ort?.version ?? '(unavailable)'}`,
     '',
     `- ${new Date().toISOString()}, Node ${process.version}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}`,
     `- tfjs-wasm: ${wasmInfo ?? 'unavailable'}; tfjs-cpu is plain JS. Ours: the default backend (${ours}${ours === 'wasm' ? `: WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}` : ''}); "ours, TS kernels" = the TypeScript reference kernels (cpu backend, one thread).`,
     `- load average ${load0.map((x) => x.toFixed(2)).join(' / ')} at start, ${load1.map((x) => x.toFixed(2)).join(' / ')} at end (1/5/15 min); run took ${elapsed.toFixed(0)} s${args.quick ? ' (--quick: rough numbers)' : ''}`,
     `- median of repeated complete calls after warm-up, in ${args.quick ? 1 : ROUNDS} round${args.quick ? '' : 's'} per library interleaved with the others (median of the rounds' medians); ratios > 1 mean ours is faster; machine peak = ${PEAK_GFLOPS_PER_CORE} GFLOP/s per core x ${cpu.length} cores = ${PEAK_GFLOPS_PER_CORE * cpu.length}`,
+    `- ORT native: onnxruntime-node ${ort === null ? `unavailable (${ortLoaded as string})` : `${ort.version}, CPU execution provider, intra-op threads = ${threads} (ours), default session options otherwise (its pool threads spin briefly between calls, which counts in its CPU time)`}; it runs our op exported with exportOnnx (src/io), input tensors prepared once, output copied out (conv2d: ORT gets its own NCHW layout, see cases.ts); "vs ORT native" = ORT ms / ours ms`,
     '- tfjs times include tidy + dataSync (the read-back; for wasm a copy out of the wasm heap); sub-millisecond calls are looped and averaged, per-call overhead included',
     '',
   ].join('\n');

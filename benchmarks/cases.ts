@@ -15,6 +15,7 @@ import { conv2d, maxPool2d } from '../src/ops/conv';
 import { softmax } from '../src/ops/activations';
 import { layerNorm } from '../src/ops/norm';
 import { scaledDotProductAttention } from '../src/ops/attention';
+import { exportOnnx, type OnnxInput } from '../src/io';
 
 export type Lib = 'ours' | 'cpu' | 'wasm';
 
@@ -37,6 +38,31 @@ export interface BenchCase {
   /** a short note for the table (what exactly is measured) */
   readonly note?: string;
   build(lib: Lib): Impl;
+  /**
+   * The same computation for ONNX Runtime: our op function exported with src/io's exportOnnx
+   * (so both run the graph the library itself would ship), with the case's input data.
+   */
+  onnx?(): OnnxGraph;
+}
+
+export interface OnnxFeed {
+  readonly name: string;
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+export interface OnnxGraph {
+  readonly model: Uint8Array;
+  readonly feeds: readonly OnnxFeed[];
+  /** the output in our layout, for the cross-library check (not timed) */
+  readonly toOurLayout?: (y: Float32Array) => Float32Array;
+}
+
+const onnxInputs = (feeds: readonly OnnxFeed[]): OnnxInput[] => feeds.map((f) => ({ name: f.name, shape: f.dims }));
+
+/** export `fn`, its inputs in the order of `feeds` */
+function onnxGraph(feeds: readonly OnnxFeed[], fn: (...xs: Tensor<any>[]) => Tensor<any>): OnnxGraph {
+  return { model: exportOnnx(fn, onnxInputs(feeds)), feeds };
 }
 
 type Flat = Float32Array;
@@ -90,6 +116,10 @@ function matmulCase(n: 128 | 256 | 512 | 1024): BenchCase {
       }
       return tfImpl(() => [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])], (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D));
     },
+    onnx() {
+      const { a, b } = data();
+      return onnxGraph([{ name: 'a', data: a, dims: [n, n] }, { name: 'b', data: b, dims: [n, n] }], (x, y) => matmul(x!, y!));
+    },
   };
 }
 
@@ -113,6 +143,20 @@ const conv2dCase: BenchCase = (() => {
         () => [tf.tensor4d(x, [32, 26, 26, 32]), tf.tensor4d(f, [3, 3, 32, 64])],
         (a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid'),
       );
+    },
+    // ORT's own layout: input NCHW (transposed once here) and the filter an initializer, so
+    // the exporter's NHWC <-> NCHW Transposes cancel against these and ORT folds the filter's
+    // (its optimised graph is ReorderInput, Conv, ReorderOutput): its conv kernel, no copies
+    onnx() {
+      const { x, f } = data();
+      const feeds = [{ name: 'x', data: transpose(t(x, [32, 26, 26, 32] as const), [0, 3, 1, 2] as const).dataSync() as Float32Array, dims: [32, 32, 26, 26] }];
+      const model = exportOnnx(
+        (p: { f: Tensor<[3, 3, 32, 64]> }, xc) => transpose(conv2d(transpose(xc as Tensor<[32, 32, 26, 26]>, [0, 2, 3, 1] as const), p.f, { strides: 1, padding: 'valid' }), [0, 3, 1, 2] as const),
+        onnxInputs(feeds),
+        { f: t(f, [3, 3, 32, 64] as const) },
+      );
+      const toNhwc = (y: Float32Array) => transpose(t(y, [32, 64, 24, 24] as const), [0, 2, 3, 1] as const).dataSync() as Float32Array;
+      return { model, feeds, toOurLayout: toNhwc };
     },
   };
 })();
@@ -150,6 +194,7 @@ const softmaxCase: BenchCase = (() => {
       }
       return tfImpl(() => [tf.tensor2d(x, [256, 1024])], (a) => tf.softmax(a, -1));
     },
+    onnx: () => onnxGraph([{ name: 'x', data: data(), dims: [256, 1024] }], (x) => softmax(x!, -1)),
   };
 })();
 
@@ -179,12 +224,32 @@ const layerNormCase: BenchCase = (() => {
         },
       );
     },
+    onnx() {
+      const { x, g, b } = data();
+      return onnxGraph(
+        [{ name: 'x', data: x, dims: [4096, 256] }, { name: 'gamma', data: g, dims: [256] }, { name: 'beta', data: b, dims: [256] }],
+        (xt, gt, bt) => layerNorm(xt!, gt!, bt!, { axis: -1, epsilon: LN_EPS }),
+      );
+    },
   };
 })();
 
 // ---------------------------------------------------------------- multi-head self-attention
 
 const B = 8, S = 128, D = 256, H = 8, DH = 32;
+type W = Tensor<[256, 256]>;
+interface MhaWeights {
+  readonly wq: W;
+  readonly wk: W;
+  readonly wv: W;
+  readonly wo: W;
+}
+function mha(w: MhaWeights, x2: Tensor<[number, 256]>) {
+  const heads = (wi: W) => transpose(reshape(matmul(x2, wi), [B, S, H, DH] as const), [0, 2, 1, 3] as const);
+  const o = scaledDotProductAttention(heads(w.wq), heads(w.wk), heads(w.wv));
+  const merged = reshape(transpose(o, [0, 2, 1, 3] as const), [B * S, D] as const);
+  return reshape(matmul(merged, w.wo), [B, S, D] as const);
+}
 const mhaCase: BenchCase = (() => {
   const lim = Math.sqrt(6 / (D + D));
   const data = lazy(() => ({
@@ -194,6 +259,10 @@ const mhaCase: BenchCase = (() => {
     wv: randArray(D * D, 13, -lim, lim),
     wo: randArray(D * D, 14, -lim, lim),
   }));
+  const weights = (): MhaWeights => {
+    const d = data();
+    return { wq: t(d.wq, [D, D] as const), wk: t(d.wk, [D, D] as const), wv: t(d.wv, [D, D] as const), wo: t(d.wo, [D, D] as const) };
+  };
   return {
     name: 'mha-b8-s128-d256-h8',
     shape: 'x[8,128,256] W[256,256]x4, 8 heads of 32',
@@ -205,13 +274,8 @@ const mhaCase: BenchCase = (() => {
       const d = data();
       if (lib === 'ours') {
         const x2 = t(d.x, [B * S, D] as const);
-        const [wq, wk, wv, wo] = [d.wq, d.wk, d.wv, d.wo].map((w) => t(w, [D, D] as const)) as [Tensor<[256, 256]>, Tensor<[256, 256]>, Tensor<[256, 256]>, Tensor<[256, 256]>];
-        const heads = (w: Tensor<[256, 256]>) => transpose(reshape(matmul(x2, w), [B, S, H, DH] as const), [0, 2, 1, 3] as const);
-        return oursImpl(() => {
-          const o = scaledDotProductAttention(heads(wq), heads(wk), heads(wv));
-          const merged = reshape(transpose(o, [0, 2, 1, 3] as const), [B * S, D] as const);
-          return reshape(matmul(merged, wo), [B, S, D] as const);
-        });
+        const w = weights();
+        return oursImpl(() => mha(w, x2));
       }
       const scale = 1 / Math.sqrt(DH);
       return tfImpl(
@@ -226,6 +290,11 @@ const mhaCase: BenchCase = (() => {
           return tf.reshape(tf.matMul(merged as tf.Tensor2D, wo as tf.Tensor2D), [B, S, D]);
         },
       );
+    },
+    // the weights are initializers, as in an exported model
+    onnx() {
+      const feeds = [{ name: 'x', data: data().x, dims: [B * S, D] }];
+      return { model: exportOnnx((w: MhaWeights, x) => mha(w, x as Tensor<[number, 256]>), onnxInputs(feeds), weights()), feeds };
     },
   };
 })();

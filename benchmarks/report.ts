@@ -15,6 +15,10 @@ export interface ResultRow {
   ours_ms: number | null;
   tfjs_cpu_ms: number | null;
   tfjs_wasm_ms: number | null;
+  /** ONNX Runtime native on the case's exported graph (only cases that have one) */
+  ort_ms?: number | null;
+  ort_cpu_time_ms?: number;
+  ort_gflops?: number;
   /** ours on the TypeScript reference kernels (cpu backend, one thread) */
   ours_ts_ms?: number | null;
   ours_ts_cpu_time_ms?: number;
@@ -30,10 +34,11 @@ export interface ResultRow {
   tfjs_cpu_cpu_time_ms?: number;
   tfjs_wasm_cpu_time_ms?: number;
   /** timed samples per library, and calls per sample when sub-millisecond calls were looped */
-  reps: Partial<Record<'ours' | 'ours_ts' | 'tfjs_cpu' | 'tfjs_wasm', string>>;
-  /** max |ours − tfjs| on the output (ops) or on the first three steps' losses (training) */
+  reps: Partial<Record<'ours' | 'ours_ts' | 'tfjs_cpu' | 'tfjs_wasm' | 'ort', string>>;
+  /** max |ours − tfjs| on the output (ops) or on the first three steps' losses (training); ORT on the output */
   max_abs_diff_cpu?: number;
   max_abs_diff_wasm?: number;
+  max_abs_diff_ort?: number;
   /** ours / the measured all-threads 128-bit SIMD ceiling of this run (the simd-peak row) */
   ceiling_fraction?: number;
   /** ceiling rows (simd-peak, relaxed-simd-peak): the CPU model and the one-thread figure */
@@ -97,8 +102,8 @@ export const gf = (flops: number | undefined, ms: number | null): number | undef
 export const round = (x: number, digits: number): number => Number(x.toPrecision(digits));
 
 export function markdownTable(rows: readonly ResultRow[]): string {
-  const head = ['case', 'shape', 'ours ms', 'tfjs-cpu ms', 'tfjs-wasm ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s ours', 'ours % machine peak', 'ours % SIMD ceiling', 'GFLOP/s cpu / wasm', 'ours, TS kernels ms', 'notes'];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 2 && i <= 11 ? '---:' : '---')).join('|')}|`];
+  const head = ['case', 'shape', 'ours ms', 'tfjs-cpu ms', 'tfjs-wasm ms', 'cpu/ours', 'wasm/ours', 'ORT native ms', 'vs ORT native', 'GFLOP/s ours', 'ours % machine peak', 'ours % SIMD ceiling', 'GFLOP/s cpu / wasm / ORT', 'ours, TS kernels ms', 'notes'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 2 && i <= 13 ? '---:' : '---')).join('|')}|`];
   for (const r of rows) {
     const g = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
     lines.push(
@@ -110,10 +115,12 @@ export function markdownTable(rows: readonly ResultRow[]): string {
         fmtMs(r.tfjs_wasm_ms),
         fmtRatio(r.tfjs_cpu_ms, r.ours_ms),
         fmtRatio(r.tfjs_wasm_ms, r.ours_ms),
+        r.ort_ms === undefined ? '' : fmtMs(r.ort_ms),
+        r.ort_ms === undefined ? '' : fmtRatio(r.ort_ms, r.ours_ms),
         g(r.gflops),
         r.peak_fraction === undefined ? '' : `${(r.peak_fraction * 100).toFixed(1)}%`,
         r.ceiling_fraction === undefined ? '' : `${(r.ceiling_fraction * 100).toFixed(1)}%`,
-        r.tfjs_cpu_gflops === undefined && r.tfjs_wasm_gflops === undefined ? '' : `${g(r.tfjs_cpu_gflops) || 'n/a'} / ${g(r.tfjs_wasm_gflops) || 'n/a'}`,
+        r.tfjs_cpu_gflops === undefined && r.tfjs_wasm_gflops === undefined ? '' : `${g(r.tfjs_cpu_gflops) || 'n/a'} / ${g(r.tfjs_wasm_gflops) || 'n/a'} / ${r.ort_ms === undefined ? '' : g(r.ort_gflops) || 'n/a'}`,
         r.ours_ts_ms === undefined ? '' : fmtMs(r.ours_ts_ms),
         r.notes.join('; ').replace(/\|/g, '\\|'),
       ].join(' | ')} |`,
@@ -128,14 +135,32 @@ export function markdownTable(rows: readonly ResultRow[]): string {
  * Ours counts the CPU time of all its threads, so these ratios measure work, not speed.
  */
 export function cpuTimeTable(rows: readonly ResultRow[], flopsOf: (name: string) => number | undefined): string {
-  const head = ['case', 'ours CPU ms', 'tfjs-cpu CPU ms', 'tfjs-wasm CPU ms', 'cpu/ours', 'wasm/ours', 'GFLOP/s per CPU-second ours', 'of one core\'s peak'];
+  const head = ['case', 'ours CPU ms', 'tfjs-cpu CPU ms', 'tfjs-wasm CPU ms', 'ORT CPU ms', 'cpu/ours', 'wasm/ours', 'ORT/ours', 'GFLOP/s per CPU-second ours', 'of one core\'s peak', 'GFLOP/s per CPU-second tfjs-wasm / ORT'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i >= 1 ? '---:' : '---')).join('|')}|`];
   for (const r of rows) {
     const o = r.ours_cpu_time_ms ?? null;
     const c = r.tfjs_cpu_cpu_time_ms ?? null;
     const w = r.tfjs_wasm_cpu_time_ms ?? null;
-    const g = gf(flopsOf(r.name), o);
-    lines.push(`| ${[r.name, fmtMs(o), fmtMs(c), fmtMs(w), fmtRatio(c, o), fmtRatio(w, o), g === undefined ? '' : g.toFixed(1), g === undefined ? '' : `${((g / PEAK_GFLOPS_PER_CORE) * 100).toFixed(1)}%`].join(' | ')} |`);
+    const x = r.ort_cpu_time_ms ?? null;
+    const flops = flopsOf(r.name);
+    const g = gf(flops, o);
+    const per = (ms: number | null) => gf(flops, ms)?.toFixed(1) ?? 'n/a';
+    const hasOrt = r.ort_ms !== undefined;
+    lines.push(
+      `| ${[
+        r.name,
+        fmtMs(o),
+        fmtMs(c),
+        fmtMs(w),
+        hasOrt ? fmtMs(x) : '',
+        fmtRatio(c, o),
+        fmtRatio(w, o),
+        hasOrt ? fmtRatio(x, o) : '',
+        g === undefined ? '' : g.toFixed(1),
+        g === undefined ? '' : `${((g / PEAK_GFLOPS_PER_CORE) * 100).toFixed(1)}%`,
+        flops === undefined ? '' : `${per(w)} / ${hasOrt ? per(x) : ''}`,
+      ].join(' | ')} |`,
+    );
   }
   return lines.join('\n');
 }

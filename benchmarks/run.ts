@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: shapeflow vs TensorFlow.js (cpu and wasm backends) in one process.
+ * `npm run bench`: shapeflow vs TensorFlow.js (cpu and wasm backends) and ONNX Runtime native
+ * (onnxruntime-node, on the cases with an ONNX graph) in one process.
  *
  *   --only a,b   run only the named cases
- *   --quick      short budgets and few repeats (smoke runs; numbers are rough)
+ *   --quick      short budgets and few repeats (smoke runs in seconds; numbers are rough)
  *   --out DIR    where latest.json / latest.md go (default benchmarks/results)
  */
 import { runBench } from './bench';

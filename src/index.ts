@@ -23,8 +23,8 @@ export * from './ops';
 export { backend, setBackend, type Backend } from './backend';
 /** the CPU backend (plain TypeScript kernels, the reference): `setBackend(cpuBackend)` */
 export { cpuBackend } from './backend/cpu';
-/** the WebAssembly SIMD backend (the default where supported) and its thread-count setting */
-export { createWasmBackend, getThreads, setThreads, wasmSupported, type WasmBackendOptions } from './backend/wasm';
+/** the WebAssembly SIMD backend (the default where supported), its thread-count setting and worker start */
+export { createWasmBackend, getThreads, setThreads, startThreads, wasmSupported, workerChunks, type WasmBackendOptions } from './backend/wasm';
 /** layers, models, losses, metrics, training loop: `nn.sequential(...)`, `nn.dense(10)` */
 export * as nn from './nn';
 /** optax-style optimizers and schedules: `optim.adam({ learningRate: 1e-3 })` */

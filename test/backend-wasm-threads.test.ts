@@ -2,8 +2,9 @@
  * The worker-thread pool of the wasm backend: threaded GEMM gives bit-identical results for
  * every thread count (each output row block is computed by one thread in a fixed order) and
  * matches the CPU kernel; a trapping kernel is reported and the pool keeps working; the
- * thread-count setting validates its input; and a process that used the threads exits on
- * its own (workers never keep it alive).
+ * thread-count setting validates its input; startThreads waits for the workers' boot; and a
+ * process that used the threads exits on its own (workers never keep it alive). Web Workers
+ * in a real browser: test/browser/run.mjs (npm run test:browser).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuBackend } from '../src/backend/cpu';
-import { createWasmBackend, getThreads, kernelVariant, relaxedSimdAvailable, setThreads } from '../src/backend/wasm';
+import { createWasmBackend, getThreads, kernelVariant, relaxedSimdAvailable, setThreads, startThreads } from '../src/backend/wasm';
 import { wasmMatmul } from '../src/backend/wasm/gemm';
 import { createRuntime, runtime } from '../src/backend/wasm/runtime';
 import { randArray } from './helpers/rand';
@@ -177,6 +178,31 @@ describe('pool pipelines', () => {
     for (let rep = 0; rep < 5; rep++) expect(dflt.avgPool2d(x, g)).toEqual(cpuBackend.avgPool2d(x, g));
     expect(runtime().workerChunks()).toBeGreaterThan(before);
     expect(x).toEqual(copy);
+  });
+});
+
+describe('startThreads', () => {
+  it('resolves once the workers have booted, to the thread count jobs then run on (no waiting needed after it)', async () => {
+    setThreads(3);
+    const rt = createRuntime(); // a pool of its own, nothing booted yet
+    expect(rt.workerChunks()).toBe(0);
+    expect(await rt.startThreads()).toBe(3);
+    const matmul = wasmMatmul(rt, { minFlops: 0, minParallelFlops: 0 });
+    const a = randArray(256 * 256, 13);
+    const got = matmul(a, Int32Array.of(0), a, Int32Array.of(0), 1, 256, 256, 256, false, false);
+    // the caller may occasionally claim every chunk before a woken worker gets one
+    for (let i = 0; i < 20 && rt.workerChunks() === 0; i++) matmul(a, Int32Array.of(0), a, Int32Array.of(0), 1, 256, 256, 256, false, false);
+    expect(rt.workerChunks()).toBeGreaterThan(0);
+    setThreads(1);
+    expect(firstDifference(got, matmul(a, Int32Array.of(0), a, Int32Array.of(0), 1, 256, 256, 256, false, false))).toBe(-1);
+    expect(await rt.startThreads()).toBe(1);
+  });
+
+  it('is 1 over an unshared memory, and the public one follows setThreads', async () => {
+    setThreads(2);
+    expect(await createRuntime(false).startThreads()).toBe(1);
+    expect(await startThreads()).toBe(2);
+    expect(await startThreads({ relaxedSimd: false })).toBe(2);
   });
 });
 

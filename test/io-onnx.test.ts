@@ -315,7 +315,7 @@ describe('exportOnnx: primitives', () => {
 describe('exportOnnx: errors', () => {
   it('an unsupported primitive is named', () => {
     const f = (x: AnyT) => scatterAddRaw(x as never, makeTensor([2], 'int32', Int32Array.of(0, 1)) as never, [3], 0);
-    expect(() => exportOnnx(f, [{ name: 'x', shape: [2] }])).toThrow(/primitive 'scatter_add' has no ONNX mapping \(supported: .*matmul/);
+    expect(() => exportOnnx(f, [{ name: 'x', shape: [2] }])).toThrow(/primitive 'scatter_add' has no ONNX mapping: it is a backward-pass primitive \(export the forward function, not its gradient\) \(supported: .*matmul/);
     expect(ONNX_SUPPORTED_PRIMITIVES).toEqual(expect.arrayContaining(['conv2d', 'recurrent_sequence', 'layer_normalize', 'reshape']));
   });
 

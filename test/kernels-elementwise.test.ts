@@ -13,6 +13,8 @@ import {
 import { argReduce, layerNorm, logSoftmax, reduce, softmax } from '../src/backend/cpu/reduce';
 import { erf, erfc } from '../src/backend/cpu/erf';
 import { exp as fastExp } from '../src/backend/cpu/exp';
+import { readFileSync } from 'node:fs';
+import { BINARY_LOOPS_PATH, binaryLoopsSource } from '../src/backend/cpu/build/binary-loops';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -583,5 +585,11 @@ describe('softmax / logSoftmax / layerNorm', () => {
       }),
       { seed: SEED, numRuns: 60 },
     );
+  });
+});
+
+describe('generated loops', () => {
+  it('the committed binary-loops.generated.ts is what its generator writes (run npm run build:kernels)', () => {
+    expect(readFileSync(BINARY_LOOPS_PATH, 'utf8')).toBe(binaryLoopsSource());
   });
 });

@@ -128,29 +128,29 @@ describe('one layer outside a model', () => {
 });
 
 describe('fit and evaluate', () => {
-  it('reject data of the wrong dtype for the model', () => {
+  it('reject data of the wrong dtype for the model, on the data', () => {
     const p = textModel.init(k);
     fit(p, { model: textModel, loss: sparseCategoricalCrossEntropy, optimizer: adam({ learningRate: 1e-3 }), data: { x: ids, y: labels }, epochs: 1 });
     fit(p, {
-      // @ts-expect-error layer 0 (embedding): embedding: ids must be int32, got float32
       model: textModel,
       loss: sparseCategoricalCrossEntropy,
       optimizer: adam({ learningRate: 1e-3 }),
+      // @ts-expect-error fit: data.x: layer 0 (embedding): embedding: ids must be int32, got float32
       data: { x: floatIds, y: labels },
       epochs: 1,
     });
     evaluate(p, { model: textModel, loss: sparseCategoricalCrossEntropy, data: { x: ids, y: labels } });
     evaluate(p, {
-      // @ts-expect-error layer 0 (embedding): embedding: ids must be int32, got float32
       model: textModel,
       loss: sparseCategoricalCrossEntropy,
+      // @ts-expect-error evaluate: data.x: layer 0 (embedding): embedding: ids must be int32, got float32
       data: { x: floatIds, y: labels },
     });
     const pm = mlp.init(k);
     evaluate(pm, {
-      // @ts-expect-error layer 0 (dense): dense: input must be float32, got int32
       model: mlp,
       loss: (pred, target) => mse(pred, target),
+      // @ts-expect-error evaluate: data.x: layer 0 (dense): dense: input must be float32, got int32
       data: { x: intFeatures, y: targets10 },
     });
   });

@@ -15,6 +15,7 @@ import {
   type MemoryRule,
 } from '../src/nn/layers/transformer';
 import type { Key } from '../src/random';
+import type { nn } from '../src/index';
 
 declare const key: Key;
 declare const xs: Tensor<['batch', 'seq', 64]>;
@@ -218,5 +219,33 @@ describe('Transformer types', () => {
     transformer({ srcVocab: 10, tgtVocab: 10, dModel: 64, numHeads: 3, ffDim: 32, numEncoderLayers: 1, numDecoderLayers: 1, maxLen: 8 });
     // @ts-expect-error transformer: d_model must be even (got 15)
     transformer({ srcVocab: 10, tgtVocab: 10, dModel: 15, numHeads: 3, ffDim: 32, numEncoderLayers: 1, numDecoderLayers: 1, maxLen: 8 });
+  });
+});
+
+describe('public names of the Transformer types (what hovers show)', () => {
+  it('params types are exported under the names hovers show', () => {
+    const model = transformer({ srcVocab: 30000, tgtVocab: 30000, dModel: 512, numHeads: 8, ffDim: 2048, numEncoderLayers: 6, numDecoderLayers: 6, maxLen: 128 });
+    const p = model.init(key);
+    expectTypeOf(p).toEqualTypeOf<nn.TransformerParams<30000, 30000, 512, 8, 2048>>();
+    expectTypeOf(p).toEqualTypeOf<nn.TransformerParamsOf<typeof model extends nn.Transformer<infer C> ? C : never>>();
+    expectTypeOf(p.encoder[0]!.selfAttention).toEqualTypeOf<nn.SelfAttentionParams<512, 8>>();
+    expectTypeOf(p.decoder[0]!.crossAttention.query.kernel).toEqualTypeOf<Tensor<[512, 8, 64]>>();
+    expectTypeOf(p).not.toHaveProperty('encoderNorm');
+
+    const pre = transformer({ srcVocab: 100, tgtVocab: 90, dModel: 64, numHeads: 4, ffDim: 128, numEncoderLayers: 1, numDecoderLayers: 1, maxLen: 16, normFirst: true });
+    const pp = pre.init(key);
+    expectTypeOf(pp).toEqualTypeOf<nn.PreNormTransformerParams<100, 90, 64, 4, 128>>();
+    expectTypeOf(pp.encoderNorm).toEqualTypeOf<nn.LayerNormParams<64>>();
+    expectTypeOf(pp).toMatchTypeOf<nn.TransformerParams<100, 90, 64, 4, 128>>();
+    // the params of one model do not fit another's
+    expectTypeOf(p).not.toEqualTypeOf<nn.TransformerParams<30000, 30000, 512, 4, 2048>>();
+  });
+
+  it('the block types in layer signatures are public', () => {
+    const enc = transformerEncoderLayer({ numHeads: 4, ffDim: 128 });
+    expectTypeOf(enc).toEqualTypeOf<nn.TransformerEncoderLayer<4, 128>>();
+    expectTypeOf(enc).toMatchTypeOf<nn.Layer<nn.TransformerEncoderKind<4, 128>, 'transformerEncoderLayer'>>();
+    expectTypeOf<nn.BlockMask<[2, 1, 1, 9], true>>().toEqualTypeOf<Tensor<[2, 1, 1, 9], 'bool'> | null>();
+    expectTypeOf<nn.BlockRunContext>().toEqualTypeOf<{ readonly training: boolean; readonly key: Key | undefined }>();
   });
 });

@@ -122,13 +122,13 @@ describe('fit infers model, data and loss types', () => {
     });
   });
 
-  it('data that does not fit the model input is a type error on the model', () => {
+  it('data that does not fit the model input is a type error on the data', () => {
     const model = sequential(['batch', 2], dense(1));
     fit(model.init(k), {
-      // @ts-expect-error model input: dim 1 differs (expected 2, got 784)
       model,
       loss: (pred, target) => mse(pred, target),
       optimizer: adam({ learningRate: 0.01 }),
+      // @ts-expect-error fit: data.x: the model takes 2 features, got 784
       data: { x, y: ys },
       epochs: 1,
     });

@@ -15,6 +15,7 @@
  */
 import type { DType, TypedArray } from '../tensor/dtype';
 import { Tensor, makeTensor, type TracerPayload } from '../tensor/tensor';
+import { ArgumentError } from '../shape/dims';
 
 /** Abstract value: what a trace knows about a tensor without its data. */
 export interface AVal {
@@ -23,12 +24,14 @@ export interface AVal {
 }
 
 import type { AnyTensor } from '../tensor/untyped';
+import type { PrimitiveName } from './primitive-names';
 export type { AnyTensor };
 /** A cotangent or tangent; `null` is a symbolic zero (skips work). */
 export type MaybeTensor = AnyTensor | null;
 
-export interface Primitive<P = unknown> {
-  readonly name: string;
+export interface Primitive<P = unknown, N extends string = PrimitiveName> {
+  /** kernel primitives: one of PRIMITIVE_NAMES; composites (customVjp) any string */
+  readonly name: N;
   /** Runtime shape rule (the twin of the op's type-level rule): output avals, or throw ShapeError. */
   shape(inputs: readonly AVal[], params: P): AVal[];
   /** Kernel call on concrete inputs; returns freshly allocated output data, one per output aval. */
@@ -62,7 +65,7 @@ export abstract class Trace {
   constructor(readonly level: number) {}
   /** set when the transform that owns this trace has returned */
   finished = false;
-  abstract process(prim: Primitive<any>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[];
+  abstract process(prim: Primitive<any, string>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[];
 }
 
 export interface Tracer extends TracerPayload {
@@ -86,7 +89,7 @@ export function withTrace<T extends Trace, R>(make: (level: number) => T, body: 
 }
 
 /** Run a kernel on concrete inputs. */
-export function evalPrimitive<P>(prim: Primitive<P>, inputs: readonly AnyTensor[], params: P): AnyTensor[] {
+export function evalPrimitive<P>(prim: Primitive<P, string>, inputs: readonly AnyTensor[], params: P): AnyTensor[] {
   if (prim.composite) return prim.composite.run(inputs, params);
   const avals = prim.shape(inputs, params);
   const datas = prim.impl(inputs, params, avals);
@@ -99,9 +102,11 @@ export function evalPrimitive<P>(prim: Primitive<P>, inputs: readonly AnyTensor[
 }
 
 /** Apply a primitive to tensors or tracers. */
-export function bind<P>(prim: Primitive<P>, inputs: readonly AnyTensor[], params: P): AnyTensor[] {
+export function bind<P>(prim: Primitive<P, string>, inputs: readonly AnyTensor[], params: P): AnyTensor[] {
   let top: Trace | null = null;
   for (let i = 0; i < inputs.length; i++) {
+    // the last line of defence for untyped callers: name the op, not '_tracer' of undefined
+    if (!(inputs[i] instanceof Tensor)) throw new ArgumentError(prim.name, `operand ${i}`, `operand ${i} must be a tensor, got ${inputs[i] === null ? 'null' : typeof inputs[i]}`);
     const tr = inputs[i]!._tracer as Tracer | null;
     if (tr !== null && (top === null || tr.trace.level > top.level)) top = tr.trace;
   }
@@ -116,7 +121,7 @@ export function bind<P>(prim: Primitive<P>, inputs: readonly AnyTensor[], params
 }
 
 /** bind for single-output primitives */
-export function bind1<P>(prim: Primitive<P>, inputs: readonly AnyTensor[], params: P): AnyTensor {
+export function bind1<P>(prim: Primitive<P, string>, inputs: readonly AnyTensor[], params: P): AnyTensor {
   return bind(prim, inputs, params)[0]!;
 }
 

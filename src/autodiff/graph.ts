@@ -30,7 +30,7 @@ export interface Literal {
 export type Atom = Var | Literal;
 
 export interface Eqn {
-  readonly prim: Primitive<any>;
+  readonly prim: Primitive<any, string>;
   readonly inputs: readonly Atom[];
   readonly outputs: readonly Var[];
   readonly params: unknown;

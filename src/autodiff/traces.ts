@@ -57,7 +57,7 @@ export class JvpTrace extends Trace {
     return makeTracerTensor(aval(primal), payload);
   }
 
-  process(prim: Primitive<any>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
+  process(prim: Primitive<any, string>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
     if (prim.composite) {
       // A hand-written backward pass has no forward twin: running the function inline would
       // push the primal's own derivative forward and silently disagree with the custom rule.
@@ -111,7 +111,7 @@ export class VjpTrace extends Trace {
     return makeTracerTensor(v.aval, payload);
   }
 
-  process(prim: Primitive<any>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
+  process(prim: Primitive<any, string>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
     const primals = new Array<AnyTensor>(inputs.length);
     const atoms = new Array<Atom>(inputs.length);
     let any = false;
@@ -208,7 +208,7 @@ export class GraphTrace extends Trace {
     return tr ? tr.v : { kind: 'literal', value: x };
   }
 
-  process(prim: Primitive<any>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
+  process(prim: Primitive<any, string>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
     if (prim.composite) return prim.composite.run(inputs, params);
     const outAvals = prim.shape(inputs.map(aval), params);
     const outVars = outAvals.map((a) => this.builder.newVar(a));

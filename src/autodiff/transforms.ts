@@ -9,17 +9,14 @@
 import type { Shape } from '../shape/dims';
 import { Tensor } from '../tensor/tensor';
 import { onesLike, zerosLike } from '../tensor/create';
-import { add } from '../ops/elementwise';
 import { bind, withTrace, type AVal, type AnyTensor, type MaybeTensor, type Primitive, tracerOf } from './core';
 import { GraphTrace, JvpTrace, VjpTrace, type JvpTracer, type VjpTracer } from './traces';
 import type { Atom, Graph } from './graph';
 import { treeFlatten } from './pytree';
+import { addAny } from './accumulate';
 
 /** A scalar loss. */
 export type Scalar = Tensor<readonly [], 'float32'>;
-
-type AddT = (a: AnyTensor, b: AnyTensor) => AnyTensor;
-const addAny = add as unknown as AddT;
 
 function checkFloatLeaves(leaves: readonly AnyTensor[], paths: readonly string[], what: string): void {
   leaves.forEach((l, i) => {
@@ -227,7 +224,7 @@ export function customVjp<const A extends readonly Tensor<any, any>[], O extends
     multi = !(o instanceof Tensor);
     return (o instanceof Tensor ? [o] : [...(o as readonly AnyTensor[])]) as AnyTensor[];
   };
-  const prim: Primitive<null> = {
+  const prim: Primitive<null, string> = {
     name,
     shape: () => {
       throw new Error(`${name}: composite primitives are evaluated through their function`);

@@ -3,6 +3,12 @@
  * tab-separated pairs. Every reader returns Either: bad input becomes a Left naming the
  * 1-based line (and column where useful), what was expected and what was found. No row is
  * ever dropped silently; the only things skipped are blank lines (and, in TSV, comments).
+ *
+ * Throwing contract: the *text* never makes a reader throw (any string gives a Left or a
+ * Right, in time linear in its length). Only a programming error in the *options* throws:
+ * parseCsv / parseNumericColumn throw a RangeError for a delimiter or quote that is not one
+ * character other than CR/LF, or for delimiter === quote. parseLabelTextCsv and
+ * parseTsvPairs have no such options and never throw.
  */
 import { either as E } from 'fp-ts';
 import { dataError, preview, type DataError } from './types';
@@ -176,6 +182,7 @@ function scanTable(text: string, options: CsvOptions): E.Either<DataError, { hea
 /**
  * Parses CSV text (RFC 4180 quoting, LF/CRLF/CR line ends). Left on a ragged row (its line),
  * an unterminated quote (the line where it opened), or a stray quote (line and column).
+ * Throws RangeError only for invalid `delimiter` / `quote` options (a programming error).
  */
 export function parseCsv(text: string, options: CsvOptions = {}): E.Either<DataError, CsvTable> {
   return E.map(({ header, rows }: { header?: CsvRecord; rows: CsvRecord[] }): CsvTable => {
@@ -212,7 +219,9 @@ export function parseLabelTextCsv(text: string): E.Either<DataError, { labels: s
   return E.right({ labels, texts });
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// Unambiguous (each character has one way to match), so the test is linear in the length: the
+// older `\d+\.?\d*` split a digit run in n ways and backtracked quadratically on '1111…x'.
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
  * Parses a decimal number strictly: optional sign, digits with an optional point, optional
@@ -229,7 +238,8 @@ export function parseDecimal(s: string): number | undefined {
 /**
  * Reads one named column of a CSV file with a header as numbers (e.g. `value` of
  * AirPassengers.csv). Left when the column is missing, a row is ragged, or a cell is not a
- * finite decimal number (with its line and value).
+ * finite decimal number (with its line and value). Throws RangeError only for invalid
+ * `delimiter` / `quote` options, as parseCsv.
  */
 export function parseNumericColumn(text: string, column: string, options: Omit<CsvOptions, 'header'> = {}): E.Either<DataError, Float64Array> {
   const table = scanTable(text, { ...options, header: true });

@@ -102,20 +102,23 @@ export function parseIdx(input: Uint8Array, options: ParseIdxOptions = {}): E.Ei
   if (len < headerLen) return E.left(truncated(len, `header of ${ndims} dims`, `${headerLen} header bytes`, `${len} bytes`, where));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
-  let count = 1;
-  for (let d = 0; d < ndims; d++) {
-    const dim = view.getUint32(4 + 4 * d, false);
-    dims.push(dim);
+  for (let d = 0; d < ndims; d++) dims.push(view.getUint32(4 + 4 * d, false));
+  // The element count, exact: a zero dim makes it 0 whatever the others are (multiplying in
+  // order could reach Infinity first, and Infinity * 0 = NaN would slip past every size check);
+  // otherwise stop as soon as the product passes the cap.
+  const size = SIZE[dtype];
+  let count = dims.includes(0) ? 0 : 1;
+  for (const dim of dims) {
+    if (count === 0 || count * size > MAX_BYTES) break;
     count *= dim;
   }
-  const size = SIZE[dtype];
   const dataBytes = count * size;
   if (dataBytes > MAX_BYTES) {
     return E.left(
-      dataError('idx-too-large', `byte offset 4${where}: dims [${dims.join(', ')}] describe ${dataBytes} bytes of data, more than ${MAX_BYTES}`, {
+      dataError('idx-too-large', `byte offset 4${where}: dims [${dims.join(', ')}] describe more than ${MAX_BYTES} bytes of data`, {
         byteOffset: 4,
         expected: `at most ${MAX_BYTES} data bytes`,
-        found: `${dataBytes}`,
+        found: `more than ${MAX_BYTES}`,
       }),
     );
   }

@@ -44,13 +44,16 @@ export type IoError =
 /** Largest header accepted (as the reference implementation): a bigger one is a corrupt file. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-/** Bytes per element of every dtype the format defines. */
-const DTYPE_SIZE: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4,
-  I64: 8, U64: 8, F64: 8,
-};
+/**
+ * Bytes per element of every dtype the format defines. A Map, not an object: the dtype comes
+ * from the file, and an object lookup would find inherited names ("toString", "__proto__").
+ */
+const DTYPE_SIZE: ReadonlyMap<string, number> = new Map([
+  ['BOOL', 1], ['U8', 1], ['I8', 1], ['F8_E5M2', 1], ['F8_E4M3', 1],
+  ['I16', 2], ['U16', 2], ['F16', 2], ['BF16', 2],
+  ['I32', 4], ['U32', 4], ['F32', 4],
+  ['I64', 8], ['U64', 8], ['F64', 8],
+]);
 
 const OUR_DTYPE: Record<DType, string> = { float32: 'F32', int32: 'I32', bool: 'BOOL' };
 
@@ -200,7 +203,8 @@ function parse(bytes: Uint8Array): E.Either<IoError, Parsed> {
     }
     if (!isRecord(raw)) return headerErr(`entry ${quote(name)} is not an object`);
     const { dtype, shape, data_offsets: offs } = raw;
-    if (typeof dtype !== 'string' || DTYPE_SIZE[dtype] === undefined) return headerErr(`entry ${quote(name)} has an unknown dtype ${quote(String(dtype))}`);
+    const elem = typeof dtype === 'string' ? DTYPE_SIZE.get(dtype) : undefined;
+    if (typeof dtype !== 'string' || elem === undefined) return headerErr(`entry ${quote(name)} has an unknown dtype ${quote(String(dtype))}`);
     if (!Array.isArray(shape) || !shape.every(isNat)) return headerErr(`entry ${quote(name)} has an invalid shape (expected an array of non-negative integers)`);
     if (!Array.isArray(offs) || offs.length !== 2 || !isNat(offs[0]) || !isNat(offs[1]) || offs[0] > offs[1]) {
       return headerErr(`entry ${quote(name)} has invalid data_offsets (expected [begin, end] with 0 <= begin <= end)`);
@@ -210,7 +214,7 @@ function parse(bytes: Uint8Array): E.Either<IoError, Parsed> {
     // match; capped, so a header of a million dims cannot make the product huge and slow)
     const width = end - begin;
     const dims = shape as number[];
-    let need: bigint | null = dims.includes(0) ? 0n : BigInt(DTYPE_SIZE[dtype]!);
+    let need: bigint | null = dims.includes(0) ? 0n : BigInt(elem);
     for (const d of dims) {
       if (need === 0n) break;
       need = need! * BigInt(d);
@@ -242,7 +246,7 @@ function parse(bytes: Uint8Array): E.Either<IoError, Parsed> {
 // decode one tensor's bytes into our dtypes (after validation; never throws)
 
 function decode(bytes: Uint8Array, e: Entry, to: DType): E.Either<IoError, TypedArray> {
-  const n = (e.end - e.begin) / DTYPE_SIZE[e.dtype]!;
+  const n = (e.end - e.begin) / DTYPE_SIZE.get(e.dtype)!;
   const view = new DataView(bytes.buffer, bytes.byteOffset + e.begin, e.end - e.begin);
   const dataErr = (message: string): E.Either<IoError, never> => E.left({ kind: 'data', name: e.name, message: `safetensors: tensor ${quote(e.name)}: ${message}` });
   if (to === 'float32') {

@@ -20,7 +20,8 @@ const table: Record<ActivationName, (x: T) => T> = {
 };
 
 export function activationFn(name: ActivationName): (x: T) => T {
-  const f = table[name];
+  // own keys only: 'toString' or 'constructor' from a JS caller must not find Object's members
+  const f = Object.hasOwn(table, name) ? table[name] : undefined;
   if (!f) throw new RangeError(`unknown activation '${String(name)}'; one of ${Object.keys(table).join(', ')}`);
   return f;
 }

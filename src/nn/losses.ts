@@ -30,11 +30,11 @@ import { ShapeError } from '../shape/dims';
 import type { Check, DtypeRule } from '../shape/rules';
 import type { DType } from '../tensor/dtype';
 import { concreteData, makeTensor, type Tensor } from '../tensor/tensor';
-import type { AnyTensor } from '../autodiff/core';
-import { abs, cast, div, greater, mul, neg, square, sub, where } from '../ops/elementwise';
+import { erase, typed, type AnyTensor } from '../tensor/untyped';
+import { absRaw, castRaw, compareRaw, divRaw, greaterP, mulRaw, negRaw, squareRaw, subRaw, whereRaw } from '../ops/elementwise';
 import { reshapeRaw, sumRaw } from '../ops/reduce-core';
-import { logSoftmax, softplus } from '../ops/activations';
-import { gather, oneHot } from '../ops/layout';
+import { logSoftmaxRaw, softplusRaw } from '../ops/activations';
+import { gatherRaw, oneHotRaw } from '../ops/layout';
 import type { IsDyn, Same, IsTuple } from '../shape/dim-types';
 
 // =============================================================================================
@@ -121,7 +121,7 @@ function leading(op: string, logits: AnyTensor): number[] {
   return s.slice(0, -1);
 }
 
-function checkMask(op: string, perPosition: readonly number[], mask: AnyTensor): void {
+export function checkMask(op: string, perPosition: readonly number[], mask: AnyTensor): void {
   requireDType(op, 'mask', mask, ['float32', 'bool']);
   checkEqualShapes(op, 'mask must have the per-position loss shape', perPosition, shapeOf(mask));
 }
@@ -139,9 +139,6 @@ export interface LossOptions<R extends Reduction = Reduction> {
 /** A loss value: the scalar, or the per-position losses (shape S) for reduction 'none'. */
 export type LossOut<R extends Reduction, S extends Shape> = R extends 'none' ? Tensor<S> : Tensor<[]>;
 
-type AnyT = Tensor<Dim[]>;
-const A = (x: AnyTensor) => x as unknown as AnyT;
-const T = (x: AnyT) => x as unknown as AnyTensor;
 const allAxes = (x: AnyTensor) => Array.from({ length: x.shape.length }, (_, i) => i);
 
 function reduce(op: string, losses: AnyTensor, reduction: Reduction | undefined): AnyTensor {
@@ -150,20 +147,20 @@ function reduce(op: string, losses: AnyTensor, reduction: Reduction | undefined)
   const s = sumRaw(losses, allAxes(losses), false);
   if (r === 'sum') return s;
   if (r !== 'mean') throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(r)}'`);
-  return T(div(A(s), losses.size));
+  return divRaw(s, losses.size);
 }
 
-function reduceMasked(op: string, losses: AnyTensor, mask: AnyTensor, reduction: Reduction | undefined): AnyTensor {
-  const m = mask.dtype === 'bool' ? T(cast(A(mask) as unknown as Tensor<Dim[], 'bool'>, 'float32')) : mask;
-  const weighted = T(mul(A(losses), A(m)));
+export function reduceMasked(op: string, losses: AnyTensor, mask: AnyTensor, reduction: Reduction | undefined): AnyTensor {
+  const m = castRaw(mask, 'float32');
+  const weighted = mulRaw(losses, m);
   const r = reduction ?? 'mean';
   if (r === 'none') return weighted;
   const s = sumRaw(weighted, allAxes(weighted), false);
   if (r === 'sum') return s;
   if (r !== 'mean') throw new RangeError(`${op}: reduction must be 'mean', 'sum' or 'none', got '${String(r)}'`);
-  const total = A(sumRaw(m, allAxes(m), false));
+  const total = sumRaw(m, allAxes(m), false);
   // an all-zero mask selects nothing: the weighted sum is 0 and so is the loss
-  return T(div(A(s), where(greater(total, 0), total, 1)));
+  return divRaw(s, whereRaw(compareRaw(greaterP, total, 0), total, 1));
 }
 
 // =============================================================================================
@@ -171,30 +168,30 @@ function reduceMasked(op: string, losses: AnyTensor, mask: AnyTensor, reduction:
 
 /** (p − t)² element-wise */
 export function squaredError(p: AnyTensor, t: AnyTensor): AnyTensor {
-  return T(square(sub(A(p), A(t))));
+  return squareRaw(subRaw(p, t));
 }
 
 /** |p − t| element-wise (derivative 0 where p = t) */
 export function absoluteError(p: AnyTensor, t: AnyTensor): AnyTensor {
-  return T(abs(sub(A(p), A(t))));
+  return absRaw(subRaw(p, t));
 }
 
 /** softplus(x) − x·z = max(x, 0) − x·z + log1p(exp(−|x|)): finite for every finite x */
 export function sigmoidCrossEntropy(x: AnyTensor, z: AnyTensor): AnyTensor {
-  return T(sub(softplus(A(x)), mul(A(x), A(z))));
+  return subRaw(softplusRaw(x), mulRaw(x, z));
 }
 
 /** −Σ_c z_c · logSoftmax(x)_c over the last axis */
 export function softmaxCrossEntropy(x: AnyTensor, z: AnyTensor): AnyTensor {
-  const lp = logSoftmax(A(x), -1) as AnyT;
-  return T(neg(A(sumRaw(T(mul(A(z), lp)), [x.shape.length - 1], false))));
+  const lp = logSoftmaxRaw(x, -1);
+  return negRaw(sumRaw(mulRaw(z, lp), [x.shape.length - 1], false));
 }
 
 /** −logSoftmax(x)[label] per position; labels are range-checked first. */
 export function sparseSoftmaxCrossEntropy(op: string, x: AnyTensor, labels: AnyTensor): AnyTensor {
   const lead = shapeOf(labels);
   const classes = shapeOf(x).at(-1)!;
-  const lp = T(logSoftmax(A(x), -1) as AnyT);
+  const lp = logSoftmaxRaw(x, -1);
   let ids: Int32Array | null = null;
   try {
     ids = concreteData(labels) as Int32Array;
@@ -202,8 +199,8 @@ export function sparseSoftmaxCrossEntropy(op: string, x: AnyTensor, labels: AnyT
     ids = null; // abstract trace (makeGraph): values unknown, no range check possible
   }
   if (ids === null) {
-    const hot = oneHot(labels as unknown as Tensor<Dim[], 'int32'>, classes) as unknown as AnyT;
-    return T(neg(A(sumRaw(T(mul(hot, A(lp))), [lead.length], false))));
+    const hot = oneHotRaw(labels, classes);
+    return negRaw(sumRaw(mulRaw(hot, lp), [lead.length], false));
   }
   // pick logSoftmax[i, label_i] from the flattened rows: one gather, no one-hot matrix
   const flatIdx = new Int32Array(ids.length);
@@ -219,14 +216,13 @@ export function sparseSoftmaxCrossEntropy(op: string, x: AnyTensor, labels: AnyT
     }
     flatIdx[i] = i * classes + c;
   }
-  const picked = gather(A(reshapeRaw(lp, [ids.length * classes])) as Tensor<[number]>, makeTensor<[number], 'int32'>([ids.length], 'int32', flatIdx));
-  return T(neg(A(reshapeRaw(picked as unknown as AnyTensor, lead))));
+  const picked = gatherRaw(reshapeRaw(lp, [ids.length * classes]), makeTensor<[number], 'int32'>([ids.length], 'int32', flatIdx), 0);
+  return negRaw(reshapeRaw(picked, lead));
 }
 
 // =============================================================================================
 // Public losses
 
-const asAny = (x: unknown) => x as AnyTensor;
 
 /** Mean squared error: mean((predictions − targets)²). */
 export function mse<P extends Shape, Tg extends Shape, const R extends Reduction = 'mean'>(
@@ -234,8 +230,8 @@ export function mse<P extends Shape, Tg extends Shape, const R extends Reduction
   targets: Tensor<Tg> & Check<SameShapeRule<'mse', P, Tg>>,
   options?: LossOptions<R>,
 ): LossOut<R, P> {
-  checkSame('mse', asAny(predictions), asAny(targets));
-  return reduce('mse', squaredError(asAny(predictions), asAny(targets)), options?.reduction) as unknown as LossOut<R, P>;
+  checkSame('mse', erase(predictions), erase(targets));
+  return typed<LossOut<R, P>>(reduce('mse', squaredError(erase(predictions), erase(targets)), options?.reduction));
 }
 
 /** Mean absolute error: mean(|predictions − targets|). */
@@ -244,8 +240,8 @@ export function mae<P extends Shape, Tg extends Shape, const R extends Reduction
   targets: Tensor<Tg> & Check<SameShapeRule<'mae', P, Tg>>,
   options?: LossOptions<R>,
 ): LossOut<R, P> {
-  checkSame('mae', asAny(predictions), asAny(targets));
-  return reduce('mae', absoluteError(asAny(predictions), asAny(targets)), options?.reduction) as unknown as LossOut<R, P>;
+  checkSame('mae', erase(predictions), erase(targets));
+  return typed<LossOut<R, P>>(reduce('mae', absoluteError(erase(predictions), erase(targets)), options?.reduction));
 }
 
 /**
@@ -257,8 +253,8 @@ export function binaryCrossEntropyFromLogits<L extends Shape, Tg extends Shape, 
   targets: Tensor<Tg> & Check<SameShapeRule<'binaryCrossEntropyFromLogits', L, Tg>>,
   options?: LossOptions<R>,
 ): LossOut<R, L> {
-  checkSame('binaryCrossEntropyFromLogits', asAny(logits), asAny(targets));
-  return reduce('binaryCrossEntropyFromLogits', sigmoidCrossEntropy(asAny(logits), asAny(targets)), options?.reduction) as unknown as LossOut<R, L>;
+  checkSame('binaryCrossEntropyFromLogits', erase(logits), erase(targets));
+  return typed<LossOut<R, L>>(reduce('binaryCrossEntropyFromLogits', sigmoidCrossEntropy(erase(logits), erase(targets)), options?.reduction));
 }
 
 /**
@@ -271,9 +267,9 @@ export function categoricalCrossEntropyFromLogits<L extends Shape, Tg extends Sh
   options?: LossOptions<R>,
 ): LossOut<R, LeadingDims<L>> {
   const op = 'categoricalCrossEntropyFromLogits';
-  leading(op, asAny(logits));
-  checkSame(op, asAny(logits), asAny(targets));
-  return reduce(op, softmaxCrossEntropy(asAny(logits), asAny(targets)), options?.reduction) as unknown as LossOut<R, LeadingDims<L>>;
+  leading(op, erase(logits));
+  checkSame(op, erase(logits), erase(targets));
+  return typed<LossOut<R, LeadingDims<L>>>(reduce(op, softmaxCrossEntropy(erase(logits), erase(targets)), options?.reduction));
 }
 
 /**
@@ -287,10 +283,10 @@ export function sparseCategoricalCrossEntropy<L extends Shape, Lab extends Shape
   options?: LossOptions<R>,
 ): LossOut<R, LeadingDims<L>> {
   const op = 'sparseCategoricalCrossEntropy';
-  const lead = leading(op, asAny(logits));
-  requireDType(op, 'labels', asAny(labels), ['int32']);
-  checkEqualShapes(op, "labels must have the logits' leading dims", lead, shapeOf(asAny(labels)));
-  return reduce(op, sparseSoftmaxCrossEntropy(op, asAny(logits), asAny(labels)), options?.reduction) as unknown as LossOut<R, LeadingDims<L>>;
+  const lead = leading(op, erase(logits));
+  requireDType(op, 'labels', erase(labels), ['int32']);
+  checkEqualShapes(op, "labels must have the logits' leading dims", lead, shapeOf(erase(labels)));
+  return typed<LossOut<R, LeadingDims<L>>>(reduce(op, sparseSoftmaxCrossEntropy(op, erase(logits), erase(labels)), options?.reduction));
 }
 
 // =============================================================================================
@@ -306,9 +302,9 @@ export function maskedMse<P extends Shape, Tg extends Shape, M extends Shape, co
   options?: LossOptions<R>,
 ): LossOut<R, P> {
   const op = 'maskedMse';
-  checkSame(op, asAny(predictions), asAny(targets));
-  checkMask(op, shapeOf(asAny(predictions)), asAny(mask));
-  return reduceMasked(op, squaredError(asAny(predictions), asAny(targets)), asAny(mask), options?.reduction) as unknown as LossOut<R, P>;
+  checkSame(op, erase(predictions), erase(targets));
+  checkMask(op, shapeOf(erase(predictions)), erase(mask));
+  return typed<LossOut<R, P>>(reduceMasked(op, squaredError(erase(predictions), erase(targets)), erase(mask), options?.reduction));
 }
 
 /** Σ mask·|p − t| / Σ mask; the mask has the predictions' shape. */
@@ -319,9 +315,9 @@ export function maskedMae<P extends Shape, Tg extends Shape, M extends Shape, co
   options?: LossOptions<R>,
 ): LossOut<R, P> {
   const op = 'maskedMae';
-  checkSame(op, asAny(predictions), asAny(targets));
-  checkMask(op, shapeOf(asAny(predictions)), asAny(mask));
-  return reduceMasked(op, absoluteError(asAny(predictions), asAny(targets)), asAny(mask), options?.reduction) as unknown as LossOut<R, P>;
+  checkSame(op, erase(predictions), erase(targets));
+  checkMask(op, shapeOf(erase(predictions)), erase(mask));
+  return typed<LossOut<R, P>>(reduceMasked(op, absoluteError(erase(predictions), erase(targets)), erase(mask), options?.reduction));
 }
 
 /** Masked binary cross-entropy on logits; the mask has the logits' shape. */
@@ -332,9 +328,9 @@ export function maskedBinaryCrossEntropyFromLogits<L extends Shape, Tg extends S
   options?: LossOptions<R>,
 ): LossOut<R, L> {
   const op = 'maskedBinaryCrossEntropyFromLogits';
-  checkSame(op, asAny(logits), asAny(targets));
-  checkMask(op, shapeOf(asAny(logits)), asAny(mask));
-  return reduceMasked(op, sigmoidCrossEntropy(asAny(logits), asAny(targets)), asAny(mask), options?.reduction) as unknown as LossOut<R, L>;
+  checkSame(op, erase(logits), erase(targets));
+  checkMask(op, shapeOf(erase(logits)), erase(mask));
+  return typed<LossOut<R, L>>(reduceMasked(op, sigmoidCrossEntropy(erase(logits), erase(targets)), erase(mask), options?.reduction));
 }
 
 /** Masked categorical cross-entropy; the mask has the logits' leading dims [..., L]. */
@@ -345,10 +341,10 @@ export function maskedCategoricalCrossEntropyFromLogits<L extends Shape, Tg exte
   options?: LossOptions<R>,
 ): LossOut<R, LeadingDims<L>> {
   const op = 'maskedCategoricalCrossEntropyFromLogits';
-  const lead = leading(op, asAny(logits));
-  checkSame(op, asAny(logits), asAny(targets));
-  checkMask(op, lead, asAny(mask));
-  return reduceMasked(op, softmaxCrossEntropy(asAny(logits), asAny(targets)), asAny(mask), options?.reduction) as unknown as LossOut<R, LeadingDims<L>>;
+  const lead = leading(op, erase(logits));
+  checkSame(op, erase(logits), erase(targets));
+  checkMask(op, lead, erase(mask));
+  return typed<LossOut<R, LeadingDims<L>>>(reduceMasked(op, softmaxCrossEntropy(erase(logits), erase(targets)), erase(mask), options?.reduction));
 }
 
 /**
@@ -362,11 +358,11 @@ export function maskedSparseCategoricalCrossEntropy<L extends Shape, Lab extends
   options?: LossOptions<R>,
 ): LossOut<R, LeadingDims<L>> {
   const op = 'maskedSparseCategoricalCrossEntropy';
-  const lead = leading(op, asAny(logits));
-  requireDType(op, 'labels', asAny(labels), ['int32']);
-  checkEqualShapes(op, "labels must have the logits' leading dims", lead, shapeOf(asAny(labels)));
-  checkMask(op, lead, asAny(mask));
-  return reduceMasked(op, sparseSoftmaxCrossEntropy(op, asAny(logits), asAny(labels)), asAny(mask), options?.reduction) as unknown as LossOut<R, LeadingDims<L>>;
+  const lead = leading(op, erase(logits));
+  requireDType(op, 'labels', erase(labels), ['int32']);
+  checkEqualShapes(op, "labels must have the logits' leading dims", lead, shapeOf(erase(labels)));
+  checkMask(op, lead, erase(mask));
+  return typed<LossOut<R, LeadingDims<L>>>(reduceMasked(op, sparseSoftmaxCrossEntropy(op, erase(logits), erase(labels)), erase(mask), options?.reduction));
 }
 
 /**
@@ -377,7 +373,7 @@ export function maskedMean<S extends Shape, M extends Shape, DM extends DType = 
   values: Tensor<S>,
   mask: Tensor<M, DM> & Check<MaskRule<'maskedMean', S, M>> & Check<DtypeRule<'maskedMean', 'mask', MaskDType, DM, 'float32 or bool'>>,
 ): Tensor<[]> {
-  requireDType('maskedMean', 'values', asAny(values), ['float32']);
-  checkMask('maskedMean', shapeOf(asAny(values)), asAny(mask));
-  return reduceMasked('maskedMean', asAny(values), asAny(mask), 'mean') as unknown as Tensor<[]>;
+  requireDType('maskedMean', 'values', erase(values), ['float32']);
+  checkMask('maskedMean', shapeOf(erase(values)), erase(mask));
+  return typed<Tensor<[]>>(reduceMasked('maskedMean', erase(values), erase(mask), 'mean'));
 }

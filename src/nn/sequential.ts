@@ -89,7 +89,7 @@ export type CheckedLayers<S, Ls extends readonly unknown[], Shapes extends reado
 };
 
 /** Whether a tensor of shape X may enter a model declared for S (symbolic dims of S accept any size). */
-type DimFits<D, X> = D extends string ? true : number extends D ? true : X extends D ? (D extends X ? true : false) : number extends X ? true : false;
+export type DimFits<D, X> = D extends string ? true : number extends D ? true : X extends D ? (D extends X ? true : false) : number extends X ? true : false;
 type FitsAll<S extends Shape, X extends Shape, I extends unknown[] = []> = I['length'] extends S['length']
   ? true
   : DimFits<S[I['length']], X[I['length']]> extends true

@@ -27,7 +27,8 @@ import { gather } from '../ops/layout';
 import { foldIn, key as makeKey, permutationArray, split, type Key } from '../random';
 import { applyUpdates, type GradientTransformation, type State } from '../optim/transform';
 import type { ApplyContext } from './layer';
-import type { Model, OutputOf } from './sequential';
+import type { DimFits, InputDtypeCheck, Model, OutputOf } from './sequential';
+import type { ShapeMismatch } from '../shape/dims';
 import type { DType } from '../tensor/dtype';
 
 // ---------------------------------------------------------------- types
@@ -69,6 +70,58 @@ export type PredictionOf<M, XB> =
       : M extends { apply(params: never, x: never, ctx?: never): infer O }
         ? O
         : unknown;
+
+/**
+ * The model property's check. A sequential `Model` is checked here for its params only: its
+ * input (shape and dtype) is checked on the data (`DataCheck`), so that a wrong `data.x` is
+ * reported on `x` in the `data` line, naming both widths, and not on `model`. Other models (apply
+ * objects, functions) are checked against the batch type as before.
+ */
+export type ModelCheck<M, P, X> = M extends Model<infer _S extends Shape, infer _Ls extends readonly unknown[]> ? ApplyLike<P, never, unknown> : ModelFor<P, BatchOf<X>>;
+
+/** Whether dims 1.. of data shape X fit the model's input S (dim 0 holds the examples). */
+type DataDimsFit<Who extends string, S extends Shape, X extends Shape, I extends unknown[] = [0]> = I['length'] extends S['length']
+  ? unknown
+  : DimFits<S[I['length']], X[I['length']]> extends true
+    ? DataDimsFit<Who, S, X, [...I, 0]>
+    : S['length'] extends 2
+      ? ShapeMismatch<`${Who}: data.x: the model takes ${S[1] & (string | number)} features, got ${X[1] & (string | number)}`, S, X>
+      : ShapeMismatch<`${Who}: data.x dim ${I['length']} differs (the model takes ${S[I['length']] & (string | number)}, got ${X[I['length']] & (string | number)})`, S, X>;
+
+/**
+ * The data property's check for a sequential `Model` fed whole tensors `{ x, y }`: `data.x`
+ * must have the model's rank, fit its input dims after the example dim, and have the dtype
+ * of its first typed layer; a mismatch names the rule with both sides (`fit: data.x: the
+ * model takes 784 features, got 785`). unknown otherwise (ready-made batches, other models).
+ */
+export type DataCheck<Who extends string, M, X> =
+  M extends Model<infer S extends Shape, infer Ls extends readonly unknown[]>
+    ? X extends Tensor<infer XS, infer D>
+      ? number extends XS['length']
+        ? unknown
+        : XS['length'] extends S['length']
+          ? DataDimsFit<Who, S, XS> extends infer C
+            ? unknown extends C
+              ? InputDtypeCheck<Ls, D> extends ShapeMismatch<infer R, infer E, infer A>
+                ? ShapeMismatch<`${Who}: data.x: ${R}`, E, A>
+                : unknown
+              : C
+            : never
+          : ShapeMismatch<`${Who}: data.x: the model takes rank ${S['length']}, got ${XS['length']}`, S, XS>
+      : unknown
+    : unknown;
+
+/**
+ * The type of the data property: FitData, or, when `DataCheck` fails, only its mismatch, so
+ * that the message starts with the rule instead of the whole data type.
+ */
+export type CheckedData<Who extends string, M, X, Y> = [DataCheck<Who, M, X>] extends [ShapeMismatch<string, unknown, unknown>] ? DataCheck<Who, M, X> : FitData<X, Y>;
+
+/**
+ * The predictions and targets the loss and metrics see; never when the data check fails, so
+ * that a wrong data.x is reported once, on the data, and not again on the loss.
+ */
+type Checked<Who extends string, M, X, T> = [DataCheck<Who, M, X>] extends [ShapeMismatch<string, unknown, unknown>] ? never : T;
 
 /** One ready-made batch. */
 export type Batch<X, Y> = readonly [X, Y] | { readonly x: X; readonly y: Y };
@@ -142,10 +195,11 @@ export interface History {
 
 export interface FitOptions<P, X, Y, M> {
   /** a sequential Model, an object with apply(params, x, ctx), or a function (params, x, ctx) => predictions */
-  readonly model: M & ModelFor<P, BatchOf<X>>;
-  readonly loss: (predictions: PredictionOf<M, BatchOf<X>>, targets: BatchOf<Y>) => Scalar;
+  readonly model: M & ModelCheck<M, P, X>;
+  readonly loss: (predictions: Checked<'fit', M, X, PredictionOf<M, BatchOf<X>>>, targets: Checked<'fit', M, X, BatchOf<Y>>) => Scalar;
   readonly optimizer: GradientTransformation;
-  readonly data: FitData<X, Y>;
+  /** checked against a sequential model's input shape and dtype (the error lands here) */
+  readonly data: CheckedData<'fit', M, X, Y>;
   readonly epochs: number;
   /** examples per batch when data is { x, y } (default 32) */
   readonly batchSize?: number;
@@ -155,7 +209,7 @@ export interface FitOptions<P, X, Y, M> {
   readonly shuffle?: boolean;
   /** randomness for shuffling and for the model's ctx.key (dropout); default key(0) */
   readonly key?: Key;
-  readonly metrics?: Readonly<Record<string, Metric<PredictionOf<M, BatchOf<X>>, BatchOf<Y>>>>;
+  readonly metrics?: Readonly<Record<string, Metric<Checked<'fit', M, X, PredictionOf<M, BatchOf<X>>>, Checked<'fit', M, X, BatchOf<Y>>>>>;
   /** validation data (any number of examples), evaluated after every epoch with training: false */
   readonly validation?: FitData<BatchOf<X>, BatchOf<Y>>;
   /** default batchSize */
@@ -264,11 +318,11 @@ class Meter {
 // ---------------------------------------------------------------- evaluate
 
 export interface EvaluateOptions<P, X, Y, M> {
-  readonly model: M & ModelFor<P, BatchOf<X>>;
-  readonly loss: (predictions: PredictionOf<M, BatchOf<X>>, targets: BatchOf<Y>) => Scalar;
-  readonly data: FitData<X, Y>;
+  readonly model: M & ModelCheck<M, P, X>;
+  readonly loss: (predictions: Checked<'evaluate', M, X, PredictionOf<M, BatchOf<X>>>, targets: Checked<'evaluate', M, X, BatchOf<Y>>) => Scalar;
+  readonly data: CheckedData<'evaluate', M, X, Y>;
   readonly batchSize?: number;
-  readonly metrics?: Readonly<Record<string, Metric<PredictionOf<M, BatchOf<X>>, BatchOf<Y>>>>;
+  readonly metrics?: Readonly<Record<string, Metric<Checked<'evaluate', M, X, PredictionOf<M, BatchOf<X>>>, Checked<'evaluate', M, X, BatchOf<Y>>>>>;
 }
 
 type Fn = (params: unknown, x: unknown, ctx: ApplyContext) => unknown;

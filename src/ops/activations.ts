@@ -21,6 +21,7 @@ import { bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/co
 import { addRaw, compareRaw, expRaw, greaterP, mulRaw, squareRaw, subRaw, unaryPrimitive, whereRaw } from './elementwise';
 import { broadcastToRaw, reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
+import { tensorArgs } from '../tensor/validate';
 
 const f32 = (x: AnyTensor) => x._data as Float32Array;
 const k = (op: UnaryOp) => (x: Float32Array) => backend().unary(op, x);
@@ -116,11 +117,13 @@ export const eluP = alphaPrimitive('elu', 'elu', (x, a) => backend().elu(x, a), 
 
 /** x for x > 0, alpha·x otherwise; alpha defaults to 0.2 like tf.leakyRelu (PyTorch uses 0.01) */
 export function leakyRelu<S extends Shape>(x: Tensor<S>, alpha = 0.2): Tensor<S> {
+  tensorArgs('leakyRelu', { x });
   return typed<Tensor<S>>(bind1(leakyReluP, [erase(x)], { alpha }));
 }
 
 /** x for x > 0, alpha·(e^x - 1) otherwise (tf.elu is alpha = 1) */
 export function elu<S extends Shape>(x: Tensor<S>, alpha = 1): Tensor<S> {
+  tensorArgs('elu', { x });
   return typed<Tensor<S>>(bind1(eluP, [erase(x)], { alpha }));
 }
 
@@ -195,6 +198,7 @@ export const logSoftmaxP: Primitive<AxisParams> = {
  * safe. A rank-0 tensor has no axis and is rejected.
  */
 export function softmax<S extends Shape, const Ax extends number = -1>(x: Tensor<S> & Check<Axis<S, Ax, 'softmax'>>, axis?: Ax): Tensor<S> {
+  tensorArgs('softmax', { x });
   return typed<Tensor<S>>(softmaxRaw(erase(x), axis ?? -1));
 }
 /** untyped core of `softmax` (any axis, negative from the end) */
@@ -204,6 +208,7 @@ export function softmaxRaw(x: AnyTensor, axis = -1): AnyTensor {
 
 /** x − logSumExp(x) along `axis` (default -1): finite for all finite logits (no log of an underflowed 0). */
 export function logSoftmax<S extends Shape, const Ax extends number = -1>(x: Tensor<S> & Check<Axis<S, Ax, 'logSoftmax'>>, axis?: Ax): Tensor<S> {
+  tensorArgs('logSoftmax', { x });
   return typed<Tensor<S>>(logSoftmaxRaw(erase(x), axis ?? -1));
 }
 /** untyped core of `logSoftmax` */
@@ -258,6 +263,7 @@ export function logSumExp<S extends Shape, const Ax extends number | readonly nu
   axes?: Ax,
   keepDims?: K,
 ): Tensor<Result<ReduceShape<S, Ax, K>>> {
+  tensorArgs('logSumExp', { x });
   return typed<Tensor<Result<ReduceShape<S, Ax, K>>>>(logSumExpRaw(erase(x), axes as number | readonly number[] | undefined, keepDims ?? false));
 }
 /** untyped core of `logSumExp` */

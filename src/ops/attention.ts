@@ -34,6 +34,7 @@ import { cast, mul, notEqual, where } from './elementwise';
 import { reshapeRaw } from './reduce-core';
 import { softmax } from './activations';
 import { matmulRaw } from './linalg';
+import { boolArg, intArg, numberArg, optionsArg, tensorArgs } from '../tensor/validate';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -84,6 +85,10 @@ export function paddingMask<S extends Shape, const H extends boolean = true, D e
   padId = 0,
   options?: PaddingMaskOptions<H>,
 ): Tensor<Result<PaddingMaskShape<S, H>>, 'bool'> {
+  tensorArgs('paddingMask', { ids });
+  intArg('paddingMask', 'padId', padId);
+  optionsArg('paddingMask', options, ['heads']);
+  boolArg('paddingMask', 'heads', options?.heads);
   const t = ids as unknown as AnyTensor;
   checkDtype('paddingMask', 'ids', ['int32'], t.dtype);
   const s = shapeOf(t);
@@ -130,6 +135,11 @@ export function scaledDotProductAttention<
   mask?: (Tensor<M, 'bool'> & Check<AttentionMaskShape<Result<AttentionScoresShape<Q, K>>, M>>) | null,
   options?: AttentionOptions<R>,
 ): AttnOut<Q, K, V, R> {
+  tensorArgs('scaledDotProductAttention', { q, k, v });
+  tensorArgs('scaledDotProductAttention', { mask }, true);
+  optionsArg('scaledDotProductAttention', options, ['scale', 'returnWeights']);
+  numberArg('scaledDotProductAttention', 'scale', options?.scale);
+  boolArg('scaledDotProductAttention', 'returnWeights', options?.returnWeights);
   const qt = q as unknown as AnyTensor;
   const kt = k as unknown as AnyTensor;
   const vt = v as unknown as AnyTensor;

@@ -56,6 +56,7 @@ import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { add, mul } from './elementwise';
 import { reshapeRaw, sumRaw } from './reduce-core';
+import { optionsArg, tensorArgs } from '../tensor/validate';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -175,6 +176,7 @@ export function conv2dBackpropInput<const XS extends readonly number[]>(
   inShape: XS,
   options: Conv2dOptions<Pair, ConvPadding2d, Pair> = {},
 ): Tensor<[...XS]> {
+  tensorArgs('conv2dBackpropInput', { dy, filter });
   const f = shapeOf(filter as unknown as AnyTensor);
   if (inShape.length !== 4 || f.length !== 4) throw new ShapeError('conv2dBackpropInput', `inShape must be [batch, height, width, channels] and the filter [kH, kW, inC, outC] (ranks ${inShape.length} and ${f.length})`);
   const p = resolveConv2d('conv2dBackpropInput', inShape, f, options);
@@ -188,6 +190,7 @@ export function conv2dBackpropFilter<const FS extends readonly number[]>(
   filterShape: FS,
   options: Conv2dOptions<Pair, ConvPadding2d, Pair> = {},
 ): Tensor<[...FS]> {
+  tensorArgs('conv2dBackpropFilter', { x, dy });
   const xs = shapeOf(x as unknown as AnyTensor);
   if (xs.length !== 4 || filterShape.length !== 4) throw new ShapeError('conv2dBackpropFilter', `x must be [batch, height, width, channels] and filterShape [kH, kW, inC, outC] (ranks ${xs.length} and ${filterShape.length})`);
   const p = resolveConv2d('conv2dBackpropFilter', xs, filterShape, options);
@@ -224,6 +227,8 @@ export function conv2d<
   filter: Tensor<F> & Check<Conv2dFilterShape<X, F, S, P, D>>,
   options?: Conv2dOptions<S, P, D>,
 ): Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>> {
+  tensorArgs('conv2d', { x, filter });
+  optionsArg('conv2d', options, ['strides', 'padding', 'dilation']);
   const xt = x as unknown as AnyTensor;
   const ft = filter as unknown as AnyTensor;
   const p = resolveConv2d('conv2d', shapeOf(xt), shapeOf(ft), (options ?? {}) as ConvOptionValues);
@@ -256,6 +261,7 @@ export function conv1d<X extends Shape, F extends Shape, const S extends number 
   filter: Tensor<F> & Check<Conv1dFilterShape<X, F, S, P, D>>,
   options?: Conv1dOptions<S, P, D>,
 ): Tensor<Result<Conv1dFilterShape<X, F, S, P, D>>> {
+  tensorArgs('conv1d', { x, filter });
   const xt = x as unknown as AnyTensor;
   const ft = filter as unknown as AnyTensor;
   const xs = shapeOf(xt);
@@ -263,6 +269,7 @@ export function conv1d<X extends Shape, F extends Shape, const S extends number 
   if (fs.length !== 3) throw new ShapeError('conv1d', `filter must be [k, inC, outC] (rank ${fs.length})`);
   if (xs.length === 3 && xs[2] !== fs[1]) throw new ShapeError('conv1d', `input channels differ (${xs[2]} vs ${fs[1]})`);
   rejectStride('conv1d', options);
+  optionsArg('conv1d', options, ['strides', 'padding', 'dilation']);
   const stride = options?.strides ?? 1;
   const dilation = options?.dilation ?? 1;
   const padding: Padding = options?.padding ?? 'valid';
@@ -444,6 +451,8 @@ export function maxPool2d<X extends Shape, const K extends Pair = 2, const S ext
   x: Tensor<X> & Check<Pool2dShape<X, K, S, P>>,
   options?: Pool2dOptions<K, S, P>,
 ): Pool2dOut<X, K, S, P> {
+  tensorArgs('maxPool2d', { x });
+  optionsArg('maxPool2d', options, ['poolSize', 'strides', 'padding']);
   const t = x as unknown as AnyTensor;
   return maxPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptionValues)) as unknown as Pool2dOut<X, K, S, P>;
 }
@@ -453,6 +462,8 @@ export function avgPool2d<X extends Shape, const K extends Pair = 2, const S ext
   x: Tensor<X> & Check<Pool2dShape<X, K, S, P>>,
   options?: Pool2dOptions<K, S, P>,
 ): Pool2dOut<X, K, S, P> {
+  tensorArgs('avgPool2d', { x });
+  optionsArg('avgPool2d', options, ['poolSize', 'strides', 'padding']);
   const t = x as unknown as AnyTensor;
   return avgPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptionValues)) as unknown as Pool2dOut<X, K, S, P>;
 }
@@ -470,6 +481,9 @@ export function maxPool1d<X extends Shape, const K extends number = 2, const S e
   x: Tensor<X> & Check<Pool1dShape<X, K, S, P>>,
   options?: Pool1dOptions<K, S, P>,
 ): Pool1dOut<X, K, S, P> {
+  tensorArgs('maxPool1d', { x });
+  rejectStride('maxPool1d', options);
+  optionsArg('maxPool1d', options, ['poolSize', 'strides', 'padding']);
   return pool1d('max', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptionValues) as unknown as Pool1dOut<X, K, S, P>;
 }
 
@@ -478,6 +492,9 @@ export function avgPool1d<X extends Shape, const K extends number = 2, const S e
   x: Tensor<X> & Check<Pool1dShape<X, K, S, P>>,
   options?: Pool1dOptions<K, S, P>,
 ): Pool1dOut<X, K, S, P> {
+  tensorArgs('avgPool1d', { x });
+  rejectStride('avgPool1d', options);
+  optionsArg('avgPool1d', options, ['poolSize', 'strides', 'padding']);
   return pool1d('avg', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptionValues) as unknown as Pool1dOut<X, K, S, P>;
 }
 
@@ -497,17 +514,21 @@ const mulScalar = (x: AnyTensor, s: number): AnyTensor => T(mul(A(x), s));
 
 /** Max over H and W: [B, H, W, C] → [B, C] (ties → first max). */
 export function globalMaxPool2d<X extends Shape>(x: Tensor<X> & Check<GlobalPool2dShape<X>>): Tensor<Result<GlobalPool2dShape<X>>> {
+  tensorArgs('globalMaxPool2d', { x });
   return globalPool('max', x as unknown as AnyTensor, 4) as unknown as Tensor<Result<GlobalPool2dShape<X>>>;
 }
 /** Mean over H and W: [B, H, W, C] → [B, C]. */
 export function globalAvgPool2d<X extends Shape>(x: Tensor<X> & Check<GlobalPool2dShape<X>>): Tensor<Result<GlobalPool2dShape<X>>> {
+  tensorArgs('globalAvgPool2d', { x });
   return globalPool('avg', x as unknown as AnyTensor, 4) as unknown as Tensor<Result<GlobalPool2dShape<X>>>;
 }
 /** Max over L: [B, L, C] → [B, C]. */
 export function globalMaxPool1d<X extends Shape>(x: Tensor<X> & Check<GlobalPool1dShape<X>>): Tensor<Result<GlobalPool1dShape<X>>> {
+  tensorArgs('globalMaxPool1d', { x });
   return globalPool('max', x as unknown as AnyTensor, 3) as unknown as Tensor<Result<GlobalPool1dShape<X>>>;
 }
 /** Mean over L: [B, L, C] → [B, C]. */
 export function globalAvgPool1d<X extends Shape>(x: Tensor<X> & Check<GlobalPool1dShape<X>>): Tensor<Result<GlobalPool1dShape<X>>> {
+  tensorArgs('globalAvgPool1d', { x });
   return globalPool('avg', x as unknown as AnyTensor, 3) as unknown as Tensor<Result<GlobalPool1dShape<X>>>;
 }

@@ -8,14 +8,16 @@
 import type { BinaryOp, CompareOp, UnaryOp } from '../backend/backend';
 import { backend } from '../backend';
 import type { Dim, Shape } from '../shape/dims';
-import { ShapeError } from '../shape/dims';
+import { ArgumentError, ShapeError } from '../shape/dims';
 import { broadcastShapes, type BroadcastShape, type Check, type Result } from '../shape/rules';
 import type { DType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
 import { erase, eraseOperand, typed } from '../tensor/untyped';
 import { scalar } from '../tensor/create';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
+import type { PrimitiveName } from '../autodiff/primitive-names';
 import { broadcastToRaw, sumToShape } from './reduce-core';
+import { operandArg, tensorArgs } from '../tensor/validate';
 
 export type Operand = Tensor<Shape, 'float32'> | number;
 /** the shape of an operand: numbers are scalars */
@@ -136,6 +138,8 @@ export const maximumRaw = (a: RawOperand, b: RawOperand): AnyTensor => bind1(max
 export const minimumRaw = (a: RawOperand, b: RawOperand): AnyTensor => bind1(minimumP, [toTensor(a), toTensor(b)], null);
 
 function binary<X extends Operand, Y extends Operand>(prim: Primitive<null>, a: X, b: Y): BinOut<X, Y> {
+  operandArg(prim.name, 'a', a);
+  operandArg(prim.name, 'b', b);
   return typed<BinOut<X, Y>>(bind1(prim, [toTensor(eraseOperand(a)), toTensor(eraseOperand(b as Operand))], null));
 }
 
@@ -166,7 +170,7 @@ export function minimum<X extends Operand, Y extends Operand>(a: X, b: Y & BinCh
 /** derivative of y = f(x) as a tensor, from x and y (must be written with ops so it is differentiable) */
 type Deriv = (x: AnyTensor, y: AnyTensor) => AnyTensor | number;
 
-export function unaryPrimitive(name: string, kernel: (x: Float32Array) => Float32Array, deriv: Deriv | null): Primitive<null> {
+export function unaryPrimitive(name: PrimitiveName, kernel: (x: Float32Array) => Float32Array, deriv: Deriv | null): Primitive<null> {
   return {
     name,
     shape(ins) {
@@ -267,7 +271,12 @@ function cmpTensor(x: RawOperand, like: RawOperand): AnyTensor {
 export function compareRaw(prim: Primitive<null>, a: RawOperand, b: RawOperand): AnyTensor {
   return bind1(prim, [cmpTensor(a, b), cmpTensor(b, a)], null);
 }
+/** The public names of the comparison primitives, for messages. */
+const CMP_NAME = new Map([['eq', 'equal'], ['ne', 'notEqual'], ['lt', 'less'], ['le', 'lessEqual'], ['gt', 'greater'], ['ge', 'greaterEqual']]);
 function compare<X extends CmpOperand, Y extends CmpOperand>(prim: Primitive<null>, a: X, b: Y): MaskOut<X, Y> {
+  const op = CMP_NAME.get(prim.name) ?? prim.name;
+  operandArg(op, 'a', a);
+  operandArg(op, 'b', b);
   return typed<MaskOut<X, Y>>(compareRaw(prim, eraseOperand(a), eraseOperand(b)));
 }
 export function equal<X extends CmpOperand, Y extends CmpOperand>(a: X, b: Y & BinCheck<X, Y>): MaskOut<X, Y> {
@@ -326,6 +335,9 @@ export function where<C extends Shape, X extends Operand, Y extends Operand>(
   a: X & BinCheck<X, Y>,
   b: Y & Check<WhereShape<C, X, Y>>,
 ): Tensor<Result<WhereShape<C, X, Y>>> {
+  tensorArgs('where', { cond });
+  operandArg('where', 'a', a);
+  operandArg('where', 'b', b);
   return typed<Tensor<Result<WhereShape<C, X, Y>>>>(whereRaw(erase(cond), eraseOperand(a), eraseOperand(b as Operand)));
 }
 /** untyped core of `where`: cond is a bool mask */
@@ -356,6 +368,7 @@ function insideClip(x: AnyTensor, p: ClipParams): AnyTensor {
 }
 export const clipRaw = (x: AnyTensor, lo: number, hi: number): AnyTensor => bind1(clipP, [x], { lo, hi });
 export function clip<S extends Shape>(x: Tensor<S>, lo: number, hi: number): Tensor<S> {
+  tensorArgs('clip', { x });
   return typed<Tensor<S>>(clipRaw(erase(x), lo, hi));
 }
 
@@ -371,6 +384,8 @@ export const castP: Primitive<CastParams> = {
 };
 /** Convert dtype: float → int truncates toward zero; bool is 0/1. */
 export function cast<S extends Shape, To extends DType>(x: Tensor<S, DType>, to: To): Tensor<S, To> {
+  tensorArgs('cast', { x });
+  if (to !== 'float32' && to !== 'int32' && to !== 'bool') throw new ArgumentError('cast', 'to', `to must be 'float32', 'int32' or 'bool', got ${JSON.stringify(String(to))}`);
   return typed<Tensor<S, To>>(castRaw(erase(x), to));
 }
 /** untyped core of `cast`; the same dtype returns x itself */
@@ -380,13 +395,16 @@ export function castRaw(x: AnyTensor, to: DType): AnyTensor {
 
 /** Element-wise AND / OR / NOT of bool masks (with broadcasting). */
 export function logicalAnd<X extends Shape, Y extends Shape>(a: Tensor<X, 'bool'>, b: Tensor<Y, 'bool'> & Check<BroadcastShape<X, Y>>): Tensor<Result<BroadcastShape<X, Y>>, 'bool'> {
+  tensorArgs('logicalAnd', { a, b });
   return typed<Tensor<Result<BroadcastShape<X, Y>>, 'bool'>>(logicalAndRaw(erase(a), erase(b as Tensor<Y, 'bool'>)));
 }
 export function logicalOr<X extends Shape, Y extends Shape>(a: Tensor<X, 'bool'>, b: Tensor<Y, 'bool'> & Check<BroadcastShape<X, Y>>): Tensor<Result<BroadcastShape<X, Y>>, 'bool'> {
+  tensorArgs('logicalOr', { a, b });
   const s = addRaw(castRaw(erase(a), 'float32'), castRaw(erase(b as Tensor<Y, 'bool'>), 'float32'));
   return typed<Tensor<Result<BroadcastShape<X, Y>>, 'bool'>>(compareRaw(greaterP, s, 0));
 }
 export function logicalNot<S extends Shape>(a: Tensor<S, 'bool'>): Tensor<S, 'bool'> {
+  tensorArgs('logicalNot', { a });
   return typed<Tensor<S, 'bool'>>(compareRaw(equalP, castRaw(erase(a), 'float32'), 0));
 }
 /** untyped core of `logicalAnd` (bool masks) */

@@ -63,6 +63,7 @@ import { zerosLike } from '../tensor/create';
 import { bind, bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/core';
 import { reshapeRaw, sumRaw } from './reduce-core';
 import type { Same } from '../shape/dim-types';
+import { intListArg, tensorArgs, tensorListArg } from '../tensor/validate';
 
 // =============================================================================================
 // Signature helpers (the shape rules live in src/shape/rules/layout.ts)
@@ -391,6 +392,7 @@ export function flatten<S extends Shape, const A extends number = 1, D extends D
   x: Tensor<S, D> & Check<FlattenShape<S, A>>,
   startAxis?: A,
 ): Tensor<Result<FlattenShape<S, A>>, D> {
+  tensorArgs('flatten', { x });
   const t = AT(x);
   return out(reshapeRaw(t, flattenShape(dims(t), startAxis ?? 1)));
 }
@@ -400,6 +402,7 @@ export function squeeze<S extends Shape, const Ax extends number | readonly numb
   x: Tensor<S, D>,
   axes?: Ax & Check<SqueezeShape<S, Ax>>,
 ): Tensor<Result<SqueezeShape<S, Ax>>, D> {
+  tensorArgs('squeeze', { x });
   const t = AT(x);
   return out(reshapeRaw(t, squeezeShape(dims(t), axes as number | readonly number[] | undefined)));
 }
@@ -409,6 +412,7 @@ export function unsqueeze<S extends Shape, const A extends number, D extends DTy
   x: Tensor<S, D>,
   axis: A & Check<UnsqueezeShape<S, A>>,
 ): Tensor<Result<UnsqueezeShape<S, A>>, D> {
+  tensorArgs('unsqueeze', { x });
   const t = AT(x);
   return out(reshapeRaw(t, unsqueezeShape(dims(t), axis)));
 }
@@ -421,6 +425,7 @@ export function splitDim<S extends Shape, const A extends number, const P extend
   axis: A & CheckIf<SplitDimShape<S, A, P>, AxisMsg>,
   parts: P & CheckUnless<SplitDimShape<S, A, P>, AxisMsg>,
 ): Tensor<Result<SplitDimShape<S, A, P>>, D> {
+  tensorArgs('splitDim', { x });
   const t = AT(x);
   return out(reshapeRaw(t, splitDimShape(dims(t), axis, parts)));
 }
@@ -430,6 +435,7 @@ export function mergeDims<S extends Shape, const A extends number, D extends DTy
   x: Tensor<S, D>,
   axis: A & Check<MergeDimsShape<S, A>>,
 ): Tensor<Result<MergeDimsShape<S, A>>, D> {
+  tensorArgs('mergeDims', { x });
   const t = AT(x);
   return out(reshapeRaw(t, mergeDimsShape(dims(t), axis)));
 }
@@ -450,6 +456,7 @@ export function concat<const Xs extends readonly Tensor<any, any>[], const A ext
   xs: Xs & Check<ConcatRule<Xs, A>>,
   axis?: A,
 ): Tensor<Result<ConcatRule<Xs, A>>, FirstDType<Xs>> {
+  tensorListArg('concat', 'xs', xs);
   const ts = listOf('concat', xs);
   const ax = normalizeAxis(axis ?? 0, dims(ts[0]!).length, 'concat');
   if (ts.length === 1) {
@@ -464,6 +471,7 @@ export function stack<const Xs extends readonly Tensor<any, any>[], const A exte
   xs: Xs & Check<StackRule<Xs, A>>,
   axis?: A,
 ): Tensor<Result<StackRule<Xs, A>>, FirstDType<Xs>> {
+  tensorListArg('stack', 'xs', xs);
   const ts = listOf('stack', xs);
   const dt = ts[0]!.dtype;
   ts.forEach((x, i) => {
@@ -482,6 +490,7 @@ export function unstack<S extends Shape, const A extends number = 0, D extends D
   x: Tensor<S, D> & Check<UnstackShape<S, A>>,
   axis?: A,
 ): Pieces<Tensor<Result<UnstackShape<S, A>>, D>, UnstackCount<S, A>> {
+  tensorArgs('unstack', { x });
   const t = AT(x);
   const s = dims(t);
   const ax = normalizeAxis(axis ?? 0, s.length, 'unstack');
@@ -499,6 +508,8 @@ export function split<S extends Shape, const Z extends number | readonly number[
   numOrSizes: Z & Check<SplitRule<S, Z, A>>,
   axis?: A,
 ): SplitOut<S, Z, A, D> {
+  tensorArgs('split', { x });
+  if (typeof numOrSizes !== 'number') intListArg('split', 'numOrSizes', numOrSizes);
   const t = AT(x);
   const s = dims(t);
   const a = axis ?? 0;
@@ -520,6 +531,7 @@ export function slice<S extends Shape, const B extends readonly number[], const 
   begin: B & CheckUnless<SliceShape<S, B, Z>, `${string}size${string}`>,
   size?: Z & CheckIf<SliceShape<S, B, Z>, `${string}size${string}`>,
 ): Tensor<Result<SliceShape<S, B, Z>>, D> {
+  tensorArgs('slice', { x });
   const t = AT(x);
   const s = dims(t);
   const b = begin as readonly number[];
@@ -544,6 +556,7 @@ export function stridedSlice<
   end?: E & CheckIf<StridedSliceShape<S, B, E, St>, EndMsg>,
   strides?: St & CheckIf<StridedSliceShape<S, B, E, St>, StrideMsg>,
 ): Tensor<Result<StridedSliceShape<S, B, E, St>>, D> {
+  tensorArgs('stridedSlice', { x });
   const t = AT(x);
   const plan = stridedSlicePlan(dims(t), begin as readonly number[], end as readonly number[] | undefined, strides as readonly number[] | undefined);
   return out(sliceRaw(t, plan.begin, plan.size, plan.strides));
@@ -555,6 +568,7 @@ export function pad<S extends Shape, const P extends readonly (readonly [number,
   paddings: P & Check<PadShape<S, P>>,
   value = 0,
 ): Tensor<Result<PadShape<S, P>>, D> {
+  tensorArgs('pad', { x });
   const t = AT(x);
   const ps = paddings as readonly (readonly [number, number])[];
   padShape(dims(t), ps);
@@ -566,6 +580,7 @@ export function tile<S extends Shape, const R extends readonly number[], D exten
   x: Tensor<S, D>,
   reps: R & Check<TileShape<S, R>>,
 ): Tensor<Result<TileShape<S, R>>, D> {
+  tensorArgs('tile', { x });
   const t = AT(x);
   const r = reps as readonly number[];
   tileShape(dims(t), r);
@@ -578,6 +593,7 @@ export function repeat<S extends Shape, const N extends number, const A extends 
   n: N & CheckUnless<RepeatShape<S, N, A>, AxisMsg>,
   axis: A & CheckIf<RepeatShape<S, N, A>, AxisMsg>,
 ): Tensor<Result<RepeatShape<S, N, A>>, D> {
+  tensorArgs('repeat', { x });
   const t = AT(x);
   const s = dims(t);
   const target = repeatShape(s, n, axis);
@@ -598,6 +614,7 @@ export function gather<S extends Shape, I extends Shape, const A extends number 
   indices: Tensor<I, DI> & Check<DtypeRule<'gather', 'indices', 'int32', DI>>,
   axis?: A,
 ): Tensor<Result<GatherShape<S, I, A>>, D> {
+  tensorArgs('gather', { x, indices });
   const t = AT(x);
   return out(gatherRaw(t, AT(indices), normalizeAxis(axis ?? 0, dims(t).length, 'gather')));
 }
@@ -614,6 +631,10 @@ export function oneHot<S extends Shape, const N extends number, DI extends DType
   onValue = 1,
   offValue = 0,
 ): Tensor<Result<OneHotShape<S, N>>> {
-  return out(bind1(oneHotP, [AT(indices)], { depth, on: onValue, off: offValue }));
+  tensorArgs('oneHot', { indices });
+  return out(oneHotRaw(AT(indices), depth, onValue, offValue));
+}
+export function oneHotRaw(indices: AnyTensor, depth: number, onValue = 1, offValue = 0): AnyTensor {
+  return bind1(oneHotP, [indices], { depth, on: onValue, off: offValue });
 }
 

@@ -28,6 +28,7 @@ import type { Tensor } from '../tensor/tensor';
 import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { reshapeRaw, sumToShape } from './reduce-core';
 import { add, mul } from './elementwise';
+import { boolArg, optionsArg, tensorArgs } from '../tensor/validate';
 
 // ---------------------------------------------------------------- runtime helpers
 
@@ -140,6 +141,10 @@ export function matmul<A extends Shape, B extends Shape, const TA extends boolea
   b: Tensor<B> & Check<MatmulTShape<A, B, TA, TB>>,
   options?: MatmulOptions<TA, TB>,
 ): Tensor<Result<MatmulTShape<A, B, TA, TB>>> {
+  tensorArgs('matmul', { a, b });
+  optionsArg('matmul', options, ['transposeA', 'transposeB']);
+  boolArg('matmul', 'transposeA', options?.transposeA);
+  boolArg('matmul', 'transposeB', options?.transposeB);
   return matmulRaw(AT(a), AT(b), options?.transposeA ?? false, options?.transposeB ?? false) as unknown as Tensor<Result<MatmulTShape<A, B, TA, TB>>>;
 }
 
@@ -151,6 +156,7 @@ export function matmul<A extends Shape, B extends Shape, const TA extends boolea
  * into one-row / one-column matrices for the matmul kernel.
  */
 export function dot<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & Check<DotShape<A, B>>): Tensor<Result<DotShape<A, B>>> {
+  tensorArgs('dot', { a, b });
   const x = AT(a);
   const y = AT(b);
   const outShape = dotShape(dims(x), dims(y));
@@ -163,6 +169,7 @@ export function dot<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B>
 
 /** Outer product [M] ⊗ [N] → [M, N] (a broadcast multiply: k = 1 needs no GEMM). */
 export function outer<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & Check<OuterShape<A, B>>): Tensor<Result<OuterShape<A, B>>> {
+  tensorArgs('outer', { a, b });
   const x = AT(a);
   const y = AT(b);
   const [m, n] = outerShape(dims(x), dims(y));
@@ -206,6 +213,7 @@ export function transpose<S extends Shape, const P extends readonly number[] | u
   x: Tensor<S, D>,
   perm?: P & Check<TransposeShape<S, P>>,
 ): Tensor<Result<TransposeShape<S, P>>, D> {
+  tensorArgs('transpose', { x });
   const t = AT(x);
   const rank = t.shape.length;
   const given = perm as readonly number[] | undefined;

@@ -7,14 +7,15 @@
  */
 import { backend } from '../backend';
 import type { Dim, Shape } from '../shape/dims';
-import { ShapeError } from '../shape/dims';
+import { ArgumentError, ShapeError } from '../shape/dims';
 import { batchNormParamShape, broadcastsInto, layerNormParamShape, type BatchNormParamShape, type Check, type LayerNormParamShape } from '../shape/rules';
 import { makeTensor, type Tensor } from '../tensor/tensor';
 import { bind, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { add, mul, rsqrt, square, sub } from './elementwise';
 import { broadcastToRaw, sumRaw, sumToShape } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
-import { bernoulliArray, type Key } from '../random';
+import { bernoulliArray, isKey, type Key } from '../random';
+import { boolArg, numberArg, optionsArg, tensorArgs } from '../tensor/validate';
 
 type AnyT = Tensor<Dim[]>;
 const A = (x: AnyTensor) => x as unknown as AnyT;
@@ -219,6 +220,10 @@ export function layerNorm<
   beta: (Tensor<B> & Check<LayerNormParamShape<S, Ax, B, 'beta'>>) | null,
   options?: LayerNormOptions<Ax>,
 ): Tensor<S> {
+  tensorArgs('layerNorm', { x });
+  tensorArgs('layerNorm', { gamma, beta }, true);
+  optionsArg('layerNorm', options, ['axis', 'epsilon']);
+  numberArg('layerNorm', 'epsilon', options?.epsilon);
   const t = x as unknown as AnyTensor;
   const xs = shapeOf(t);
   const axis = (options?.axis ?? -1) as number | readonly number[];
@@ -258,6 +263,10 @@ export function batchNorm<S extends Shape, M extends Shape, V extends Shape, G e
   beta: (Tensor<B> & Check<BatchNormParamShape<S, B, 'beta'>>) | null,
   options?: BatchNormOptions,
 ): Tensor<S> {
+  tensorArgs('batchNorm', { x, mean, variance });
+  tensorArgs('batchNorm', { gamma, beta }, true);
+  optionsArg('batchNorm', options, ['epsilon']);
+  numberArg('batchNorm', 'epsilon', options?.epsilon);
   const xs = shapeOf(x as unknown as AnyTensor);
   const [m, v, g, b] = [mean, variance, gamma, beta] as unknown as [AnyTensor, AnyTensor, AnyTensor | null, AnyTensor | null];
   batchNormParamShape('mean', xs, shapeOf(m));
@@ -293,6 +302,10 @@ export interface DropoutOptions {
  * `training: false` return x itself. rate must be in [0, 1).
  */
 export function dropout<S extends Shape>(x: Tensor<S>, key: Key, rate: number, options?: DropoutOptions): Tensor<S> {
+  tensorArgs('dropout', { x });
+  if (!isKey(key)) throw new ArgumentError('dropout', 'key', `key must be a Key (from key(seed)), got ${key === null ? 'null' : typeof key}`);
+  optionsArg('dropout', options, ['training', 'noiseShape']);
+  boolArg('dropout', 'training', options?.training);
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout: rate must be in [0, 1), got ${rate}`);
   if (options?.training === false || rate === 0) return x;
   const t = x as unknown as AnyTensor;

@@ -6,10 +6,11 @@
  */
 import { backend } from '../backend';
 import type { Dim, Shape } from '../shape/dims';
-import { ShapeError } from '../shape/dims';
+import { ArgumentError, ShapeError } from '../shape/dims';
 import { broadcastShapes, normalizeAxes, reducedShape, reshapeShape, type Check, type ReduceShape, type ReshapeShape, type Result } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
 import { bind1, type AnyTensor, type Primitive } from '../autodiff/core';
+import { tensorArgs } from '../tensor/validate';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -50,6 +51,7 @@ export function sum<S extends Shape, const Ax extends number | readonly number[]
   axes?: Ax,
   keepDims?: K,
 ): Tensor<Result<ReduceShape<S, Ax, K>>> {
+  tensorArgs('sum', { x });
   const t = x as unknown as AnyTensor;
   return sumRaw(t, normalizeAxes(axes as number | readonly number[] | undefined, t.shape.length, 'sum'), keepDims ?? false) as unknown as Tensor<Result<ReduceShape<S, Ax, K>>>;
 }
@@ -123,16 +125,33 @@ export function reshape<S extends Shape, const T extends readonly Dim[], D exten
   x: Tensor<S, D>,
   shape: T & Check<ReshapeShape<S, T>>,
 ): Tensor<Result<ReshapeShape<S, T>>, D> {
+  tensorArgs('reshape', { x });
   const t = x as unknown as AnyTensor;
   // At run time a symbolic target dim ('batch') takes the size of the input dim at the
   // same position (the type rule has already matched the names); products are re-checked.
   const xs = t.shape as readonly number[];
+  if (!Array.isArray(shape)) throw new ArgumentError('reshape', 'shape', `shape must be an array of sizes, got ${shape === null ? 'null' : typeof shape}`);
+  (shape as readonly unknown[]).forEach((d, i) => {
+    if (typeof d === 'string' ? d === '' : typeof d !== 'number' || !(Number.isInteger(d) && d >= -1)) {
+      throw new ArgumentError('reshape', 'shape', `shape[${i}] must be an integer >= 0, -1 or a symbolic dim name, got ${typeof d === 'number' ? d : d === null ? 'null' : JSON.stringify(d) ?? typeof d}`);
+    }
+  });
   const target = (shape as readonly Dim[]).map((d, i) => {
     if (typeof d === 'number') return d;
     if (i >= xs.length) throw new ShapeError('reshape', `symbolic dim '${d}' at position ${i} has no input dim at that position to take its size from; use -1`);
     return xs[i]!;
   });
-  return reshapeRaw(t, reshapeShape(t.shape as readonly number[], target)) as unknown as Tensor<Result<ReshapeShape<S, T>>, D>;
+  const named = (shape as readonly Dim[]).some((d) => typeof d === 'string');
+  let resolved: number[];
+  try {
+    resolved = reshapeShape(xs, target);
+  } catch (e) {
+    // a symbolic dim takes the input's size at its position: say what it became
+    if (!named || !(e instanceof ShapeError)) throw e;
+    const how = (shape as readonly Dim[]).map((d, i) => (typeof d === 'string' ? `'${d}' = ${target[i]} (input dim ${i})` : null)).filter((s) => s !== null);
+    throw new ShapeError('reshape', `${e.message.replace(/^reshape: /, '')}: target [${(shape as readonly Dim[]).map((d) => (typeof d === 'string' ? `'${d}'` : d)).join(', ')}] with ${how.join(', ')} is [${target.join(', ')}], x is [${xs.join(', ')}]`);
+  }
+  return reshapeRaw(t, resolved) as unknown as Tensor<Result<ReshapeShape<S, T>>, D>;
 }
 
 /** Broadcast x to `shape` (NumPy rules; the result must be exactly `shape`). */
@@ -140,5 +159,6 @@ export function broadcastTo<S extends Shape, const T extends readonly number[]>(
   x: Tensor<S> & Check<import('../shape/rules').BroadcastShape<S, T>>,
   shape: T,
 ): Tensor<[...T]> {
+  tensorArgs('broadcastTo', { x });
   return broadcastToRaw(x as unknown as AnyTensor, shape) as unknown as Tensor<[...T]>;
 }

@@ -6,6 +6,8 @@ export {
   applyUpdates,
   chain,
   scale,
+  scaleByLearningRate,
+  composeRules,
   addDecayedWeights,
   clipByGlobalNorm,
   globalNorm,
@@ -15,7 +17,7 @@ export {
   type Optimizer,
   type State,
 } from './transform';
-export { sgd, adam, adamw, rmsprop, type SgdOptions, type AdamOptions, type AdamWOptions, type RmspropOptions } from './optimizers';
+export { sgd, adam, adamw, rmsprop, scaleByAdam, trace, type ScaleByAdamOptions, type TraceOptions, type SgdOptions, type AdamOptions, type AdamWOptions, type RmspropOptions } from './optimizers';
 export {
   constantSchedule,
   linearSchedule,

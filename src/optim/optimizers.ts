@@ -18,17 +18,28 @@
  *             no momentum: u = −lr·s; momentum m: v ← m·v + lr·s, u = −v.
  */
 import { add, div, mul, sqrt, square, sub, neg } from '../ops/elementwise';
-import { leafwise, type GradientTransformation } from './transform';
+import { addDecayedWeightsRule, composeRules, leafwise, scaleByLearningRateRule, type GradientTransformation, type LeafRule } from './transform';
 import { valueAt, type ScheduleOr } from './schedules';
+import { ArgumentError } from '../shape/dims';
+import { optionsArg } from '../tensor/validate';
+
+/** Plain-JS callers: the options must be an object with known keys (a misspelt key is ignored otherwise). */
+function checkOptions(name: string, options: unknown, allowed: readonly string[]): void {
+  if (options === null || typeof options !== 'object') throw new ArgumentError(name, 'options', `options must be an object with a learningRate, got ${options === null ? 'null' : typeof options}`);
+  optionsArg(name, options, allowed);
+}
+function checkFlag(name: string, what: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'boolean') throw new ArgumentError(name, what, `${what} must be true or false, got ${typeof v}`);
+}
 
 function checkRate(name: string, lr: ScheduleOr): void {
   if (typeof lr !== 'function' && !Number.isFinite(lr)) throw new RangeError(`${name}: learningRate must be a finite number or a schedule, got ${lr}`);
 }
 function checkUnit(name: string, what: string, x: number): void {
-  if (!(x >= 0 && x < 1)) throw new RangeError(`${name}: ${what} must be in [0, 1), got ${x}`);
+  if (typeof x !== 'number' || !(x >= 0 && x < 1)) throw new RangeError(`${name}: ${what} must be in [0, 1), got ${x}`);
 }
 function checkNonNeg(name: string, what: string, x: number): void {
-  if (!(x >= 0) || !Number.isFinite(x)) throw new RangeError(`${name}: ${what} must be a finite number >= 0, got ${x}`);
+  if (typeof x !== 'number' || !(x >= 0) || !Number.isFinite(x)) throw new RangeError(`${name}: ${what} must be a finite number >= 0, got ${x}`);
 }
 
 // ---------------------------------------------------------------- sgd
@@ -43,44 +54,57 @@ export interface SgdOptions {
 
 /** Stochastic gradient descent, optionally with (Nesterov) momentum. */
 export function sgd(options: SgdOptions): GradientTransformation {
+  checkOptions('sgd', options, ['learningRate', 'momentum', 'nesterov']);
+  checkFlag('sgd', 'nesterov', options.nesterov);
   const { learningRate } = options;
   const m = options.momentum ?? 0;
   const nesterov = options.nesterov ?? false;
   checkRate('sgd', learningRate);
   checkNonNeg('sgd', 'momentum', m);
   if (nesterov && m === 0) throw new RangeError('sgd: nesterov needs a momentum > 0');
-  if (m === 0) {
-    return leafwise<number>({
-      name: 'sgd',
-      slots: [],
-      needsParams: false,
-      hyper: (count) => valueAt(learningRate, count),
-      fused(lr, g, _s, _p, out) {
-        const u = out[0]!;
-        for (let i = 0; i < g.length; i++) u[i] = -lr * g[i]!;
-      },
-      ops: (lr, g) => [mul(g, -lr)],
-    });
-  }
-  return leafwise<number>({
-    name: 'sgd',
+  const lr = scaleByLearningRateRule(learningRate);
+  return leafwise(composeRules('sgd', m === 0 ? [lr] : [traceRule(m, nesterov), lr]));
+}
+
+export interface TraceOptions {
+  /** momentum coefficient m (> 0) */
+  readonly decay: number;
+  /** Nesterov momentum (default false) */
+  readonly nesterov?: boolean;
+}
+
+/** The per-leaf rule of `trace`: v ← g + m·v; u = v, or g + m·v with Nesterov. */
+function traceRule(m: number, nesterov: boolean): LeafRule<null> {
+  const kernel: NonNullable<LeafRule<null>['fusedAffine']> = (_h, g, [v], p, out, _path, a, b) => {
+    const [u, v2] = out as [Float32Array, Float32Array];
+    for (let i = 0; i < g.length; i++) {
+      const gi = g[i]!;
+      const vi = gi + m * v![i]!;
+      v2[i] = vi;
+      const d = nesterov ? gi + m * vi : vi;
+      u[i] = b === 0 ? a * d : a * d + b * p![i]!;
+    }
+  };
+  return {
+    name: 'trace',
     slots: ['trace'],
     needsParams: false,
-    hyper: (count) => valueAt(learningRate, count),
-    fused(lr, g, [v], _p, out) {
-      const [u, v2] = out as [Float32Array, Float32Array];
-      for (let i = 0; i < g.length; i++) {
-        const gi = g[i]!;
-        const vi = gi + m * v![i]!;
-        v2[i] = vi;
-        u[i] = -lr * (nesterov ? gi + m * vi : vi);
-      }
-    },
-    ops(lr, g, [v]) {
+    hyper: () => null,
+    fused: (h, g, slots, p, out, path) => kernel(h, g, slots, p, out, path, 1, 0),
+    fusedAffine: kernel,
+    ops(_h, g, [v]) {
       const v2 = add(g, mul(v!, m));
-      return [mul(nesterov ? add(g, mul(v2, m)) : v2, -lr), v2];
+      return [nesterov ? add(g, mul(v2, m)) : v2, v2];
     },
-  });
+  };
+}
+
+/** Momentum (optax trace): an exponentially decaying sum of past updates, in the slot 'trace'. */
+export function trace(options: TraceOptions): GradientTransformation {
+  checkOptions('trace', options, ['decay', 'nesterov']);
+  checkFlag('trace', 'nesterov', options.nesterov);
+  checkNonNeg('trace', 'decay', options.decay);
+  return leafwise(traceRule(options.decay, options.nesterov ?? false));
 }
 
 // ---------------------------------------------------------------- adam, adamw
@@ -102,59 +126,92 @@ export interface AdamWOptions extends AdamOptions {
   readonly decayMask?: (path: string) => boolean;
 }
 
+export interface ScaleByAdamOptions {
+  /** decay of the first-moment average (default 0.9) */
+  readonly beta1?: number;
+  /** decay of the second-moment average (default 0.999) */
+  readonly beta2?: number;
+  /** added to the bias-corrected √ν (default 1e-8) */
+  readonly epsilon?: number;
+}
+
 interface AdamHyper {
-  readonly lr: number;
   /** 1 / (1 − β1^t) */
   readonly c1: number;
   /** 1 / (1 − β2^t) */
   readonly c2: number;
-  readonly wd: number;
 }
 
-function adamLike(name: string, o: AdamWOptions, decoupled: boolean): GradientTransformation {
+function adamMoments(name: string, o: ScaleByAdamOptions): [number, number, number] {
   const b1 = o.beta1 ?? 0.9;
   const b2 = o.beta2 ?? 0.999;
   const eps = o.epsilon ?? 1e-8;
-  const wdOpt = o.weightDecay ?? (decoupled ? 1e-4 : 0);
-  const mask = o.decayMask;
-  checkRate(name, o.learningRate);
   checkUnit(name, 'beta1', b1);
   checkUnit(name, 'beta2', b2);
   checkNonNeg(name, 'epsilon', eps);
-  if (typeof wdOpt !== 'function') checkNonNeg(name, 'weightDecay', wdOpt);
-  const decayOf = (h: AdamHyper, path: string) => (decoupled && (!mask || mask(path)) ? h.wd : 0);
-  return leafwise<AdamHyper>({
-    name,
+  return [b1, b2, eps];
+}
+
+/** The per-leaf rule of `scaleByAdam`: μ, ν updated, u = μ̂ / (√ν̂ + ε). */
+function scaleByAdamRule(b1: number, b2: number, eps: number): LeafRule<AdamHyper> {
+  const kernel: NonNullable<LeafRule<AdamHyper>['fusedAffine']> = ({ c1, c2 }, g, [mu, nu], p, out, _path, a, b) => {
+    const [u, mu2, nu2] = out as [Float32Array, Float32Array, Float32Array];
+    const a1 = 1 - b1;
+    const a2 = 1 - b2;
+    for (let i = 0; i < g.length; i++) {
+      const gi = g[i]!;
+      const m = b1 * mu![i]! + a1 * gi;
+      const v = b2 * nu![i]! + a2 * gi * gi;
+      mu2[i] = m;
+      nu2[i] = v;
+      const dir = (m * c1) / (Math.sqrt(v * c2) + eps);
+      u[i] = b === 0 ? a * dir : a * dir + b * p![i]!;
+    }
+  };
+  return {
+    name: 'scaleByAdam',
     slots: ['mu', 'nu'],
-    needsParams: decoupled,
+    needsParams: false,
     hyper(count) {
       const t = count + 1;
-      return { lr: valueAt(o.learningRate, count), c1: 1 / (1 - b1 ** t), c2: 1 / (1 - b2 ** t), wd: decoupled ? valueAt(wdOpt, count) : 0 };
+      return { c1: 1 / (1 - b1 ** t), c2: 1 / (1 - b2 ** t) };
     },
-    fused(h, g, [mu, nu], p, out, path) {
-      const [u, mu2, nu2] = out as [Float32Array, Float32Array, Float32Array];
-      const { lr, c1, c2 } = h;
-      const wd = decayOf(h, path);
-      const a1 = 1 - b1;
-      const a2 = 1 - b2;
-      for (let i = 0; i < g.length; i++) {
-        const gi = g[i]!;
-        const m = b1 * mu![i]! + a1 * gi;
-        const v = b2 * nu![i]! + a2 * gi * gi;
-        mu2[i] = m;
-        nu2[i] = v;
-        const dir = (m * c1) / (Math.sqrt(v * c2) + eps);
-        u[i] = -lr * (wd === 0 ? dir : dir + wd * p![i]!);
-      }
-    },
-    ops(h, g, [mu, nu], p, path) {
+    fused: (h, g, slots, p, out, path) => kernel(h, g, slots, p, out, path, 1, 0),
+    fusedAffine: kernel,
+    ops(h, g, [mu, nu]) {
       const mu2 = add(mul(mu!, b1), mul(g, 1 - b1));
       const nu2 = add(mul(nu!, b2), mul(square(g), 1 - b2));
-      const dir = div(mul(mu2, h.c1), add(sqrt(mul(nu2, h.c2)), eps));
-      const wd = decayOf(h, path);
-      return [mul(wd === 0 ? dir : add(dir, mul(p!, wd)), -h.lr), mu2, nu2];
+      return [div(mul(mu2, h.c1), add(sqrt(mul(nu2, h.c2)), eps)), mu2, nu2];
     },
-  });
+  };
+}
+
+/**
+ * Adam's bias-corrected direction (optax scale_by_adam), slots 'mu' and 'nu'; no learning rate:
+ * `chain(scaleByAdam(), scaleByLearningRate(1e-3))` is `adam({ learningRate: 1e-3 })`.
+ */
+export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation {
+  checkOptions('scaleByAdam', options, ['beta1', 'beta2', 'epsilon']);
+  return leafwise(scaleByAdamRule(...adamMoments('scaleByAdam', options)));
+}
+
+/**
+ * adam = scaleByAdam → scaleByLearningRate; adamw puts addDecayedWeights between them (optax's
+ * chains), composed per leaf into one pass (composeRules).
+ */
+function adamLike(name: string, o: AdamWOptions, decoupled: boolean): GradientTransformation {
+  checkOptions(name, o, ['learningRate', 'beta1', 'beta2', 'epsilon', ...(decoupled ? ['weightDecay', 'decayMask'] : [])]);
+  if (o.decayMask !== undefined && typeof o.decayMask !== 'function') throw new ArgumentError(name, 'decayMask', `decayMask must be a function of the leaf path, got ${typeof o.decayMask}`);
+  const moments = adamMoments(name, o);
+  checkRate(name, o.learningRate);
+  const stages: LeafRule<any>[] = [scaleByAdamRule(...moments)];
+  if (decoupled) {
+    const wd = o.weightDecay ?? 1e-4;
+    if (typeof wd !== 'function') checkNonNeg(name, 'weightDecay', wd);
+    stages.push(addDecayedWeightsRule(wd, o.decayMask));
+  }
+  stages.push(scaleByLearningRateRule(o.learningRate));
+  return leafwise(composeRules(name, stages));
 }
 
 /** Adam (Kingma & Ba) with bias correction, optax conventions. */
@@ -183,6 +240,8 @@ export interface RmspropOptions {
 
 /** RMSprop (Hinton), optionally centred and with momentum; tf.train.rmsprop / optax conventions. */
 export function rmsprop(options: RmspropOptions): GradientTransformation {
+  checkOptions('rmsprop', options, ['learningRate', 'decay', 'epsilon', 'momentum', 'centered']);
+  checkFlag('rmsprop', 'centered', options.centered);
   const rho = options.decay ?? 0.9;
   const eps = options.epsilon ?? 1e-8;
   const mom = options.momentum ?? 0;

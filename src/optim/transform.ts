@@ -25,6 +25,8 @@ import type { AnyTensor } from '../autodiff/core';
 import { treeFlatten } from '../autodiff/pytree';
 import { add, div, maximum, mul, sqrt } from '../ops/elementwise';
 import { sumRaw } from '../ops/reduce-core';
+import { ArgumentError } from '../shape/dims';
+import { checkSameTree } from './trees';
 import { valueAt, type ScheduleOr } from './schedules';
 
 /**
@@ -63,7 +65,7 @@ const wrap = (like: AnyTensor, data: Float32Array) => makeTensor(like.shape as r
 
 function requireFloatLeaves(name: string, leaves: readonly AnyTensor[], paths: readonly string[], what: string): void {
   leaves.forEach((l, i) => {
-    if (l.dtype !== 'float32') throw new TypeError(`${name}: ${what} leaf '${paths[i] || '(root)'}' has dtype ${l.dtype}; only float32 leaves can be optimized`);
+    if (l.dtype !== 'float32') throw new ArgumentError(name, what, `${what} leaf '${paths[i] || '(root)'}' has dtype ${l.dtype}; only float32 leaves can be optimized`);
   });
 }
 
@@ -71,9 +73,8 @@ function requireFloatLeaves(name: string, leaves: readonly AnyTensor[], paths: r
 export function applyUpdates<P>(params: P, updates: P): P {
   const pf = treeFlatten(params);
   const uf = treeFlatten(updates);
-  if (uf.paths.length !== pf.paths.length || uf.paths.some((q, i) => q !== pf.paths[i])) {
-    throw new Error(`applyUpdates: updates differ in structure from the params ([${uf.paths.join(', ')}] vs [${pf.paths.join(', ')}])`);
-  }
+  // leaf by leaf, shapes exactly: an update of shape [1] must not broadcast onto a [3, 4] weight
+  checkSameTree('optim.applyUpdates', 'updates', uf, 'params', pf);
   return pf.rebuild(
     pf.leaves.map((p, k) => {
       const u = uf.leaves[k]!;
@@ -90,9 +91,16 @@ export function applyUpdates<P>(params: P, updates: P): P {
   );
 }
 
-function sameStructure(name: string, a: { paths: readonly string[] }, b: { paths: readonly string[] }, what: string): void {
-  if (a.paths.length !== b.paths.length || a.paths.some((p, i) => p !== b.paths[i])) {
-    throw new Error(`${name}: ${what} differ in structure from the updates ([${b.paths.join(', ')}] vs [${a.paths.join(', ')}])`);
+/** A number or a schedule, from an untyped caller too. */
+function checkScheduleOr(name: string, what: string, v: unknown): void {
+  if (typeof v !== 'function' && !(typeof v === 'number' && Number.isFinite(v))) throw new RangeError(`${name}: ${what} must be a finite number or a schedule, got ${String(v)}`);
+}
+
+/** The state an update is given must look like one made by init (plain JS callers can pass anything). */
+function checkState(op: string, state: unknown): asserts state is State<unknown> {
+  const s = state as Partial<State<unknown>> | null;
+  if (s === null || typeof s !== 'object' || typeof s.count !== 'number' || s.slots === null || typeof s.slots !== 'object' || !Array.isArray(s.inner)) {
+    throw new ArgumentError(op, 'state', `state is not an optimizer state ({ count, slots, inner } from init), got ${s === null ? 'null' : Array.isArray(s) ? 'an array' : typeof s}`);
   }
 }
 
@@ -109,11 +117,20 @@ export interface LeafRule<H> {
   hyper(count: number): H;
   /**
    * Fused kernel on concrete data: writes the update into `out[0]` and the new slots into
-   * `out[1..]` (all freshly allocated, same length as g).
+   * `out[1..]` (all freshly allocated, same length as g). `out[0]` may be `g` itself (stages
+   * composed by composeRules run in place): read g[i] before writing out[0][i].
    */
   fused(h: H, g: Float32Array, slots: readonly Float32Array[], p: Float32Array | null, out: readonly Float32Array[], path: string): void;
   /** the same rule with ops: [update, ...new slots] */
   ops(h: H, g: AnyT, slots: readonly AnyT[], p: AnyT | null, path: string): AnyT[];
+  /** A stage that is affine per element, u = a·g + b·p, says so (scale, addDecayedWeights). */
+  affine?(h: H, path: string): readonly [a: number, b: number];
+  /**
+   * `fused` followed by u ← a·u + b·p in the same loop: what composeRules calls when all the
+   * stages after this one are affine (adam → decay → learning rate is one pass, as it was
+   * before the optimizers were chains).
+   */
+  fusedAffine?(h: H, g: Float32Array, slots: readonly Float32Array[], p: Float32Array | null, out: readonly Float32Array[], path: string, a: number, b: number): void;
 }
 
 /** Build a transformation from a per-leaf rule. */
@@ -128,16 +145,21 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
       return { count: 0, slots, inner: [] };
     },
     update<P>(updates: P, state: State<P>, params?: P): [P, State<P>] {
+      const op = `${rule.name}.update`;
+      checkState(op, state);
       const g = treeFlatten(updates);
       requireFloatLeaves(rule.name, g.leaves, g.paths, 'update');
-      if (rule.needsParams && params === undefined) throw new Error(`${rule.name}: update needs the params (opt.update(grads, state, params))`);
-      const p = rule.needsParams ? treeFlatten(params as P) : null;
-      if (p) sameStructure(rule.name, p, g, 'params');
+      if (rule.needsParams && params === undefined) throw new ArgumentError(rule.name, 'params', `update needs the params (opt.update(grads, state, params))`);
+      // params, when given, are checked even by rules that do not read them: grads of another
+      // model are a bug whatever the optimizer
+      const given = params === undefined ? null : treeFlatten(params);
+      if (given) checkSameTree(op, 'grads', g, 'params', given);
+      const p = rule.needsParams ? given : null;
       const slotFlats = rule.slots.map((s) => {
-        const tree = state.slots[s];
-        if (tree === undefined) throw new Error(`${rule.name}: the state has no '${s}' slot (was it made by ${rule.name}.init?)`);
+        const tree = Object.hasOwn(state.slots, s) ? state.slots[s] : undefined;
+        if (tree === undefined) throw new ArgumentError(rule.name, 'state', `the state has no '${s}' slot (was it made by ${rule.name}.init?)`);
         const f = treeFlatten(tree);
-        sameStructure(rule.name, f, g, `state slot '${s}'`);
+        checkSameTree(op, `state slot '${s}'`, f, 'grads', g);
         return f;
       });
       const h = rule.hyper(state.count);
@@ -149,11 +171,6 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
         const sl = slotFlats.map((f) => f.leaves[i]!);
         const pl = p ? p.leaves[i]! : null;
         const path = g.paths[i]!;
-        for (const s of [...sl, ...(pl ? [pl] : [])]) {
-          if (s.shape.length !== gl.shape.length || s.shape.some((d, j) => d !== gl.shape[j])) {
-            throw new Error(`${rule.name}: leaf '${path || '(root)'}' has shape [${gl.shape.join(', ')}] but its state/params have [${s.shape.join(', ')}]`);
-          }
-        }
         if (gl._data !== null && sl.every((s) => s._data !== null) && (pl === null || pl._data !== null)) {
           const out = [gl, ...sl].map((t) => new Float32Array(t.size));
           rule.fused(h, f32(gl), sl.map(f32), pl && f32(pl), out, path);
@@ -180,6 +197,12 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
  * per transformation.
  */
 export function chain(...transforms: readonly GradientTransformation[]): GradientTransformation {
+  transforms.forEach((t, i) => {
+    const g = t as Partial<GradientTransformation> | null;
+    if (g === null || typeof g !== 'object' || typeof g.init !== 'function' || typeof g.update !== 'function') {
+      throw new ArgumentError('chain', `transforms[${i}]`, `argument ${i} is not a gradient transformation ({ init, update }), got ${g === null ? 'null' : typeof g}`);
+    }
+  });
   const name = `chain(${transforms.map((t) => t.name).join(', ')})`;
   return {
     name,
@@ -187,8 +210,9 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
       return { count: 0, slots: {}, inner: transforms.map((t) => t.init(params)) };
     },
     update<P>(updates: P, state: State<P>, params?: P): [P, State<P>] {
+      checkState(`${name}.update`, state);
       if (state.inner.length !== transforms.length) {
-        throw new Error(`${name}: the state holds ${state.inner.length} inner states for ${transforms.length} transformations (was it made by this chain's init?)`);
+        throw new ArgumentError(name, 'state', `the state holds ${state.inner.length} inner states for ${transforms.length} transformations (was it made by this chain's init?)`);
       }
       let u = updates;
       const inner = transforms.map((t, i) => {
@@ -201,28 +225,98 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
   };
 }
 
-/** Multiply the updates by a constant or scheduled factor (e.g. `scale(-lr)` after a direction). */
-export function scale(factor: ScheduleOr): GradientTransformation {
-  return leafwise<number>({
-    name: 'scale',
+/**
+ * Several per-leaf rules run as one (optax's chain of element-wise transformations, fused): the
+ * stages' fused kernels run one after the other over each leaf, each reading the previous one's
+ * output, with one flatten of the trees and one state whose slots are the stages' slots. This is
+ * how adam, adamw and sgd are built from scaleByAdam / trace, addDecayedWeights and
+ * scaleByLearningRate while keeping a single pass over the trees (and the state layout of a
+ * single transformation).
+ */
+export function composeRules(name: string, rules: readonly LeafRule<any>[]): LeafRule<unknown[]> {
+  const slots = rules.flatMap((r) => r.slots);
+  if (new Set(slots).size !== slots.length) throw new Error(`${name}: two stages use the same state slot name (${slots.join(', ')})`);
+  const offsets = rules.map((_, k) => rules.slice(0, k).reduce((n, r) => n + r.slots.length, 0));
+  return {
+    name,
+    slots,
+    needsParams: rules.some((r) => r.needsParams),
+    hyper: (count) => rules.map((r) => r.hyper(count)),
+    fused(hs, g, sl, p, out, path) {
+      const [first, ...rest] = rules;
+      if (first?.fusedAffine && rest.every((r) => r.affine)) {
+        // fold the affine tail into one (a, b): a₂(a₁u + b₁p) + b₂p = a₂a₁·u + (a₂b₁ + b₂)·p
+        let a = 1;
+        let b = 0;
+        rest.forEach((r, k) => {
+          const [ak, bk] = r.affine!(hs[k + 1], path);
+          a *= ak;
+          b = ak * b + bk;
+        });
+        first.fusedAffine(hs[0], g, sl.slice(0, first.slots.length), p, [out[0]!, ...out.slice(1, 1 + first.slots.length)], path, a, b);
+        return;
+      }
+      let cur = g;
+      rules.forEach((r, k) => {
+        const o = offsets[k]!;
+        const n = r.slots.length;
+        // every stage writes the update buffer; the later ones read it in place (a fused kernel
+        // reads g[i] before it writes out[0][i]), so the chain allocates nothing per stage
+        r.fused(hs[k], cur, sl.slice(o, o + n), p, [out[0]!, ...out.slice(1 + o, 1 + o + n)], path);
+        cur = out[0]!;
+      });
+    },
+    ops(hs, g, sl, p, path) {
+      let cur = g;
+      const newSlots: AnyT[] = [];
+      rules.forEach((r, k) => {
+        const o = offsets[k]!;
+        const [u, ...ns] = r.ops(hs[k], cur, sl.slice(o, o + r.slots.length), p, path);
+        cur = u!;
+        newSlots.push(...ns);
+      });
+      return [cur, ...newSlots];
+    },
+  };
+}
+
+/** The per-leaf rule of `scale`: u = factor · g. */
+export function scaleRule(name: string, factor: (count: number) => number): LeafRule<number> {
+  return {
+    name,
     slots: [],
     needsParams: false,
-    hyper: (count) => valueAt(factor, count),
+    hyper: factor,
     fused(s, g, _slots, _p, out) {
       const u = out[0]!;
       for (let i = 0; i < g.length; i++) u[i] = s * g[i]!;
     },
     ops: (s, g) => [mul(g, s)],
-  });
+    affine: (s) => [s, 0],
+  };
+}
+
+/** Multiply the updates by a constant or scheduled factor (e.g. `scale(-lr)` after a direction). */
+export function scale(factor: ScheduleOr): GradientTransformation {
+  checkScheduleOr('scale', 'factor', factor);
+  return leafwise(scaleRule('scale', (count) => valueAt(factor, count)));
 }
 
 /**
- * Add weightDecay · params to the updates (optax add_decayed_weights), for leaves whose path
- * (e.g. '0.kernel') passes `mask` (default: all). Put it before the learning-rate scaling to get
- * decoupled weight decay.
+ * Multiply the updates by −learningRate (optax scale_by_learning_rate): the last stage of an
+ * optimizer built by chain, turning a direction into an update to add to the params.
  */
-export function addDecayedWeights(weightDecay: ScheduleOr, mask?: (path: string) => boolean): GradientTransformation {
-  return leafwise<number>({
+export function scaleByLearningRate(learningRate: ScheduleOr): GradientTransformation {
+  checkScheduleOr('scaleByLearningRate', 'learningRate', learningRate);
+  return leafwise(scaleByLearningRateRule(learningRate));
+}
+export function scaleByLearningRateRule(learningRate: ScheduleOr): LeafRule<number> {
+  return scaleRule('scaleByLearningRate', (count) => -valueAt(learningRate, count));
+}
+
+/** The per-leaf rule of `addDecayedWeights`: u = g + wd · p where the path passes the mask. */
+export function addDecayedWeightsRule(weightDecay: ScheduleOr, mask?: (path: string) => boolean): LeafRule<number> {
+  return {
     name: 'addDecayedWeights',
     slots: [],
     needsParams: true,
@@ -233,7 +327,19 @@ export function addDecayedWeights(weightDecay: ScheduleOr, mask?: (path: string)
       for (let i = 0; i < g.length; i++) u[i] = g[i]! + w * p![i]!;
     },
     ops: (wd, g, _slots, p, path) => [mask && !mask(path) ? g : add(g, mul(p!, wd))],
-  });
+    affine: (wd, path) => [1, mask && !mask(path) ? 0 : wd],
+  };
+}
+
+/**
+ * Add weightDecay · params to the updates (optax add_decayed_weights), for leaves whose path
+ * (e.g. '0.kernel') passes `mask` (default: all). Put it before the learning-rate scaling to get
+ * decoupled weight decay.
+ */
+export function addDecayedWeights(weightDecay: ScheduleOr, mask?: (path: string) => boolean): GradientTransformation {
+  checkScheduleOr('addDecayedWeights', 'weightDecay', weightDecay);
+  if (mask !== undefined && typeof mask !== 'function') throw new ArgumentError('addDecayedWeights', 'mask', `mask must be a function of the leaf path, got ${typeof mask}`);
+  return leafwise(addDecayedWeightsRule(weightDecay, mask));
 }
 
 // ---------------------------------------------------------------- clipping
@@ -257,11 +363,12 @@ export function globalNorm(tree: unknown): number {
  * (optax.clip_by_global_norm): the direction is kept, the length capped at maxNorm.
  */
 export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
-  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipByGlobalNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
+  if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipByGlobalNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
   return {
     name: 'clipByGlobalNorm',
     init: <P>(): State<P> => ({ count: 0, slots: {}, inner: [] }),
     update<P>(updates: P, state: State<P>): [P, State<P>] {
+      checkState('clipByGlobalNorm.update', state);
       const flat = treeFlatten(updates);
       requireFloatLeaves('clipByGlobalNorm', flat.leaves, flat.paths, 'update');
       const next: State<P> = { count: state.count + 1, slots: {}, inner: [] };

@@ -31,11 +31,45 @@ export interface ShapeMismatch<Rule extends string, Expected = unknown, Actual =
 
 /** Runtime twin of a failed shape rule: thrown when types were bypassed (any, casts, JS callers). */
 export class ShapeError extends Error {
-  override readonly name = 'ShapeError';
+  override readonly name: string = 'ShapeError';
   constructor(
     readonly rule: string,
     message: string,
   ) {
     super(`${rule}: ${message}`);
+  }
+}
+
+/**
+ * Two pytrees that must match leaf by leaf (params / grads / optimizer state / updates) do
+ * not: `path` is the first differing leaf (e.g. `[2].kernel`), `actual` and `expected` its
+ * shapes in the two trees (null where that tree has no leaf there). The message reads
+ * `sgd.update: grads differ from params at [2].kernel: [10816, 10] vs [5408, 10]`.
+ */
+export class TreeMismatchError extends ShapeError {
+  override readonly name: string = 'TreeMismatchError';
+  constructor(
+    rule: string,
+    message: string,
+    readonly path: string,
+    readonly actual: readonly number[] | null,
+    readonly expected: readonly number[] | null,
+  ) {
+    super(rule, message);
+  }
+}
+
+/**
+ * A bad argument from an untyped caller (plain JavaScript, `any`): a non-tensor operand, an
+ * option of the wrong kind or value. The message names the op and the argument.
+ */
+export class ArgumentError extends ShapeError {
+  override readonly name: string = 'ArgumentError';
+  constructor(
+    rule: string,
+    readonly argument: string,
+    message: string,
+  ) {
+    super(rule, message);
   }
 }

@@ -42,18 +42,34 @@ function inferShape(data: unknown, path: string): number[] {
   return [data.length, ...inferShape(data[0], `${path}[0]`)];
 }
 
-function fill(data: unknown, shape: readonly number[], out: TypedArray): void {
+/**
+ * Why `x` cannot be stored in `dtype` (null when it can). The typed arrays would convert
+ * silently: Int32Array truncates -0.577 to 0 and NaN to 0, Uint8Array wraps 256 to 0 and keeps
+ * 2 as 2 in a bool tensor. So: float32 takes any number (NaN and ±Infinity included; rounded
+ * to float32); int32 takes integers in [-2^31, 2^31); bool takes true/false and the numbers 0
+ * and 1 only. Booleans are 1/0 in every dtype.
+ */
+function unstorable(x: number, dtype: DType): string | null {
+  if (dtype === 'float32') return null;
+  if (dtype === 'int32') return Number.isInteger(x) && x >= -2147483648 && x <= 2147483647 ? null : 'is not an integer in [-2^31, 2^31) (int32 does not round or truncate)';
+  return x === 0 || x === 1 ? null : 'is not a boolean (bool takes true/false or 0/1)';
+}
+
+function fill(data: unknown, shape: readonly number[], out: TypedArray, dtype: DType, op: string): void {
   let k = 0;
   const rec = (node: unknown, axis: number, path: string): void => {
     if (axis === shape.length) {
-      if (typeof node === 'number') out[k++] = node;
-      else if (typeof node === 'boolean') out[k++] = node ? 1 : 0;
-      else throw new ShapeError('tensor', `expected a number at ${path}, got ${Array.isArray(node) ? 'an array' : typeof node} (ragged nesting)`);
+      if (typeof node === 'number') {
+        const bad = unstorable(node, dtype);
+        if (bad !== null) throw new ShapeError(op, `${dtype} value ${node} at ${path || 'the root'} ${bad}`);
+        out[k++] = node;
+      } else if (typeof node === 'boolean') out[k++] = node ? 1 : 0;
+      else throw new ShapeError(op, `expected a number at ${path}, got ${Array.isArray(node) ? 'an array' : node === null ? 'null' : typeof node}${Array.isArray(node) ? ' (ragged nesting)' : ''}`);
       return;
     }
     if (!Array.isArray(node) || node.length !== shape[axis]) {
       const got = Array.isArray(node) ? `length ${node.length}` : typeof node;
-      throw new ShapeError('tensor', `ragged array: expected length ${shape[axis]} at ${path || 'the root'}, got ${got}`);
+      throw new ShapeError(op, `ragged array: expected length ${shape[axis]} at ${path || 'the root'}, got ${got}`);
     }
     for (let i = 0; i < node.length; i++) rec(node[i], axis + 1, `${path}[${i}]`);
   };
@@ -74,7 +90,7 @@ export function tensor<const T extends Nested, D extends DType = T extends boole
   const shape = inferShape(data, '');
   const dt = (dtype ?? defaultDType(data)) as D;
   const out = allocFor(dt, sizeOf(shape));
-  fill(data, shape, out);
+  fill(data, shape, out, dt, 'tensor');
   return makeTensor(shape, dt, out as DataFor<D>);
 }
 
@@ -180,7 +196,10 @@ function matches(actual: readonly number[], expected: Shape): string | null {
  * Narrow untyped data to `Tensor<S>`: nested arrays, or a flat array / typed array whose
  * length fits the shape. Literal dims must match exactly; symbolic dims ('batch') and
  * `number` accept any size (for flat data they must be inferable: at most one unknown).
- * Never throws: a bad shape, ragged nesting or a non-numeric value is a Left.
+ * Values must fit the dtype exactly (int32: integers in [-2^31, 2^31); bool: true/false or
+ * 0/1; float32: any number): nothing is truncated, wrapped or rounded to an integer.
+ * Never throws: a bad shape, ragged nesting, a non-numeric value or a value the dtype
+ * cannot hold is a Left.
  */
 export function fromData<const S extends Shape, D extends DType = 'float32'>(
   data: unknown,
@@ -188,11 +207,12 @@ export function fromData<const S extends Shape, D extends DType = 'float32'>(
   options?: FromDataOptions<D>,
 ): E.Either<ShapeError, Tensor<Mutable<S>, D>> {
   const dt = (options?.dtype ?? 'float32') as D;
+  if (dt !== 'float32' && dt !== 'int32' && dt !== 'bool') return E.left(new ShapeError('fromData', `dtype must be 'float32', 'int32' or 'bool', got ${JSON.stringify(String(dt))}`));
   try {
     if (typeof data === 'number' || typeof data === 'boolean') {
       if (shape.length !== 0) return E.left(new ShapeError('fromData', `a single value but expected rank ${shape.length} ([${shape.join(', ')}])`));
       const out = allocFor(dt, 1);
-      out[0] = Number(data);
+      fill(data, [], out, dt, 'fromData');
       return E.right(makeTensor([], dt, out as DataFor<D>));
     }
     if (Array.isArray(data)) {
@@ -200,7 +220,7 @@ export function fromData<const S extends Shape, D extends DType = 'float32'>(
       const bad = matches(s, shape);
       if (bad) return E.left(new ShapeError('fromData', bad));
       const out = allocFor(dt, sizeOf(s));
-      fill(data, s, out);
+      fill(data, s, out, dt, 'fromData');
       return E.right(makeTensor(s, dt, out as DataFor<D>));
     }
     if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
@@ -216,7 +236,12 @@ export function fromData<const S extends Shape, D extends DType = 'float32'>(
       const n = sizeOf(s);
       if (n !== flat.length) return E.left(new ShapeError('fromData', `${flat.length} values but shape [${shape.join(', ')}] holds ${n}`));
       const out = allocFor(dt, n);
-      for (let i = 0; i < n; i++) out[i] = flat[i]!;
+      for (let i = 0; i < n; i++) {
+        const x = Number(flat[i]!); // BigInt64Array elements are bigints
+        const bad = unstorable(x, dt);
+        if (bad !== null) return E.left(new ShapeError('fromData', `${dt} value ${x} at index ${i} ${bad}`));
+        out[i] = x;
+      }
       return E.right(makeTensor(s, dt, out as DataFor<D>));
     }
     return E.left(new ShapeError('fromData', `expected a nested array or a typed array, got ${data === null ? 'null' : typeof data}`));

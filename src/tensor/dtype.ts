@@ -1,5 +1,6 @@
-/** Element types. float32 for values, int32 for indices (token ids, labels), bool for masks. */
-export type DType = 'float32' | 'int32' | 'bool';
+/** Storage for each element type (the type itself is shape/dtype's DType, re-exported here). */
+import type { DType } from '../shape/dtype';
+export type { DType };
 
 export type DataFor<D extends DType> = D extends 'float32' ? Float32Array : D extends 'int32' ? Int32Array : Uint8Array;
 

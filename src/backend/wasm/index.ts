@@ -23,9 +23,31 @@ import { wasmElementwise } from './elementwise';
 import { wasmMatmul } from './gemm';
 import { wasmMath } from './math';
 import { wasmRecurrent } from './recurrent';
-import { kernelVariant, runtime } from './runtime';
+import { kernelVariant, runtime, type WasmRuntime } from './runtime';
 
 export { getThreads, kernelVariant, relaxedSimdAvailable, setThreads, wasmSupported, type KernelVariant } from './runtime';
+
+/** the runtime a backend with these options runs on */
+function runtimeFor(options: { readonly relaxedSimd?: boolean }): WasmRuntime {
+  return runtime(options.relaxedSimd === false ? 'simd' : kernelVariant());
+}
+
+/**
+ * Starts the worker threads of the wasm backend's runtime (the default one, or the plain-SIMD
+ * one with `relaxedSimd: false`) and resolves, once they have booted, to the thread count
+ * large kernels run on: `getThreads()` where workers start (Node; cross-origin-isolated
+ * pages), else 1. Optional: workers also start on first use, but a page's workers boot only
+ * when its main thread is free, so a synchronous training loop started at once runs on one
+ * thread until it yields; `await startThreads()` first avoids that.
+ */
+export function startThreads(options: { readonly relaxedSimd?: boolean } = {}): Promise<number> {
+  return runtimeFor(options).startThreads();
+}
+
+/** how many kernel chunks worker threads have run so far (a diagnostic: proves the work was shared) */
+export function workerChunks(options: { readonly relaxedSimd?: boolean } = {}): number {
+  return runtimeFor(options).workerChunks();
+}
 
 export interface WasmBackendOptions {
   /** matmuls with fewer than this many flops (2·batch·m·k·n) run on the CPU kernel */
@@ -54,7 +76,7 @@ const DEFAULTS = { minMatmulFlops: 2 * 8 * 8 * 8, minParallelFlops: 1 << 23, min
  * on the CPU backend. All wasm backends share one runtime (memory, worker pool).
  */
 export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
-  const rt = runtime(options.relaxedSimd === false ? 'simd' : kernelVariant());
+  const rt = runtimeFor(options);
   const matmul = wasmMatmul(rt, {
     minFlops: options.minMatmulFlops ?? DEFAULTS.minMatmulFlops,
     minParallelFlops: options.minParallelFlops ?? DEFAULTS.minParallelFlops,

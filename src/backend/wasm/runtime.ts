@@ -1,6 +1,7 @@
 /**
  * The process-wide WebAssembly runtime: the compiled kernel module, one shared memory, the
- * calling thread's instance and the worker pool (threads.ts). Created on first use and kept:
+ * calling thread's instance and the worker pool (threads.ts: worker_threads in Node, Web
+ * Workers in cross-origin-isolated pages). Created on first use and kept:
  * every wasm backend object uses it, so creating backends never leaks memories or threads.
  *
  * Memory layout: [0, heap_base) holds one scratch region per instance (packed GEMM panels,
@@ -10,39 +11,16 @@
  * the largest call seen and is kept for reuse.
  */
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_RELAXED_WASM_UNSHARED_BASE64, KERNELS_WASM_BASE64, KERNELS_WASM_UNSHARED_BASE64 } from './kernels.generated';
-import { createPool, type Pool } from './threads';
+import type { KernelExports, WasmMemory } from './exports';
+import { createPool, nodeHost, type Pool, type PoolHost } from './threads';
+import { webHost } from './web-threads';
 
 // The project compiles without the DOM lib, so the few WebAssembly members used are typed here.
-export interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   validate(bytes: Uint8Array): boolean;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
   Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-}
-
-/** the kernel exports used from JavaScript (fragments add more; look them up with `fn`) */
-export interface KernelExports {
-  readonly heap_base: { readonly value: number };
-  readonly scratch_bytes: { readonly value: number };
-  readonly max_instances: { readonly value: number };
-  readonly work_offset: { readonly value: number };
-  set_scratch(p: number): void;
-  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number,
-    c: number, ldc: number, m: number, k: number, n: number, acc: number): void;
-  gemm_chunk(job: number, i: number): void;
-  add_vv(a: number, b: number, o: number, n: number): void;
-  sub_vv(a: number, b: number, o: number, n: number): void;
-  mul_vv(a: number, b: number, o: number, n: number): void;
-  div_vv(a: number, b: number, o: number, n: number): void;
-  add_vs(a: number, s: number, o: number, n: number): void;
-  sub_vs(a: number, s: number, o: number, n: number): void;
-  mul_vs(a: number, s: number, o: number, n: number): void;
-  div_vs(a: number, s: number, o: number, n: number): void;
-  sub_sv(b: number, s: number, o: number, n: number): void;
-  div_sv(b: number, s: number, o: number, n: number): void;
-  unary(op: number, x: number, o: number, n: number): void;
-  clip(x: number, lo: number, hi: number, o: number, n: number): void;
 }
 
 export interface WasmRuntime {
@@ -76,6 +54,12 @@ export interface WasmRuntime {
   pipeline(kernel: string, job: number, n: number, produce: (i: number) => void): void;
   /** the thread count used by `parallel` (1 = calling thread only) */
   threads(): number;
+  /**
+   * Starts the worker pool (up to threads() - 1 workers) and resolves, once each worker has
+   * booted or failed (or after `timeoutMs`), to the thread count jobs then run on: 1 + the
+   * booted workers (1 without a pool: unshared memory, no worker host, setThreads(1)).
+   */
+  startThreads(timeoutMs?: number): Promise<number>;
   /** chunks run by worker threads so far (0 until the pool exists; a diagnostic) */
   workerChunks(): number;
 }
@@ -159,7 +143,9 @@ export function kernelVariant(): KernelVariant {
  * n - 1 workers; at most 8). 1 keeps everything on the calling thread (deterministic timing;
  * results do not depend on the count: each output element is computed by one thread in the
  * same order). Default: the SHAPEFLOW_THREADS environment variable, else the number of
- * cores (at most 8). Workers start on first use and never keep the process alive.
+ * cores (at most 8; in browsers navigator.hardwareConcurrency). Workers start on first use
+ * (or with `startThreads`) and never keep the process alive. Pages get workers only when
+ * cross-origin isolated (COOP/COEP headers: shared memory); otherwise they run on one thread.
  */
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: expected a positive integer, got ${n}`);
@@ -174,7 +160,13 @@ function defaultThreads(): number {
   const env = proc()?.env?.['SHAPEFLOW_THREADS'];
   if (env !== undefined && /^[1-9][0-9]*$/.test(env)) return Number(env);
   const os = proc()?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
-  return os?.availableParallelism?.() ?? 1;
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return os?.availableParallelism?.() ?? nav?.hardwareConcurrency ?? 1;
+}
+
+/** who starts the workers: Node's worker_threads, else Web Workers in cross-origin-isolated pages */
+function host(): PoolHost | null {
+  return nodeHost() ?? webHost();
 }
 
 /** the process-wide runtime of a kernel variant (default: the best this engine runs) */
@@ -227,6 +219,18 @@ export function createRuntime(preferShared = true, variant: KernelVariant = kern
   let i32 = new Int32Array(memory.buffer);
   let pool: Pool | null = null;
 
+  /** the thread count for this runtime's jobs (1 over an unshared memory) */
+  function usable(): number {
+    return shared ? Math.min(getThreads(), maxInstances) : 1;
+  }
+
+  /** the pool, started up to threads - 1 workers, if one of them is booted; else null */
+  function readyPool(threads: number): Pool | null {
+    if (threads <= 1) return null;
+    pool ??= createPool(host(), module, memory, scratchBytes, maxInstances - 1, exports);
+    return pool !== null && pool.ready(threads - 1) ? pool : null;
+  }
+
   function views(): void {
     if (f32.buffer.byteLength !== memory.buffer.byteLength) {
       f32 = new Float32Array(memory.buffer);
@@ -253,19 +257,17 @@ export function createRuntime(preferShared = true, variant: KernelVariant = kern
       return f as F;
     },
     parallel(kernel: string, job: number, n: number): void {
-      const threads = shared ? Math.min(getThreads(), maxInstances, n) : 1;
-      if (threads > 1) pool ??= createPool(module, memory, scratchBytes, maxInstances - 1, exports);
-      if (threads <= 1 || pool === null || !pool.ready(threads - 1)) {
+      const p = readyPool(Math.min(usable(), n));
+      if (p === null) {
         const f = this.fn<(job: number, i: number) => void>(kernel);
         for (let i = 0; i < n; i++) f(job, i);
         return;
       }
-      pool.run(kernel, job, n, threads - 1);
+      p.run(kernel, job, n, Math.min(usable(), n) - 1);
     },
     pipeline(kernel: string, job: number, n: number, produce: (i: number) => void): void {
-      const threads = shared ? Math.min(getThreads(), maxInstances, n) : 1;
-      if (threads > 1) pool ??= createPool(module, memory, scratchBytes, maxInstances - 1, exports);
-      if (threads <= 1 || pool === null || !pool.ready(threads - 1)) {
+      const p = readyPool(Math.min(usable(), n));
+      if (p === null) {
         const f = this.fn<(job: number, i: number) => void>(kernel);
         for (let i = 0; i < n; i++) {
           produce(i);
@@ -273,9 +275,19 @@ export function createRuntime(preferShared = true, variant: KernelVariant = kern
         }
         return;
       }
-      pool.pipeline(kernel, job, n, threads - 1, produce);
+      p.pipeline(kernel, job, n, Math.min(usable(), n) - 1, produce);
     },
-    threads: () => (shared ? Math.min(getThreads(), maxInstances) : 1),
+    async startThreads(timeoutMs = 10_000): Promise<number> {
+      const want = usable();
+      readyPool(want); // starts the workers
+      const p = pool;
+      if (want <= 1 || p === null) return 1;
+      // a page's workers boot only while its main thread is free: poll with timers, never block
+      const until = Date.now() + timeoutMs;
+      while (p.booting() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      return 1 + Math.min(p.idle(), want - 1);
+    },
+    threads: usable,
     workerChunks: () => pool?.workerChunks() ?? 0,
   };
 }

@@ -345,7 +345,8 @@ export interface MhaApplyOptions<R extends boolean = boolean> {
   /** randomness for dropout (required when training with dropout > 0) */
   readonly key?: Key;
 }
-type MaskOption<M extends Shape, Rule> = { readonly mask?: (Tensor<M, 'bool'> & Check<Rule>) | null };
+/** the `mask` option of mhaApply: bool (true = attend) that obeys Rule, or null (exported: hovers show it) */
+export type MaskOption<M extends Shape, Rule> = { readonly mask?: (Tensor<M, 'bool'> & Check<Rule>) | null };
 
 /**
  * Multi-head attention of `query` [B, Lq, Dq] over `keyValue` [B, Lk, Dkv] (keys and values

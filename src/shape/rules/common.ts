@@ -144,6 +144,7 @@ export function normIndex(axis: number, n: number): number {
 
 /** Runtime `Axis`: axis normalised to [0, rank), else ShapeError `<op>: axis out of range (axis a, rank r)`. */
 export function normalizeAxis(axis: number, rank: number, op = 'axis'): number {
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) fail(op, `axis must be an integer, got ${typeof axis === 'number' ? axis : axis === null ? 'null' : typeof axis === 'string' ? JSON.stringify(axis) : typeof axis}`);
   const i = normIndex(axis, rank);
   if (i < 0) fail(op, `axis out of range (axis ${axis}, rank ${rank})`);
   return i;
@@ -156,6 +157,8 @@ export function normalizeAxis(axis: number, rank: number, op = 'axis'): number {
  */
 export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, op: string): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  // untyped callers: an axis must be an integer, the list an array (not '1', {} or 0.5)
+  if (typeof axes !== 'number' && !Array.isArray(axes)) fail(op, `axes must be an integer or an array of integers, got ${axes === null ? 'null' : typeof axes}`);
   const out: number[] = [];
   for (const a of typeof axes === 'number' ? [axes] : axes) {
     const i = normalizeAxis(a, rank, op);

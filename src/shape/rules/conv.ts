@@ -186,10 +186,15 @@ function convOut(
   d: number,
   padding: Padding,
 ): number {
-  if (!isPos(k)) fail(op, `${noun} must be >= 1 (${k})`);
-  if (!isPos(s)) fail(op, `stride must be >= 1 (${s})`);
-  if (!isPos(d)) fail(op, `dilation must be >= 1 (${d})`);
+  if (!isPos(k)) fail(op, `${noun} must be >= 1 (${show(k)})`);
+  if (!isPos(s)) fail(op, `stride must be >= 1 (${show(s)})`);
+  if (!isPos(d)) fail(op, `dilation must be >= 1 (${show(d)})`);
   if (typeof padding === 'number' && !isNat(padding)) fail(op, `padding must be >= 0 (${padding})`);
+  // the runtime twin of the Padding type: any other string would fall through as 'valid' here
+  // and become NaN pads later
+  if (typeof padding !== 'number' && padding !== 'valid' && padding !== 'same' && padding !== 'causal') {
+    fail(op, `padding must be 'valid', 'same'${op === 'conv1d' ? ", 'causal'" : ''} or a number (${show(padding)})`);
+  }
   if (padding === 'same' || padding === 'causal') {
     if (n < 1) fail(op, `${input} must be >= 1 (${n})`);
     return Math.floor((n - 1) / s) + 1;
@@ -228,8 +233,12 @@ export function paddingAmounts(n: number, k: number, s: number, d: number, paddi
 }
 
 export type Pair = number | readonly [number, number];
-export const pair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
-const padPair = (p: Padding2d): [Padding, Padding] => (typeof p === 'object' ? [p[0], p[1]] : [p, p]);
+/** One number or [h, w]; anything else (a string, [1], null) is NaN, which the rules reject. */
+export const pair = (v: Pair): [number, number] =>
+  typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number' ? [v[0], v[1]] : [NaN, NaN];
+const padPair = (p: Padding2d): [Padding, Padding] => (typeof p === 'object' && p !== null ? (Array.isArray(p) && p.length === 2 ? [p[0], p[1]] : [NaN, NaN]) : [p, p]);
+/** A value for a message: strings quoted, so 'bogus' reads as a string. */
+const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : v === null ? 'null' : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : typeof v);
 
 function spatial2d(
   x: readonly number[],
@@ -264,9 +273,9 @@ export function conv2dShape(
 }
 
 /** Runtime `Pool2dShape` (NHWC; strides default to the pool size). */
-export function pool2dShape(x: readonly number[], poolSize: Pair, strides: Pair = poolSize, padding: Padding2d = 'valid'): number[] {
-  if (x.length !== 4) fail('pool2d', `input must be [batch, height, width, channels] (rank ${x.length})`);
-  const [oh, ow] = spatial2d(x, poolSize, strides, padding, 1, 'pool2d', 'window');
+export function pool2dShape(x: readonly number[], poolSize: Pair, strides: Pair = poolSize, padding: Padding2d = 'valid', op = 'pool2d'): number[] {
+  if (x.length !== 4) fail(op, `input must be [batch, height, width, channels] (rank ${x.length})`);
+  const [oh, ow] = spatial2d(x, poolSize, strides, padding, 1, op, 'window');
   return [x[0]!, oh, ow, x[3]!];
 }
 
@@ -289,9 +298,10 @@ export function pool1dShape(
   poolSize: number,
   stride: number = poolSize,
   padding: Exclude<Padding, 'causal'> = 'valid',
+  op = 'pool1d',
 ): number[] {
-  if (x.length !== 3) fail('pool1d', `input must be [batch, length, channels] (rank ${x.length})`);
-  return [x[0]!, convOut('pool1d', 'window', 'input length', x[1]!, poolSize, stride, 1, padding), x[2]!];
+  if (x.length !== 3) fail(op, `input must be [batch, length, channels] (rank ${x.length})`);
+  return [x[0]!, convOut(op, 'window', 'input length', x[1]!, poolSize, stride, 1, padding), x[2]!];
 }
 
 
@@ -428,24 +438,24 @@ export interface PoolParams {
   readonly pads: readonly [number, number, number, number];
 }
 
-export function resolvePool2d(x: readonly number[], o: Pool2dOptionValues): PoolParams {
+export function resolvePool2d(x: readonly number[], o: Pool2dOptionValues, op = 'pool2d'): PoolParams {
   const size = o.poolSize ?? 2;
   const k = pair(size);
   const strides = pair(o.strides ?? size);
   const padding = o.padding ?? 'valid';
-  if (padding !== 'valid' && padding !== 'same') throw new ShapeError('pool2d', `padding must be 'valid' or 'same' (${String(padding)})`);
-  pool2dShape(x, k, strides, padding);
+  if (padding !== 'valid' && padding !== 'same') throw new ShapeError(op, `padding must be 'valid' or 'same' (${show(padding)})`);
+  pool2dShape(x, k, strides, padding, op);
   const [t, b] = padding === 'same' ? samePadding(x[1]!, k[0], strides[0]) : [0, 0];
   const [l, r] = padding === 'same' ? samePadding(x[2]!, k[1], strides[1]) : [0, 0];
   return { k, strides, pads: [t, b, l, r] };
 }
 
-export function resolvePool1d(x: readonly number[], o: Pool1dOptionValues): { p: PoolParams; out: number[] } {
+export function resolvePool1d(x: readonly number[], o: Pool1dOptionValues, op = 'pool1d'): { p: PoolParams; out: number[] } {
   const k = o.poolSize ?? 2;
   const s = o.strides ?? k;
   const padding = o.padding ?? 'valid';
-  if (padding !== 'valid' && padding !== 'same') throw new ShapeError('pool1d', `padding must be 'valid' or 'same' (${String(padding)})`);
-  const out = pool1dShape(x, k, s, padding);
+  if (padding !== 'valid' && padding !== 'same') throw new ShapeError(op, `padding must be 'valid' or 'same' (${show(padding)})`);
+  const out = pool1dShape(x, k, s, padding, op);
   const [l, r] = padding === 'same' ? samePadding(x[1]!, k, s) : [0, 0];
   return { p: { k: [1, k], strides: [1, s], pads: [0, 0, l, r] }, out };
 }

@@ -6,7 +6,7 @@
  * two Tensor types.
  */
 import { ShapeError, type ShapeMismatch } from '../dims';
-import type { DType } from '../../tensor/dtype';
+import type { DType } from '../dtype';
 
 /**
  * unknown when dtype D is one of Need, or not known at compile time (the wide `DType`: checked

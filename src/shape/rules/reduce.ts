@@ -52,8 +52,8 @@ export type ReduceShape<
           : never;
 
 /** Runtime `ReduceShape`. */
-export function reduceShape(s: readonly number[], axes?: number | readonly number[], keepDims = false): number[] {
-  return reducedShape(s, normalizeAxes(axes, s.length, 'reduce'), keepDims);
+export function reduceShape(s: readonly number[], axes?: number | readonly number[], keepDims = false, op = 'reduce'): number[] {
+  return reducedShape(s, normalizeAxes(axes, s.length, op), keepDims);
 }
 
 /** The shape left after reducing normalised `axes`: they drop out, or become 1 with keepDims. */

@@ -1,0 +1,174 @@
+/**
+ * Readers at the untyped boundary (issue 19, part 1): every finding of the fuzzing round has a
+ * test here. Inherited names as safetensors dtypes, quadratic number parsing, bool / int32
+ * data that the typed arrays would silently wrap or truncate, IDX dims whose product
+ * overflows, and the documented throwing contract of the CSV options.
+ */
+import { describe, expect, it } from 'vitest';
+import { either as E } from 'fp-ts';
+import { loadSafetensors, readSafetensors } from '../src/io/safetensors';
+import { parseCsv, parseDecimal, parseNumericColumn, parseLabelTextCsv, parseTsvPairs } from '../src/data/csv';
+import { parseIdx } from '../src/data/idx';
+import { fromData, tensor } from '../src/tensor/create';
+import { ShapeError } from '../src/shape/dims';
+import { activationFn } from '../src/nn/activation';
+import { makeTensor } from '../src/tensor/tensor';
+
+/** A safetensors file from a header object and a data length. */
+function file(header: unknown, dataBytes: number): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + dataBytes);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 8);
+  return out;
+}
+
+const PROTO_NAMES = ['toString', 'valueOf', 'constructor', 'hasOwnProperty', '__proto__', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__'];
+
+describe('safetensors: a dtype that is an Object.prototype name', () => {
+  for (const dtype of PROTO_NAMES) {
+    it(`'${dtype}' is a Left 'header' error from both readers, never an exception`, () => {
+      const bytes = file({ b: { dtype, shape: [4], data_offsets: [0, 16] } }, 16);
+      const r = readSafetensors(bytes);
+      expect(E.isLeft(r) && r.left.kind).toBe('header');
+      expect(E.isLeft(r) && r.left.message).toContain('unknown dtype');
+      const like = { b: makeTensor([4], 'float32', new Float32Array(4)) };
+      const l = loadSafetensors(bytes, like);
+      expect(E.isLeft(l) && l.left.kind).toBe('header');
+    });
+  }
+  it('prototype names as tensor names and metadata keys load as ordinary names', () => {
+    const bytes = file({ __metadata__: { constructor: 'x' }, toString: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4);
+    const r = readSafetensors(bytes);
+    expect(E.isRight(r)).toBe(true);
+    if (E.isRight(r)) {
+      expect(Object.keys(r.right.tensors)).toEqual(['toString']);
+      expect(r.right.metadata['constructor']).toBe('x');
+    }
+  });
+});
+
+describe('parseDecimal is linear in the length of the cell', () => {
+  it('accepts and rejects as before', () => {
+    for (const [s, v] of [['1', 1], ['-1.5', -1.5], ['+.5', 0.5], ['3.', 3], ['1e3', 1000], [' 2.5E-1 ', 0.25]] as const) expect(parseDecimal(s)).toBe(v);
+    for (const s of ['', '.', 'NaN', 'NA', 'Infinity', '0x10', '1,5', '1e', '1.2.3', '--1', '1e400']) expect(parseDecimal(s)).toBeUndefined();
+  });
+  it('a 2,000,000-digit cell ending in a non-digit is rejected at once (quadratic backtracking would take hours)', () => {
+    // 2e6 digits: a quadratic matcher does ~2e12 steps; the linear one ~2e6 (a few ms). The
+    // budget is generous (2 s on a loaded machine) and still 1000x below the quadratic time.
+    const cell = '1'.repeat(2_000_000) + 'x';
+    const t0 = performance.now();
+    expect(parseDecimal(cell)).toBeUndefined();
+    expect(parseDecimal('1'.repeat(2_000_000) + '.' + '2'.repeat(100) + 'e')).toBeUndefined();
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+  it('a numeric column with a hostile cell is a Left quickly', () => {
+    const csv = `value\n1\n${'9'.repeat(500_000)}.5.5\n`;
+    const t0 = performance.now();
+    const r = parseNumericColumn(csv, 'value');
+    expect(E.isLeft(r) && r.left.code).toBe('not-a-number');
+    expect(E.isLeft(r) && r.left.line).toBe(3);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe('fromData maps or rejects values the dtype cannot hold', () => {
+  it('bool: true/false and 0/1 are stored as 0/1', () => {
+    const r = fromData([true, false, 1, 0], [4], { dtype: 'bool' });
+    expect(E.isRight(r) && Array.from(r.right.dataSync())).toEqual([1, 0, 1, 0]);
+    const flat = fromData(new Float32Array([0, 1, 1]), [3], { dtype: 'bool' });
+    expect(E.isRight(flat) && Array.from(flat.right.dataSync())).toEqual([0, 1, 1]);
+  });
+  it('bool: 2, 256, -1, 0.5 and NaN are Lefts naming the value and where it is', () => {
+    for (const [v, at] of [[2, '[1]'], [256, '[1]'], [-1, '[1]'], [0.5, '[1]'], [NaN, '[1]']] as const) {
+      const r = fromData([1, v], [2], { dtype: 'bool' });
+      expect(E.isLeft(r)).toBe(true);
+      if (E.isLeft(r)) {
+        expect(r.left).toBeInstanceOf(ShapeError);
+        expect(r.left.message).toContain(`bool value ${v} at ${at}`);
+      }
+    }
+    const flat = fromData(new Float32Array([0, 2]), [2], { dtype: 'bool' });
+    expect(E.isLeft(flat) && flat.left.message).toContain('bool value 2 at index 1');
+    const single = fromData(256, [], { dtype: 'bool' });
+    expect(E.isLeft(single)).toBe(true);
+  });
+  it('int32: fractions, NaN, ±Infinity and out-of-range values are Lefts, not truncated to 0', () => {
+    for (const v of [-0.577, 0.5, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31) - 1]) {
+      const r = fromData([[1, v]], [1, 2], { dtype: 'int32' });
+      expect(E.isLeft(r) && r.left.message).toContain(`int32 value ${v} at [0][1] is not an integer`);
+    }
+    const flat = fromData(new Float64Array([1, -0.577]), [2], { dtype: 'int32' });
+    expect(E.isLeft(flat) && flat.left.message).toContain('int32 value -0.577 at index 1');
+    const ok = fromData([2 ** 31 - 1, -(2 ** 31), -0, 7], [4], { dtype: 'int32' });
+    expect(E.isRight(ok) && Array.from(ok.right.dataSync())).toEqual([2 ** 31 - 1, -(2 ** 31), 0, 7]);
+  });
+  it('float32 keeps NaN and ±Infinity (they are float values)', () => {
+    const r = fromData([NaN, Infinity, -Infinity, 0.1], [4]);
+    expect(E.isRight(r) && Array.from(r.right.dataSync())).toEqual([NaN, Infinity, -Infinity, Math.fround(0.1)]);
+  });
+  it('an unknown dtype option is a Left (it used to allocate a Uint8Array)', () => {
+    const r = fromData([1, 2], [2], { dtype: 'float64' as never });
+    expect(E.isLeft(r) && r.left.message).toContain("dtype must be 'float32', 'int32' or 'bool'");
+  });
+  it('non-numbers are Lefts naming the path', () => {
+    const r = fromData([1, 'a'], [2]);
+    expect(E.isLeft(r) && r.left.message).toContain('expected a number at [1], got string');
+    const n = fromData([[1], [null]], [2, 1]);
+    expect(E.isLeft(n) && n.left.message).toContain('got null');
+  });
+  it('tensor() applies the same rule and throws a ShapeError', () => {
+    expect(() => tensor([2], 'bool')).toThrow(ShapeError);
+    expect(() => tensor([0.5], 'int32')).toThrow(/int32 value 0.5 at \[0\]/);
+    expect(Array.from(tensor([true, false]).dataSync())).toEqual([1, 0]);
+  });
+});
+
+describe('parseIdx: dims whose product overflows', () => {
+  const idx = (dims: number[], junk: number): Uint8Array => {
+    const out = new Uint8Array(4 + 4 * dims.length + junk);
+    out[2] = 0x08;
+    out[3] = dims.length;
+    const view = new DataView(out.buffer);
+    dims.forEach((d, k) => view.setUint32(4 + 4 * k, d, false));
+    return out;
+  };
+  it('33 dims of 2^32-1 then a 0 dim then 3 junk bytes is a Left (the product is 0, the junk is trailing)', () => {
+    // the issue's case: magic 00 00 08 22 (34 dims)
+    const r = parseIdx(idx([...Array<number>(33).fill(0xffffffff), 0], 3));
+    expect(E.isLeft(r) && r.left.code).toBe('idx-trailing-bytes');
+  });
+  it('the same dims with no junk is the empty array it describes', () => {
+    const r = parseIdx(idx([...Array<number>(33).fill(0xffffffff), 0], 0));
+    expect(E.isRight(r) && r.right.data.length).toBe(0);
+  });
+  it('huge dims with no zero are idx-too-large, with a message that does not print a partial product', () => {
+    const r = parseIdx(idx(Array<number>(40).fill(0xffffffff), 0));
+    expect(E.isLeft(r) && r.left.code).toBe('idx-too-large');
+    expect(E.isLeft(r) && r.left.message).toContain('more than 2147483647 bytes');
+  });
+});
+
+describe('throwing contract of the text readers', () => {
+  it('parseCsv and parseNumericColumn throw RangeError for bad options (programming errors) and document it', () => {
+    expect(() => parseCsv('a,b', { delimiter: ',,' })).toThrow(RangeError);
+    expect(() => parseCsv('a,b', { quote: '\n' })).toThrow(RangeError);
+    expect(() => parseCsv('a,b', { delimiter: '"' })).toThrow(/must differ/);
+    expect(() => parseNumericColumn('a\n1', 'a', { delimiter: '' })).toThrow(RangeError);
+  });
+  it('no text makes a reader throw', () => {
+    for (const text of ['', '\uFEFF', '"', 'a,"b', '\r\r\n', 'x\ty\tz', '#only comment', '"a""', '\u0000,\u0000']) {
+      expect(() => parseCsv(text)).not.toThrow();
+      expect(() => parseCsv(text, { header: true })).not.toThrow();
+      expect(() => parseLabelTextCsv(text)).not.toThrow();
+      expect(() => parseTsvPairs(text)).not.toThrow();
+      expect(() => parseNumericColumn(text, 'x')).not.toThrow();
+    }
+  });
+});
+
+describe('option tables use own keys', () => {
+  it("activationFn('toString') is a RangeError, not Object.prototype.toString", () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) expect(() => activationFn(name as never)).toThrow(/unknown activation/);
+  });
+});
