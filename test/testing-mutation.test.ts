@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bind1, type AnyTensor, type MaybeTensor, type Primitive } from '../src/autodiff/core';
 import { evalGraph, type Graph } from '../src/autodiff/graph';
-import { jvp, stopGradient, traceGraph, vjp } from '../src/autodiff/transforms';
+import { jvp, makeGraph, stopGradient, traceGraph, vjp } from '../src/autodiff/transforms';
 import { makeTensor } from '../src/tensor/tensor';
 import { addRaw, castP, clipRaw, compareRaw, divRaw, greaterP, maximumRaw, minimumRaw, mulRaw, negRaw, powRaw, subRaw, whereRaw } from '../src/ops/elementwise';
 import * as ew from '../src/ops/elementwise';
@@ -217,6 +217,9 @@ async function enumeratePrimitives(): Promise<Map<string, Primitive<unknown>>> {
       }
     }
   }
+  // stop_gradient is module-private: take it from a trace
+  const sg = makeGraph((x) => A(stopGradient(x as never)), [{ shape: [], dtype: 'float32' }]).eqns[0]!.prim;
+  found.set(sg.name, sg);
   return found;
 }
 const registry = await enumeratePrimitives();
@@ -389,31 +392,29 @@ function runSuite(): { trials: Trial[]; equivalent: string[] } {
 }
 
 function caseTrials(name: string, c: Case, trials: Trial[], equivalent: string[]): void {
-  {
-    const prim = registry.get(name)!;
-    const g = traceGraph((...xs: T[]) => c.f(...xs), ...c.inputs);
-    const base = runner(g);
-    const outShapes = g.outputs.map((o) => (o.kind === 'var' ? o.aval.shape : o.value.shape) as readonly number[]);
-    const fns = { 'non-scalar': base, scalar: scalarLoss(base, outShapes) } as const;
-    // unmutated, every check passes: a catch below is the mutation's doing
-    for (const f of Object.values(fns)) checkGrads(f, c.inputs, { seed: 7 });
-    for (const { index, shape } of targetInputs(g, prim)) {
-      const zero = zeroPartial(g, prim, index, c.inputs);
-      for (const rule of ['jvp', 'vjp'] as const) {
-        // control: the same wrapping with the rule left intact passes, so catches come from the mutations
-        const control = runner(replaced(g, prim, mutant(prim, rule, 'none', index, { changed: false })));
-        if (caughtBy(scalarLoss(control, outShapes), c.inputs, [rule === 'jvp' ? 'fwd' : 'rev']) || caughtBy(control, c.inputs, [rule === 'jvp' ? 'fwd' : 'rev'])) {
-          throw new Error(`the unmutated ${rule} wrapper of input ${index} fails checkGrads`);
-        }
-        for (const kind of applicableKinds(c, shape, index, zero, rule)) {
-          for (const output of ['scalar', 'non-scalar'] as const) {
-            const outcome: Outcome = { changed: false };
-            const m = runner(replaced(g, prim, mutant(prim, rule, kind, index, outcome)));
-            const f = output === 'scalar' ? scalarLoss(m, outShapes) : m;
-            const caught = caughtBy(f, c.inputs, [rule === 'jvp' ? 'fwd' : 'rev']);
-            if (!outcome.changed && !caught) equivalent.push(`${name} ${rule} ${kind} input ${index} ${output}`);
-            else trials.push({ prim: name, rule, kind, input: index, output, caught });
-          }
+  const prim = registry.get(name)!;
+  const g = traceGraph((...xs: T[]) => c.f(...xs), ...c.inputs);
+  const base = runner(g);
+  const outShapes = g.outputs.map((o) => (o.kind === 'var' ? o.aval.shape : o.value.shape) as readonly number[]);
+  const fns = { 'non-scalar': base, scalar: scalarLoss(base, outShapes) } as const;
+  // unmutated, every check passes: a catch below is the mutation's doing
+  for (const f of Object.values(fns)) checkGrads(f, c.inputs, { seed: 7 });
+  for (const { index, shape } of targetInputs(g, prim)) {
+    const zero = zeroPartial(g, prim, index, c.inputs);
+    for (const rule of ['jvp', 'vjp'] as const) {
+      // control: the same wrapping with the rule left intact passes, so catches come from the mutations
+      const control = runner(replaced(g, prim, mutant(prim, rule, 'none', index, { changed: false })));
+      if (caughtBy(scalarLoss(control, outShapes), c.inputs, [rule === 'jvp' ? 'fwd' : 'rev']) || caughtBy(control, c.inputs, [rule === 'jvp' ? 'fwd' : 'rev'])) {
+        throw new Error(`the unmutated ${rule} wrapper of input ${index} fails checkGrads`);
+      }
+      for (const kind of applicableKinds(c, shape, index, zero, rule)) {
+        for (const output of ['scalar', 'non-scalar'] as const) {
+          const outcome: Outcome = { changed: false };
+          const m = runner(replaced(g, prim, mutant(prim, rule, kind, index, outcome)));
+          const f = output === 'scalar' ? scalarLoss(m, outShapes) : m;
+          const caught = caughtBy(f, c.inputs, [rule === 'jvp' ? 'fwd' : 'rev']);
+          if (!outcome.changed && !caught) equivalent.push(`${name} ${rule} ${kind} input ${index} ${output}`);
+          else trials.push({ prim: name, rule, kind, input: index, output, caught });
         }
       }
     }

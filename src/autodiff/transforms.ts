@@ -186,8 +186,7 @@ export function traceGraph<const A extends readonly unknown[]>(f: (...args: A) =
 
 // ---------------------------------------------------------------- stopGradient
 
-/** exported for the mutation suite, which enumerates every primitive */
-export const stopGradientP: Primitive<null> = {
+const stopGradientP: Primitive<null> = {
   name: 'stop_gradient',
   shape: (ins) => [ins[0]!],
   impl: (ins) => [ins[0]!._data!], // identity; sharing data is safe because tensors are immutable
