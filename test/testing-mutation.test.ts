@@ -218,7 +218,7 @@ async function enumeratePrimitives(): Promise<Map<string, Primitive<unknown>>> {
     }
   }
   // stop_gradient is module-private: take it from a trace
-  const sg = makeGraph((x) => A(stopGradient(x as never)), [{ shape: [], dtype: 'float32' }]).eqns[0]!.prim;
+  const sg = makeGraph((x) => A(stopGradient(x as never)), [{ shape: [], dtype: 'float32' }]).eqns[0]!.prim as Primitive<unknown>;
   found.set(sg.name, sg);
   return found;
 }
