@@ -3,7 +3,8 @@
 // entry point and namespace, asserts exact types (so an `any` from a broken declaration
 // fails), and expects the shape errors the package promises (so do the @ts-expect-errors).
 import { matmul, randomNormal, key, random, nn, optim, io, data, valueAndGrad, tensor, type Scalar, type Tensor, type Key } from 'shapeflow';
-import { arbShape, checkGrads } from 'shapeflow/testing';
+import { arbShape, arbTensor, arbTensorFor, arbTensorsLike, checkGrads } from 'shapeflow/testing';
+import type { Arbitrary } from 'fast-check';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const exact = <A, B>(_: Equal<A, B>): void => undefined;
@@ -43,3 +44,8 @@ const scaler = new data.MinMaxScaler();
 void scaler;
 checkGrads((a: Tensor<[2, 2]>) => matmul(a, a), [randomNormal(k4, [2, 2])]);
 void arbShape({ maxRank: 2 });
+const a23 = arbTensor([2, 3]);
+// typed tensor arbitraries: exact tensor types, no casts
+exact<typeof a23, Arbitrary<Tensor<[2, 3], 'float32'>>>(true);
+exact<ReturnType<typeof arbTensorFor<{ w: [3, 4]; b: [4] }>>, Arbitrary<{ w: Tensor<[3, 4], 'float32'>; b: Tensor<[4], 'float32'> }>>(true);
+exact<ReturnType<typeof arbTensorsLike<typeof params>>, Arbitrary<typeof params>>(true);

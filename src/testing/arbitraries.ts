@@ -2,7 +2,7 @@
  * fast-check arbitraries for shapes, op cases and float data (shipped as `shapeflow/testing`).
  *
  * Everything here is plain data (number[] shapes, Float32Array values) so the tensor layer
- * can build on it. Defaults are small (at most ~2000 elements per array) to keep property
+ * can build on it (typed tensor arbitraries are in tensor-arbitraries.ts). Defaults are small (at most ~2000 elements per array) to keep property
  * tests fast; every size bound can be raised through the options.
  */
 import fc from 'fast-check';

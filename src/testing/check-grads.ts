@@ -90,6 +90,15 @@ function norm2(xs: readonly AnyTensor[]): number {
   return Math.sqrt(s);
 }
 
+/** A rule that returns a wrongly shaped tangent or cotangent (a dropped broadcast reduction) fails here, not as NaN. */
+function assertShapes(what: string, actual: readonly AnyTensor[], expected: readonly AnyTensor[]): void {
+  if (actual.length !== expected.length) throw new Error(`checkGrads: ${what} has ${actual.length} leaves, expected ${expected.length}`);
+  actual.forEach((a, i) => {
+    const e = expected[i]!;
+    if (a.shape.join() !== e.shape.join()) throw new Error(`checkGrads: ${what} leaf ${i} has shape [${a.shape.join(', ')}], expected [${e.shape.join(', ')}]`);
+  });
+}
+
 function assertClose(what: string, actual: readonly Float64Array[], expected: readonly Float64Array[], atol: number, rtol: number): void {
   actual.forEach((a, i) => {
     const b = expected[i]!;
@@ -140,8 +149,9 @@ export function checkGrads(f: Fn, args: readonly unknown[], options: CheckGradsO
   const jvpOuts: AnyTensor[][] = [];
   if (modes.includes('fwd')) {
     dirs.forEach((u, d) => {
-      const [, tOut] = jvp((...ls: AnyTensor[]) => apply(ls), flat.leaves, u);
+      const [out, tOut] = jvp((...ls: AnyTensor[]) => apply(ls), flat.leaves, u);
       jvpOuts.push(leavesOf(tOut));
+      assertShapes('jvp tangent', jvpOuts[d]!, leavesOf(out));
       assertClose(`jvp vs finite differences${dirLabel(d)}`, toF64(jvpOuts[d]!), fds[d]!, atol, rtol);
     });
   }
@@ -149,6 +159,7 @@ export function checkGrads(f: Fn, args: readonly unknown[], options: CheckGradsO
     const [out, pullback] = vjp((...ls: AnyTensor[]) => apply(ls), ...flat.leaves);
     const w = randomLike(keys[nDirs]!, leavesOf(out));
     const cts = pullback(treeFlatten(out).rebuild(w) as never) as unknown as AnyTensor[];
+    assertShapes('vjp cotangent', cts, flat.leaves);
     const wNorm = norm2(w);
     dirs.forEach((u, d) => {
       const lhs = dot(cts, u);
