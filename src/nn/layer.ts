@@ -138,4 +138,3 @@ export function lastDim(shape: readonly RDim[]): RDim | undefined {
   return shape[shape.length - 1];
 }
 
-export type { Dim };

@@ -252,4 +252,3 @@ export function formatSummary(rows: readonly SummaryRow[], input: readonly RDim[
   return [line(table[0]!), rule, ...table.slice(1).map(line), rule, `total params: ${total.toLocaleString('en-US')}`].join('\n');
 }
 
-export type { Dim };
