@@ -36,7 +36,10 @@ export type DataErrorCode =
   | 'constant-column'
   | 'series-too-short'
   | 'image-not-square'
-  | 'image-label-mismatch';
+  | 'image-label-mismatch'
+  | 'image-decode'
+  | 'image-size-mismatch'
+  | 'image-folder';
 
 /**
  * A precise, printable description of bad input. Location fields are set when they apply:

@@ -7,6 +7,7 @@
 import { either as E } from 'fp-ts';
 import { accuracy as accuracyOf, confusionMatrix, trainTestSplitShuffled } from '../data';
 import { readImageSet } from '../data/image-files';
+import { isDirectory } from '../data/png-folder';
 
 export { accuracyOf };
 import { argmax } from '../ops/reduce';
@@ -44,8 +45,9 @@ export const DIGIT_NAMES: readonly string[] = Array.from({ length: 10 }, (_, i) 
 
 export const IMAGE_DATA_FORMAT =
   'Either an IDX image file (uint8 [n, h, w] with h = w, gzip or not) together with --labels <IDX label file [n]>, ' +
-  "or a CSV of rows 'label,pixel1,pixel2,…' (an optional header row; the pixel count must be a square, side = its root). " +
-  'Pixels are divided by 255 (uint8 IDX) or by the largest pixel in the file; labels (any strings or integers) become ' +
+  "or a CSV of rows 'label,pixel1,pixel2,…' (an optional header row; the pixel count must be a square, side = its root), " +
+  'or a folder of PNG files with one sub-folder per class (folder/<class>/*.png; square images of one size, colour ' +
+  'made grey by luminance). Pixels are divided by 255 (uint8 IDX, PNG) or by the largest pixel in the CSV; labels (any strings or integers) become ' +
   'classes in sorted order. Shuffled 80/20 split, the CNN sized from the image side and class count.';
 
 /** Reads ctx.dataFile (and ctx.labelsFile); throws the reader's Left as a message naming the example. */
@@ -53,6 +55,7 @@ export function loadUserImages(id: string, dataFile: string, labelsFile: string 
   const r = readImageSet(dataFile, labelsFile);
   if (E.isLeft(r)) throw new Error(`${id}: ${r.left.message}`);
   const s = r.right;
+  const folder = labelsFile === undefined && isDirectory(dataFile);
   return {
     images: { x: s.x, y: s.y, n: s.n, h: s.side, w: s.side },
     side: s.side,
@@ -60,7 +63,11 @@ export function loadUserImages(id: string, dataFile: string, labelsFile: string 
     provenance: {
       file: labelsFile === undefined ? dataFile : `${dataFile} (labels ${labelsFile})`,
       'rows (images)': s.n,
-      'columns used': labelsFile === undefined ? `label + ${s.side * s.side} pixels (${s.side}x${s.side})` : `${s.side}x${s.side} pixels per image`,
+      'columns used': folder
+        ? `${s.side}x${s.side} PNG pixels per image, ${s.classNames.length} class folders`
+        : labelsFile === undefined
+          ? `label + ${s.side * s.side} pixels (${s.side}x${s.side})`
+          : `${s.side}x${s.side} pixels per image`,
       'pixel scaling': `divided by ${s.pixelScale}`,
     },
   };
