@@ -9,6 +9,8 @@ import { dense } from '../src/nn/layers/core';
 import { binaryCrossEntropyFromLogits, sparseCategoricalCrossEntropy } from '../src/nn/losses';
 import { accuracy } from '../src/nn/metrics';
 import type { Key } from '../src/random';
+import type { TreeAgree, TreeDiff } from '../src/optim/trees';
+import type { ShapeMismatch } from '../src/shape/dims';
 
 interface Params {
   dense: { kernel: Tensor<[784, 10]>; bias: Tensor<[10]> };
@@ -57,10 +59,19 @@ describe('optimizers are typed by the params pytree', () => {
   it('a state or updates for another pytree are rejected', () => {
     const opt = sgd({ learningRate: 0.1, momentum: 0.9 });
     const otherState = opt.init(other);
+    // the params type comes from the state (and params); grads of another tree are named
     opt.update(
+      // @ts-expect-error optim.update: grads differ from params at dense.bias: [10] vs [20]
       grads,
-      // @ts-expect-error State<Other> is not State<Params>
       otherState,
+    );
+    expectTypeOf<TreeDiff<Params, Other>>().toEqualTypeOf<'at dense.kernel: [784, 10] vs [784, 20]' | 'at dense.bias: [10] vs [20]'>();
+    // a state of another tree than the params is rejected too
+    opt.update(
+      other,
+      otherState,
+      // @ts-expect-error Params is not Other
+      params,
     );
     applyUpdates(
       params,
@@ -77,6 +88,22 @@ describe('optimizers are typed by the params pytree', () => {
     adam({ learningRate: '0.1' });
     // @ts-expect-error learningRate is required
     sgd({ momentum: 0.9 });
+  });
+});
+
+describe('the tree rule of optim.update names the first difference', () => {
+  type Mlp = [{ kernel: Tensor<[784, 10]>; bias: Tensor<[10]> }];
+  it('shapes, dtypes, missing leaves, list lengths; equal and wide trees agree', () => {
+    expectTypeOf<TreeDiff<[{ kernel: Tensor<[785, 10]>; bias: Tensor<[10]> }], Mlp>>().toEqualTypeOf<'at [0].kernel: [785, 10] vs [784, 10]'>();
+    expectTypeOf<TreeDiff<[{ kernel: Tensor<[784, 10], 'int32'>; bias: Tensor<[10]> }], Mlp>>().toEqualTypeOf<'at [0].kernel: [784, 10] int32 vs [784, 10] float32'>();
+    expectTypeOf<TreeDiff<[{ kernel: Tensor<[784, 10]> }], Mlp>>().toEqualTypeOf<'at [0].bias: no leaf vs [10]'>();
+    expectTypeOf<TreeDiff<[...Mlp, ...Mlp], Mlp>>().toEqualTypeOf<'at (root): 2 entries vs 1'>();
+    expectTypeOf<TreeDiff<Mlp, Mlp>>().toBeNever();
+    expectTypeOf<TreeDiff<[{ kernel: Tensor<number[]>; bias: Tensor<[number]> }], Mlp>>().toBeNever();
+    expectTypeOf<TreeAgree<'optim.update', 'grads', 'params', [{ kernel: Tensor<[785, 10]>; bias: Tensor<[10]> }], Mlp>>().toEqualTypeOf<
+      ShapeMismatch<'optim.update: grads differ from params at [0].kernel: [785, 10] vs [784, 10]', Mlp, [{ kernel: Tensor<[785, 10]>; bias: Tensor<[10]> }]>
+    >();
+    expectTypeOf<TreeAgree<'optim.update', 'grads', 'params', Mlp, Mlp>>().toBeUnknown();
   });
 });
 

@@ -26,7 +26,7 @@ import { treeFlatten } from '../autodiff/pytree';
 import { add, div, maximum, mul, sqrt } from '../ops/elementwise';
 import { sumRaw } from '../ops/reduce-core';
 import { ArgumentError } from '../shape/dims';
-import { checkSameTree } from './trees';
+import { checkSameTree, type TreeAgree } from './trees';
 import { valueAt, type ScheduleOr } from './schedules';
 
 /**
@@ -51,8 +51,16 @@ export interface GradientTransformation {
    * Transform grads (or the updates of an earlier transformation) into updates, returning the
    * new state. `params` is needed by transformations that read them (adamw, addDecayedWeights).
    */
-  update<P>(updates: P, state: State<P>, params?: P): [P, State<P>];
+  update<P, G = P>(updates: G & TreeAgree<'optim.update', 'grads', 'params', G, NoInfer<P>>, state: State<P>, params?: P): [P, State<P>];
 }
+
+/**
+ * The implementation side of `update`: one tree type P for updates, state and params. Every
+ * implementation runs checkSameTree, the runtime twin of the signature's TreeAgree.
+ */
+type UpdateImpl = <P>(updates: P, state: State<P>, params?: P) => [P, State<P>];
+// cast: the public signature only adds the compile-time tree rule on `updates` to UpdateImpl
+const typedUpdate = (f: UpdateImpl) => f as unknown as GradientTransformation['update'];
 
 /** An optimizer is a gradient transformation whose updates are ready to add to the params. */
 export type Optimizer = GradientTransformation;
@@ -144,7 +152,7 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
       for (const s of rule.slots) slots[s] = flat.rebuild(flat.leaves.map((l) => zerosLike(l)));
       return { count: 0, slots, inner: [] };
     },
-    update<P>(updates: P, state: State<P>, params?: P): [P, State<P>] {
+    update: typedUpdate(<P,>(updates: P, state: State<P>, params?: P): [P, State<P>] => {
       const op = `${rule.name}.update`;
       checkState(op, state);
       const g = treeFlatten(updates);
@@ -185,7 +193,7 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
       const slots: Record<string, P> = {};
       rule.slots.forEach((s, k) => (slots[s] = slotFlats[k]!.rebuild(outSlots[k]!)));
       return [g.rebuild(outUpdates), { count: state.count + 1, slots, inner: [] }];
-    },
+    }),
   };
 }
 
@@ -209,7 +217,7 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
     init<P>(params: P): State<P> {
       return { count: 0, slots: {}, inner: transforms.map((t) => t.init(params)) };
     },
-    update<P>(updates: P, state: State<P>, params?: P): [P, State<P>] {
+    update: typedUpdate(<P,>(updates: P, state: State<P>, params?: P): [P, State<P>] => {
       checkState(`${name}.update`, state);
       if (state.inner.length !== transforms.length) {
         throw new ArgumentError(name, 'state', `the state holds ${state.inner.length} inner states for ${transforms.length} transformations (was it made by this chain's init?)`);
@@ -221,7 +229,7 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
         return s;
       });
       return [u, { count: state.count + 1, slots: {}, inner }];
-    },
+    }),
   };
 }
 
@@ -367,7 +375,7 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
   return {
     name: 'clipByGlobalNorm',
     init: <P>(): State<P> => ({ count: 0, slots: {}, inner: [] }),
-    update<P>(updates: P, state: State<P>): [P, State<P>] {
+    update: typedUpdate(<P,>(updates: P, state: State<P>): [P, State<P>] => {
       checkState('clipByGlobalNorm.update', state);
       const flat = treeFlatten(updates);
       requireFloatLeaves('clipByGlobalNorm', flat.leaves, flat.paths, 'update');
@@ -387,6 +395,6 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
       if (sq === null) return [updates, next];
       const factor = div(maxNorm, maximum(sqrt(sq), maxNorm));
       return [flat.rebuild(flat.leaves.map((l) => T(mul(A(l), factor)))), next];
-    },
+    }),
   };
 }
