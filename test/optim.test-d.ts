@@ -3,7 +3,7 @@ import type { Tensor } from '../src/tensor/tensor';
 import { adam, adamw, applyUpdates, chain, clipByGlobalNorm, cosineDecay, sgd, type GradientTransformation, type Schedule, type State } from '../src/optim';
 import { valueAndGrad } from '../src/autodiff';
 import { mse } from '../src/nn/losses';
-import { fit, type FitResult } from '../src/nn/train';
+import { fit, type CheckedValidation, type FitResult } from '../src/nn/train';
 import { sequential, type ParamsOf } from '../src/nn/sequential';
 import { dense } from '../src/nn/layers/core';
 import { binaryCrossEntropyFromLogits, sparseCategoricalCrossEntropy } from '../src/nn/losses';
@@ -143,8 +143,18 @@ describe('fit infers model, data and loss types', () => {
       loss: sparseCategoricalCrossEntropy,
       optimizer: adam({ learningRate: 1e-3 }),
       data: { x: xTrain, y: yTrain },
-      // @ts-expect-error validation features must match the training batches ([number, 784])
+      // @ts-expect-error fit: validation.x: the model takes 784 features, got 785
       validation: { x: xValBad, y: yVal },
+      epochs: 1,
+    });
+    expectTypeOf<CheckedValidation<typeof model, typeof xTrain, typeof yTrain, typeof xValBad>['__shapeMismatch']>().toEqualTypeOf<'fit: validation.x: the model takes 784 features, got 785'>();
+    // ready-made validation batches pass through unchecked, as ready-made data batches do
+    fit(model.init(k), {
+      model,
+      loss: sparseCategoricalCrossEntropy,
+      optimizer: adam({ learningRate: 1e-3 }),
+      data: { x: xTrain, y: yTrain },
+      validation: [[xVal, yVal]],
       epochs: 1,
     });
   });

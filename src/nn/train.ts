@@ -80,13 +80,13 @@ export type PredictionOf<M, XB> =
 export type ModelCheck<M, P, X> = M extends Model<infer _S extends Shape, infer _Ls extends readonly unknown[]> ? ApplyLike<P, never, unknown> : ModelFor<P, BatchOf<X>>;
 
 /** Whether dims 1.. of data shape X fit the model's input S (dim 0 holds the examples). */
-type DataDimsFit<Who extends string, S extends Shape, X extends Shape, I extends unknown[] = [0]> = I['length'] extends S['length']
+type DataDimsFit<Who extends string, S extends Shape, X extends Shape, Field extends string, I extends unknown[] = [0]> = I['length'] extends S['length']
   ? unknown
   : DimFits<S[I['length']], X[I['length']]> extends true
-    ? DataDimsFit<Who, S, X, [...I, 0]>
+    ? DataDimsFit<Who, S, X, Field, [...I, 0]>
     : S['length'] extends 2
-      ? ShapeMismatch<`${Who}: data.x: the model takes ${S[1] & (string | number)} features, got ${X[1] & (string | number)}`, S, X>
-      : ShapeMismatch<`${Who}: data.x dim ${I['length']} differs (the model takes ${S[I['length']] & (string | number)}, got ${X[I['length']] & (string | number)})`, S, X>;
+      ? ShapeMismatch<`${Who}: ${Field}: the model takes ${S[1] & (string | number)} features, got ${X[1] & (string | number)}`, S, X>
+      : ShapeMismatch<`${Who}: ${Field} dim ${I['length']} differs (the model takes ${S[I['length']] & (string | number)}, got ${X[I['length']] & (string | number)})`, S, X>;
 
 /**
  * The data property's check for a sequential `Model` fed whole tensors `{ x, y }`: `data.x`
@@ -94,20 +94,20 @@ type DataDimsFit<Who extends string, S extends Shape, X extends Shape, I extends
  * of its first typed layer; a mismatch names the rule with both sides (`fit: data.x: the
  * model takes 784 features, got 785`). unknown otherwise (ready-made batches, other models).
  */
-export type DataCheck<Who extends string, M, X> =
+export type DataCheck<Who extends string, M, X, Field extends string = 'data.x'> =
   M extends Model<infer S extends Shape, infer Ls extends readonly unknown[]>
     ? X extends Tensor<infer XS, infer D>
       ? number extends XS['length']
         ? unknown
         : XS['length'] extends S['length']
-          ? DataDimsFit<Who, S, XS> extends infer C
+          ? DataDimsFit<Who, S, XS, Field> extends infer C
             ? unknown extends C
               ? InputDtypeCheck<Ls, D> extends ShapeMismatch<infer R, infer E, infer A>
-                ? ShapeMismatch<`${Who}: data.x: ${R}`, E, A>
+                ? ShapeMismatch<`${Who}: ${Field}: ${R}`, E, A>
                 : unknown
               : C
             : never
-          : ShapeMismatch<`${Who}: data.x: the model takes rank ${S['length']}, got ${XS['length']}`, S, XS>
+          : ShapeMismatch<`${Who}: ${Field}: the model takes rank ${S['length']}, got ${XS['length']}`, S, XS>
       : unknown
     : unknown;
 
@@ -115,7 +115,14 @@ export type DataCheck<Who extends string, M, X> =
  * The type of the data property: FitData, or, when `DataCheck` fails, only its mismatch, so
  * that the message starts with the rule instead of the whole data type.
  */
-export type CheckedData<Who extends string, M, X, Y> = [DataCheck<Who, M, X>] extends [ShapeMismatch<string, unknown, unknown>] ? DataCheck<Who, M, X> : FitData<X, Y>;
+export type CheckedData<Who extends string, M, X, Y, Field extends string = 'data.x'> = [DataCheck<Who, M, X, Field>] extends [ShapeMismatch<string, unknown, unknown>] ? DataCheck<Who, M, X, Field> : FitData<X, Y>;
+
+/**
+ * The type of the validation property: for a sequential `Model`, checked against the model's
+ * input like `data` (any number of examples; `fit: validation.x: the model takes 784 features,
+ * got 785`, on the validation line); for other models, batches of the training data's type.
+ */
+export type CheckedValidation<M, X, Y, VX> = M extends Model<infer _S extends Shape, infer _Ls extends readonly unknown[]> ? CheckedData<'fit', M, VX, BatchOf<Y>, 'validation.x'> : FitData<BatchOf<X>, BatchOf<Y>>;
 
 /**
  * The predictions and targets the loss and metrics see; never when the data check fails, so
@@ -193,7 +200,7 @@ export interface History {
   readonly valMetrics: Record<string, number[]>;
 }
 
-export interface FitOptions<P, X, Y, M> {
+export interface FitOptions<P, X, Y, M, VX = BatchOf<X>> {
   /** a sequential Model, an object with apply(params, x, ctx), or a function (params, x, ctx) => predictions */
   readonly model: M & ModelCheck<M, P, X>;
   readonly loss: (predictions: Checked<'fit', M, X, PredictionOf<M, BatchOf<X>>>, targets: Checked<'fit', M, X, BatchOf<Y>>) => Scalar;
@@ -211,7 +218,7 @@ export interface FitOptions<P, X, Y, M> {
   readonly key?: Key;
   readonly metrics?: Readonly<Record<string, Metric<Checked<'fit', M, X, PredictionOf<M, BatchOf<X>>>, Checked<'fit', M, X, BatchOf<Y>>>>>;
   /** validation data (any number of examples), evaluated after every epoch with training: false */
-  readonly validation?: FitData<BatchOf<X>, BatchOf<Y>>;
+  readonly validation?: CheckedValidation<M, X, Y, VX>;
   /** default batchSize */
   readonly validationBatchSize?: number;
   readonly earlyStopping?: EarlyStoppingOptions;
@@ -491,7 +498,7 @@ function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, resul
  * returns the final params, the optimizer state and the history. Synchronous: progress
  * callbacks run between batches (use fitAsync to let timers, e.g. progress-bar redraws, run).
  */
-export function fit<P, X, Y, M>(params: P, options: FitOptions<P, X, Y, M>): FitResult<P> {
+export function fit<P, X, Y, M, VX = BatchOf<X>>(params: P, options: FitOptions<P, X, Y, M, VX>): FitResult<P> {
   const result: { value?: FitResult<P> } = {};
   const o = options as unknown as FitOptions<P, unknown, unknown, unknown>;
   const gen = loop(params, o, result);
@@ -508,7 +515,7 @@ export function fit<P, X, Y, M>(params: P, options: FitOptions<P, X, Y, M>): Fit
  * fit, yielding to the event loop after every batch (so timers and I/O run) and awaiting
  * callbacks that return promises (a promise resolving to false stops training).
  */
-export async function fitAsync<P, X, Y, M>(params: P, options: FitOptions<P, X, Y, M>): Promise<FitResult<P>> {
+export async function fitAsync<P, X, Y, M, VX = BatchOf<X>>(params: P, options: FitOptions<P, X, Y, M, VX>): Promise<FitResult<P>> {
   const result: { value?: FitResult<P> } = {};
   const o = options as unknown as FitOptions<P, unknown, unknown, unknown>;
   const gen = loop(params, o, result);
