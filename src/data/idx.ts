@@ -140,10 +140,12 @@ export function parseIdx(input: Uint8Array, options: ParseIdxOptions = {}): E.Ei
 
 function decode(view: DataView, at: number, count: number, dtype: IdxDtype, bytes: Uint8Array): IdxData {
   switch (dtype) {
+    // copies into fresh arrays: on a Node Buffer, slice() is a view sharing the input's memory
+    // (and, for a small Buffer, a pool far bigger than the file, which `.buffer` would expose)
     case 'uint8':
-      return bytes.slice(at, at + count);
+      return new Uint8Array(bytes.subarray(at, at + count));
     case 'int8':
-      return new Int8Array(bytes.slice(at, at + count).buffer);
+      return new Int8Array(new Uint8Array(bytes.subarray(at, at + count)).buffer);
     case 'int16':
       return Int16Array.from({ length: count }, (_, i) => view.getInt16(at + 2 * i, false));
     case 'int32':
