@@ -271,3 +271,21 @@ describe('fuzz findings: fromData', () => {
     else expect(r.left.message).toMatch(/^fromData:/);
   });
 });
+
+describe('fuzz findings: loadSafetensors into a template with a "__proto__" key', () => {
+  it('the loaded tree keeps "__proto__" as an own key (the pytree rebuild assigned it, setting the prototype)', () => {
+    const like: Record<string, unknown> = {};
+    Object.defineProperty(like, '__proto__', { value: makeTensor([1], 'float32', new Float32Array([5])), enumerable: true, writable: true, configurable: true });
+    const bytes = file({ ['__proto__']: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4);
+    new DataView(bytes.buffer).setFloat32(bytes.length - 4, 7, true);
+    // the computed key makes an own property named "__proto__" in the literal
+    expect(Object.keys(JSON.parse(new TextDecoder().decode(bytes.subarray(8, bytes.length - 4))))).toEqual(['__proto__']);
+    const r = loadSafetensors(bytes, like);
+    expect(E.isRight(r)).toBe(true);
+    if (E.isRight(r)) {
+      expect(Object.getPrototypeOf(r.right)).toBe(Object.prototype);
+      expect(Object.keys(r.right)).toEqual(['__proto__']);
+      expect(Array.from((Object.getOwnPropertyDescriptor(r.right, '__proto__')!.value as ReturnType<typeof makeTensor>).dataSync())).toEqual([7]);
+    }
+  });
+});

@@ -68,11 +68,18 @@ function probe<T>(reader: Reader, f: () => T, isLeft: (r: T) => boolean, budgetM
     if (thrownSamples.length < 20) thrownSamples.push(`${reader}: ${describeError(e).slice(0, 200)}`);
     throw new Error(`${reader} threw instead of returning a Left: ${describeError(e).slice(0, 300)}`);
   }
-  const ms = performance.now() - t0;
-  t.slowestMs = Math.max(t.slowestMs, ms);
+  let ms = performance.now() - t0;
   if (isLeft(r)) t.left++;
   else t.right++;
-  if (ms > budgetMs) throw new Error(`${reader} took ${ms.toFixed(0)} ms (budget ${budgetMs} ms)`);
+  // an overrun is re-timed twice and the fastest run counts: a GC pause or a busy core is
+  // transient, a super-linear reader is slow every time
+  for (let retry = 0; retry < 2 && ms > budgetMs; retry++) {
+    const t1 = performance.now();
+    f();
+    ms = Math.min(ms, performance.now() - t1);
+  }
+  t.slowestMs = Math.max(t.slowestMs, ms);
+  if (ms > budgetMs) throw new Error(`${reader} took ${ms.toFixed(0)} ms (budget ${budgetMs} ms, best of 3)`);
   return r;
 }
 
@@ -176,7 +183,7 @@ const leafArb: fc.Arbitrary<Leaf> = fc
     return values.map((v) => makeTensor(s, d, v as never) as Leaf);
   });
 
-const nameArb = fc.oneof(fc.constantFrom('w', 'b', 'kernel', 'bias', 'toString', 'constructor', 'hasOwnProperty', 'é', 'a b', '10', '0'), fc.stringMatching(/^[a-z_]{1,6}$/));
+const nameArb = fc.oneof(fc.constantFrom('w', 'b', 'kernel', 'bias', 'toString', 'constructor', 'hasOwnProperty', '__proto__', 'é', 'a b', '10', '0'), fc.stringMatching(/^[a-z_]{1,6}$/));
 
 /** A flat record of named tensors (names without '.', so no two paths clash). */
 const dictArb: fc.Arbitrary<Record<string, Leaf>> = fc.uniqueArray(nameArb, { maxLength: 4 }).chain((names) =>
@@ -407,6 +414,87 @@ function mutateHeader(header: Record<string, unknown>, m: HeaderMutation): { tex
   }
 }
 
+
+/** An entry of a hand-built file in any dtype the readers convert, with its raw little-endian bytes. */
+interface RawEntry {
+  readonly name: string;
+  readonly dtype: 'F32' | 'F64' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8' | 'BOOL';
+  readonly shape: number[];
+  readonly bytes: Uint8Array;
+}
+const RAW_SIZE = { F32: 4, F64: 8, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1, BOOL: 1 } as const;
+
+const rawEntryArb = (name: string): fc.Arbitrary<RawEntry> =>
+  fc.tuple(fc.constantFrom<RawEntry['dtype']>('F32', 'F64', 'F16', 'BF16', 'I32', 'I64', 'U8', 'BOOL'), fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), fc.boolean()).chain(([dtype, shape, inRange]) => {
+    const n = product(shape);
+    // random bytes, or values every reader accepts (I64 within int32, U8/BOOL 0 or 1)
+    const bytes: fc.Arbitrary<Uint8Array> =
+      dtype === 'I64' && inRange
+        ? fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: n, maxLength: n }).map((v) => new Uint8Array(BigInt64Array.from(v.map(BigInt)).buffer))
+        : (dtype === 'U8' || dtype === 'BOOL') && inRange
+          ? fc.uint8Array({ min: 0, max: 1, minLength: n, maxLength: n })
+          : fc.uint8Array({ minLength: n * RAW_SIZE[dtype], maxLength: n * RAW_SIZE[dtype] });
+    return bytes.map((b) => ({ name, dtype, shape, bytes: b }));
+  });
+
+const rawFileArb: fc.Arbitrary<RawEntry[]> = fc.uniqueArray(nameArb, { maxLength: 4 }).chain((names) => fc.tuple(...names.map(rawEntryArb)));
+
+function buildRawFile(entries: readonly RawEntry[]): Uint8Array {
+  const header: Record<string, unknown> = {};
+  let at = 0;
+  for (const e of entries) {
+    Object.defineProperty(header, e.name, { value: { dtype: e.dtype, shape: e.shape, data_offsets: [at, at + e.bytes.length] }, enumerable: true, writable: true, configurable: true });
+    at += e.bytes.length;
+  }
+  const data = new Uint8Array(at);
+  let pos = 0;
+  for (const e of entries) {
+    data.set(e.bytes, pos);
+    pos += e.bytes.length;
+  }
+  return buildFile(JSON.stringify(header), data);
+}
+
+/** IEEE half → float32 by building the float32 bit pattern (independent of the reader's arithmetic). */
+function halfBits(h: number): number {
+  const sign = (h & 0x8000) << 16;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  if (e === 0) return (sign ? -1 : 1) * m * 2 ** -24; // subnormal (or zero): exact in float32
+  u[0] = (sign | ((e === 31 ? 255 : e - 15 + 127) << 23) | (m << 13)) >>> 0;
+  return f[0]!;
+}
+
+/** The values a reader must give for a raw entry, or null when the entry cannot be read. */
+function expectedValues(e: RawEntry): number[] | null {
+  const v = new DataView(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
+  const n = product(e.shape);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    switch (e.dtype) {
+      case 'F32': out.push(v.getFloat32(4 * i, true)); break;
+      case 'F64': out.push(Math.fround(v.getFloat64(8 * i, true))); break;
+      case 'F16': out.push(halfBits(v.getUint16(2 * i, true))); break;
+      case 'BF16': out.push(new Float32Array(new Uint32Array([v.getUint16(2 * i, true) * 65536]).buffer)[0]!); break;
+      case 'I32': out.push(v.getInt32(4 * i, true)); break;
+      case 'I64': {
+        const x = v.getBigInt64(8 * i, true);
+        if (x < -(2n ** 31n) || x >= 2n ** 31n) return null;
+        out.push(Number(x));
+        break;
+      }
+      default:
+        if (e.bytes[i]! > 1) return null;
+        out.push(e.bytes[i]!);
+    }
+  }
+  return out;
+}
+
+const NATURAL: Record<RawEntry['dtype'], DType> = { F32: 'float32', F64: 'float32', F16: 'float32', BF16: 'float32', I32: 'int32', I64: 'int32', U8: 'bool', BOOL: 'bool' };
+
 describe('fuzz: safetensors', () => {
   it('unmutated files round-trip through readSafetensors and loadSafetensors', () => {
     check(
@@ -425,6 +513,46 @@ describe('fuzz: safetensors', () => {
       }),
       0x5afe01,
       150,
+    );
+  });
+
+  it('F64, F16, BF16, I64 and U8 files convert exactly (against independent decoders), also from a Buffer or an offset view', () => {
+    check(
+      fc.property(rawFileArb, fc.integer({ min: 1, max: 7 }), (entries, offset) => {
+        const bytes = buildRawFile(entries);
+        const want = entries.map(expectedValues);
+        const readable = want.every((w) => w !== null);
+        const big = new Uint8Array(bytes.length + offset);
+        big.set(bytes, offset);
+        for (const input of [bytes, Buffer.from(bytes), big.subarray(offset)]) {
+          const r = readST(input);
+          checkReadRight(r, splitFile(bytes).header);
+          ok(E.isRight(r) === readable, `readable ${readable} but ${E.isLeft(r) ? r.left.message : 'Right'}`);
+          if (E.isLeft(r)) {
+            ok(r.left.kind === 'data', `an unreadable value is a ${r.left.kind} Left`);
+            continue;
+          }
+          entries.forEach((e, k) => {
+            const got = Array.from(r.right.tensors[e.name]!.dataSync());
+            ok(got.length === want[k]!.length && got.every((x, i) => Object.is(x, want[k]![i])), `${e.dtype} ${e.name}: [${got.slice(0, 4).join(', ')}...] but expected [${want[k]!.slice(0, 4).join(', ')}...]`);
+          });
+          // the same file into a template of the natural dtypes; a wrong dtype is a 'dtype' Left
+          const like: Record<string, Leaf> = {};
+          for (const e of entries) Object.defineProperty(like, e.name, { value: makeTensor(e.shape, NATURAL[e.dtype], new (NATURAL[e.dtype] === 'float32' ? Float32Array : NATURAL[e.dtype] === 'int32' ? Int32Array : Uint8Array)(product(e.shape)) as never), enumerable: true, writable: true, configurable: true });
+          const l = loadST(input, like);
+          checkLoadRight(l, like);
+          ok(E.isRight(l), `a readable file does not load into its natural template: ${E.isLeft(l) ? (l.left as { message: string }).message : ''}`);
+          const first = entries[0];
+          if (first !== undefined) {
+            const wrong = { ...like };
+            Object.defineProperty(wrong, first.name, { value: makeTensor(first.shape, NATURAL[first.dtype] === 'int32' ? 'bool' : 'int32', new (NATURAL[first.dtype] === 'int32' ? Uint8Array : Int32Array)(product(first.shape)) as never), enumerable: true, writable: true, configurable: true });
+            const w = loadST(input, wrong);
+            ok(E.isLeft(w) && (w.left as { kind: string }).kind === 'dtype', 'a template of the wrong dtype is not a dtype Left');
+          }
+        }
+      }),
+      0x5afe07,
+      200,
     );
   });
 
