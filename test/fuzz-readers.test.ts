@@ -790,12 +790,213 @@ function writeCell(f: string, delimiter: string, quote: string, onlyColumn: bool
   return needs ? quote + f.split(quote).join(quote + quote) + quote : f;
 }
 
+type RefResult = { ok: true; header?: string[]; rows: string[][] } | { ok: false; code: string; line: number; column?: number };
+
+/**
+ * A reference reader for the documented CSV rules, written as a character-at-a-time state
+ * machine (the library scans with indexOf), for differential fuzzing: the same tables, and
+ * the same error code, line and column for every Left.
+ */
+function refCsv(input: string, delimiter: string, quote: string, header: boolean): RefResult {
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
+  const len = text.length;
+  const records: { fields: string[]; line: number }[] = [];
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  const isBreak = (c: string | undefined): boolean => c === '\n' || c === '\r';
+  const newline = (): void => {
+    i += text[i] === '\r' && text[i + 1] === '\n' ? 2 : 1;
+    line++;
+    lineStart = i;
+  };
+  while (i < len) {
+    if (isBreak(text[i])) {
+      newline();
+      continue;
+    }
+    const recordLine = line;
+    const fields: string[] = [];
+    for (;;) {
+      if (text[i] === quote) {
+        const openLine = line;
+        const openCol = i - lineStart + 1;
+        i++;
+        let value = '';
+        for (;;) {
+          if (i >= len) return { ok: false, code: 'csv-unterminated-quote', line: openLine, column: openCol };
+          const c = text[i]!;
+          if (c === quote) {
+            if (text[i + 1] === quote) {
+              value += quote;
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          if (isBreak(c)) {
+            value += c === '\r' && text[i + 1] === '\n' ? '\r\n' : c;
+            newline();
+            continue;
+          }
+          value += c;
+          i++;
+        }
+        if (i < len && text[i] !== delimiter && !isBreak(text[i])) return { ok: false, code: 'csv-stray-quote', line, column: i - lineStart + 1 };
+        fields.push(value);
+      } else {
+        let value = '';
+        while (i < len && text[i] !== delimiter && !isBreak(text[i])) {
+          if (text[i] === quote) return { ok: false, code: 'csv-stray-quote', line, column: i - lineStart + 1 };
+          value += text[i];
+          i++;
+        }
+        fields.push(value);
+      }
+      if (i < len && text[i] === delimiter) {
+        i++;
+        continue;
+      }
+      break;
+    }
+    records.push({ fields, line: recordLine });
+    if (i < len) newline();
+  }
+  if (header && records.length === 0) return { ok: false, code: 'csv-empty', line: 1 };
+  const head = header ? records[0] : undefined;
+  const rows = header ? records.slice(1) : records;
+  const width = head?.fields.length ?? rows[0]?.fields.length ?? 0;
+  for (const r of rows) if (r.fields.length !== width) return { ok: false, code: 'csv-ragged-row', line: r.line };
+  return head === undefined ? { ok: true, rows: rows.map((r) => r.fields) } : { ok: true, header: head.fields, rows: rows.map((r) => r.fields) };
+}
+
+type RefTsv = { ok: true; header?: [string, string]; pairs: [string, string][] } | { ok: false; code: string; line: number };
+
+/** A reference for the documented TSV rules: lines split and comments found by a character scan. */
+function refTsv(input: string, header: boolean): RefTsv {
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
+  const lines: string[] = [];
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\r' || c === '\n') {
+      lines.push(cur);
+      cur = '';
+      if (c === '\r' && text[i + 1] === '\n') i++;
+    } else cur += c;
+  }
+  lines.push(cur);
+  let wantHeader = header;
+  let head: [string, string] | undefined;
+  const pairs: [string, string][] = [];
+  for (let k = 0; k < lines.length; k++) {
+    const raw = lines[k]!;
+    let content = raw;
+    // a comment is a '#' at the line start or after whitespace, and takes that whitespace with it
+    for (let j = 0; j < raw.length; j++) {
+      if (raw[j] === '#' && (j === 0 || /\s/.test(raw[j - 1]!))) {
+        content = raw.slice(0, Math.max(0, j - 1));
+        break;
+      }
+    }
+    if (content.trim() === '') continue;
+    const parts = content.split('\t');
+    if (parts.length !== 2) return { ok: false, code: parts.length < 2 ? 'tsv-missing-tab' : 'tsv-extra-tab', line: k + 1 };
+    const a = parts[0]!.trim();
+    const b = parts[1]!.trim();
+    if (a === '' || b === '') return { ok: false, code: 'empty-field', line: k + 1 };
+    if (wantHeader) {
+      head = [a, b];
+      wantHeader = false;
+    } else pairs.push([a, b]);
+  }
+  return head === undefined ? { ok: true, pairs } : { ok: true, header: head, pairs };
+}
+
 describe('fuzz: CSV, label/text, numeric columns, TSV, decimals', () => {
   it('random texts from a token grammar: never a throw, every Right consistent with parseCsv and re-parses the same', () => {
     check(
       fc.property(csvTextArb, (text) => allTextReaders(text, CALL_BUDGET_MS)),
       0xc5a01,
       400,
+    );
+  });
+
+  it('differential: parseCsv agrees with a reference state machine on tables, error codes, lines and columns', () => {
+    check(
+      fc.property(csvTextArb, fc.constantFrom([',', '"'], [';', "'"], ['\t', '"'], ['"', "'"], ['a', '"']), fc.boolean(), (text, [delimiter, quote], header) => {
+        const r = probe('parseCsv', () => parseCsv(text, { delimiter, quote, header }), csvLeft);
+        const ref = refCsv(text, delimiter, quote, header);
+        if (ref.ok) {
+          ok(E.isRight(r), `the reference reads ${JSON.stringify(text)} but parseCsv says ${E.isLeft(r) ? r.left.message : ''}`);
+          ok(sameTable(r.right, ref.header === undefined ? { rows: ref.rows } : { header: ref.header, rows: ref.rows }), `tables differ for ${JSON.stringify(text)}`);
+        } else {
+          ok(E.isLeft(r), `parseCsv reads ${JSON.stringify(text)} but the reference says ${ref.code} at line ${ref.line}`);
+          const got = { code: r.left.code, line: r.left.line, column: r.left.column };
+          const want = { code: ref.code, line: ref.line, column: ref.column };
+          ok(JSON.stringify(got) === JSON.stringify(want), `${JSON.stringify(text)}: ${JSON.stringify(got)} but the reference says ${JSON.stringify(want)}`);
+          ok(r.left.message.startsWith(`line ${ref.line}`), `the message does not lead with the line: ${r.left.message}`);
+        }
+      }),
+      0xc5a09,
+      800,
+    );
+    // well-formed tables with multi-line quoted cells and blank lines, then one edit at a random
+    // place: the errors come late, after quoted line breaks, where line counting can slip
+    const multiLineCell = fc.array(fc.constantFrom('a', ',', '"', '\n', '\r\n', '\r', ' ', 'é'), { maxLength: 5 }).map((ts) => ts.join(''));
+    const tableText = fc
+      .tuple(fc.integer({ min: 1, max: 3 }), fc.constantFrom('\n', '\r\n', '\r'), fc.boolean())
+      .chain(([w, eol, blank]) =>
+        fc.array(fc.array(multiLineCell, { minLength: w, maxLength: w }), { minLength: 1, maxLength: 6 }).map((rows) =>
+          rows.map((r) => r.map((f) => writeCell(f, ',', '"', w === 1, false)).join(',')).join(blank ? eol + eol : eol),
+        ),
+      );
+    check(
+      fc.property(tableText, fc.nat(), fc.constantFrom('"', ',', '\n', '\r', '\r\n', 'x', '""', 'drop'), fc.boolean(), (text, at, edit, header) => {
+        const k = at % (text.length + 1);
+        const edited = edit === 'drop' ? text.slice(0, k) + text.slice(k + 1) : text.slice(0, k) + edit + text.slice(k);
+        const r = probe('parseCsv', () => parseCsv(edited, { header }), csvLeft);
+        const ref = refCsv(edited, ',', '"', header);
+        ok(E.isRight(r) === ref.ok, `${JSON.stringify(edited)}: parseCsv ${E.isRight(r) ? 'reads it' : r.left.message}, the reference ${ref.ok ? 'reads it' : ref.code}`);
+        if (E.isRight(r) && ref.ok) ok(sameTable(r.right, ref.header === undefined ? { rows: ref.rows } : { header: ref.header, rows: ref.rows }), `tables differ for ${JSON.stringify(edited)}`);
+        if (E.isLeft(r) && !ref.ok) {
+          const got = { code: r.left.code, line: r.left.line, column: r.left.column };
+          const want = { code: ref.code, line: ref.line, column: ref.column };
+          ok(JSON.stringify(got) === JSON.stringify(want), `${JSON.stringify(edited)}: ${JSON.stringify(got)} but the reference says ${JSON.stringify(want)}`);
+        }
+      }),
+      0xc5a0a,
+      800,
+    );
+  });
+
+  it('differential: parseTsvPairs agrees with a reference scan on pairs, error codes and lines', () => {
+    const tsvToken = fc.constantFrom('a', 'bc', ' ', '\t', '#', ' #', 'c#', '\n', '\r\n', '\r', '\u2028', '\u00a0', '\uFEFF', 'é', '"');
+    const tsvText = fc.oneof(
+      csvTextArb,
+      fc.array(tsvToken, { maxLength: 30 }).map((ts) => ts.join('')),
+      // well-formed lines, then one inserted token
+      fc.tuple(fc.array(fc.tuple(fc.constantFrom('a', 'b c', 'é'), fc.constantFrom('x', 'y z', '1')), { minLength: 1, maxLength: 5 }), fc.constantFrom('\n', '\r\n', '\r'), fc.nat(), tsvToken).map(([pairs, eol, at, t]) => {
+        const text = pairs.map(([x, y]) => `${x}\t${y}`).join(eol);
+        const k = at % (text.length + 1);
+        return text.slice(0, k) + t + text.slice(k);
+      }),
+    );
+    check(
+      fc.property(tsvText, fc.boolean(), (text, header) => {
+        const r = probe('parseTsvPairs', () => parseTsvPairs(text, { header }), csvLeft);
+        const ref = refTsv(text, header);
+        if (ref.ok) {
+          ok(E.isRight(r), `the reference reads ${JSON.stringify(text)} but parseTsvPairs says ${E.isLeft(r) ? r.left.message : ''}`);
+          ok(JSON.stringify(r.right) === JSON.stringify(ref.header === undefined ? { pairs: ref.pairs } : { header: ref.header, pairs: ref.pairs }), `pairs differ for ${JSON.stringify(text)}: ${JSON.stringify(r.right)}`);
+        } else {
+          ok(E.isLeft(r), `parseTsvPairs reads ${JSON.stringify(text)} but the reference says ${ref.code} at line ${ref.line}`);
+          ok(r.left.code === ref.code && r.left.line === ref.line, `${JSON.stringify(text)}: ${r.left.code} at line ${r.left.line}, the reference ${ref.code} at line ${ref.line}`);
+        }
+      }),
+      0xc5a0b,
+      800,
     );
   });
 
