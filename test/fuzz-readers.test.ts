@@ -226,13 +226,27 @@ function buildFile(headerText: string, data: Uint8Array, declaredLength?: number
   return out;
 }
 
-/** Checks a readSafetensors Right: well-formed tensors; names, shapes and dtypes as the header says (when known). */
-function checkReadRight(r: ReturnType<typeof readSafetensors>, header?: Record<string, unknown>): void {
+/**
+ * Checks a readSafetensors Right against the file itself: the header must parse (by our own
+ * reading), every entry is a well-formed tensor with the header's name, shape and dtype, its
+ * values are an independent decoding of its bytes, and the metadata is the header's.
+ */
+function checkReadRight(r: ReturnType<typeof readSafetensors>, bytes: Uint8Array): void {
   if (E.isLeft(r)) return;
   const { tensors, metadata } = r.right;
   for (const [name, t] of Object.entries(tensors)) wellFormedTensor(t, `tensor ${JSON.stringify(name)}`);
   ok(Object.values(metadata).every((v) => typeof v === 'string'), 'a metadata value that is not a string');
-  if (header === undefined) return;
+  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
+  ok(JSON.stringify(metadata) === JSON.stringify(header['__metadata__'] ?? {}), 'metadata differs from the header');
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const e = raw as { dtype: RawEntry['dtype']; shape: number[]; data_offsets: [number, number] };
+    const want = expectedValues({ name, dtype: e.dtype, shape: e.shape, bytes: bytes.subarray(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1]) });
+    ok(want !== null, `${name}: a Right for values the reader must reject`);
+    const got = Array.from(tensors[name]!.dataSync());
+    ok(got.length === want.length && got.every((x, i) => Object.is(x, want[i])), `${name}: values differ from an independent decoding of its bytes`);
+  }
   const names = Object.keys(header).filter((k) => k !== '__metadata__').sort();
   ok(JSON.stringify(Object.keys(tensors).sort()) === JSON.stringify(names), `tensors [${Object.keys(tensors).join(', ')}] but header entries [${names.join(', ')}]`);
   for (const name of names) {
@@ -501,7 +515,7 @@ describe('fuzz: safetensors', () => {
       fc.property(validFileArb, ({ params, metadata, bytes }) => {
         const r = readST(bytes);
         ok(E.isRight(r), `a valid file is a Left: ${E.isLeft(r) ? r.left.message : ''}`);
-        checkReadRight(r, splitFile(bytes).header);
+        checkReadRight(r, bytes);
         const flat = treeFlatten(params);
         flat.leaves.forEach((t, i) => ok(sameTensor(r.right.tensors[flat.paths[i]!]!, t as Leaf), `tensor ${flat.paths[i]} did not round-trip`));
         ok(JSON.stringify(r.right.metadata) === JSON.stringify(metadata ?? {}), 'metadata did not round-trip');
@@ -526,7 +540,7 @@ describe('fuzz: safetensors', () => {
         big.set(bytes, offset);
         for (const input of [bytes, Buffer.from(bytes), big.subarray(offset)]) {
           const r = readST(input);
-          checkReadRight(r, splitFile(bytes).header);
+          checkReadRight(r, bytes);
           ok(E.isRight(r) === readable, `readable ${readable} but ${E.isLeft(r) ? r.left.message : 'Right'}`);
           if (E.isLeft(r)) {
             ok(r.left.kind === 'data', `an unreadable value is a ${r.left.kind} Left`);
@@ -596,7 +610,7 @@ describe('fuzz: safetensors', () => {
         else view.setUint32(4, len.hi, true);
         const changed = !sameBytes(m.subarray(0, 8), bytes.subarray(0, 8));
         const r = readST(m);
-        checkReadRight(r);
+        checkReadRight(r, m);
         ok(!changed || E.isLeft(r), `header length ${n0} -> ${view.getUint32(0, true)} (hi ${view.getUint32(4, true)}) still reads`);
         const l = loadST(m, params);
         checkLoadRight(l, params);
@@ -617,7 +631,7 @@ describe('fuzz: safetensors', () => {
         if (m.length === from) return;
         for (const [p, bit] of flips) m[from + (p % (m.length - from))]! ^= 1 << bit;
         const r = readST(m);
-        checkReadRight(r);
+        checkReadRight(r, m);
         const l = loadST(m, params);
         checkLoadRight(l, params);
         if (!dataOnly) return;
@@ -629,7 +643,7 @@ describe('fuzz: safetensors', () => {
           return;
         }
         ok(E.isRight(r), `flips in the data of a file without bools: ${E.isLeft(r) ? r.left.message : ''}`);
-        checkReadRight(r, header);
+        checkReadRight(r, m);
         for (const [name, e] of Object.entries(header)) {
           if (name === '__metadata__') continue;
           const [b, en] = (e as { data_offsets: [number, number] }).data_offsets;
@@ -648,18 +662,17 @@ describe('fuzz: safetensors', () => {
         const { text, mustFail } = mutateHeader(header, mutation);
         const m = buildFile(text + ' '.repeat(pad), data);
         const r = readST(m);
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
         if (E.isRight(r)) {
           ok(!mustFail, `mutation ${JSON.stringify(mutation).slice(0, 200)} still reads`);
-          checkReadRight(r, parsed as Record<string, unknown>);
-        } else ok(r.left.kind !== 'truncated' || mutation.kind === 'offsets' || mutation.kind === 'dims' || mutation.kind === 'field' || mutation.kind === 'entry' || mutation.kind === 'addEntry' || mutation.kind === 'extraKey' || mutation.kind === 'metadata', 'a truncated Left for a full file');
+          checkReadRight(r, m);
+        } else ok(r.left.message.startsWith('safetensors: '), `a Left whose message does not name safetensors: ${r.left.message}`);
         const l = loadST(m, params);
         checkLoadRight(l, params);
+        if (E.isRight(l) && E.isRight(r)) {
+          // loading reads the same values as reading (every accepted file dtype has one target)
+          const flat = treeFlatten(l.right);
+          flat.leaves.forEach((t, i) => ok(sameTensor(t as Leaf, r.right.tensors[flat.paths[i]!]!), `${flat.paths[i]}: load and read disagree`));
+        }
         if (mustFail) ok(E.isLeft(l), `mutation ${JSON.stringify(mutation).slice(0, 200)} still loads`);
       }),
       0x5afe05,
@@ -677,15 +690,9 @@ describe('fuzz: safetensors', () => {
       fc.property(headerTextArb, fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ maxLength: 80 }), (text, data, junk) => {
         const m = buildFile(text, data);
         const r = readST(m);
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          parsed = undefined;
-        }
-        checkReadRight(r, parsed as Record<string, unknown>);
+        checkReadRight(r, m);
         checkLoadRight(loadST(m, { w: makeTensor([2], 'float32', new Float32Array(2)) }), { w: makeTensor([2], 'float32', new Float32Array(2)) });
-        checkReadRight(readST(junk));
+        checkReadRight(readST(junk), junk);
       }),
       0x5afe06,
       400,
@@ -774,12 +781,35 @@ function allTextReaders(text: string, budgetMs: number): void {
   for (const cell of [text, ...text.split(/[,\n\r\t;]/).slice(0, 20)]) checkDecimal(cell, budgetMs);
 }
 
+/** The documented decimal grammar, scanned by hand: [+-] digits [. digits] | [+-] . digits, then [eE [+-] digits]. */
+function refDecimal(s: string): number | undefined {
+  const t = s.trim();
+  const digit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+  let i = 0;
+  let mantissa = 0;
+  if (t[i] === '+' || t[i] === '-') i++;
+  while (digit(t[i])) i++, mantissa++;
+  if (t[i] === '.') {
+    i++;
+    while (digit(t[i])) i++, mantissa++;
+  }
+  if (mantissa === 0) return undefined;
+  if (t[i] === 'e' || t[i] === 'E') {
+    i++;
+    if (t[i] === '+' || t[i] === '-') i++;
+    let exponent = 0;
+    while (digit(t[i])) i++, exponent++;
+    if (exponent === 0) return undefined;
+  }
+  if (i !== t.length) return undefined;
+  const x = Number(t);
+  return Number.isFinite(x) ? x : undefined;
+}
+
 function checkDecimal(s: string, budgetMs = CALL_BUDGET_MS): void {
   const x = probe('parseDecimal', () => parseDecimal(s), (v) => v === undefined, budgetMs);
-  if (x !== undefined) {
-    ok(Number.isFinite(x), `parseDecimal(${JSON.stringify(s)}) = ${x}`);
-    ok(Object.is(x, Number(s.trim())) && /^[\d+\-.eE]+$/.test(s.trim()), `parseDecimal(${JSON.stringify(s).slice(0, 80)}) = ${x}, not a plain decimal reading`);
-  }
+  const want = refDecimal(s);
+  ok(Object.is(x, want), `parseDecimal(${JSON.stringify(s).slice(0, 80)}) = ${x}, the grammar says ${want}`);
 }
 
 /** Strings that survive CSV writing with minimal quoting (anything, quoted when needed). */
@@ -1133,6 +1163,17 @@ function checkIdxRight(r: ReturnType<typeof parseIdx>, bytes: Uint8Array): void 
   ok(dims.every((d) => Number.isInteger(d) && d >= 0 && d <= 0xffffffff), `dims [${dims.join(', ')}]`);
   ok(data.length === product(dims), `${data.length} values for dims [${dims.join(', ')}]`);
   ok(bytes.length === 4 + 4 * dims.length + data.length * IDX_SIZE[dtype], 'the Right does not account for every byte');
+  // the header and the values, read independently (big-endian)
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  ok(bytes[0] === 0 && bytes[1] === 0 && IDX_CODES.includes(bytes[2]!) && IDX_DTYPES[dtype] === bytes[2] && dims.length === bytes[3], 'the magic does not match the Right');
+  dims.forEach((d, k) => ok(d === v.getUint32(4 + 4 * k, false), `dim ${k} is not the header's`));
+  const at = 4 + 4 * dims.length;
+  const size = IDX_SIZE[dtype];
+  for (let i = 0; i < data.length; i++) {
+    const p = at + size * i;
+    const want = dtype === 'uint8' ? v.getUint8(p) : dtype === 'int8' ? v.getInt8(p) : dtype === 'int16' ? v.getInt16(p, false) : dtype === 'int32' ? v.getInt32(p, false) : dtype === 'float32' ? v.getFloat32(p, false) : v.getFloat64(p, false);
+    ok(Object.is(data[i], want), `value ${i}: ${data[i]} but the bytes say ${want}`);
+  }
 }
 
 function sameIdx(a: IdxData, b: IdxData): boolean {
@@ -1279,9 +1320,26 @@ function checkFromDataLeft(r: E.Either<ShapeError, unknown>): void {
   ok(r.left.message.startsWith('fromData:'), `a Left that does not name fromData: ${r.left.message.slice(0, 120)}`);
 }
 
-function checkFromDataRight(r: E.Either<ShapeError, Tensor<number[], DType>>, spec: unknown, dtype: unknown): void {
+/** The row-major values a Right must hold: nested leaves in order, or a typed array's elements. */
+function expectedFromData(data: unknown, dtype: DType): number[] {
+  if (ArrayBuffer.isView(data)) return Array.from(data as unknown as ArrayLike<number | bigint>, (x) => stored(Number(x), dtype));
+  const out: number[] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) for (let i = 0; i < node.length; i++) walk(node[i]);
+    else out.push(stored(node as number | boolean, dtype));
+  };
+  walk(data);
+  return out;
+}
+
+function checkFromDataRight(r: E.Either<ShapeError, Tensor<number[], DType>>, spec: unknown, dtype: unknown, data?: unknown): void {
   if (E.isLeft(r)) return;
   wellFormedTensor(r.right, 'fromData');
+  if (data !== undefined) {
+    const want = expectedFromData(data, r.right.dtype);
+    const got = r.right.dataSync();
+    ok(got.length === want.length && want.every((x, i) => Object.is(got[i], x)), 'a Right whose values are not the input values');
+  }
   const want = dtype === undefined ? 'float32' : dtype;
   ok(r.right.dtype === want, `dtype ${r.right.dtype}, asked for ${String(want)}`);
   ok(Array.isArray(spec), 'a Right for a shape that is not an array');
@@ -1370,7 +1428,7 @@ describe('fuzz: fromData', () => {
         }
         const r = fd(data, shape, { dtype });
         checkFromDataLeft(r);
-        checkFromDataRight(r, shape, dtype);
+        checkFromDataRight(r, shape, dtype, data);
         ok(!mustFail || E.isLeft(r), `mutation ${how} at ${at} (${typeof bad}) is a Right`);
       }),
       0xfd03,
@@ -1391,7 +1449,7 @@ describe('fuzz: fromData', () => {
         const dtype = (options as { dtype?: unknown } | null | undefined)?.dtype;
         const r = fd(data, spec, options);
         checkFromDataLeft(r);
-        checkFromDataRight(r, spec, typeof options === 'object' && options !== null ? dtype : undefined);
+        checkFromDataRight(r, spec, typeof options === 'object' && options !== null ? dtype : undefined, data);
       }),
       0xfd04,
       400,
