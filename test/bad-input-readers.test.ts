@@ -221,6 +221,21 @@ describe('fuzz findings: parseIdx on Node Buffers', () => {
   });
 });
 
+describe('fuzz findings: parseIdx on inputs that are not a Uint8Array', () => {
+  it('an ArrayBuffer, a number[], null or a gunzip result that is not bytes is a Left (they threw TypeErrors)', () => {
+    const bytes = encodeIdx([2], new Uint8Array([5, 6]));
+    for (const [input, found] of [[bytes.buffer, 'ArrayBuffer'], [Array.from(bytes), 'Array'], [null, 'null'], [new Uint16Array(8), 'Uint16Array']] as const) {
+      const r = parseIdx(input as never);
+      expect(E.isLeft(r) && r.left).toMatchObject({ code: 'idx-bad-magic', byteOffset: 0, found });
+      expect(E.isLeft(r) && r.left.message).toContain('expected the IDX bytes as a Uint8Array');
+    }
+    const z = parseIdx(gzipSync(bytes), { gunzip: () => 'inflated' as never });
+    expect(E.isLeft(z) && z.left.message).toContain('the options.gunzip result is string');
+    // a Buffer is a Uint8Array and still reads
+    expect(E.isRight(parseIdx(Buffer.from(bytes)))).toBe(true);
+  });
+});
+
 describe('fuzz findings: parseTsvPairs comments', () => {
   it('a comment containing U+2028 / U+2029 is stripped like any other', () => {
     const r = parseTsvPairs('a\tb # c\u2028d\ne\tf #\u2029');

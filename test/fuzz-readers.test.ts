@@ -1257,6 +1257,25 @@ describe('fuzz: IDX', () => {
     );
   });
 
+  it('inputs that are not a Uint8Array (ArrayBuffer, number[], other typed arrays, anything) and gunzip results that are not bytes are Lefts', () => {
+    const notBytesArb = fc.oneof(
+      idxArb.map(({ dims, data }) => encodeIdx(dims, data)).chain((b) =>
+        fc.constantFrom<unknown>(b.buffer, Array.from(b), new Int8Array(b.buffer), new Uint16Array(b.length), new Uint8ClampedArray(b), new DataView(b.buffer), b.toString()),
+      ),
+      fc.anything({ maxDepth: 2, withTypedArray: true, withNullPrototype: true }).filter((x) => !(x instanceof Uint8Array)),
+    );
+    check(
+      fc.property(notBytesArb, fc.anything({ maxDepth: 1 }).filter((x) => !(x instanceof Uint8Array)), (input, gunzipped) => {
+        const r = idx(input as Uint8Array);
+        ok(E.isLeft(r) && r.left.code === 'idx-bad-magic' && r.left.byteOffset === 0, 'a non-Uint8Array input is not an idx-bad-magic Left');
+        const z = idx(new Uint8Array([0x1f, 0x8b, 8, 0]), { gunzip: () => gunzipped as Uint8Array });
+        ok(E.isLeft(z) && z.left.code === 'idx-bad-magic', 'a gunzip result that is not bytes is not a Left');
+      }),
+      0x1d805,
+      200,
+    );
+  });
+
   it('random bytes (and random bytes after a valid magic)', () => {
     check(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(...IDX_CODES), fc.integer({ min: 0, max: 4 }), (raw, code, rank) => {
