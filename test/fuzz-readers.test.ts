@@ -680,6 +680,23 @@ describe('fuzz: safetensors', () => {
     );
   });
 
+  it('inputs that are not a Uint8Array are header Lefts', () => {
+    const notBytesArb = fc.oneof(
+      validFileArb.chain(({ bytes }) => fc.constantFrom<unknown>(bytes.buffer, Array.from(bytes), new Int8Array(bytes), new Uint16Array(bytes.length), new DataView(bytes.buffer), new TextDecoder().decode(bytes))),
+      fc.anything({ maxDepth: 2, withTypedArray: true, withNullPrototype: true }).filter((x) => !(x instanceof Uint8Array)),
+    );
+    check(
+      fc.property(notBytesArb, (input) => {
+        const r = readST(input as Uint8Array);
+        ok(E.isLeft(r) && r.left.kind === 'header' && r.left.message === 'safetensors: expected a Uint8Array', 'a non-Uint8Array input is not a header Left');
+        const l = loadST(input as Uint8Array, { w: makeTensor([1], 'float32', new Float32Array(1)) });
+        ok(E.isLeft(l), 'a non-Uint8Array input loads');
+      }),
+      0x5afe08,
+      150,
+    );
+  });
+
   it('random headers and random bytes', () => {
     const headerTextArb = fc.oneof(
       fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
