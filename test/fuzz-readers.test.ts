@@ -327,7 +327,13 @@ const headerMutationArb: fc.Arbitrary<HeaderMutation> = fc.oneof(
 );
 
 /** Applies a mutation; returns the header text, and whether the result is certainly invalid. */
-function mutateHeader(header: Record<string, unknown>, m: HeaderMutation): { text: string; mustFail: boolean } {
+const READABLE_SIZE: Readonly<Record<string, number>> = { F32: 4, F64: 8, F16: 2, BF16: 2, I32: 4, I64: 8, U8: 1, BOOL: 1 };
+
+/**
+ * Applies a mutation; returns the header text, whether readSafetensors must fail, and whether
+ * it must still succeed (a shape of the same byte count, a dtype of the same width).
+ */
+function mutateHeader(header: Record<string, unknown>, m: HeaderMutation): { text: string; mustFail: boolean; mustRead?: boolean } {
   const h = structuredClone(header);
   const names = Object.keys(h).filter((k) => k !== '__metadata__');
   const pickName = (pick: number): string | undefined => (names.length === 0 ? undefined : names[pick % names.length]);
@@ -390,8 +396,12 @@ function mutateHeader(header: Record<string, unknown>, m: HeaderMutation): { tex
       else if (m.how === 'negative') raw = JSON.stringify(s).replace(/^\[/, '[-1,');
       else if (m.how === 'drop') s.splice(k, 1);
       e['shape'] = raw === undefined ? s : HOLE;
-      // (huge dims next to a 0 dim still describe 0 bytes, which is valid)
-      return { text: raw === undefined ? JSON.stringify(h) : withHole(raw), mustFail: m.how === 'fraction' || m.how === 'negative' || (m.how === 'huge' && !s.includes(0)) };
+      if (raw !== undefined) return { text: withHole(raw), mustFail: true };
+      // the entry stays valid exactly when the shape still describes its bytes (huge dims next
+      // to a 0 dim describe 0 bytes; an appended 1 changes nothing)
+      const [b, en] = e['data_offsets'] as [number, number];
+      const valid = s.every((d) => d >= 0) && product(s) * READABLE_SIZE[e['dtype'] as string]! === en - b;
+      return { text: JSON.stringify(h), mustFail: !valid, mustRead: valid };
     }
     case 'offsets': {
       const e = entry(m.pick);
@@ -420,8 +430,13 @@ function mutateHeader(header: Record<string, unknown>, m: HeaderMutation): { tex
     case 'dtypeName': {
       const e = entry(m.pick);
       if (e === undefined) return { text: JSON.stringify(h), mustFail: false };
+      const old = e['dtype'] as string;
       e['dtype'] = m.value;
-      return { text: JSON.stringify(h), mustFail: !['F32', 'F64', 'F16', 'BF16', 'I32', 'I64', 'BOOL', 'U8', 'I8', 'U16', 'I16', 'U32', 'U64', 'F8_E5M2', 'F8_E4M3'].includes(m.value) };
+      // another dtype of the same width reads (F32 <-> I32 reinterpret, BOOL <-> U8 hold 0/1);
+      // an unknown, unsupported (I8, U16, ...) or wider / narrower one cannot
+      const same = Object.hasOwn(READABLE_SIZE, m.value) && READABLE_SIZE[m.value] === READABLE_SIZE[old];
+      const sized = (e['shape'] as number[]).includes(0);
+      return { text: JSON.stringify(h), mustFail: !same && !(sized && Object.hasOwn(READABLE_SIZE, m.value)), mustRead: same };
     }
     case 'leadingSpace':
       return { text: ' ' + JSON.stringify(h), mustFail: true };
@@ -659,9 +674,10 @@ describe('fuzz: safetensors', () => {
     check(
       fc.property(validFileArb, headerMutationArb, fc.integer({ min: 0, max: 9 }), ({ params, bytes }, mutation, pad) => {
         const { header, data } = splitFile(bytes);
-        const { text, mustFail } = mutateHeader(header, mutation);
+        const { text, mustFail, mustRead } = mutateHeader(header, mutation);
         const m = buildFile(text + ' '.repeat(pad), data);
         const r = readST(m);
+        if (mustRead) ok(E.isRight(r), `mutation ${JSON.stringify(mutation).slice(0, 200)} keeps the file valid but reads as ${E.isLeft(r) ? r.left.message : ''}`);
         if (E.isRight(r)) {
           ok(!mustFail, `mutation ${JSON.stringify(mutation).slice(0, 200)} still reads`);
           checkReadRight(r, m);
