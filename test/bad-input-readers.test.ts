@@ -13,6 +13,9 @@ import { fromData, tensor } from '../src/tensor/create';
 import { ShapeError } from '../src/shape/dims';
 import { activationFn } from '../src/nn/activation';
 import { makeTensor } from '../src/tensor/tensor';
+import { encodeIdx } from '../src/data/idx';
+import { parseIdxNode } from '../src/data/node';
+import { gzipSync } from 'node:zlib';
 
 /** A safetensors file from a header object and a data length. */
 function file(header: unknown, dataBytes: number): Uint8Array {
@@ -170,5 +173,134 @@ describe('throwing contract of the text readers', () => {
 describe('option tables use own keys', () => {
   it("activationFn('toString') is a RangeError, not Object.prototype.toString", () => {
     for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) expect(() => activationFn(name as never)).toThrow(/unknown activation/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// findings of the fast-check fuzz suite (test/fuzz-readers.test.ts)
+
+/** A safetensors file from a raw header text and a data length. */
+function fileText(headerText: string, dataBytes: number): Uint8Array {
+  const json = new TextEncoder().encode(headerText);
+  const out = new Uint8Array(8 + json.length + dataBytes);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 8);
+  return out;
+}
+
+describe('fuzz findings: safetensors', () => {
+  it('a dtype nested 30,000 arrays deep is a header Left (String() of it overflowed the stack)', () => {
+    const deep = '['.repeat(30_000) + '"F32"' + ']'.repeat(30_000);
+    const bytes = fileText(`{"a":{"dtype":${deep},"shape":[1],"data_offsets":[0,4]}}`, 4);
+    const r = readSafetensors(bytes);
+    expect(E.isLeft(r) && r.left.kind).toBe('header');
+    expect(E.isLeft(r) && r.left.message).toContain('has an unknown dtype (an array of 1)');
+    const l = loadSafetensors(bytes, { a: makeTensor([1], 'float32', new Float32Array(1)) });
+    expect(E.isLeft(l) && l.left.kind).toBe('header');
+    const obj = readSafetensors(fileText(`{"a":{"dtype":${'{"x":'.repeat(30_000)}1${'}'.repeat(30_000)},"shape":[1],"data_offsets":[0,4]}}`, 4));
+    expect(E.isLeft(obj) && obj.left.message).toContain('has an unknown dtype (an object)');
+  });
+});
+
+describe('fuzz findings: parseIdx on Node Buffers', () => {
+  it('uint8 and int8 data are fresh arrays of the right length, not views of the Buffer (pool)', () => {
+    // a small Buffer lives in a shared 8 KiB pool: Buffer#slice is a view, and its .buffer is the pool
+    const u = parseIdx(Buffer.from(encodeIdx([3], new Uint8Array([1, 2, 3]))));
+    expect(E.isRight(u) && u.right.data.constructor).toBe(Uint8Array);
+    expect(E.isRight(u) && Array.from(u.right.data)).toEqual([1, 2, 3]);
+    const input = Buffer.from(encodeIdx([3], new Int8Array([1, -2, 3])));
+    const i8 = parseIdx(input);
+    expect(E.isRight(i8) && i8.right.data.length).toBe(3);
+    expect(E.isRight(i8) && Array.from(i8.right.data)).toEqual([1, -2, 3]);
+    input[input.length - 1] = 9; // the result does not alias the input
+    expect(E.isRight(i8) && i8.right.data[2]).toBe(3);
+  });
+  it('parseIdxNode on gzipped int8 data (gunzipSync returns a Buffer) gives the 3 values, not 16 KiB', () => {
+    const r = parseIdxNode(gzipSync(encodeIdx([3], new Int8Array([1, -2, 3]))));
+    expect(E.isRight(r) && r.right.data).toEqual(new Int8Array([1, -2, 3]));
+  });
+});
+
+describe('fuzz findings: parseIdx on inputs that are not a Uint8Array', () => {
+  it('an ArrayBuffer, a number[], null or a gunzip result that is not bytes is a Left (they threw TypeErrors)', () => {
+    const bytes = encodeIdx([2], new Uint8Array([5, 6]));
+    for (const [input, found] of [[bytes.buffer, 'ArrayBuffer'], [Array.from(bytes), 'Array'], [null, 'null'], [new Uint16Array(8), 'Uint16Array']] as const) {
+      const r = parseIdx(input as never);
+      expect(E.isLeft(r) && r.left).toMatchObject({ code: 'idx-bad-magic', byteOffset: 0, found });
+      expect(E.isLeft(r) && r.left.message).toContain('expected the IDX bytes as a Uint8Array');
+    }
+    const z = parseIdx(gzipSync(bytes), { gunzip: () => 'inflated' as never });
+    expect(E.isLeft(z) && z.left.message).toContain('the options.gunzip result is string');
+    // a Buffer is a Uint8Array and still reads
+    expect(E.isRight(parseIdx(Buffer.from(bytes)))).toBe(true);
+  });
+});
+
+describe('fuzz findings: parseTsvPairs comments', () => {
+  it('a comment containing U+2028 / U+2029 is stripped like any other', () => {
+    const r = parseTsvPairs('a\tb # c\u2028d\ne\tf #\u2029');
+    expect(E.isRight(r) && r.right.pairs).toEqual([['a', 'b'], ['e', 'f']]);
+  });
+  it('a line of 100,000 comment starts before a U+2028 is read in linear time', () => {
+    // the old /(?:^|\s)#.*$/ retried at every '#' and scanned to the U+2028 each time (~10 s here)
+    const t0 = performance.now();
+    const r = parseTsvPairs('a\tb' + ' #'.repeat(100_000) + '\u2028x');
+    expect(E.isRight(r) && r.right.pairs).toEqual([['a', 'b']]);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('fuzz findings: fromData', () => {
+  it('a non-numeric leaf found while inferring the shape is a Left naming fromData (it named tensor)', () => {
+    for (const data of [[new Float32Array(1)], [{}], ['1']]) {
+      const r = fromData(data, [1, 1]);
+      expect(E.isLeft(r) && r.left.message).toMatch(/^fromData: expected a number, boolean or array at \[0\]/);
+    }
+  });
+  it('a dim that is neither a non-negative integer nor a symbolic name is a Left (null passed as "any size")', () => {
+    for (const [dim, shown] of [[null, 'null'], [undefined, 'undefined'], [-1, '-1'], [1.5, '1.5'], [NaN, 'NaN'], [{}, 'object']] as const) {
+      for (const data of [[1, 2], new Float32Array(2)]) {
+        const r = fromData(data, [dim as never]);
+        expect(E.isLeft(r) && r.left.message).toBe(`fromData: dim 0 of the shape must be a non-negative integer or a symbolic name, got ${shown}`);
+      }
+    }
+    // a hole in the shape array (it failed inside as 'shape: dims must be ...')
+    // eslint-disable-next-line no-sparse-arrays
+    const hole = fromData(new Uint16Array(0), [, ] as never);
+    expect(E.isLeft(hole) && hole.left.message).toContain('fromData: dim 0 of the shape');
+    const notArray = fromData([1], null as never);
+    expect(E.isLeft(notArray) && notArray.left.message).toBe('fromData: shape must be an array of dims, got null');
+  });
+  it('a dtype without a string form is a Left, not a TypeError', () => {
+    const r = fromData([1], [1], { dtype: Object.create(null) as never });
+    expect(E.isLeft(r) && r.left.message).toBe("fromData: dtype must be 'float32', 'int32' or 'bool', got an object");
+  });
+  it('shape inference is linear in the nesting depth (the recursive spread was quadratic: ~0.75 s at 5,000)', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const t0 = performance.now();
+    const r = fromData(deep, Array<number>(5000).fill(1));
+    expect(performance.now() - t0).toBeLessThan(300);
+    // a Right of 5,000 unit dims where the stack allows, else a Left: never a throw
+    if (E.isRight(r)) expect(r.right.size).toBe(1);
+    else expect(r.left.message).toMatch(/^fromData:/);
+  });
+});
+
+describe('fuzz findings: loadSafetensors into a template with a "__proto__" key', () => {
+  it('the loaded tree keeps "__proto__" as an own key (the pytree rebuild assigned it, setting the prototype)', () => {
+    const like: Record<string, unknown> = {};
+    Object.defineProperty(like, '__proto__', { value: makeTensor([1], 'float32', new Float32Array([5])), enumerable: true, writable: true, configurable: true });
+    const bytes = file({ ['__proto__']: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4);
+    new DataView(bytes.buffer).setFloat32(bytes.length - 4, 7, true);
+    // the computed key makes an own property named "__proto__" in the literal
+    expect(Object.keys(JSON.parse(new TextDecoder().decode(bytes.subarray(8, bytes.length - 4))))).toEqual(['__proto__']);
+    const r = loadSafetensors(bytes, like);
+    expect(E.isRight(r)).toBe(true);
+    if (E.isRight(r)) {
+      expect(Object.getPrototypeOf(r.right)).toBe(Object.prototype);
+      expect(Object.keys(r.right)).toEqual(['__proto__']);
+      expect(Array.from((Object.getOwnPropertyDescriptor(r.right, '__proto__')!.value as ReturnType<typeof makeTensor>).dataSync())).toEqual([7]);
+    }
   });
 });

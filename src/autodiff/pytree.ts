@@ -39,7 +39,12 @@ export function treeFlatten<T>(tree: T): Flat<T> {
       const parts = keys.map((k) => build(node[k], path === '' ? k : `${path}.${k}`));
       return (ls) => {
         const out: Record<string, unknown> = {};
-        keys.forEach((k, j) => (out[k] = parts[j]!(ls)));
+        keys.forEach((k, j) => {
+          const v = parts[j]!(ls);
+          // an own "__proto__" key (JSON.parse makes one): assigning it would set the prototype
+          if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+          else out[k] = v;
+        });
         return out;
       };
     }

@@ -287,8 +287,10 @@ export interface TsvPairs {
   readonly pairs: ReadonlyArray<readonly [source: string, target: string]>;
 }
 
-// A comment starts at a '#' at the start of the line or after whitespace, so "c#" is data.
-const COMMENT = /(?:^|\s)#.*$/;
+// A comment starts at a '#' at the start of the line or after whitespace, so "c#" is data, and
+// runs to the end of the line. [\s\S], not '.': '.' stops at U+2028 / U+2029, so such a comment
+// was kept, and the failed match was retried at every later '#' (quadratic in the line length).
+const COMMENT = /(?:^|\s)#[\s\S]*$/;
 
 /**
  * Reads `source<TAB>target` lines. Rules: a `#` at line start or after whitespace begins a

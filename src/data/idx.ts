@@ -53,12 +53,24 @@ function truncated(at: number, what: string, expected: string, found: string, wh
   });
 }
 
+function notBytes(x: unknown, what: string): DataError {
+  const found = x === null ? 'null' : typeof x === 'object' ? ((x as object).constructor?.name ?? 'an object') : typeof x;
+  return dataError('idx-bad-magic', `byte offset 0: the ${what} is ${found}, expected the IDX bytes as a Uint8Array (wrap an ArrayBuffer: new Uint8Array(buffer))`, {
+    byteOffset: 0,
+    expected: 'a Uint8Array',
+    found,
+  });
+}
+
 /**
  * Decodes IDX bytes (gzip-compressed if `options.gunzip` is given). Left, with a byte offset,
  * on a bad magic, an unknown dtype, a truncated header or data, bytes after the data, or a
  * failed inflate. Never throws on any input.
  */
 export function parseIdx(input: Uint8Array, options: ParseIdxOptions = {}): E.Either<DataError, IdxArray> {
+  // from plain JavaScript: an ArrayBuffer, a number[] or another typed array used to throw a
+  // TypeError (DataView) or be misread element by element
+  if (!(input instanceof Uint8Array)) return E.left(notBytes(input, 'input'));
   let bytes = input;
   let where = '';
   if (isGzip(input)) {
@@ -76,6 +88,7 @@ export function parseIdx(input: Uint8Array, options: ParseIdxOptions = {}): E.Ei
     } catch (err) {
       return E.left(dataError('gzip-error', `gzip: cannot inflate: ${err instanceof Error ? err.message : String(err)}`, { expected: 'a complete gzip stream', found: 'corrupt or truncated gzip data' }));
     }
+    if (!(bytes instanceof Uint8Array)) return E.left(notBytes(bytes, 'options.gunzip result'));
     where = ' (of the decompressed data)';
   }
   const len = bytes.length;
@@ -140,10 +153,12 @@ export function parseIdx(input: Uint8Array, options: ParseIdxOptions = {}): E.Ei
 
 function decode(view: DataView, at: number, count: number, dtype: IdxDtype, bytes: Uint8Array): IdxData {
   switch (dtype) {
+    // copies into fresh arrays: on a Node Buffer, slice() is a view sharing the input's memory
+    // (and, for a small Buffer, a pool far bigger than the file, which `.buffer` would expose)
     case 'uint8':
-      return bytes.slice(at, at + count);
+      return new Uint8Array(bytes.subarray(at, at + count));
     case 'int8':
-      return new Int8Array(bytes.slice(at, at + count).buffer);
+      return new Int8Array(new Uint8Array(bytes.subarray(at, at + count)).buffer);
     case 'int16':
       return Int16Array.from({ length: count }, (_, i) => view.getInt16(at + 2 * i, false));
     case 'int32':

@@ -163,6 +163,11 @@ const truncated = (message: string): E.Either<IoError, never> => E.left({ kind: 
 const isNat = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const quote = (s: string) => JSON.stringify(s.length > 80 ? s.slice(0, 77) + '...' : s);
+/**
+ * A header value for a message, without recursion: String() of an array joins its elements
+ * recursively, so a dtype nested 10,000 arrays deep would overflow the stack.
+ */
+const describeJson = (v: unknown): string => (typeof v === 'string' ? quote(v) : Array.isArray(v) ? `(an array of ${v.length})` : isRecord(v) ? '(an object)' : quote(String(v)));
 
 function parse(bytes: Uint8Array): E.Either<IoError, Parsed> {
   if (!(bytes instanceof Uint8Array)) return headerErr('expected a Uint8Array');
@@ -204,7 +209,7 @@ function parse(bytes: Uint8Array): E.Either<IoError, Parsed> {
     if (!isRecord(raw)) return headerErr(`entry ${quote(name)} is not an object`);
     const { dtype, shape, data_offsets: offs } = raw;
     const elem = typeof dtype === 'string' ? DTYPE_SIZE.get(dtype) : undefined;
-    if (typeof dtype !== 'string' || elem === undefined) return headerErr(`entry ${quote(name)} has an unknown dtype ${quote(String(dtype))}`);
+    if (typeof dtype !== 'string' || elem === undefined) return headerErr(`entry ${quote(name)} has an unknown dtype ${describeJson(dtype)}`);
     if (!Array.isArray(shape) || !shape.every(isNat)) return headerErr(`entry ${quote(name)} has an invalid shape (expected an array of non-negative integers)`);
     if (!Array.isArray(offs) || offs.length !== 2 || !isNat(offs[0]) || !isNat(offs[1]) || offs[0] > offs[1]) {
       return headerErr(`entry ${quote(name)} has invalid data_offsets (expected [begin, end] with 0 <= begin <= end)`);

@@ -35,11 +35,19 @@ function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
-function inferShape(data: unknown, path: string): number[] {
-  if (typeof data === 'number' || typeof data === 'boolean') return [];
-  if (!Array.isArray(data)) throw new ShapeError('tensor', `expected a number, boolean or array at ${path || 'the root'}, got ${data === null ? 'null' : typeof data}`);
-  if (data.length === 0) return [0];
-  return [data.length, ...inferShape(data[0], `${path}[0]`)];
+/** The shape along the first elements (a loop: the recursive `[n, ...rest]` was quadratic in the depth). */
+function inferShape(data: unknown, path: string, op = 'tensor'): number[] {
+  const shape: number[] = [];
+  let node = data;
+  let at = path;
+  for (;;) {
+    if (typeof node === 'number' || typeof node === 'boolean') return shape;
+    if (!Array.isArray(node)) throw new ShapeError(op, `expected a number, boolean or array at ${at || 'the root'}, got ${node === null ? 'null' : typeof node}`);
+    shape.push(node.length);
+    if (node.length === 0) return shape;
+    node = node[0];
+    at = `${at}[0]`;
+  }
 }
 
 /**
@@ -207,7 +215,16 @@ export function fromData<const S extends Shape, D extends DType = 'float32'>(
   options?: FromDataOptions<D>,
 ): E.Either<ShapeError, Tensor<Mutable<S>, D>> {
   const dt = (options?.dtype ?? 'float32') as D;
-  if (dt !== 'float32' && dt !== 'int32' && dt !== 'bool') return E.left(new ShapeError('fromData', `dtype must be 'float32', 'int32' or 'bool', got ${JSON.stringify(String(dt))}`));
+  // (a dtype without a string form, e.g. Object.create(null), would make String() throw)
+  if (dt !== 'float32' && dt !== 'int32' && dt !== 'bool') return E.left(new ShapeError('fromData', `dtype must be 'float32', 'int32' or 'bool', got ${typeof dt === 'object' && dt !== null ? 'an object' : JSON.stringify(String(dt))}`));
+  // every dim is a literal (a non-negative integer) or a symbolic name; anything else
+  // (null, undefined, a hole, -1, 1.5) used to pass as "any size" or fail inside with another op's name
+  if (!Array.isArray(shape)) return E.left(new ShapeError('fromData', `shape must be an array of dims, got ${shape === null ? 'null' : typeof shape}`));
+  for (let i = 0; i < shape.length; i++) {
+    const d: unknown = shape[i];
+    if (typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d >= 0)) continue;
+    return E.left(new ShapeError('fromData', `dim ${i} of the shape must be a non-negative integer or a symbolic name, got ${typeof d === 'number' ? String(d) : d === null ? 'null' : typeof d}`));
+  }
   try {
     if (typeof data === 'number' || typeof data === 'boolean') {
       if (shape.length !== 0) return E.left(new ShapeError('fromData', `a single value but expected rank ${shape.length} ([${shape.join(', ')}])`));
@@ -216,7 +233,7 @@ export function fromData<const S extends Shape, D extends DType = 'float32'>(
       return E.right(makeTensor([], dt, out as DataFor<D>));
     }
     if (Array.isArray(data)) {
-      const s = inferShape(data, '');
+      const s = inferShape(data, '', 'fromData');
       const bad = matches(s, shape);
       if (bad) return E.left(new ShapeError('fromData', bad));
       const out = allocFor(dt, sizeOf(s));
