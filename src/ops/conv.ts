@@ -229,7 +229,7 @@ export function conv2d<
   optionsArg('conv2d', options, ['strides', 'padding', 'dilation']);
   const xt = erase(x);
   const ft = erase(filter);
-  const p = resolveConv2d('conv2d', shapeOf(xt), shapeOf(ft), (options ?? {}) as ConvOptionValues);
+  const p = resolveConv2d('conv2d', shapeOf(xt), shapeOf(ft), options ?? {});
   return typed<Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>>>(conv2dRaw(xt, ft, p));
 }
 
@@ -452,7 +452,7 @@ export function maxPool2d<X extends Shape, const K extends Pair = 2, const S ext
   tensorArgs('maxPool2d', { x });
   optionsArg('maxPool2d', options, ['poolSize', 'strides', 'padding']);
   const t = erase(x);
-  return typed<Pool2dOut<X, K, S, P>>(maxPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptionValues)));
+  return typed<Pool2dOut<X, K, S, P>>(maxPoolRaw(t, resolvePool2d(shapeOf(t), options ?? {})));
 }
 
 /** Mean over poolSize windows of [B, H, W, C] → [B, outH, outW, C] (padding excluded from the count). */
@@ -463,7 +463,7 @@ export function avgPool2d<X extends Shape, const K extends Pair = 2, const S ext
   tensorArgs('avgPool2d', { x });
   optionsArg('avgPool2d', options, ['poolSize', 'strides', 'padding']);
   const t = erase(x);
-  return typed<Pool2dOut<X, K, S, P>>(avgPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptionValues)));
+  return typed<Pool2dOut<X, K, S, P>>(avgPoolRaw(t, resolvePool2d(shapeOf(t), options ?? {})));
 }
 
 function pool1d(kind: 'max' | 'avg', x: AnyTensor, options: Pool1dOptionValues): AnyTensor {
@@ -482,7 +482,7 @@ export function maxPool1d<X extends Shape, const K extends number = 2, const S e
   tensorArgs('maxPool1d', { x });
   rejectStride('maxPool1d', options);
   optionsArg('maxPool1d', options, ['poolSize', 'strides', 'padding']);
-  return typed<Pool1dOut<X, K, S, P>>(pool1d('max', erase(x), (options ?? {}) as Pool1dOptionValues));
+  return typed<Pool1dOut<X, K, S, P>>(pool1d('max', erase(x), options ?? {}));
 }
 
 /** Mean over windows of [B, L, C] → [B, outL, C]. */
@@ -493,7 +493,7 @@ export function avgPool1d<X extends Shape, const K extends number = 2, const S e
   tensorArgs('avgPool1d', { x });
   rejectStride('avgPool1d', options);
   optionsArg('avgPool1d', options, ['poolSize', 'strides', 'padding']);
-  return typed<Pool1dOut<X, K, S, P>>(pool1d('avg', erase(x), (options ?? {}) as Pool1dOptionValues));
+  return typed<Pool1dOut<X, K, S, P>>(pool1d('avg', erase(x), options ?? {}));
 }
 
 function globalPool(kind: 'max' | 'avg', x: AnyTensor, rank: 3 | 4): AnyTensor {
