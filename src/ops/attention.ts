@@ -12,7 +12,7 @@
  * output row (not NaN, not a uniform average), and no gradient flows through it: the weights
  * are multiplied by the mask whenever the mask may contain such a row.
  */
-import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
+import type { Shape, ShapeMismatch } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
 import {
   attentionMaskShape,
@@ -29,23 +29,20 @@ import {
 } from '../shape/rules';
 import { makeTensor, type Tensor } from '../tensor/tensor';
 import type { DType } from '../tensor/dtype';
-import type { AnyTensor } from '../autodiff/core';
-import { cast, mul, notEqual, where } from './elementwise';
+import { erase, typed, type AnyTensor } from '../tensor/untyped';
+import { castRaw, compareRaw, mulRaw, notEqualP, whereRaw } from './elementwise';
 import { reshapeRaw } from './reduce-core';
-import { softmax } from './activations';
+import { softmaxRaw } from './activations';
 import { matmulRaw } from './linalg';
 import { boolArg, intArg, numberArg, optionsArg, tensorArgs } from '../tensor/validate';
 
-type AnyT = Tensor<Dim[]>;
-const A = (x: AnyTensor) => x as unknown as AnyT;
-const T = (x: AnyT) => x as unknown as AnyTensor;
 const shapeOf = (x: AnyTensor) => x.shape as readonly number[];
 
 /** the most negative finite float32: the score of a masked position */
 const MASKED_SCORE = -3.4028234663852886e38;
 
 /** false only when the mask is concrete and every row of its last axis allows some key */
-function mayMaskWholeRow(m: Tensor<Dim[], 'bool'>): boolean {
+function mayMaskWholeRow(m: AnyTensor): boolean {
   const d = m._data;
   if (d === null) return true;
   const shape = m.shape as readonly number[];
@@ -89,12 +86,12 @@ export function paddingMask<S extends Shape, const H extends boolean = true, D e
   intArg('paddingMask', 'padId', padId);
   optionsArg('paddingMask', options, ['heads']);
   boolArg('paddingMask', 'heads', options?.heads);
-  const t = ids as unknown as AnyTensor;
+  const t = erase(ids);
   checkDtype('paddingMask', 'ids', ['int32'], t.dtype);
   const s = shapeOf(t);
   const shape = paddingMaskShape(s, options?.heads !== false);
-  const keep = notEqual(ids as unknown as Tensor<Dim[], 'int32'>, padId) as unknown as AnyTensor;
-  return reshapeRaw(keep, shape) as unknown as Tensor<Result<PaddingMaskShape<S, H>>, 'bool'>;
+  const keep = compareRaw(notEqualP, t, padId);
+  return typed<Tensor<Result<PaddingMaskShape<S, H>>, 'bool'>>(reshapeRaw(keep, shape));
 }
 
 // ---------------------------------------------------------------- attention
@@ -140,29 +137,32 @@ export function scaledDotProductAttention<
   optionsArg('scaledDotProductAttention', options, ['scale', 'returnWeights']);
   numberArg('scaledDotProductAttention', 'scale', options?.scale);
   boolArg('scaledDotProductAttention', 'returnWeights', options?.returnWeights);
-  const qt = q as unknown as AnyTensor;
-  const kt = k as unknown as AnyTensor;
-  const vt = v as unknown as AnyTensor;
+  const qt = erase(q);
+  const kt = erase(k);
+  const vt = erase(v);
   const [scoresShape] = attentionShapes(shapeOf(qt), shapeOf(kt), shapeOf(vt));
-  const m = (mask ?? null) as unknown as Tensor<Dim[], 'bool'> | null;
+  const m = mask == null ? null : erase(mask);
   if (m !== null) {
     if (m.dtype !== 'bool') throw new ShapeError('attention', `mask must be bool (true = attend), got ${m.dtype}`);
-    attentionMaskShape(scoresShape, m.shape as readonly number[]);
+    attentionMaskShape(scoresShape, shapeOf(m));
   }
   const qs = shapeOf(qt);
   const scale = options?.scale ?? 1 / Math.sqrt(qs[qs.length - 1]!);
   // scale whichever of q and the scores is smaller (same value up to rounding)
   const lk = shapeOf(kt)[shapeOf(kt).length - 2]!;
   const dk = qs[qs.length - 1]!;
-  let scores: AnyT =
-    dk <= lk ? A(matmulRaw(T(mul(A(qt), scale)), kt, false, true)) : mul(A(matmulRaw(qt, kt, false, true)), scale);
-  if (m !== null) scores = where(m, scores, MASKED_SCORE);
-  let weights: AnyT = softmax(scores, -1);
+  let scores = dk <= lk ? matmulRaw(mulRaw(qt, scale), kt, false, true) : mulRaw(matmulRaw(qt, kt, false, true), scale);
+  if (m !== null) scores = whereRaw(m, scores, MASKED_SCORE);
+  let weights = softmaxRaw(scores, -1);
   // masked keys already get exactly 0 from the softmax; rows where every key is masked would
   // be uniform, so they are zeroed by the mask (skipped when a concrete mask has no such row)
-  if (m !== null && mayMaskWholeRow(m)) weights = mul(weights, cast(m, 'float32'));
-  const output = matmulRaw(T(weights), vt);
-  if (options?.returnWeights === true) return { output, weights } as unknown as AttnOut<Q, K, V, R>;
-  return output as unknown as AttnOut<Q, K, V, R>;
+  if (m !== null && mayMaskWholeRow(m)) weights = mulRaw(weights, castRaw(m, 'float32'));
+  const output = matmulRaw(weights, vt);
+  if (options?.returnWeights !== true) return typed<AttnOut<Q, K, V, R>>(output);
+  const withWeights: AttentionWithWeights<Result<AttentionShape<Q, K, V>>, Result<AttentionScoresShape<Q, K>>> = {
+    output: typed<Tensor<Result<AttentionShape<Q, K, V>>>>(output),
+    weights: typed<Tensor<Result<AttentionScoresShape<Q, K>>>>(weights),
+  };
+  return withWeights as AttnOut<Q, K, V, R>; // cast: R is still generic here, so TS cannot resolve AttnOut's returnWeights branch
 }
 

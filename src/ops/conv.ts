@@ -24,7 +24,7 @@
  */
 import { backend } from '../backend';
 import type { Conv2dGeometry, Pool2dGeometry } from '../backend/backend';
-import type { Dim, Shape } from '../shape/dims';
+import type { Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
 import {
   conv1dShape,
@@ -53,17 +53,15 @@ import {
   type Result,
 } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
-import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
-import { add, mul } from './elementwise';
+import { erase, typed, type AnyTensor } from '../tensor/untyped';
+import { bind1, type AVal, type MaybeTensor, type Primitive } from '../autodiff/core';
+import { addRaw, mulRaw } from './elementwise';
 import { reshapeRaw, sumRaw } from './reduce-core';
 import { optionsArg, tensorArgs } from '../tensor/validate';
 
-type AnyT = Tensor<Dim[]>;
-const A = (x: AnyTensor) => x as unknown as AnyT;
-const T = (x: AnyT) => x as unknown as AnyTensor;
 const f32 = (x: AnyTensor) => x._data as Float32Array;
 const shapeOf = (x: AnyTensor | AVal) => x.shape as readonly number[];
-const addT = (a: MaybeTensor, b: MaybeTensor): MaybeTensor => (a === null ? b : b === null ? a : T(add(A(a), A(b))));
+const addT = (a: MaybeTensor, b: MaybeTensor): MaybeTensor => (a === null ? b : b === null ? a : addRaw(a, b));
 
 function requireFloat(op: string, ins: readonly AVal[]): void {
   for (const a of ins) if (a.dtype !== 'float32') throw new ShapeError(op, `expects float32 operands, got ${a.dtype}`);
@@ -177,10 +175,10 @@ export function conv2dBackpropInput<const XS extends readonly number[]>(
   options: Conv2dOptions<Pair, ConvPadding2d, Pair> = {},
 ): Tensor<[...XS]> {
   tensorArgs('conv2dBackpropInput', { dy, filter });
-  const f = shapeOf(filter as unknown as AnyTensor);
+  const f = shapeOf(erase(filter));
   if (inShape.length !== 4 || f.length !== 4) throw new ShapeError('conv2dBackpropInput', `inShape must be [batch, height, width, channels] and the filter [kH, kW, inC, outC] (ranks ${inShape.length} and ${f.length})`);
   const p = resolveConv2d('conv2dBackpropInput', inShape, f, options);
-  return backpropInputRaw(dy as unknown as AnyTensor, filter as unknown as AnyTensor, { ...p, inShape: [...inShape] }) as unknown as Tensor<[...XS]>;
+  return typed<Tensor<[...XS]>>(backpropInputRaw(erase(dy), erase(filter), { ...p, inShape: [...inShape] }));
 }
 
 /** The gradient of conv2d w.r.t. its filter, as a public (differentiable) op: maps (x, dy) to dw. */
@@ -191,10 +189,10 @@ export function conv2dBackpropFilter<const FS extends readonly number[]>(
   options: Conv2dOptions<Pair, ConvPadding2d, Pair> = {},
 ): Tensor<[...FS]> {
   tensorArgs('conv2dBackpropFilter', { x, dy });
-  const xs = shapeOf(x as unknown as AnyTensor);
+  const xs = shapeOf(erase(x));
   if (xs.length !== 4 || filterShape.length !== 4) throw new ShapeError('conv2dBackpropFilter', `x must be [batch, height, width, channels] and filterShape [kH, kW, inC, outC] (ranks ${xs.length} and ${filterShape.length})`);
   const p = resolveConv2d('conv2dBackpropFilter', xs, filterShape, options);
-  return backpropFilterRaw(x as unknown as AnyTensor, dy as unknown as AnyTensor, { ...p, filterShape: [...filterShape] }) as unknown as Tensor<[...FS]>;
+  return typed<Tensor<[...FS]>>(backpropFilterRaw(erase(x), erase(dy), { ...p, filterShape: [...filterShape] }));
 }
 
 // =============================================================================================
@@ -229,10 +227,10 @@ export function conv2d<
 ): Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>> {
   tensorArgs('conv2d', { x, filter });
   optionsArg('conv2d', options, ['strides', 'padding', 'dilation']);
-  const xt = x as unknown as AnyTensor;
-  const ft = filter as unknown as AnyTensor;
-  const p = resolveConv2d('conv2d', shapeOf(xt), shapeOf(ft), (options ?? {}) as ConvOptionValues);
-  return conv2dRaw(xt, ft, p) as unknown as Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>>;
+  const xt = erase(x);
+  const ft = erase(filter);
+  const p = resolveConv2d('conv2d', shapeOf(xt), shapeOf(ft), options ?? {});
+  return typed<Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>>>(conv2dRaw(xt, ft, p));
 }
 
 /**
@@ -262,8 +260,8 @@ export function conv1d<X extends Shape, F extends Shape, const S extends number 
   options?: Conv1dOptions<S, P, D>,
 ): Tensor<Result<Conv1dFilterShape<X, F, S, P, D>>> {
   tensorArgs('conv1d', { x, filter });
-  const xt = x as unknown as AnyTensor;
-  const ft = filter as unknown as AnyTensor;
+  const xt = erase(x);
+  const ft = erase(filter);
   const xs = shapeOf(xt);
   const fs = shapeOf(ft);
   if (fs.length !== 3) throw new ShapeError('conv1d', `filter must be [k, inC, outC] (rank ${fs.length})`);
@@ -281,7 +279,7 @@ export function conv1d<X extends Shape, F extends Shape, const S extends number 
     dilation: [1, dilation],
     pads: [0, 0, l, r],
   });
-  return reshapeRaw(y, out) as unknown as Tensor<Result<Conv1dFilterShape<X, F, S, P, D>>>;
+  return typed<Tensor<Result<Conv1dFilterShape<X, F, S, P, D>>>>(reshapeRaw(y, out));
 }
 
 // =============================================================================================
@@ -453,8 +451,8 @@ export function maxPool2d<X extends Shape, const K extends Pair = 2, const S ext
 ): Pool2dOut<X, K, S, P> {
   tensorArgs('maxPool2d', { x });
   optionsArg('maxPool2d', options, ['poolSize', 'strides', 'padding']);
-  const t = x as unknown as AnyTensor;
-  return maxPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptionValues)) as unknown as Pool2dOut<X, K, S, P>;
+  const t = erase(x);
+  return typed<Pool2dOut<X, K, S, P>>(maxPoolRaw(t, resolvePool2d(shapeOf(t), options ?? {})));
 }
 
 /** Mean over poolSize windows of [B, H, W, C] → [B, outH, outW, C] (padding excluded from the count). */
@@ -464,8 +462,8 @@ export function avgPool2d<X extends Shape, const K extends Pair = 2, const S ext
 ): Pool2dOut<X, K, S, P> {
   tensorArgs('avgPool2d', { x });
   optionsArg('avgPool2d', options, ['poolSize', 'strides', 'padding']);
-  const t = x as unknown as AnyTensor;
-  return avgPoolRaw(t, resolvePool2d(shapeOf(t), (options ?? {}) as Pool2dOptionValues)) as unknown as Pool2dOut<X, K, S, P>;
+  const t = erase(x);
+  return typed<Pool2dOut<X, K, S, P>>(avgPoolRaw(t, resolvePool2d(shapeOf(t), options ?? {})));
 }
 
 function pool1d(kind: 'max' | 'avg', x: AnyTensor, options: Pool1dOptionValues): AnyTensor {
@@ -484,7 +482,7 @@ export function maxPool1d<X extends Shape, const K extends number = 2, const S e
   tensorArgs('maxPool1d', { x });
   rejectStride('maxPool1d', options);
   optionsArg('maxPool1d', options, ['poolSize', 'strides', 'padding']);
-  return pool1d('max', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptionValues) as unknown as Pool1dOut<X, K, S, P>;
+  return typed<Pool1dOut<X, K, S, P>>(pool1d('max', erase(x), options ?? {}));
 }
 
 /** Mean over windows of [B, L, C] → [B, outL, C]. */
@@ -495,7 +493,7 @@ export function avgPool1d<X extends Shape, const K extends number = 2, const S e
   tensorArgs('avgPool1d', { x });
   rejectStride('avgPool1d', options);
   optionsArg('avgPool1d', options, ['poolSize', 'strides', 'padding']);
-  return pool1d('avg', x as unknown as AnyTensor, (options ?? {}) as Pool1dOptionValues) as unknown as Pool1dOut<X, K, S, P>;
+  return typed<Pool1dOut<X, K, S, P>>(pool1d('avg', erase(x), options ?? {}));
 }
 
 function globalPool(kind: 'max' | 'avg', x: AnyTensor, rank: 3 | 4): AnyTensor {
@@ -506,29 +504,28 @@ function globalPool(kind: 'max' | 'avg', x: AnyTensor, rank: 3 | 4): AnyTensor {
   }
   const [b, h, w, c] = rank === 4 ? (xs as [number, number, number, number]) : [xs[0]!, 1, xs[1]!, xs[2]!];
   if (h * w === 0) throw new ShapeError(op, `spatial size must be >= 1 ([${xs.join(', ')}])`);
-  if (kind === 'avg') return mulScalar(sumRaw(x, rank === 4 ? [1, 2] : [1], false), 1 / (h * w));
+  if (kind === 'avg') return mulRaw(sumRaw(x, rank === 4 ? [1, 2] : [1], false), 1 / (h * w));
   // one window over the whole map: ties go to the first max, as in maxPool2d
   return reshapeRaw(maxPoolRaw(reshapeRaw(x, [b, h, w, c]), { k: [h, w], strides: [h, w], pads: [0, 0, 0, 0] }), [b, c]);
 }
-const mulScalar = (x: AnyTensor, s: number): AnyTensor => T(mul(A(x), s));
 
 /** Max over H and W: [B, H, W, C] → [B, C] (ties → first max). */
 export function globalMaxPool2d<X extends Shape>(x: Tensor<X> & Check<GlobalPool2dShape<X>>): Tensor<Result<GlobalPool2dShape<X>>> {
   tensorArgs('globalMaxPool2d', { x });
-  return globalPool('max', x as unknown as AnyTensor, 4) as unknown as Tensor<Result<GlobalPool2dShape<X>>>;
+  return typed<Tensor<Result<GlobalPool2dShape<X>>>>(globalPool('max', erase(x), 4));
 }
 /** Mean over H and W: [B, H, W, C] → [B, C]. */
 export function globalAvgPool2d<X extends Shape>(x: Tensor<X> & Check<GlobalPool2dShape<X>>): Tensor<Result<GlobalPool2dShape<X>>> {
   tensorArgs('globalAvgPool2d', { x });
-  return globalPool('avg', x as unknown as AnyTensor, 4) as unknown as Tensor<Result<GlobalPool2dShape<X>>>;
+  return typed<Tensor<Result<GlobalPool2dShape<X>>>>(globalPool('avg', erase(x), 4));
 }
 /** Max over L: [B, L, C] → [B, C]. */
 export function globalMaxPool1d<X extends Shape>(x: Tensor<X> & Check<GlobalPool1dShape<X>>): Tensor<Result<GlobalPool1dShape<X>>> {
   tensorArgs('globalMaxPool1d', { x });
-  return globalPool('max', x as unknown as AnyTensor, 3) as unknown as Tensor<Result<GlobalPool1dShape<X>>>;
+  return typed<Tensor<Result<GlobalPool1dShape<X>>>>(globalPool('max', erase(x), 3));
 }
 /** Mean over L: [B, L, C] → [B, C]. */
 export function globalAvgPool1d<X extends Shape>(x: Tensor<X> & Check<GlobalPool1dShape<X>>): Tensor<Result<GlobalPool1dShape<X>>> {
   tensorArgs('globalAvgPool1d', { x });
-  return globalPool('avg', x as unknown as AnyTensor, 3) as unknown as Tensor<Result<GlobalPool1dShape<X>>>;
+  return typed<Tensor<Result<GlobalPool1dShape<X>>>>(globalPool('avg', erase(x), 3));
 }

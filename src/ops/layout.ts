@@ -55,7 +55,8 @@ import {
 import type { DType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
 import { zerosLike } from '../tensor/create';
-import { bind, bind1, type AVal, type AnyTensor, type Primitive } from '../autodiff/core';
+import { erase, eraseAll, typed, typedAll, type AnyTensor } from '../tensor/untyped';
+import { bind, bind1, type AVal, type Primitive } from '../autodiff/core';
 import { reshapeRaw, sumRaw } from './reduce-core';
 import type { Same } from '../shape/dim-types';
 import { intListArg, tensorArgs, tensorListArg } from '../tensor/validate';
@@ -98,10 +99,9 @@ export type SplitOut<S extends Shape, Z extends number | readonly number[], A ex
 // =============================================================================================
 // Primitives
 
-const AT = (x: unknown) => x as AnyTensor;
 const dims = (x: AnyTensor | AVal) => x.shape as readonly number[];
 const sameDims = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-const zerosFor = (x: AnyTensor): AnyTensor => zerosLike(x) as unknown as AnyTensor;
+const zerosFor = (x: AnyTensor): AnyTensor => zerosLike(x);
 
 // ---------------------------------------------------------------- concat / split
 
@@ -283,7 +283,6 @@ export function tileRaw(x: AnyTensor, reps: readonly number[]): AnyTensor {
 // =============================================================================================
 // Public ops
 
-const out = <R>(x: unknown) => x as R;
 
 /**
  * Keep the dims before startAxis and flatten the rest into one (a reshape, no copy):
@@ -294,8 +293,8 @@ export function flatten<S extends Shape, const A extends number = 1, D extends D
   startAxis?: A,
 ): Tensor<Result<FlattenShape<S, A>>, D> {
   tensorArgs('flatten', { x });
-  const t = AT(x);
-  return out(reshapeRaw(t, flattenShape(dims(t), startAxis ?? 1)));
+  const t = erase(x);
+  return typed<Tensor<Result<FlattenShape<S, A>>, D>>(reshapeRaw(t, flattenShape(dims(t), startAxis ?? 1)));
 }
 
 /** Remove the given size-1 axes (all size-1 axes when none are given). */
@@ -304,8 +303,8 @@ export function squeeze<S extends Shape, const Ax extends number | readonly numb
   axes?: Ax & Check<SqueezeShape<S, Ax>>,
 ): Tensor<Result<SqueezeShape<S, Ax>>, D> {
   tensorArgs('squeeze', { x });
-  const t = AT(x);
-  return out(reshapeRaw(t, squeezeShape(dims(t), axes as number | readonly number[] | undefined)));
+  const t = erase(x);
+  return typed<Tensor<Result<SqueezeShape<S, Ax>>, D>>(reshapeRaw(t, squeezeShape(dims(t), axes as number | readonly number[] | undefined)));
 }
 
 /** Insert a size-1 axis at `axis` in [-(rank + 1), rank] (-1 appends). */
@@ -314,8 +313,8 @@ export function unsqueeze<S extends Shape, const A extends number, D extends DTy
   axis: A & Check<UnsqueezeShape<S, A>>,
 ): Tensor<Result<UnsqueezeShape<S, A>>, D> {
   tensorArgs('unsqueeze', { x });
-  const t = AT(x);
-  return out(reshapeRaw(t, unsqueezeShape(dims(t), axis)));
+  const t = erase(x);
+  return typed<Tensor<Result<UnsqueezeShape<S, A>>, D>>(reshapeRaw(t, unsqueezeShape(dims(t), axis)));
 }
 /** Alias of unsqueeze (TensorFlow's name). */
 export const expandDims = unsqueeze;
@@ -327,8 +326,8 @@ export function splitDim<S extends Shape, const A extends number, const P extend
   parts: P & CheckUnless<SplitDimShape<S, A, P>, AxisMsg>,
 ): Tensor<Result<SplitDimShape<S, A, P>>, D> {
   tensorArgs('splitDim', { x });
-  const t = AT(x);
-  return out(reshapeRaw(t, splitDimShape(dims(t), axis, parts)));
+  const t = erase(x);
+  return typed<Tensor<Result<SplitDimShape<S, A, P>>, D>>(reshapeRaw(t, splitDimShape(dims(t), axis, parts)));
 }
 
 /** Merge dims `axis` and `axis + 1` into one (the inverse of splitDim). */
@@ -337,16 +336,16 @@ export function mergeDims<S extends Shape, const A extends number, D extends DTy
   axis: A & Check<MergeDimsShape<S, A>>,
 ): Tensor<Result<MergeDimsShape<S, A>>, D> {
   tensorArgs('mergeDims', { x });
-  const t = AT(x);
-  return out(reshapeRaw(t, mergeDimsShape(dims(t), axis)));
+  const t = erase(x);
+  return typed<Tensor<Result<MergeDimsShape<S, A>>, D>>(reshapeRaw(t, mergeDimsShape(dims(t), axis)));
 }
 
 type ConcatRule<Xs extends readonly unknown[], A extends number> = ListRule<'concat', Xs, ConcatShape<ShapesOf<Xs>, A>>;
 type StackRule<Xs extends readonly unknown[], A extends number> = ListRule<'stack', Xs, StackShape<ShapesOf<Xs>, A>>;
 
-function listOf(op: string, xs: readonly unknown[]): AnyTensor[] {
+function listOf(op: string, xs: readonly Tensor<Shape, DType>[]): AnyTensor[] {
   if (!Array.isArray(xs) || xs.length === 0) throw new ShapeError(op, 'needs at least one input (0 given)');
-  return xs as AnyTensor[];
+  return eraseAll(xs);
 }
 
 /**
@@ -362,9 +361,9 @@ export function concat<const Xs extends readonly Tensor<any, any>[], const A ext
   const ax = normalizeAxis(axis ?? 0, dims(ts[0]!).length, 'concat');
   if (ts.length === 1) {
     concatP.shape(ts, { axis: ax });
-    return out(ts[0]!);
+    return typed<Tensor<Result<ConcatRule<Xs, A>>, FirstDType<Xs>>>(ts[0]!);
   }
-  return out(concatRaw(ts, ax));
+  return typed<Tensor<Result<ConcatRule<Xs, A>>, FirstDType<Xs>>>(concatRaw(ts, ax));
 }
 
 /** Stack equal-shaped tensors along a new axis in [-(rank + 1), rank]. */
@@ -383,7 +382,7 @@ export function stack<const Xs extends readonly Tensor<any, any>[], const A exte
   const ax = (axis ?? 0) < 0 ? (axis ?? 0) + r + 1 : (axis ?? 0);
   const expanded = ts.map((x) => reshapeRaw(x, unsqueezeShape(dims(x), ax)));
   const res = concatRaw(expanded, ax);
-  return out(reshapeRaw(res, s));
+  return typed<Tensor<Result<StackRule<Xs, A>>, FirstDType<Xs>>>(reshapeRaw(res, s));
 }
 
 /** The pieces of x along `axis`, that axis removed (the inverse of stack). */
@@ -392,12 +391,12 @@ export function unstack<S extends Shape, const A extends number = 0, D extends D
   axis?: A,
 ): Pieces<Tensor<Result<UnstackShape<S, A>>, D>, UnstackCount<S, A>> {
   tensorArgs('unstack', { x });
-  const t = AT(x);
+  const t = erase(x);
   const s = dims(t);
   const ax = normalizeAxis(axis ?? 0, s.length, 'unstack');
   const rest = [...s.slice(0, ax), ...s.slice(ax + 1)];
   const pieces = s[ax]! === 0 ? [] : splitRaw(t, ax, new Array<number>(s[ax]!).fill(1));
-  return out(pieces.map((p) => reshapeRaw(p, rest)));
+  return typedAll<Pieces<Tensor<Result<UnstackShape<S, A>>, D>, UnstackCount<S, A>>>(pieces.map((p) => reshapeRaw(p, rest)));
 }
 
 /**
@@ -411,7 +410,7 @@ export function split<S extends Shape, const Z extends number | readonly number[
 ): SplitOut<S, Z, A, D> {
   tensorArgs('split', { x });
   if (typeof numOrSizes !== 'number') intListArg('split', 'numOrSizes', numOrSizes);
-  const t = AT(x);
+  const t = erase(x);
   const s = dims(t);
   const a = axis ?? 0;
   let sizes: number[];
@@ -420,7 +419,7 @@ export function split<S extends Shape, const Z extends number | readonly number[
     const ax = normalizeAxis(a, s.length, 'split');
     sizes = new Array<number>(numOrSizes).fill(piece[ax]!);
   } else sizes = splitSizes(s, numOrSizes as readonly number[], a);
-  return out(splitRaw(t, normalizeAxis(a, s.length, 'split'), sizes));
+  return typedAll<SplitOut<S, Z, A, D>>(splitRaw(t, normalizeAxis(a, s.length, 'split'), sizes));
 }
 
 /**
@@ -433,11 +432,11 @@ export function slice<S extends Shape, const B extends readonly number[], const 
   size?: Z & CheckIf<SliceShape<S, B, Z>, `${string}size${string}`>,
 ): Tensor<Result<SliceShape<S, B, Z>>, D> {
   tensorArgs('slice', { x });
-  const t = AT(x);
+  const t = erase(x);
   const s = dims(t);
   const b = begin as readonly number[];
   const sz = sliceShape(s, b, (size ?? []) as readonly number[]);
-  return out(sliceRaw(t, s.map((_, i) => b[i] ?? 0), sz, null));
+  return typed<Tensor<Result<SliceShape<S, B, Z>>, D>>(sliceRaw(t, s.map((_, i) => b[i] ?? 0), sz, null));
 }
 
 /**
@@ -458,9 +457,9 @@ export function stridedSlice<
   strides?: St & CheckIf<StridedSliceShape<S, B, E, St>, StrideMsg>,
 ): Tensor<Result<StridedSliceShape<S, B, E, St>>, D> {
   tensorArgs('stridedSlice', { x });
-  const t = AT(x);
+  const t = erase(x);
   const plan = stridedSlicePlan(dims(t), begin as readonly number[], end as readonly number[] | undefined, strides as readonly number[] | undefined);
-  return out(sliceRaw(t, plan.begin, plan.size, plan.strides));
+  return typed<Tensor<Result<StridedSliceShape<S, B, E, St>>, D>>(sliceRaw(t, plan.begin, plan.size, plan.strides));
 }
 
 /** Constant padding: paddings[i] = [before, after] for every axis. */
@@ -470,10 +469,10 @@ export function pad<S extends Shape, const P extends readonly (readonly [number,
   value = 0,
 ): Tensor<Result<PadShape<S, P>>, D> {
   tensorArgs('pad', { x });
-  const t = AT(x);
+  const t = erase(x);
   const ps = paddings as readonly (readonly [number, number])[];
   padShape(dims(t), ps);
-  return out(padRaw(t, ps.map((p) => p[0]), ps.map((p) => p[1]), value));
+  return typed<Tensor<Result<PadShape<S, P>>, D>>(padRaw(t, ps.map((p) => p[0]), ps.map((p) => p[1]), value));
 }
 
 /** Repeat the whole tensor reps[i] times along each axis (tf.tile). */
@@ -482,10 +481,10 @@ export function tile<S extends Shape, const R extends readonly number[], D exten
   reps: R & Check<TileShape<S, R>>,
 ): Tensor<Result<TileShape<S, R>>, D> {
   tensorArgs('tile', { x });
-  const t = AT(x);
+  const t = erase(x);
   const r = reps as readonly number[];
   tileShape(dims(t), r);
-  return out(tileRaw(t, r));
+  return typed<Tensor<Result<TileShape<S, R>>, D>>(tileRaw(t, r));
 }
 
 /** Repeat each element n times along `axis` (np.repeat): [a, b] → [a, a, b, b] for n = 2. */
@@ -495,12 +494,12 @@ export function repeat<S extends Shape, const N extends number, const A extends 
   axis: A & CheckIf<RepeatShape<S, N, A>, AxisMsg>,
 ): Tensor<Result<RepeatShape<S, N, A>>, D> {
   tensorArgs('repeat', { x });
-  const t = AT(x);
+  const t = erase(x);
   const s = dims(t);
   const target = repeatShape(s, n, axis);
   const i = normalizeAxis(axis, s.length, 'repeat');
   // [.., d, ..] → [.., d, 1, ..] tiled n times on the new axis → [.., d·n, ..]: elements stay together
   const withUnit = [...s.slice(0, i + 1), 1, ...s.slice(i + 1)];
   const reps = withUnit.map((_, k) => (k === i + 1 ? n : 1));
-  return out(reshapeRaw(tileRaw(reshapeRaw(t, withUnit), reps), target));
+  return typed<Tensor<Result<RepeatShape<S, N, A>>, D>>(reshapeRaw(tileRaw(reshapeRaw(t, withUnit), reps), target));
 }

@@ -9,7 +9,7 @@
  * back in the vjp with sumToShape.
  */
 import { backend } from '../backend';
-import type { Dim, Shape } from '../shape/dims';
+import type { Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
 import {
   dotShape,
@@ -25,14 +25,14 @@ import {
 } from '../shape/rules';
 import type { DType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
-import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
+import { erase, typed, type AnyTensor } from '../tensor/untyped';
+import { bind1, type AVal, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { reshapeRaw, sumToShape } from './reduce-core';
-import { add, mul } from './elementwise';
+import { addRaw, mulRaw } from './elementwise';
 import { boolArg, optionsArg, tensorArgs } from '../tensor/validate';
 
 // ---------------------------------------------------------------- runtime helpers
 
-const AT = (x: unknown) => x as AnyTensor;
 const dims = (x: AnyTensor | AVal) => x.shape as readonly number[];
 
 function requireFloat(op: string, ins: readonly AVal[]): void {
@@ -104,7 +104,7 @@ export const matmulP: Primitive<MatmulParams> = {
     const [ta, tb] = t as [MaybeTensor, MaybeTensor];
     const l = ta && matmulRaw(ta, b, p.transA, p.transB);
     const r = tb && matmulRaw(a, tb, p.transA, p.transB);
-    return [l === null ? r : r === null ? l : AT(add(l as Tensor<Dim[]>, r as Tensor<Dim[]>))];
+    return [l === null ? r : r === null ? l : addRaw(l, r)];
   },
   // With C = op(A)·op(B) and G = dC: d op(A) = G·op(B)ᵀ and d op(B) = op(A)ᵀ·G; for a
   // transposed operand the gradient is the transpose of that, which is again one matmul with
@@ -145,7 +145,7 @@ export function matmul<A extends Shape, B extends Shape, const TA extends boolea
   optionsArg('matmul', options, ['transposeA', 'transposeB']);
   boolArg('matmul', 'transposeA', options?.transposeA);
   boolArg('matmul', 'transposeB', options?.transposeB);
-  return matmulRaw(AT(a), AT(b), options?.transposeA ?? false, options?.transposeB ?? false) as unknown as Tensor<Result<MatmulTShape<A, B, TA, TB>>>;
+  return typed<Tensor<Result<MatmulTShape<A, B, TA, TB>>>>(matmulRaw(erase(a), erase(b), options?.transposeA ?? false, options?.transposeB ?? false));
 }
 
 // ---------------------------------------------------------------- dot, outer
@@ -157,26 +157,24 @@ export function matmul<A extends Shape, B extends Shape, const TA extends boolea
  */
 export function dot<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & Check<DotShape<A, B>>): Tensor<Result<DotShape<A, B>>> {
   tensorArgs('dot', { a, b });
-  const x = AT(a);
-  const y = AT(b);
+  const x = erase(a);
+  const y = erase(b);
   const outShape = dotShape(dims(x), dims(y));
   requireFloat('dot', [x, y]);
   const k = dims(y)[0]!;
   const a2 = dims(x).length === 1 ? reshapeRaw(x, [1, k]) : x;
   const b2 = dims(y).length === 1 ? reshapeRaw(y, [k, 1]) : y;
-  return reshapeRaw(matmulRaw(a2, b2), outShape) as unknown as Tensor<Result<DotShape<A, B>>>;
+  return typed<Tensor<Result<DotShape<A, B>>>>(reshapeRaw(matmulRaw(a2, b2), outShape));
 }
 
 /** Outer product [M] ⊗ [N] → [M, N] (a broadcast multiply: k = 1 needs no GEMM). */
 export function outer<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<B> & Check<OuterShape<A, B>>): Tensor<Result<OuterShape<A, B>>> {
   tensorArgs('outer', { a, b });
-  const x = AT(a);
-  const y = AT(b);
+  const x = erase(a);
+  const y = erase(b);
   const [m, n] = outerShape(dims(x), dims(y));
   requireFloat('outer', [x, y]);
-  const col = reshapeRaw(x, [m!, 1]) as unknown as Tensor<Dim[]>;
-  const row = reshapeRaw(y, [1, n!]) as unknown as Tensor<Dim[]>;
-  return mul(col, row) as unknown as Tensor<Result<OuterShape<A, B>>>;
+  return typed<Tensor<Result<OuterShape<A, B>>>>(mulRaw(reshapeRaw(x, [m!, 1]), reshapeRaw(y, [1, n!])));
 }
 
 // ---------------------------------------------------------------- transpose
@@ -214,11 +212,11 @@ export function transpose<S extends Shape, const P extends readonly number[] | u
   perm?: P & Check<TransposeShape<S, P>>,
 ): Tensor<Result<TransposeShape<S, P>>, D> {
   tensorArgs('transpose', { x });
-  const t = AT(x);
+  const t = erase(x);
   const rank = t.shape.length;
   const given = perm as readonly number[] | undefined;
   // the shape rule validates the perm (length, range, repeats) before it is normalised
   transposeShape(dims(t), given);
   const norm = given === undefined ? Array.from({ length: rank }, (_, i) => rank - 1 - i) : given.map((p) => (p < 0 ? p + rank : p));
-  return transposeRaw(t, norm) as unknown as Tensor<Result<TransposeShape<S, P>>, D>;
+  return typed<Tensor<Result<TransposeShape<S, P>>, D>>(transposeRaw(t, norm));
 }

@@ -6,20 +6,18 @@
  * (PyTorch uses 1e-5; pass `epsilon` to match it). Variances are the biased (population) ones.
  */
 import { backend } from '../backend';
-import type { Dim, Shape } from '../shape/dims';
+import type { Shape } from '../shape/dims';
 import { ArgumentError, ShapeError } from '../shape/dims';
 import { batchNormParamShape, broadcastsInto, layerNormParamShape, type BatchNormParamShape, type Check, type LayerNormParamShape } from '../shape/rules';
 import { makeTensor, type Tensor } from '../tensor/tensor';
-import { bind, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../autodiff/core';
-import { add, mul, rsqrt, square, sub } from './elementwise';
+import { erase, typed, type AnyTensor } from '../tensor/untyped';
+import { bind, type AVal, type MaybeTensor, type Primitive } from '../autodiff/core';
+import { addRaw, mulRaw, rsqrtRaw, squareRaw, subRaw } from './elementwise';
 import { broadcastToRaw, sumRaw, sumToShape } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
 import { bernoulliArray, isKey, type Key } from '../random';
 import { boolArg, numberArg, optionsArg, tensorArgs } from '../tensor/validate';
 
-type AnyT = Tensor<Dim[]>;
-const A = (x: AnyTensor) => x as unknown as AnyT;
-const T = (x: AnyT) => x as unknown as AnyTensor;
 const shapeOf = (x: AnyTensor | AVal) => x.shape as readonly number[];
 
 // ---------------------------------------------------------------- type helpers
@@ -44,23 +42,23 @@ function rowsCols(shape: readonly number[], axes: readonly number[]): [number, n
 }
 
 /** mean over the normalised axes, kept as size-1 dims */
-const meanK = (z: AnyT, p: LayerNormParams, n: number): AnyT => mul(A(sumRaw(T(z), p.axes, true)), 1 / n);
+const meanK = (z: AnyTensor, p: LayerNormParams, n: number): AnyTensor => mulRaw(sumRaw(z, p.axes, true), 1 / n);
 
 /** the tangents of [xhat, rstd] for a tangent tx of x (the rules below) */
-function normalizeJvp(tx: AnyT, xhat: AnyT, rstd: AnyT, p: LayerNormParams, n: number): [AnyT, AnyT] {
-  const mxx = meanK(mul(xhat, tx), p, n);
-  const txhat = mul(rstd, sub(sub(tx, meanK(tx, p, n)), mul(xhat, mxx)));
-  const trstd = mul(square(rstd), mul(mxx, -1));
+function normalizeJvp(tx: AnyTensor, xhat: AnyTensor, rstd: AnyTensor, p: LayerNormParams, n: number): [AnyTensor, AnyTensor] {
+  const mxx = meanK(mulRaw(xhat, tx), p, n);
+  const txhat = mulRaw(rstd, subRaw(subRaw(tx, meanK(tx, p, n)), mulRaw(xhat, mxx)));
+  const trstd = mulRaw(squareRaw(rstd), mulRaw(mxx, -1));
   return [txhat, trstd];
 }
 
 /** the cotangent of x for cotangents g of xhat and c of rstd (null = zero) */
-function normalizeVjp(g: AnyT | null, c: AnyT | null, xhat: AnyT, rstd: AnyT, p: LayerNormParams, n: number): AnyT | null {
-  let dx: AnyT | null = null;
-  if (g !== null) dx = mul(rstd, sub(sub(g, meanK(g, p, n)), mul(xhat, meanK(mul(g, xhat), p, n))));
+function normalizeVjp(g: AnyTensor | null, c: AnyTensor | null, xhat: AnyTensor, rstd: AnyTensor, p: LayerNormParams, n: number): AnyTensor | null {
+  let dx: AnyTensor | null = null;
+  if (g !== null) dx = mulRaw(rstd, subRaw(subRaw(g, meanK(g, p, n)), mulRaw(xhat, meanK(mulRaw(g, xhat), p, n))));
   if (c !== null) {
-    const fromRstd = mul(xhat, mul(mul(c, square(rstd)), -1 / n));
-    dx = dx === null ? fromRstd : add(dx, fromRstd);
+    const fromRstd = mulRaw(xhat, mulRaw(mulRaw(c, squareRaw(rstd)), -1 / n));
+    dx = dx === null ? fromRstd : addRaw(dx, fromRstd);
   }
   return dx;
 }
@@ -90,15 +88,13 @@ export const layerNormalizeP: Primitive<LayerNormParams> = {
     return [r.y, r.rstd];
   },
   jvp(_pr, t, o, p) {
-    const [xhat, rstd] = [A(o[0]!), A(o[1]!)];
     const n = rowsCols(shapeOf(o[0]!), p.axes)[1];
-    return normalizeJvp(A(t[0]!), xhat, rstd, p, n).map(T);
+    return normalizeJvp(t[0]!, o[0]!, o[1]!, p, n);
   },
   vjp(cts, _pr, o, p) {
     const [g, c] = cts as [MaybeTensor, MaybeTensor];
     const n = rowsCols(shapeOf(o[0]!), p.axes)[1];
-    const dx = normalizeVjp(g && A(g), c && A(c), A(o[0]!), A(o[1]!), p, n);
-    return [dx && T(dx)];
+    return [normalizeVjp(g, c, o[0]!, o[1]!, p, n)];
   },
 };
 
@@ -132,45 +128,45 @@ export const layerNormAffineP: Primitive<LayerNormAffineParams> = {
     return [r.y, r.mean, r.rstd];
   },
   jvp(pr, t, _o, p) {
-    const x = A(pr[0]!);
+    const x = pr[0]!;
     const [g] = affineInputs(pr, p);
     const [tg, tb] = affineInputs(t, p);
     const n = rowsCols(shapeOf(x), p.axes)[1];
     const tx = t[0] ?? null;
     const [xhat, rstd] = tx !== null || tg !== null ? normalized(x, p) : [null, null];
-    let ty: AnyT | null = null;
-    let tmean: AnyT | null = null;
-    let trstd: AnyT | null = null;
+    let ty: AnyTensor | null = null;
+    let tmean: AnyTensor | null = null;
+    let trstd: AnyTensor | null = null;
     if (tx !== null) {
-      const [txhat, tr] = normalizeJvp(A(tx), xhat!, rstd!, p, n);
-      ty = g ? mul(txhat, A(g)) : txhat;
-      tmean = meanK(A(tx), p, n);
+      const [txhat, tr] = normalizeJvp(tx, xhat!, rstd!, p, n);
+      ty = g ? mulRaw(txhat, g) : txhat;
+      tmean = meanK(tx, p, n);
       trstd = tr;
     }
-    if (tg) ty = ty === null ? mul(xhat!, A(tg)) : add(ty, mul(xhat!, A(tg)));
-    if (tb) ty = ty === null ? A(broadcastToRaw(tb, shapeOf(x))) : add(ty, A(tb));
-    return [ty && T(ty), tmean && T(tmean), trstd && T(trstd)];
+    if (tg) ty = ty === null ? mulRaw(xhat!, tg) : addRaw(ty, mulRaw(xhat!, tg));
+    if (tb) ty = ty === null ? broadcastToRaw(tb, shapeOf(x)) : addRaw(ty, tb);
+    return [ty, tmean, trstd];
   },
   vjp(cts, pr, _o, p, needed) {
     const [gy, cm, cr] = cts as [MaybeTensor, MaybeTensor, MaybeTensor];
-    const x = A(pr[0]!);
+    const x = pr[0]!;
     const [g] = affineInputs(pr, p);
     const n = rowsCols(shapeOf(x), p.axes)[1];
     const pshape = shapeOf(x).slice(shapeOf(x).length - p.axes.length);
     const wantG = p.gamma && needed[1] !== false;
     const wantB = p.beta && needed[p.gamma ? 2 : 1] !== false;
     const [xhat, rstd] = gy !== null || cr !== null ? normalized(x, p) : [null, null];
-    let dx: AnyT | null = null;
+    let dx: AnyTensor | null = null;
     if (needed[0] !== false) {
-      dx = xhat && normalizeVjp(gy && (g ? mul(A(gy), A(g)) : A(gy)), cr && A(cr), xhat, rstd!, p, n);
+      dx = xhat && normalizeVjp(gy && (g ? mulRaw(gy, g) : gy), cr, xhat, rstd!, p, n);
       if (cm !== null) {
-        const fromMean = mul(A(cm), 1 / n);
-        dx = dx === null ? A(broadcastToRaw(T(fromMean), shapeOf(x))) : add(dx, fromMean);
+        const fromMean = mulRaw(cm, 1 / n);
+        dx = dx === null ? broadcastToRaw(fromMean, shapeOf(x)) : addRaw(dx, fromMean);
       }
     }
-    const dg = wantG && gy !== null ? sumToShape(T(mul(A(gy), xhat!)), pshape) : null;
+    const dg = wantG && gy !== null ? sumToShape(mulRaw(gy, xhat!), pshape) : null;
     const db = wantB && gy !== null ? sumToShape(gy, pshape) : null;
-    const res: MaybeTensor[] = [dx && T(dx)];
+    const res: MaybeTensor[] = [dx];
     if (p.gamma) res.push(dg);
     if (p.beta) res.push(db);
     return res;
@@ -184,9 +180,9 @@ export const layerNormAffineP: Primitive<LayerNormAffineParams> = {
  * values are the kernel's (rstd the same bits as the affine kernel's), and its rules make the
  * affine ones nest.
  */
-function normalized(x: AnyT, p: LayerNormAffineParams): [AnyT, AnyT] {
-  const [xhat, rstd] = bind(layerNormalizeP, [T(x)], { axes: p.axes, eps: p.eps });
-  return [A(xhat!), A(rstd!)];
+function normalized(x: AnyTensor, p: LayerNormAffineParams): [AnyTensor, AnyTensor] {
+  const [xhat, rstd] = bind(layerNormalizeP, [x], { axes: p.axes, eps: p.eps });
+  return [xhat!, rstd!];
 }
 
 /** [gamma, beta] (null when absent) from the affine primitive's inputs or tangents */
@@ -224,7 +220,7 @@ export function layerNorm<
   tensorArgs('layerNorm', { gamma, beta }, true);
   optionsArg('layerNorm', options, ['axis', 'epsilon']);
   numberArg('layerNorm', 'epsilon', options?.epsilon);
-  const t = x as unknown as AnyTensor;
+  const t = erase(x);
   const xs = shapeOf(t);
   const axis = (options?.axis ?? -1) as number | readonly number[];
   const axes = normalizeAxes(axis, xs.length, 'layerNorm');
@@ -234,13 +230,13 @@ export function layerNorm<
   const eps = options?.epsilon ?? 1e-3;
   if (!(eps >= 0)) throw new RangeError(`layerNorm: epsilon must be >= 0, got ${eps}`);
   const dims = axes.map((a) => xs[a]!);
-  const g = gamma as unknown as AnyTensor | null;
-  const b = beta as unknown as AnyTensor | null;
+  const g = gamma === null ? null : erase(gamma);
+  const b = beta === null ? null : erase(beta);
   if (g !== null) layerNormParamShape('layerNorm', 'gamma', shapeOf(g), dims);
   if (b !== null) layerNormParamShape('layerNorm', 'beta', shapeOf(b), dims);
-  if (g === null && b === null) return bind(layerNormalizeP, [t], { axes, eps })[0]! as unknown as Tensor<S>;
+  if (g === null && b === null) return typed<Tensor<S>>(bind(layerNormalizeP, [t], { axes, eps })[0]!);
   const ins = [t, ...(g !== null ? [g] : []), ...(b !== null ? [b] : [])];
-  return bind(layerNormAffineP, ins, { axes, eps, gamma: g !== null, beta: b !== null })[0]! as unknown as Tensor<S>;
+  return typed<Tensor<S>>(bind(layerNormAffineP, ins, { axes, eps, gamma: g !== null, beta: b !== null })[0]!);
 }
 
 // ---------------------------------------------------------------- batchNorm (inference)
@@ -267,8 +263,12 @@ export function batchNorm<S extends Shape, M extends Shape, V extends Shape, G e
   tensorArgs('batchNorm', { gamma, beta }, true);
   optionsArg('batchNorm', options, ['epsilon']);
   numberArg('batchNorm', 'epsilon', options?.epsilon);
-  const xs = shapeOf(x as unknown as AnyTensor);
-  const [m, v, g, b] = [mean, variance, gamma, beta] as unknown as [AnyTensor, AnyTensor, AnyTensor | null, AnyTensor | null];
+  const xt = erase(x);
+  const xs = shapeOf(xt);
+  const m = erase(mean);
+  const v = erase(variance);
+  const g = gamma === null ? null : erase(gamma);
+  const b = beta === null ? null : erase(beta);
   batchNormParamShape('mean', xs, shapeOf(m));
   batchNormParamShape('variance', xs, shapeOf(v));
   if (g !== null) batchNormParamShape('gamma', xs, shapeOf(g));
@@ -276,11 +276,11 @@ export function batchNorm<S extends Shape, M extends Shape, V extends Shape, G e
   const eps = options?.epsilon ?? 1e-3;
   if (!(eps >= 0)) throw new RangeError(`batchNorm: epsilon must be >= 0, got ${eps}`);
   // the per-feature factor is computed on the small tensors; x is touched by three passes
-  let inv = rsqrt(add(A(v), eps));
-  if (g !== null) inv = mul(inv, A(g));
-  let y = mul(sub(x as unknown as AnyT, A(m)), inv);
-  if (b !== null) y = add(y, A(b));
-  return y as unknown as Tensor<S>;
+  let inv = rsqrtRaw(addRaw(v, eps));
+  if (g !== null) inv = mulRaw(inv, g);
+  let y = mulRaw(subRaw(xt, m), inv);
+  if (b !== null) y = addRaw(y, b);
+  return typed<Tensor<S>>(y);
 }
 
 // ---------------------------------------------------------------- dropout
@@ -308,7 +308,7 @@ export function dropout<S extends Shape>(x: Tensor<S>, key: Key, rate: number, o
   boolArg('dropout', 'training', options?.training);
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout: rate must be in [0, 1), got ${rate}`);
   if (options?.training === false || rate === 0) return x;
-  const t = x as unknown as AnyTensor;
+  const t = erase(x);
   const xs = shapeOf(t);
   const ns = options?.noiseShape ?? xs;
   if (!broadcastsInto(xs, ns)) throw new ShapeError('dropout', `noiseShape does not broadcast to x ([${ns.join(', ')}] vs [${xs.join(', ')}])`);
@@ -318,5 +318,5 @@ export function dropout<S extends Shape>(x: Tensor<S>, key: Key, rate: number, o
   const scale = 1 / (1 - rate);
   const mask = new Float32Array(n);
   for (let i = 0; i < n; i++) mask[i] = keep[i]! === 1 ? scale : 0;
-  return mul(x as unknown as AnyT, makeTensor<Dim[], 'float32'>([...ns], 'float32', mask)) as unknown as Tensor<S>;
+  return typed<Tensor<S>>(mulRaw(t, makeTensor([...ns], 'float32', mask)));
 }

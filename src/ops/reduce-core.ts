@@ -9,7 +9,8 @@ import type { Dim, Shape } from '../shape/dims';
 import { ArgumentError, ShapeError } from '../shape/dims';
 import { broadcastShapes, normalizeAxes, reducedShape, reshapeShape, type Check, type ReduceShape, type ReshapeShape, type Result } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
-import { bind1, type AnyTensor, type Primitive } from '../autodiff/core';
+import { erase, typed, type AnyTensor } from '../tensor/untyped';
+import { bind1, type Primitive } from '../autodiff/core';
 import { tensorArgs } from '../tensor/validate';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -52,8 +53,8 @@ export function sum<S extends Shape, const Ax extends number | readonly number[]
   keepDims?: K,
 ): Tensor<Result<ReduceShape<S, Ax, K>>> {
   tensorArgs('sum', { x });
-  const t = x as unknown as AnyTensor;
-  return sumRaw(t, normalizeAxes(axes as number | readonly number[] | undefined, t.shape.length, 'sum'), keepDims ?? false) as unknown as Tensor<Result<ReduceShape<S, Ax, K>>>;
+  const t = erase(x);
+  return typed<Tensor<Result<ReduceShape<S, Ax, K>>>>(sumRaw(t, normalizeAxes(axes as number | readonly number[] | undefined, t.shape.length, 'sum'), keepDims ?? false));
 }
 
 // ---------------------------------------------------------------- broadcastTo
@@ -126,7 +127,7 @@ export function reshape<S extends Shape, const T extends readonly Dim[], D exten
   shape: T & Check<ReshapeShape<S, T>>,
 ): Tensor<Result<ReshapeShape<S, T>>, D> {
   tensorArgs('reshape', { x });
-  const t = x as unknown as AnyTensor;
+  const t = erase(x);
   // At run time a symbolic target dim ('batch') takes the size of the input dim at the
   // same position (the type rule has already matched the names); products are re-checked.
   const xs = t.shape as readonly number[];
@@ -151,7 +152,7 @@ export function reshape<S extends Shape, const T extends readonly Dim[], D exten
     const how = (shape as readonly Dim[]).map((d, i) => (typeof d === 'string' ? `'${d}' = ${target[i]} (input dim ${i})` : null)).filter((s) => s !== null);
     throw new ShapeError('reshape', `${e.message.replace(/^reshape: /, '')}: target [${(shape as readonly Dim[]).map((d) => (typeof d === 'string' ? `'${d}'` : d)).join(', ')}] with ${how.join(', ')} is [${target.join(', ')}], x is [${xs.join(', ')}]`);
   }
-  return reshapeRaw(t, resolved) as unknown as Tensor<Result<ReshapeShape<S, T>>, D>;
+  return typed<Tensor<Result<ReshapeShape<S, T>>, D>>(reshapeRaw(t, resolved));
 }
 
 /** Broadcast x to `shape` (NumPy rules; the result must be exactly `shape`). */
@@ -160,5 +161,5 @@ export function broadcastTo<S extends Shape, const T extends readonly number[]>(
   shape: T,
 ): Tensor<[...T]> {
   tensorArgs('broadcastTo', { x });
-  return broadcastToRaw(x as unknown as AnyTensor, shape) as unknown as Tensor<[...T]>;
+  return typed<Tensor<[...T]>>(broadcastToRaw(erase(x), shape));
 }
