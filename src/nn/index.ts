@@ -1,7 +1,7 @@
 export * from './layer';
 export * from './sequential';
 export * from './init';
-export * from './activation';
+export { activationFn, type ActivationName } from './activation';
 export * from './layers/core';
 export * from './layers/recurrent';
 export * from './losses';

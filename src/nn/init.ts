@@ -88,5 +88,5 @@ export function resolveInit(i: InitializerName | Initializer | undefined, fallba
 
 /** split helper so layers read well: `const [k1, k2] = keys(key, 2)` */
 export function keys(key: Key, n: number): Key[] {
-  return split(key, n) as unknown as Key[];
+  return split(key, n);
 }

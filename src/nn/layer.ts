@@ -25,7 +25,7 @@ import { checkDtype, type Check, type DtypeRule, type Result } from '../shape/ru
 import type { Key } from '../random';
 import type { Tensor } from '../tensor/tensor';
 import type { DType } from '../tensor/dtype';
-import type { AnyTensor } from '../autodiff/core';
+import { erase, typed, type AnyTensor } from '../tensor/untyped';
 
 /** A run-time dim: a size, or the name of a symbolic dim (unknown until data arrives). */
 export type RDim = number | string;
@@ -99,8 +99,10 @@ export function applyLayer<K extends LayerKind, N extends string, S extends Shap
   x: Tensor<S, D> & Check<ApplyKind<K, S>> & Check<LayerDtypeRule<K, N, D>>,
   ctx: ApplyContext = {},
 ): Tensor<Result<ApplyKind<K, S>>> {
-  checkLayerDtype(layer, (x as unknown as AnyTensor).dtype);
-  return layer.apply(params, x as unknown as AnyTensor, ctx) as unknown as Tensor<Result<ApplyKind<K, S>>>;
+  const t = erase(x);
+  checkLayerDtype(layer, t.dtype);
+  // the layer's outputShape (its kind's runtime twin) ran inside apply's ops
+  return typed<Tensor<Result<ApplyKind<K, S>>>>(layer.apply(params, t, ctx));
 }
 
 /** A layer's forward pass with its params bound: a plain typed function, for fp-ts `pipe` / `flow`. */
@@ -110,7 +112,7 @@ export function bindParams<K extends LayerKind, N extends string, const S extend
   _inputShape: S,
   ctx: ApplyContext = {},
 ): (x: Tensor<S, D>) => Tensor<Result<ApplyKind<K, S>>> {
-  return (x) => layer.apply(params, x as unknown as AnyTensor, ctx) as unknown as Tensor<Result<ApplyKind<K, S>>>;
+  return (x) => typed<Tensor<Result<ApplyKind<K, S>>>>(layer.apply(params, erase(x), ctx));
 }
 
 // ---------------------------------------------------------------- runtime shape helpers for layers

@@ -16,7 +16,7 @@ import type { Check, Result } from '../shape/rules';
 import { split, type Key } from '../random';
 import type { Tensor } from '../tensor/tensor';
 import type { DType } from '../tensor/dtype';
-import type { AnyTensor } from '../autodiff/core';
+import { erase, typed, type AnyTensor } from '../tensor/untyped';
 import { treeLeaves } from '../autodiff/pytree';
 import { checkLayerDtype, type ApplyContext, type ApplyKind, type InDtypeOf, type InOf, type KindOf, type Layer, type LayerDtypeRule, type LayerKind, type NameOf, type OutDtypeOf, type ParamsKind, type RDim } from './layer';
 
@@ -133,15 +133,15 @@ function shapesAlong(layers: readonly Layer[], input: readonly RDim[]): RDim[][]
 
 function initAlong(layers: readonly Layer[], key: Key, input: readonly RDim[]): unknown[] {
   const shapes = shapesAlong(layers, input);
-  const keys = layers.length > 0 ? (split(key, layers.length) as unknown as Key[]) : [];
+  const keys = layers.length > 0 ? split(key, layers.length) : [];
   return layers.map((l, i) => l.init(keys[i]!, shapes[i]!));
 }
 
-function applyAlong(layers: readonly Layer[], params: readonly unknown[], x: AnyTensor, ctx: ApplyContext): AnyTensor {
+function applyAlong(layers: readonly Layer[], params: unknown, x: AnyTensor, ctx: ApplyContext): AnyTensor {
   if (!Array.isArray(params) || params.length !== layers.length) {
     throw new Error(`model params: expected a tuple of ${layers.length} layer params, got ${Array.isArray(params) ? params.length : typeof params}`);
   }
-  const keys = ctx.key && layers.length > 0 ? (split(ctx.key, layers.length) as unknown as Key[]) : null;
+  const keys = ctx.key && layers.length > 0 ? split(ctx.key, layers.length) : null;
   let h = x;
   layers.forEach((l, i) => {
     h = l.apply(params[i], h, keys ? { ...ctx, key: keys[i]! } : ctx);
@@ -175,10 +175,10 @@ export function chain<const Ls extends readonly Layer<any, any>[]>(...layers: Dt
     name: 'chain',
     ...(first && { inputDtype: first.layer.inputDtype }),
     config: { layers: layers.map((l) => l.name) },
-    sublayers: layers as unknown as readonly Layer[],
+    sublayers: layers,
     outputShape: (input) => shapesAlong(layers, input).at(-1)!,
     init: (key, input) => initAlong(layers, key, input),
-    apply: (params, x, ctx) => applyAlong(layers, params as unknown[], x, ctx),
+    apply: (params, x, ctx) => applyAlong(layers, params, x, ctx),
   };
 }
 
@@ -216,29 +216,31 @@ export interface Model<S extends Shape, Ls extends readonly unknown[]> {
  * reaching it: a mismatch is a compile error on that layer's argument.
  */
 export function sequential<const S extends Shape, const Ls extends readonly Layer<any, any>[]>(inputShape: S, ...layers: CheckedLayers<S, Ls>): Model<S, Ls> {
-  const ls = layers as unknown as readonly Layer[];
+  const ls: readonly Layer[] = layers;
   const input = inputShape as readonly RDim[];
   checkDtypesAlong(ls);
   const first = firstTyped(ls);
   const shapes = shapesAlong(ls, input);
-  const rows = (params: readonly unknown[]): SummaryRow[] =>
-    ls.map((l, i) => ({ index: i, layer: l.name, outputShape: shapes[i + 1]!, params: treeLeaves(params[i]).reduce((n, t) => n + t.size, 0) }));
+  const rows = (params: unknown): SummaryRow[] =>
+    ls.map((l, i) => ({ index: i, layer: l.name, outputShape: shapes[i + 1]!, params: treeLeaves(Array.isArray(params) ? params[i] : undefined).reduce((n, t) => n + t.size, 0) }));
   return {
     inputShape,
     inputDtype: first?.layer.inputDtype as Model<S, Ls>['inputDtype'],
-    layers: layers as unknown as Ls,
+    layers,
     outputShape: shapes.at(-1)!,
     init: (key) => initAlong(ls, key, input) as ParamsOf<S, Ls>,
     apply: (params, x, ctx = {}) => {
-      const xs = (x as unknown as AnyTensor).shape as readonly number[];
+      const t = erase(x);
+      const xs = t.shape as readonly number[];
       if (xs.length !== input.length || input.some((d, i) => typeof d === 'number' && d !== xs[i])) {
         throw new ShapeError('model input', `expected [${input.join(', ')}], got [${xs.join(', ')}]`);
       }
-      if (first) checkLayerDtype(first.layer, (x as unknown as AnyTensor).dtype, `layer ${first.index} (${first.layer.name})`);
-      return applyAlong(ls, params as unknown as unknown[], x as unknown as AnyTensor, ctx) as unknown as Tensor<OutputOf<never, Ls>>;
+      if (first) checkLayerDtype(first.layer, t.dtype, `layer ${first.index} (${first.layer.name})`);
+      // every layer's outputShape (the runtime twin of its kind) ran along the way
+      return typed<Tensor<OutputOf<never, Ls>>>(applyAlong(ls, params, t, ctx));
     },
-    summaryRows: (params) => rows(params as unknown as unknown[]),
-    summary: (params) => formatSummary(rows(params as unknown as unknown[]), input),
+    summaryRows: (params) => rows(params),
+    summary: (params) => formatSummary(rows(params), input),
   } as Model<S, Ls>;
 }
 

@@ -22,12 +22,12 @@ import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
 import type { Check } from '../../shape/rules';
 import { makeTensor, type Tensor } from '../../tensor/tensor';
-import type { AnyTensor } from '../../autodiff/core';
+import { erase, typed, wide, type AnyTensor } from '../../tensor/untyped';
 import type { Key } from '../../random';
-import { add, cast, logicalAnd, mul, where } from '../../ops/elementwise';
+import { addRaw, castRaw, logicalAndRaw, mulRaw, whereRaw } from '../../ops/elementwise';
 import { matmulRaw, transposeRaw } from '../../ops/linalg';
 import { reshapeRaw } from '../../ops/reduce-core';
-import { softmax } from '../../ops/activations';
+import { softmaxRaw } from '../../ops/activations';
 import { scaledDotProductAttention } from '../../ops/attention';
 import type { AttentionMaskShape } from '../../shape/rules';
 import { dropout as dropoutOp } from '../../ops/norm';
@@ -35,10 +35,7 @@ import { glorotUniform, keys, resolveInit, zerosInit, type Initializer, type Ini
 import { knownDim, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
 import type { IsDyn, IsLit, Same, Agree, Show } from '../../shape/dim-types';
 
-type T = Tensor<Dim[]>;
 type BoolT = Tensor<Dim[], 'bool'>;
-const A = (x: AnyTensor) => x as unknown as T;
-const Any = (x: T | BoolT) => x as unknown as AnyTensor;
 const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
 /** the score of a masked position (the most negative finite float32, as src/ops/attention.ts) */
@@ -234,9 +231,9 @@ interface RuntimeMha {
 function project(x: AnyTensor, p: Proj): AnyTensor {
   const [b, l, i] = dimsOf(x) as [number, number, number];
   const [, h, k] = dimsOf(p.kernel) as [number, number, number];
-  let y = A(matmulRaw(reshapeRaw(x, [b * l, i]), reshapeRaw(p.kernel, [i, h * k])));
-  if (p.bias) y = add(y, A(reshapeRaw(p.bias, [h * k])));
-  return transposeRaw(reshapeRaw(Any(y), [b, l, h, k]), [0, 2, 1, 3]);
+  let y = matmulRaw(reshapeRaw(x, [b * l, i]), reshapeRaw(p.kernel, [i, h * k]));
+  if (p.bias) y = addRaw(y, reshapeRaw(p.bias, [h * k]));
+  return transposeRaw(reshapeRaw(y, [b, l, h, k]), [0, 2, 1, 3]);
 }
 
 /** [Lq, Lk] bool, true where key j <= query i. */
@@ -247,8 +244,8 @@ export function causalRect(lq: number, lk: number): BoolT {
 }
 
 /** The user's mask (rank 3 gets a heads axis) and-ed with the causal mask when asked. */
-function buildMask(mask: AnyTensor | null | undefined, causal: boolean, b: number, h: number, lq: number, lk: number): BoolT | null {
-  let m: BoolT | null = null;
+function buildMask(mask: AnyTensor | null | undefined, causal: boolean, b: number, h: number, lq: number, lk: number): AnyTensor | null {
+  let m: AnyTensor | null = null;
   if (mask !== null && mask !== undefined) {
     if (mask.dtype !== 'bool') throw new ShapeError('multiHeadAttention', `mask must be bool (true = attend), got ${mask.dtype}`);
     const s = dimsOf(mask);
@@ -257,11 +254,11 @@ function buildMask(mask: AnyTensor | null | undefined, causal: boolean, b: numbe
     if (s.length > target.length || s.some((d, i) => d !== 1 && d !== target[target.length - s.length + i])) {
       throw new ShapeError('multiHeadAttention', `mask does not broadcast to the scores shape ([${s.join(', ')}] vs [${target.join(', ')}])`);
     }
-    m = (s.length === 3 ? reshapeRaw(mask, [s[0]!, 1, s[1]!, s[2]!]) : mask) as unknown as BoolT;
+    m = s.length === 3 ? reshapeRaw(mask, [s[0]!, 1, s[1]!, s[2]!]) : mask;
   }
   if (causal) {
-    const c = causalRect(lq, lk);
-    m = m === null ? c : (logicalAnd(m, c) as unknown as BoolT);
+    const c = erase(causalRect(lq, lk));
+    m = m === null ? c : logicalAndRaw(m, c);
   }
   return m;
 }
@@ -271,21 +268,23 @@ function buildMask(mask: AnyTensor | null | undefined, causal: boolean, b: numbe
  * scaledDotProductAttention op; with dropout the weights are dropped before multiplying v
  * (Keras), so the same steps are spelled out (masked rows zeroed exactly as the op does).
  */
-function attend(q: AnyTensor, k: AnyTensor, v: AnyTensor, mask: BoolT | null, rate: number, key: Key | undefined, wantWeights: boolean): { output: AnyTensor; weights: AnyTensor | null } {
+function attend(q: AnyTensor, k: AnyTensor, v: AnyTensor, mask: AnyTensor | null, rate: number, key: Key | undefined, wantWeights: boolean): { output: AnyTensor; weights: AnyTensor | null } {
   if (rate === 0 || key === undefined) {
+    // the op has no untyped core: called on rank-unknown views, its runtime checks still apply
+    const m = mask === null ? null : wide<'bool'>(mask);
     if (wantWeights) {
-      const r = scaledDotProductAttention(A(q), A(k) as never, A(v) as never, mask as never, { returnWeights: true }) as unknown as { output: AnyTensor; weights: AnyTensor };
-      return r;
+      const r = scaledDotProductAttention(wide(q), wide(k), wide(v), m, { returnWeights: true });
+      return { output: erase(r.output), weights: erase(r.weights) };
     }
-    return { output: scaledDotProductAttention(A(q), A(k) as never, A(v) as never, mask as never) as unknown as AnyTensor, weights: null };
+    return { output: erase(scaledDotProductAttention(wide(q), wide(k), wide(v), m)), weights: null };
   }
   const dk = dimsOf(q)[3]!;
-  let scores = A(matmulRaw(Any(mul(A(q), 1 / Math.sqrt(dk))), k, false, true));
-  if (mask !== null) scores = where(mask, scores, MASKED_SCORE) as unknown as T;
-  let w = softmax(scores, -1) as T;
-  if (mask !== null) w = mul(w, cast(mask, 'float32') as unknown as T);
-  const dropped = dropoutOp(w, key, rate);
-  return { output: matmulRaw(Any(dropped), v), weights: wantWeights ? Any(w) : null };
+  let scores = matmulRaw(mulRaw(q, 1 / Math.sqrt(dk)), k, false, true);
+  if (mask !== null) scores = whereRaw(mask, scores, MASKED_SCORE);
+  let w = softmaxRaw(scores, -1);
+  if (mask !== null) w = mulRaw(w, castRaw(mask, 'float32'));
+  const dropped = erase(dropoutOp(wide(w), key, rate));
+  return { output: matmulRaw(dropped, v), weights: wantWeights ? w : null };
 }
 
 export interface MhaCallOptions {
@@ -329,9 +328,9 @@ export function mhaCall(params: unknown, query: AnyTensor, keyValue: AnyTensor, 
   const [, h, , vd] = dimsOf(r.output) as [number, number, number, number];
   const od = dimsOf(p.output.kernel)[2]!;
   const merged = reshapeRaw(transposeRaw(r.output, [0, 2, 1, 3]), [b * lq, h * vd]);
-  let y = A(matmulRaw(merged, reshapeRaw(p.output.kernel, [h * vd, od])));
-  if (p.output.bias) y = add(y, A(p.output.bias));
-  return { output: reshapeRaw(Any(y), [b, lq, od]), weights: r.weights };
+  let y = matmulRaw(merged, reshapeRaw(p.output.kernel, [h * vd, od]));
+  if (p.output.bias) y = addRaw(y, p.output.bias);
+  return { output: reshapeRaw(y, [b, lq, od]), weights: r.weights };
 }
 
 export interface MhaApplyOptions<R extends boolean = boolean> {
@@ -373,8 +372,12 @@ export function mhaApply<
   options?: MhaApplyOptions<R> & MaskOption<M, MhaMaskRule<Q, KV, NoInfer<H>, M>>,
 ): MhaOut<Q, KV, H, O, R> {
   const o = (options ?? {}) as MhaCallOptions;
-  const r = mhaCall(params, query as unknown as AnyTensor, keyValue as unknown as AnyTensor, o);
-  return (o.returnWeights === true ? { output: r.output, weights: r.weights } : r.output) as unknown as MhaOut<Q, KV, H, O, R>;
+  const r = mhaCall(params, erase(query), erase(keyValue), o);
+  type Out = Tensor<[BatchOf<Q>, LenOf<Q>, O & Dim]>;
+  if (o.returnWeights !== true) return typed<MhaOut<Q, KV, H, O, R>>(r.output);
+  const withWeights: MhaWithWeights<[BatchOf<Q>, LenOf<Q>, O & Dim], [BatchOf<Q>, H & Dim, LenOf<Q>, LenOf<KV>]> = { output: typed<Out>(r.output), weights: typed(r.weights!) };
+  // cast: MhaOut is conditional on R, which TS cannot narrow from the runtime returnWeights flag
+  return withWeights as unknown as MhaOut<Q, KV, H, O, R>;
 }
 
 // =============================================================================================
@@ -476,5 +479,6 @@ export function initMultiHeadAttention<
 ): MhaParams<Dq, Dkv, H, KeyDimOf<Dq, H, K>, ValueDimOf<Dq, H, K, V>, OutDimOf<Dq, O>, B> {
   positiveInt('multiHeadAttention', 'queryDim', queryDim);
   positiveInt('multiHeadAttention', 'keyValueDim', keyValueDim);
+  // cast: initMhaParams builds exactly the record MhaParams spells out (shapes from mhaDims), as an untyped Record
   return initMhaParams(layer.mha, key, queryDim, keyValueDim ?? queryDim) as unknown as MhaParams<Dq, Dkv, H, KeyDimOf<Dq, H, K>, ValueDimOf<Dq, H, K, V>, OutDimOf<Dq, O>, B>;
 }

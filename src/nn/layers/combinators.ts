@@ -15,9 +15,8 @@
 import type { Add } from '../../shape/arith';
 import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
-import type { Tensor } from '../../tensor/tensor';
-import type { AnyTensor } from '../../autodiff/core';
-import { add } from '../../ops/elementwise';
+import type { AnyTensor } from '../../tensor/untyped';
+import { addRaw } from '../../ops/elementwise';
 import { concatRaw } from '../../ops/layout';
 import { split, type Key } from '../../random';
 import { chain, type ChainKind } from '../sequential';
@@ -26,8 +25,6 @@ import type { ApplyContext, ApplyKind, InOf, KindOf, Layer, LayerKind, NameOf, P
 import { conv1d, globalMaxPool1d, type Conv1dKind, type GlobalPool1dKind } from './conv';
 import { applyUpdatingStats, type StatsLayer } from './norm';
 import type { IsDyn, IsLit, Same, Agree, Show, IsTuple, AgreeAll, ShowShape } from '../../shape/dim-types';
-
-type T = Tensor<Dim[]>;
 
 // ---------------------------------------------------------------- type helpers
 
@@ -127,7 +124,7 @@ function combinedShape(name: string, outs: readonly (readonly RDim[])[], combine
   return [...lead, width];
 }
 
-const splitKeys = (k: Key | undefined, n: number): (Key | undefined)[] => (k ? (split(k, n) as unknown as Key[]) : new Array<undefined>(n).fill(undefined));
+const splitKeys = (k: Key | undefined, n: number): (Key | undefined)[] => (k ? split(k, n) : new Array<undefined>(n).fill(undefined));
 const withKey = (ctx: ApplyContext, k: Key | undefined): ApplyContext => (k ? { ...ctx, key: k } : ctx);
 
 function parallelLayer<N extends string>(name: N, branches: readonly Layer[], combine: CombineMode): Layer<LayerKind, N> & StatsLayer {
@@ -136,7 +133,7 @@ function parallelLayer<N extends string>(name: N, branches: readonly Layer[], co
   const combineYs = (ys: readonly AnyTensor[]): AnyTensor => {
     combinedShape(name, ys.map((y) => y.shape as readonly number[]), combine);
     if (combine === 'concat') return ys.length === 1 ? ys[0]! : concatRaw(ys, ys[0]!.shape.length - 1);
-    return ys.reduce((a, b) => add(a as unknown as T, b as unknown as T) as unknown as AnyTensor);
+    return ys.reduce((a, b) => addRaw(a, b));
   };
   const checkParams = (ps: unknown): readonly unknown[] => {
     if (!Array.isArray(ps) || ps.length !== branches.length) throw new Error(`${name} params: expected a tuple of ${branches.length} branch params`);
@@ -148,7 +145,7 @@ function parallelLayer<N extends string>(name: N, branches: readonly Layer[], co
     outputShape: (input) => combinedShape(name, branchShapes(name, branches, input), combine),
     init(key, input) {
       branchShapes(name, branches, input);
-      const ks = split(key, branches.length) as unknown as Key[];
+      const ks = split(key, branches.length);
       return branches.map((b, i) => b.init(ks[i]!, input));
     },
     apply(params, x, ctx) {
@@ -178,7 +175,7 @@ export function parallel<const Bs extends readonly [Layer<any, any>, ...Layer<an
   branches: Bs,
   options: ParallelOptions<C> = {},
 ): Layer<ParallelKind<Bs, C>, 'parallel'> {
-  return parallelLayer('parallel', branches as unknown as readonly Layer[], options.combine ?? 'concat') as Layer<ParallelKind<Bs, C>, 'parallel'>;
+  return parallelLayer('parallel', branches, options.combine ?? 'concat') as Layer<ParallelKind<Bs, C>, 'parallel'>;
 }
 
 // ---------------------------------------------------------------- residual
@@ -210,7 +207,7 @@ export interface ResidualKind<Body> extends LayerKind {
 
 /** A skip connection: y = x + body(x) (ResNet / Transformer blocks). Params are the body's. */
 export function residual<const Body extends Layer<any, any>>(body: Body): Layer<ResidualKind<Body>, 'residual'> {
-  const b = body as unknown as Layer;
+  const b: Layer = body;
   const check = (input: readonly RDim[]): RDim[] => {
     let o: RDim[];
     try {
@@ -237,12 +234,12 @@ export function residual<const Body extends Layer<any, any>>(body: Body): Layer<
     apply(params, x, ctx) {
       const y = b.apply(params, x, ctx);
       check(x.shape as readonly number[]);
-      return add(x as unknown as T, y as unknown as T) as unknown as AnyTensor;
+      return addRaw(x, y);
     },
     applyUpdatingStats(params, x, ctx) {
       const [y, p] = applyUpdatingStats(b, params, x, ctx);
       check(x.shape as readonly number[]);
-      return [add(x as unknown as T, y as unknown as T) as unknown as AnyTensor, p];
+      return [addRaw(x, y), p];
     },
   };
   return layer;
@@ -277,6 +274,6 @@ export function textCnnBlock<const F extends number, const Ks extends readonly [
   const activation = options.activation ?? 'relu';
   if (options.kernelSizes.length === 0) throw new RangeError('textCnnBlock: kernelSizes must not be empty');
   const branches = options.kernelSizes.map((k) => chain(conv1d({ filters: options.filters, kernelSize: k, activation }), globalMaxPool1d()));
-  const layer = parallelLayer('textCnnBlock', branches as unknown as readonly Layer[], 'concat');
+  const layer = parallelLayer('textCnnBlock', branches, 'concat');
   return { ...layer, config: { filters: options.filters, kernelSizes: options.kernelSizes, activation } } as Layer<TextCnnKind<F, Ks>, 'textCnnBlock'>;
 }

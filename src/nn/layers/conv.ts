@@ -18,8 +18,8 @@ import type { Dim, Shape } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
 import { conv1dShape, conv2dShape, pool1dShape, pool2dShape, type Conv1dShape, type Conv2dShape, type Pool1dShape, type Pool2dShape } from '../../shape/rules';
 import type { Tensor } from '../../tensor/tensor';
-import type { AnyTensor } from '../../autodiff/core';
-import { add } from '../../ops/elementwise';
+import { erase, wide, type WideTensor } from '../../tensor/untyped';
+import { addRaw } from '../../ops/elementwise';
 import {
   avgPool1d as avgPool1dOp,
   avgPool2d as avgPool2dOp,
@@ -33,13 +33,12 @@ import {
   maxPool2d as maxPool2dOp,
 } from '../../ops/conv';
 import type { GlobalPool1dShape, GlobalPool2dShape } from '../../shape/rules';
-import { activationFn, type ActivationName } from '../activation';
+import { activationRaw, type ActivationName } from '../activation';
 import { glorotUniform, keys, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
 
-type T = Tensor<Dim[]>;
-const asT = (x: AnyTensor) => x as unknown as T;
-const asAny = (x: T) => x as unknown as AnyTensor;
+// the conv and pool ops have no exported untyped cores: layers call them on rank-unknown views
+type T = WideTensor;
 
 /** one number for both spatial axes, or [h, w] */
 export type Size2d = number | readonly [number, number];
@@ -157,7 +156,7 @@ export function conv2d<
   if (padding !== 'valid' && padding !== 'same') throw new RangeError(`conv2d: padding must be 'valid' or 'same', got ${String(padding)}`);
   // validates kernel, strides and dilation once, at construction
   conv2dShape([1, PROBE, PROBE, 1], kernelSize, filters, strides, padding, dilation);
-  const act = activationFn(options.activation ?? 'linear');
+  const act = activationRaw(options.activation ?? 'linear');
   const kInit = resolveInit(options.kernelInitializer, glorotUniform);
   const bInit = resolveInit(options.biasInitializer, zerosInit);
   const [kh, kw] = pair(kernelSize);
@@ -174,9 +173,9 @@ export function conv2d<
     },
     apply(params, x) {
       const p = params as { kernel: T; bias?: T };
-      let y = conv2dOp(asT(x), p.kernel, { strides, padding, dilation }) as T;
-      if (p.bias) y = add(y, p.bias);
-      return asAny(act(y));
+      let y = erase(conv2dOp(wide(x), p.kernel, { strides, padding, dilation }));
+      if (p.bias) y = addRaw(y, erase(p.bias));
+      return act(y);
     },
   };
 }
@@ -221,7 +220,7 @@ export function conv1d<
   positiveInt('conv1d', 'filters', filters);
   if (padding !== 'valid' && padding !== 'same' && padding !== 'causal') throw new RangeError(`conv1d: padding must be 'valid', 'same' or 'causal', got ${String(padding)}`);
   conv1dShape([1, PROBE, 1], kernelSize, filters, stride, padding, dilation);
-  const act = activationFn(options.activation ?? 'linear');
+  const act = activationRaw(options.activation ?? 'linear');
   const kInit = resolveInit(options.kernelInitializer, glorotUniform);
   const bInit = resolveInit(options.biasInitializer, zerosInit);
   return {
@@ -237,9 +236,9 @@ export function conv1d<
     },
     apply(params, x) {
       const p = params as { kernel: T; bias?: T };
-      let y = conv1dOp(asT(x), p.kernel, { strides: stride, padding, dilation }) as T;
-      if (p.bias) y = add(y, p.bias);
-      return asAny(act(y));
+      let y = erase(conv1dOp(wide(x), p.kernel, { strides: stride, padding, dilation }));
+      if (p.bias) y = addRaw(y, erase(p.bias));
+      return act(y);
     },
   };
 }
@@ -283,7 +282,7 @@ function pool2dLayer<N extends 'maxPool2d' | 'avgPool2d'>(name: N, o: Pool2dLaye
     config: { poolSize, strides, padding },
     outputShape: (input) => pool2dOut(input, poolSize, strides, padding),
     init: () => ({}),
-    apply: (_p, x) => asAny(op(asT(x), { poolSize, strides, padding }) as T),
+    apply: (_p, x) => erase(op(wide(x), { poolSize, strides, padding })),
   };
 }
 
@@ -299,7 +298,7 @@ function pool1dLayer<N extends 'maxPool1d' | 'avgPool1d'>(name: N, o: Pool1dLaye
     config: { poolSize, strides: stride, padding },
     outputShape: (input) => pool1dOut(input, poolSize, stride, padding),
     init: () => ({}),
-    apply: (_p, x) => asAny(op(asT(x), { poolSize, strides: stride, padding }) as T),
+    apply: (_p, x) => erase(op(wide(x), { poolSize, strides: stride, padding })),
   };
 }
 
@@ -342,7 +341,7 @@ export interface GlobalPool1dKind extends LayerKind {
   readonly Params: Record<string, never>;
 }
 
-function globalLayer<N extends string>(name: N, r: 3 | 4, op: (x: T) => unknown): Layer<LayerKind, N> {
+function globalLayer<N extends string>(name: N, r: 3 | 4, op: (x: T) => Tensor<Shape>): Layer<LayerKind, N> {
   const rule = r === 4 ? 'globalPool2d' : 'globalPool1d';
   return {
     name,
@@ -354,7 +353,7 @@ function globalLayer<N extends string>(name: N, r: 3 | 4, op: (x: T) => unknown)
       return [input[0]!, input[r - 1]!];
     },
     init: () => ({}),
-    apply: (_p, x) => asAny(op(asT(x)) as T),
+    apply: (_p, x) => erase(op(wide(x))),
   };
 }
 

@@ -4,18 +4,14 @@ import { ShapeError } from '../../shape/dims';
 import type { FlattenShape, ReshapeShape } from '../../shape/rules';
 import { flattenShape, reshapeShape } from '../../shape/rules';
 import type { Tensor } from '../../tensor/tensor';
-import type { AnyTensor } from '../../autodiff/core';
-import { add } from '../../ops/elementwise';
-import { matmul } from '../../ops/linalg';
+import { erase, wide, type AnyTensor } from '../../tensor/untyped';
+import { addRaw } from '../../ops/elementwise';
+import { matmulRaw } from '../../ops/linalg';
 import { reshapeRaw } from '../../ops/reduce-core';
 import { dropout as dropoutOp } from '../../ops/norm';
-import { activationFn, type ActivationName } from '../activation';
+import { activationRaw, type ActivationName } from '../activation';
 import { glorotUniform, keys, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, lastDim, requireRank, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
-
-type T = Tensor<Dim[]>;
-const asT = (x: AnyTensor) => x as unknown as T;
-const asAny = (x: T) => x as unknown as AnyTensor;
 
 type LastD<S extends Shape> = S extends readonly [...Dim[], infer L] ? L : never;
 type InitD<S extends Shape> = S extends readonly [...infer I extends Dim[], Dim] ? I : never;
@@ -53,7 +49,7 @@ export function dense<const U extends number, const I extends number | undefined
   options: DenseOptions<I, B> = {},
 ): Layer<DenseKind<U, I, B>, 'dense'> {
   if (!Number.isInteger(units) || units < 1) throw new RangeError(`dense: units must be a positive integer, got ${units}`);
-  const act = activationFn(options.activation ?? 'linear');
+  const act = activationRaw(options.activation ?? 'linear');
   const useBias = options.useBias ?? true;
   const kInit = resolveInit(options.kernelInitializer, glorotUniform);
   const bInit = resolveInit(options.biasInitializer, zerosInit);
@@ -76,10 +72,10 @@ export function dense<const U extends number, const I extends number | undefined
       return useBias ? { kernel, bias: bInit(k2!, [units]) } : { kernel };
     },
     apply(params, x) {
-      const p = params as { kernel: T; bias?: T };
-      let y = matmul(asT(x), p.kernel as Tensor<[number, number]>) as unknown as T;
-      if (p.bias) y = add(y, p.bias);
-      return asAny(act(y));
+      const p = params as { kernel: AnyTensor; bias?: AnyTensor };
+      let y = matmulRaw(x, p.kernel);
+      if (p.bias) y = addRaw(y, p.bias);
+      return act(y);
     },
   };
 }
@@ -93,13 +89,13 @@ export interface SameShapeKind extends LayerKind {
 
 /** An activation as a layer. */
 export function activation(name: ActivationName): Layer<SameShapeKind, 'activation'> {
-  const f = activationFn(name);
+  const f = activationRaw(name);
   return {
     name: 'activation',
     config: { activation: name },
     outputShape: (input) => input.slice(),
     init: () => ({}),
-    apply: (_p, x) => asAny(f(asT(x))),
+    apply: (_p, x) => f(x),
   };
 }
 
@@ -165,7 +161,8 @@ export function dropout(rate: number): Layer<SameShapeKind, 'dropout'> {
     apply(_p, x, ctx) {
       if (!ctx.training || rate === 0) return x;
       if (!ctx.key) throw new Error('dropout: training mode needs a key in the apply context ({ training: true, key })');
-      return asAny(dropoutOp(asT(x), ctx.key, rate, { training: true }) as unknown as T);
+      // no untyped core: the typed op on a rank-unknown view
+      return erase(dropoutOp(wide(x), ctx.key, rate, { training: true }));
     },
   };
 }

@@ -16,15 +16,13 @@
 import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
 import { makeTensor, type Tensor } from '../../tensor/tensor';
-import type { AnyTensor } from '../../autodiff/core';
-import { notEqual, where } from '../../ops/elementwise';
+import { erase, typed, type AnyTensor } from '../../tensor/untyped';
+import { compareRaw, notEqualP, whereRaw } from '../../ops/elementwise';
 import { gatherRaw } from '../../ops/indexing';
 import { reshapeRaw } from '../../ops/reduce-core';
 import { uniformArray, type Key } from '../../random';
 import { resolveInit, type Initializer, type InitializerName } from '../init';
 import { type InOf, type Layer, type LayerKind } from '../layer';
-
-type T = Tensor<Dim[]>;
 
 /** U(lo, hi) initialiser (Keras RandomUniform); the embedding default is U(-0.05, 0.05). */
 export function uniformInit(lo = -0.05, hi = 0.05): Initializer {
@@ -71,8 +69,8 @@ export function embedding<const V extends number, const E extends number>(inputD
       const y = gatherRaw(table, x, 0);
       if (!maskZero) return y;
       // where (not a 0/1 product) so padding rows are exact +0 and pass no gradient
-      const keep = reshapeRaw(notEqual(x as unknown as Tensor<Dim[], 'int32'>, 0) as unknown as AnyTensor, [...(x.shape as readonly number[]), 1]);
-      return where(keep as unknown as Tensor<Dim[], 'bool'>, y as unknown as T, 0) as unknown as AnyTensor;
+      const keep = reshapeRaw(compareRaw(notEqualP, x, 0), [...(x.shape as readonly number[]), 1]);
+      return whereRaw(keep, y, 0);
     },
   };
 }
@@ -82,8 +80,8 @@ export function embedding<const V extends number, const E extends number>(inputD
  * Use it for masked losses (`where(mask, loss, 0)`) and as an attention key mask.
  */
 export function embeddingMask<S extends Shape>(ids: Tensor<S, 'int32'>, padId = 0): Tensor<S, 'bool'> {
-  const t = ids as unknown as AnyTensor;
+  const t = erase(ids);
   if (t.dtype !== 'int32') throw new ShapeError('embeddingMask', `ids must be int32, got ${t.dtype}`);
   if (!Number.isInteger(padId)) throw new RangeError(`embeddingMask: padId must be an integer, got ${padId}`);
-  return notEqual(ids as unknown as Tensor<Dim[], 'int32'>, padId) as unknown as Tensor<S, 'bool'>;
+  return typed<Tensor<S, 'bool'>>(compareRaw(notEqualP, t, padId));
 }

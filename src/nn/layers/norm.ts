@@ -21,21 +21,19 @@ import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
 import type { Tensor } from '../../tensor/tensor';
 import type { DType } from '../../tensor/dtype';
-import type { AnyTensor } from '../../autodiff/core';
+import { erase, wide, type AnyTensor } from '../../tensor/untyped';
 import { stopGradient } from '../../autodiff/transforms';
-import { add, mul, square, sub } from '../../ops/elementwise';
-import { mean } from '../../ops/reduce';
+import { addRaw, mulRaw, squareRaw, subRaw } from '../../ops/elementwise';
+import { meanRaw } from '../../ops/reduce';
 import { normalizeAxes, type LayerNormDims } from '../../shape/rules';
 import { batchNorm, layerNorm } from '../../ops/norm';
-import { split, type Key } from '../../random';
 import { keys, onesInit, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, type ApplyContext, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
 import type { Model, ParamsOf } from '../sequential';
 import type { IsTuple } from '../../shape/dim-types';
 
-type T = Tensor<Dim[]>;
-const asT = (x: AnyTensor) => x as unknown as T;
-const asAny = (x: T) => x as unknown as AnyTensor;
+// layerNorm, batchNorm and stopGradient have no exported untyped cores: called on rank-unknown views
+const stopGradientRaw = (x: AnyTensor): AnyTensor => erase(stopGradient(wide(x)));
 
 type LastD<S extends Shape> = S extends readonly [...Dim[], infer L extends Dim] ? L : Dim;
 /** the input, unchanged, if it has rank >= 1 */
@@ -95,8 +93,8 @@ export function layerNormalization<const Ax extends number | readonly number[] =
       return { gamma: gInit(k1!, dims), beta: bInit(k2!, dims) };
     },
     apply(params, x) {
-      const p = params as { gamma: T; beta: T };
-      return asAny(layerNorm(asT(x), p.gamma, p.beta, { axis, epsilon }) as T);
+      const p = params as { gamma: AnyTensor; beta: AnyTensor };
+      return erase(layerNorm(wide(x), wide(p.gamma), wide(p.beta), { axis, epsilon }));
     },
   };
 }
@@ -121,14 +119,14 @@ export interface BatchNormalizationKind extends LayerKind {
   readonly Params: BatchNormalizationParams<LastD<InOf<this>>>;
 }
 
-type BnP = { gamma: T; beta: T; movingMean: T; movingVariance: T };
+type BnP = { gamma: AnyTensor; beta: AnyTensor; movingMean: AnyTensor; movingVariance: AnyTensor };
 
 /** mean and biased variance over every axis but the last */
-function batchStats(x: T): [T, T] {
+function batchStats(x: AnyTensor): [AnyTensor, AnyTensor] {
   const r = x.shape.length;
   const axes = Array.from({ length: r - 1 }, (_, i) => i);
-  const m = mean(x, axes) as T;
-  const v = mean(square(sub(x, m)), axes) as T;
+  const m = meanRaw(x, axes);
+  const v = meanRaw(squareRaw(subRaw(x, m)), axes);
   return [m, v];
 }
 
@@ -151,10 +149,10 @@ export function batchNormalization(options: BatchNormalizationOptions = {}): Lay
     movingMean: resolveInit(options.movingMeanInitializer, zerosInit),
     movingVariance: resolveInit(options.movingVarianceInitializer, onesInit),
   };
-  const forward = (p: BnP, x: T, training: boolean): T => {
+  const forward = (p: BnP, x: AnyTensor, training: boolean): AnyTensor => {
     if (x.shape.length === 0) throw new ShapeError('batchNormalization', 'expects an input of rank >= 1 (got a scalar)');
-    const [m, v] = training ? batchStats(x) : [stopGradient(p.movingMean), stopGradient(p.movingVariance)];
-    return batchNorm(x, m, v, p.gamma, p.beta, { epsilon }) as T;
+    const [m, v] = training ? batchStats(x) : [stopGradientRaw(p.movingMean), stopGradientRaw(p.movingVariance)];
+    return erase(batchNorm(wide(x), wide(m), wide(v), wide(p.gamma), wide(p.beta), { epsilon }));
   };
   const layer: BatchNormLayer = {
     name: 'batchNormalization',
@@ -173,15 +171,14 @@ export function batchNormalization(options: BatchNormalizationOptions = {}): Lay
         movingVariance: inits.movingVariance(k4!, [c]),
       };
     },
-    apply: (params, x, ctx) => asAny(forward(params as BnP, asT(x), ctx.training === true)),
+    apply: (params, x, ctx) => forward(params as BnP, x, ctx.training === true),
     applyUpdatingStats(params, x) {
       const p = params as BnP;
-      const xt = asT(x);
-      if (xt.shape.length === 0) throw new ShapeError('batchNormalization', 'expects an input of rank >= 1 (got a scalar)');
-      const [m, v] = batchStats(xt);
-      const blend = (old: T, batch: T) => add(mul(old, momentum), mul(stopGradient(batch), 1 - momentum)) as T;
+      if (x.shape.length === 0) throw new ShapeError('batchNormalization', 'expects an input of rank >= 1 (got a scalar)');
+      const [m, v] = batchStats(x);
+      const blend = (old: AnyTensor, batch: AnyTensor) => addRaw(mulRaw(old, momentum), mulRaw(stopGradientRaw(batch), 1 - momentum));
       const next: BnP = { ...p, movingMean: blend(p.movingMean, m), movingVariance: blend(p.movingVariance, v) };
-      return [asAny(forward(p, xt, true)), next];
+      return [forward(p, x, true), next];
     },
   };
   return layer;
@@ -193,9 +190,10 @@ export function batchNormalization(options: BatchNormalizationOptions = {}): Lay
  * Pure: returns new params, the given ones are untouched.
  */
 export function batchNormUpdate<P extends BatchNormalizationParams<Dim>>(layer: Layer<BatchNormalizationKind, 'batchNormalization'>, params: P, x: Tensor<Shape>): P {
-  const l = layer as unknown as Partial<StatsLayer> & Layer;
+  const l: Layer & Partial<StatsLayer> = layer;
   if (l.name !== 'batchNormalization' || !l.applyUpdatingStats) throw new Error(`batchNormUpdate: expects a batchNormalization layer, got ${l.name}`);
-  return l.applyUpdatingStats(params, x as unknown as AnyTensor, { training: true })[1] as P;
+  // cast: applyUpdatingStats returns the same record with new moving statistics (same shapes)
+  return l.applyUpdatingStats(params, erase(x), { training: true })[1] as P;
 }
 
 // ---------------------------------------------------------------- moving-stat updates through models
@@ -237,16 +235,18 @@ export function updateMovingStats<S extends Shape, Ls extends readonly unknown[]
   x: Tensor<X, D>,
   ctx: ApplyContext = { training: true },
 ): ParamsOf<S, Ls> {
-  const layers = model.layers as unknown as readonly Layer[];
-  const ps = params as unknown as readonly unknown[];
+  // cast: a model's layer tuple holds Layers (Ls is kept unconstrained for inference)
+  const layers = model.layers as readonly Layer[];
+  const ps: unknown = params;
   if (!Array.isArray(ps) || ps.length !== layers.length) throw new Error(`updateMovingStats: expected a tuple of ${layers.length} layer params`);
   // the same key split as the model's apply, so each layer sees the same randomness
-  const ks = ctx.key && layers.length > 0 ? (split(ctx.key, layers.length) as unknown as Key[]) : null;
-  let h = x as unknown as AnyTensor;
+  const ks = ctx.key && layers.length > 0 ? keys(ctx.key, layers.length) : null;
+  let h = erase(x);
   const next = layers.map((l, i) => {
     const [y, p] = applyUpdatingStats(l, ps[i], h, ks ? { ...ctx, key: ks[i]! } : ctx);
     h = y;
     return p;
   });
+  // cast: one params value per layer, in order, each the layer's own (updated) record — the tuple ParamsOf spells out
   return next as unknown as ParamsOf<S, Ls>;
 }

@@ -13,15 +13,13 @@ import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
 import type { Check } from '../../shape/rules';
 import { makeTensor, type Tensor } from '../../tensor/tensor';
-import type { AnyTensor } from '../../autodiff/core';
-import { add } from '../../ops/elementwise';
+import { erase, typed, type AnyTensor } from '../../tensor/untyped';
+import { addRaw } from '../../ops/elementwise';
 import { sliceRaw } from '../../ops/layout';
 import { glorotUniform, resolveInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, type InOf, type Layer, type LayerKind } from '../layer';
 import type { IsLit } from '../../shape/dim-types';
 
-type T = Tensor<Dim[]>;
-const A = (x: AnyTensor) => x as unknown as T;
 const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
 type OddDigit = '1' | '3' | '5' | '7' | '9';
@@ -51,7 +49,7 @@ export interface SinusoidalKind extends LayerKind {
   readonly Params: Record<string, never>;
 }
 
-const tableCache = new Map<string, Tensor<number[]>>();
+const tableCache = new Map<string, AnyTensor>();
 const CACHE_LIMIT = 64;
 /** larger tables are recomputed rather than kept */
 const CACHE_MAX_SIZE = 1 << 20;
@@ -65,12 +63,18 @@ export function sinusoidalEncoding<const L extends number, const D extends numbe
   dModel: D & Check<EvenDModelRule<'sinusoidalEncoding', D>>,
   maxWavelength = 10000,
 ): Tensor<[L, D]> {
+  // the table is built [length, dModel] from the checked arguments
+  return typed<Tensor<[L, D]>>(sinusoidalTable(length, dModel, maxWavelength));
+}
+
+/** The untyped core of sinusoidalEncoding (same checks, same cache). */
+function sinusoidalTable(length: number, dModel: number, maxWavelength: number): AnyTensor {
   if (!(Number.isInteger(length) && length >= 0)) throw new RangeError(`sinusoidalEncoding: length must be a non-negative integer, got ${length}`);
   if (!(Number.isInteger(dModel) && dModel >= 2)) throw new RangeError(`sinusoidalEncoding: dModel must be an integer >= 2, got ${dModel}`);
   if (dModel % 2 !== 0) throw new ShapeError('sinusoidalEncoding', `d_model must be even (got ${dModel})`);
   const id = `${length}x${dModel}x${maxWavelength}`;
   const hit = tableCache.get(id);
-  if (hit) return hit as unknown as Tensor<[L, D]>;
+  if (hit) return hit;
   const out = new Float32Array(length * dModel);
   for (let i = 0; i < dModel / 2; i++) {
     const inv = 1 / Math.pow(maxWavelength, (2 * i) / dModel);
@@ -80,12 +84,12 @@ export function sinusoidalEncoding<const L extends number, const D extends numbe
       out[pos * dModel + 2 * i + 1] = Math.cos(a);
     }
   }
-  const t = makeTensor<number[], 'float32'>([length, dModel], 'float32', out);
+  const t = erase(makeTensor([length, dModel], 'float32', out));
   if (out.length <= CACHE_MAX_SIZE) {
     if (tableCache.size >= CACHE_LIMIT) tableCache.delete(tableCache.keys().next().value!);
     tableCache.set(id, t);
   }
-  return t as unknown as Tensor<[L, D]>;
+  return t;
 }
 
 function sinusoidalOutput(input: readonly (number | string)[], name: string): void {
@@ -98,8 +102,8 @@ function sinusoidalOutput(input: readonly (number | string)[], name: string): vo
 export function addSinusoidal(x: AnyTensor, maxWavelength = 10000): AnyTensor {
   const s = dimsOf(x);
   sinusoidalOutput(s, 'sinusoidalPositionalEncoding');
-  const pe = sinusoidalEncoding(s[s.length - 2]!, s[s.length - 1]! as never, maxWavelength);
-  return add(A(x), pe as unknown as T) as unknown as AnyTensor;
+  const pe = sinusoidalTable(s[s.length - 2]!, s[s.length - 1]!, maxWavelength);
+  return addRaw(x, pe);
 }
 
 export interface SinusoidalOptions {
@@ -177,7 +181,7 @@ export function learnedPositionalEncoding<const N extends number>(options: Learn
       const td = dimsOf(table);
       if (td[1] !== d) throw new ShapeError(name, `feature dim differs from the table's (expected ${td[1]}, got ${d})`);
       const rows = sliceRaw(table, [0, 0], [s[s.length - 2]!, d], null);
-      return add(A(x), A(rows)) as unknown as AnyTensor;
+      return addRaw(x, rows);
     },
   };
 }

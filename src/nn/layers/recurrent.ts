@@ -43,34 +43,16 @@ import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
 import type { Check } from '../../shape/rules';
 import { makeTensor, type Tensor } from '../../tensor/tensor';
-import { zerosLike } from '../../tensor/create';
-import { bind, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../../autodiff/core';
-import { jvp as jvpTransform, vjp as vjpTransform } from '../../autodiff/transforms';
-import { add, mul, sub } from '../../ops/elementwise';
-import { matmulRaw } from '../../ops/linalg';
-import { reshapeRaw } from '../../ops/reduce-core';
-import { concatRaw, splitRaw } from '../../ops/layout';
-import { activationFn } from '../activation';
+import { erase, eraseAll, typed, typedAll, type AnyTensor } from '../../tensor/untyped';
 import { glorotUniform, keys, orthogonal, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
 import { knownDim, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
 import type { Key } from '../../random';
-import { backend } from '../../backend';
-import type { CellActivation, CellConfig, CellKind, SeqDims, SeqForward, SeqInputs } from '../../backend/backend';
+import type { CellActivation, CellConfig, CellKind } from '../../backend/backend';
+import { biasShape, gateCount, LAYER_NAME, runSequence, type RecurrentImplementation } from './recurrent-sequence';
 
 export type { CellActivation } from '../../backend/backend';
-export type RecurrentImplementation = 'fused' | 'ops';
+export { recurrentSequenceGradP, recurrentSequenceP, type RecurrentImplementation } from './recurrent-sequence';
 
-type T = Tensor<Dim[]>;
-const A = (x: AnyTensor) => x as unknown as T;
-const Any = (x: T) => x as unknown as AnyTensor;
-const f32 = (x: AnyTensor) => x._data as Float32Array;
-const dimsOf = (x: AVal | AnyTensor) => x.shape as readonly number[];
-const concrete = (xs: readonly MaybeTensor[]) => xs.every((x) => x === null || x._tracer === null);
-const fmt = (s: readonly RDim[]) => `[${s.join(', ')}]`;
-
-const gateCount = (kind: CellKind) => (kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1);
-
-const LAYER_NAME: Record<CellKind, string> = { rnn: 'simpleRnn', lstm: 'lstm', gru: 'gru' };
 const ACTIVATIONS: readonly CellActivation[] = ['tanh', 'sigmoid', 'relu', 'linear'];
 
 function checkActivation(name: string, what: string, a: CellActivation): CellActivation {
@@ -117,215 +99,6 @@ function inputRule(name: string, input: readonly RDim[], inputDim: number | unde
   if (inputDim !== undefined && typeof f === 'number' && f !== inputDim) throw new ShapeError(name, `input dim differs (expected ${inputDim}, got ${f})`);
 }
 
-// =============================================================================================
-// The fused whole-sequence primitive and its backward primitive
-
-function biasShape(cfg: CellConfig, G: number): number[] {
-  return cfg.kind === 'gru' && cfg.resetAfter ? [2, G] : [G];
-}
-
-/** Validates [x, W, U, bias, h0, c0?] and returns the dims; ShapeError names the layer. */
-function sequenceDims(ins: readonly AVal[], cfg: CellConfig): SeqDims {
-  const name = LAYER_NAME[cfg.kind];
-  const n = cfg.kind === 'lstm' ? 6 : 5;
-  if (ins.length !== n) throw new ShapeError(name, `expects ${n} inputs, got ${ins.length}`);
-  for (const a of ins) if (a.dtype !== 'float32') throw new ShapeError(name, `expects float32 inputs, got ${a.dtype}`);
-  const [x, W, U, b, h0, c0] = ins as [AVal, AVal, AVal, AVal, AVal, AVal | undefined];
-  const xs = x.shape;
-  if (xs.length !== 3) throw new ShapeError(name, `expects a rank-3 input [batch, time, features] (got rank ${xs.length})`);
-  const [B, Tn, F] = xs as [number, number, number];
-  if (Tn < 1) throw new ShapeError(name, 'needs at least one time step (got 0)');
-  if (U.shape.length !== 2) throw new ShapeError(name, `recurrentKernel must be [units, gates·units] (got ${fmt(U.shape)})`);
-  const u = U.shape[0]!;
-  const G = gateCount(cfg.kind) * u;
-  if (U.shape[1] !== G) throw new ShapeError(name, `recurrentKernel must be [${u}, ${G}] (got ${fmt(U.shape)})`);
-  if (W.shape.length !== 2 || W.shape[1] !== G) throw new ShapeError(name, `kernel must be [features, ${G}] (got ${fmt(W.shape)})`);
-  if (W.shape[0] !== F) throw new ShapeError(name, `input dim differs (expected ${W.shape[0]}, got ${F})`);
-  const bs = biasShape(cfg, G);
-  if (b.shape.join() !== bs.join()) throw new ShapeError(name, `bias must be ${fmt(bs)} (got ${fmt(b.shape)})`);
-  for (const s of cfg.kind === 'lstm' ? [h0, c0!] : [h0]) {
-    if (s.shape.length !== 2 || s.shape[0] !== B || s.shape[1] !== u) throw new ShapeError(name, `initial state must be [${B}, ${u}] (got ${fmt(s.shape)})`);
-  }
-  return { B, T: Tn, F, u };
-}
-
-/** outputs: hs, hT, cT (LSTM) — then the residuals the backward pass reads */
-function outputAvals(cfg: CellConfig, d: SeqDims): AVal[] {
-  const f = (shape: number[]): AVal => ({ shape, dtype: 'float32' });
-  const { B, T: Tn, u } = d;
-  const G = gateCount(cfg.kind) * u;
-  const hs = f([B, Tn, u]);
-  const hT = f([B, u]);
-  if (cfg.kind === 'lstm') return [hs, hT, f([B, u]), f([B, Tn, G]), f([B, Tn, u]), f([B, Tn, u])];
-  if (cfg.kind === 'gru') return cfg.resetAfter ? [hs, hT, f([B, Tn, G]), f([B, Tn, u])] : [hs, hT, f([B, Tn, G])];
-  return [hs, hT];
-}
-
-const publicOutputs = (cfg: CellConfig) => (cfg.kind === 'lstm' ? 3 : 2);
-
-function seqInputs(cfg: CellConfig, ins: readonly AnyTensor[]): SeqInputs {
-  return { x: f32(ins[0]!), W: f32(ins[1]!), U: f32(ins[2]!), bias: f32(ins[3]!), h0: f32(ins[4]!), c0: cfg.kind === 'lstm' ? f32(ins[5]!) : null };
-}
-
-function forwardList(cfg: CellConfig, fw: SeqForward): Float32Array[] {
-  if (cfg.kind === 'lstm') return [fw.hs, fw.hT, fw.cT!, fw.gates!, fw.cs!, fw.acs!];
-  if (cfg.kind === 'gru') return cfg.resetAfter ? [fw.hs, fw.hT, fw.gates!, fw.recH!] : [fw.hs, fw.hT, fw.gates!];
-  return [fw.hs, fw.hT];
-}
-
-function forwardFromList(cfg: CellConfig, outs: readonly Float32Array[]): SeqForward {
-  const [hs, hT] = outs as [Float32Array, Float32Array];
-  if (cfg.kind === 'lstm') return { hs, hT, cT: outs[2]!, gates: outs[3]!, cs: outs[4]!, acs: outs[5]!, recH: null };
-  if (cfg.kind === 'gru') return { hs, hT, cT: null, gates: outs[2]!, cs: null, acs: null, recH: cfg.resetAfter ? outs[3]! : null };
-  return { hs, hT, cT: null, gates: null, cs: null, acs: null, recH: null };
-}
-
-/** The recurrence as ordinary ops, step by step: the reference, and the path of every higher derivative. */
-function referenceSequence(cfg: CellConfig, ins: readonly AnyTensor[]): AnyTensor[] {
-  const [x, W, U, b, h0, c0] = ins as [AnyTensor, AnyTensor, AnyTensor, AnyTensor, AnyTensor, AnyTensor | undefined];
-  const [B, Tn, F] = dimsOf(x) as [number, number, number];
-  const u = dimsOf(U)[0]!;
-  const G = gateCount(cfg.kind) * u;
-  const act = activationFn(cfg.activation);
-  const ract = activationFn(cfg.recurrentActivation);
-  let bIn = b;
-  let bRec: AnyTensor | null = null;
-  if (cfg.kind === 'gru' && cfg.resetAfter) [bIn, bRec] = splitRaw(b, 0, [1, 1]).map((p) => reshapeRaw(p, [G])) as [AnyTensor, AnyTensor];
-  const xp = reshapeRaw(Any(add(A(matmulRaw(reshapeRaw(x, [B * Tn, F]), W)), A(bIn))), [B, Tn, G]);
-  const steps = splitRaw(xp, 1, new Array<number>(Tn).fill(1)).map((s) => A(reshapeRaw(s, [B, G])));
-  const [Uzr, Uh] = cfg.kind === 'gru' && !cfg.resetAfter ? splitRaw(U, 1, [2 * u, u]) : [U, U];
-  const parts = (z: T, n: number) => splitRaw(Any(z), 1, new Array<number>(n).fill(u)).map(A);
-  let h = A(h0);
-  let c = c0 ? A(c0) : null;
-  const hs: AnyTensor[] = [];
-  for (const xt of steps) {
-    if (cfg.kind === 'rnn') {
-      h = act(add(xt, A(matmulRaw(Any(h), U))));
-    } else if (cfg.kind === 'lstm') {
-      const [zi, zf, zg, zo] = parts(add(xt, A(matmulRaw(Any(h), U))), 4) as [T, T, T, T];
-      c = add(mul(ract(zf), c!), mul(ract(zi), act(zg)));
-      h = mul(ract(zo), act(c));
-    } else {
-      const [xz, xr, xh] = parts(xt, 3) as [T, T, T];
-      let z: T, r: T, hh: T;
-      if (cfg.resetAfter) {
-        const [rz, rr, rh] = parts(add(A(matmulRaw(Any(h), U)), A(bRec!)), 3) as [T, T, T];
-        z = ract(add(xz, rz));
-        r = ract(add(xr, rr));
-        hh = act(add(xh, mul(r, rh)));
-      } else {
-        const [rz, rr] = parts(A(matmulRaw(Any(h), Uzr!)), 2) as [T, T];
-        z = ract(add(xz, rz));
-        r = ract(add(xr, rr));
-        hh = act(add(xh, A(matmulRaw(Any(mul(r, h)), Uh!))));
-      }
-      h = add(mul(z, h), mul(sub(1, z), hh));
-    }
-    hs.push(reshapeRaw(Any(h), [B, 1, u]));
-  }
-  const out = [concatRaw(hs, 1), Any(h)];
-  return c ? [...out, Any(c)] : out;
-}
-
-export const recurrentSequenceGradP: Primitive<{ readonly cfg: CellConfig; readonly has: readonly boolean[] }> = {
-  name: 'recurrent_sequence_grad',
-  shape(ins, p) {
-    const n = p.cfg.kind === 'lstm' ? 6 : 5;
-    return ins.slice(0, n).map((a) => ({ shape: a.shape, dtype: 'float32' }));
-  },
-  impl(ins, p) {
-    const n = p.cfg.kind === 'lstm' ? 6 : 5;
-    const d = sequenceDims(ins.slice(0, n), p.cfg);
-    const nOut = outputAvals(p.cfg, d).length;
-    const fw = forwardFromList(p.cfg, ins.slice(n, n + nOut).map(f32));
-    let k = n + nOut;
-    const next = (present: boolean | undefined) => (present ? f32(ins[k++]!) : null);
-    const dhs = next(p.has[0]);
-    const dhT = next(p.has[1]);
-    const dcT = next(p.has[2]);
-    const g = backend().recurrentBackward(p.cfg, d, seqInputs(p.cfg, ins), fw, { dhs, dhT, dcT });
-    return p.cfg.kind === 'lstm' ? [g.dx, g.dW, g.dU, g.db, g.dh0, g.dc0!] : [g.dx, g.dW, g.dU, g.db, g.dh0];
-  },
-  // Never reached: the sequence primitive only binds this on concrete values and routes traced
-  // ones (higher-order derivatives) through the op-level recurrence. Kept explicit for clarity.
-  jvp: () => {
-    throw new Error('recurrent_sequence_grad: the fused backward pass is not differentiable; higher-order derivatives go through the op-level recurrence');
-  },
-  vjp: () => {
-    throw new Error('recurrent_sequence_grad: the fused backward pass is not differentiable; higher-order derivatives go through the op-level recurrence');
-  },
-};
-
-/**
- * The whole sequence as one primitive. Inputs [x, W, U, bias, h0, c0 (LSTM)]; outputs
- * [hs, hT, cT (LSTM), ...residuals]; the public wrappers drop the residuals.
- */
-export const recurrentSequenceP: Primitive<CellConfig> = {
-  name: 'recurrent_sequence',
-  shape: (ins, cfg) => outputAvals(cfg, sequenceDims(ins, cfg)),
-  impl(ins, cfg) {
-    const d = sequenceDims(ins, cfg);
-    return forwardList(cfg, backend().recurrentForward(cfg, d, seqInputs(cfg, ins)));
-  },
-  // forward mode differentiates the op-level recurrence (exact, not fused)
-  jvp(primals, tangents, outs, cfg) {
-    const tans = tangents.map((t, i) => t ?? (zerosLike(A(primals[i]!)) as unknown as AnyTensor));
-    const f = (...xs: AnyTensor[]) => referenceSequence(cfg, xs);
-    const [, tOut] = jvpTransform(f as (...xs: unknown[]) => AnyTensor[], primals as unknown[], tans as unknown[]);
-    return outs.map((_, i) => tOut[i] ?? null);
-  },
-  vjp(cts, primals, outs, cfg) {
-    const nPub = publicOutputs(cfg);
-    const pub = cts.slice(0, nPub);
-    if (pub.every((c) => c === null)) return primals.map(() => null);
-    if (concrete(pub) && concrete(primals) && concrete(outs)) {
-      const has = pub.map((c) => c !== null);
-      return bind(recurrentSequenceGradP, [...primals, ...outs, ...pub.filter((c): c is AnyTensor => c !== null)], { cfg, has });
-    }
-    // traced values: an outer transform differentiates this backward pass, so take it through ops
-    const f = (...xs: AnyTensor[]) => referenceSequence(cfg, xs);
-    const [, pull] = vjpTransform(f as (...xs: unknown[]) => AnyTensor[], ...(primals as unknown[]));
-    return pull(pub.map((c, i) => c ?? (zerosLike(A(outs[i]!)) as unknown as AnyTensor))) as AnyTensor[];
-  },
-};
-
-interface SequenceResult {
-  readonly hs: AnyTensor;
-  readonly hT: AnyTensor;
-  readonly cT: AnyTensor | null;
-}
-
-function zerosT(shape: readonly number[]): AnyTensor {
-  return makeTensor(shape, 'float32', new Float32Array(shape.reduce((a, b) => a * b, 1))) as unknown as AnyTensor;
-}
-
-/** Run a cell over a sequence; missing bias / states are zeros. */
-function runSequence(
-  cfg: CellConfig,
-  impl: RecurrentImplementation,
-  x: AnyTensor,
-  W: AnyTensor,
-  U: AnyTensor,
-  bias: AnyTensor | undefined,
-  state: readonly (AnyTensor | undefined)[] | null | undefined,
-): SequenceResult {
-  const name = LAYER_NAME[cfg.kind];
-  if (impl !== 'fused' && impl !== 'ops') throw new RangeError(`${name}: implementation must be 'fused' or 'ops', got '${String(impl)}'`);
-  const xs = dimsOf(x);
-  const u = dimsOf(U)[0] ?? 0;
-  const B = xs[0] ?? 0;
-  const nState = cfg.kind === 'lstm' ? 2 : 1;
-  if (state && state.length !== nState) throw new ShapeError(name, `initial state must be ${nState === 2 ? 'a pair [h, c]' : 'a one-element tuple [h]'} (got ${state.length} tensors)`);
-  const states = Array.from({ length: nState }, (_, i) => state?.[i] ?? zerosT([B, u]));
-  const b = bias ?? zerosT(biasShape(cfg, gateCount(cfg.kind) * u));
-  const ins = [x, W, U, b, ...states];
-  let outs: AnyTensor[];
-  if (impl === 'ops') {
-    sequenceDims(ins, cfg);
-    outs = referenceSequence(cfg, ins);
-  } else outs = bind(recurrentSequenceP, ins, cfg);
-  return { hs: outs[0]!, hT: outs[1]!, cT: cfg.kind === 'lstm' ? outs[2]! : null };
-}
 
 // =============================================================================================
 // Functional API: scans with initial and final states
@@ -367,10 +140,17 @@ export interface GruScanOptions extends ScanOptions {
 
 type ScanOut<X extends Shape, U extends Dim, St> = ScanResult<[BatchOf<X>, TimeOf<X>, U], St>;
 
-function scan(cfg: CellConfig, impl: RecurrentImplementation | undefined, params: RecurrentWeights<Dim, Dim>, x: AnyTensor, state: readonly (AnyTensor | undefined)[] | null | undefined) {
-  const p = params as unknown as { kernel: AnyTensor; recurrentKernel: AnyTensor; bias?: AnyTensor };
-  const r = runSequence(cfg, impl ?? 'fused', x, p.kernel, p.recurrentKernel, p.bias, state);
-  return { outputs: r.hs, state: r.cT ? [r.hT, r.cT] : [r.hT] };
+function scan<O extends Shape, St>(
+  cfg: CellConfig,
+  impl: RecurrentImplementation | undefined,
+  params: RecurrentWeights<Dim, Dim>,
+  x: AnyTensor,
+  state: readonly Tensor<[Dim, Dim]>[] | null | undefined,
+): ScanResult<O, St> {
+  const bias = params.bias === undefined ? undefined : erase(params.bias);
+  const r = runSequence(cfg, impl ?? 'fused', x, erase(params.kernel), erase(params.recurrentKernel), bias, state && eraseAll(state));
+  // the fused primitive's shape rule (or the reference's) has checked [B, T, U] and the states
+  return { outputs: typed<Tensor<O>>(r.hs), state: typedAll<St>(r.cT ? [r.hT, r.cT] : [r.hT]) };
 }
 
 function cellConfig(kind: CellKind, o: { activation?: CellActivation; recurrentActivation?: CellActivation; resetAfter?: boolean }): CellConfig {
@@ -394,7 +174,7 @@ export function simpleRnnScan<X extends Shape, F extends Dim, U extends Dim>(
   options: SimpleRnnScanOptions = {},
 ): ScanOut<X, U, HState<BatchOf<X>, U>> {
   const cfg = cellConfig('rnn', options);
-  return scan(cfg, options.implementation, params, x as unknown as AnyTensor, initialState as unknown as AnyTensor[] | null | undefined) as unknown as ScanOut<X, U, HState<BatchOf<X>, U>>;
+  return scan<[BatchOf<X>, TimeOf<X>, U], HState<BatchOf<X>, U>>(cfg, options.implementation, params, erase(x), initialState);
 }
 
 /**
@@ -409,7 +189,7 @@ export function lstmScan<X extends Shape, F extends Dim, U extends Dim>(
   options: LstmScanOptions = {},
 ): ScanOut<X, U, LstmState<BatchOf<X>, U>> {
   const cfg = cellConfig('lstm', options);
-  return scan(cfg, options.implementation, params, x as unknown as AnyTensor, initialState as unknown as AnyTensor[] | null | undefined) as unknown as ScanOut<X, U, LstmState<BatchOf<X>, U>>;
+  return scan<[BatchOf<X>, TimeOf<X>, U], LstmState<BatchOf<X>, U>>(cfg, options.implementation, params, erase(x), initialState);
 }
 
 /**
@@ -424,7 +204,7 @@ export function gruScan<X extends Shape, F extends Dim, U extends Dim>(
   options: GruScanOptions = {},
 ): ScanOut<X, U, HState<BatchOf<X>, U>> {
   const cfg = cellConfig('gru', options);
-  return scan(cfg, options.implementation, params, x as unknown as AnyTensor, initialState as unknown as AnyTensor[] | null | undefined) as unknown as ScanOut<X, U, HState<BatchOf<X>, U>>;
+  return scan<[BatchOf<X>, TimeOf<X>, U], HState<BatchOf<X>, U>>(cfg, options.implementation, params, erase(x), initialState);
 }
 
 // =============================================================================================
@@ -524,8 +304,8 @@ function recurrentLayer<K extends LayerKind, N extends string>(name: N, spec: La
       const F = knownDim(input[2], name, 'the input feature dim');
       const [k1, k2, k3] = keys(key, 3);
       const params: Record<string, AnyTensor> = {
-        kernel: kInit(k1!, [F, G]) as unknown as AnyTensor,
-        recurrentKernel: rInit(k2!, [units, G]) as unknown as AnyTensor,
+        kernel: erase(kInit(k1!, [F, G])),
+        recurrentKernel: erase(rInit(k2!, [units, G])),
       };
       if (useBias) params['bias'] = spec.initBias(k3!, G);
       return params;
@@ -554,7 +334,7 @@ export function simpleRnn<const U extends number, const R extends boolean = fals
     units,
     options,
     config: { activation: cfg.activation },
-    initBias: (k, G) => bInit(k, [G]) as unknown as AnyTensor,
+    initBias: (k, G) => erase(bInit(k, [G])),
   });
 }
 
@@ -575,14 +355,14 @@ export function lstm<const U extends number, const R extends boolean = false, co
     options,
     config: { activation: cfg.activation, recurrentActivation: cfg.recurrentActivation, unitForgetBias },
     initBias: (k, G) => {
-      if (!unitForgetBias) return bInit(k, [G]) as unknown as AnyTensor;
+      if (!unitForgetBias) return erase(bInit(k, [G]));
       // Keras: concat(init([u]), ones([u]), init([2u]))
       const [ka, kb] = keys(k, 2);
       const data = new Float32Array(G);
       data.set(bInit(ka!, [units]).dataSync(), 0);
       data.fill(1, units, 2 * units);
       data.set(bInit(kb!, [2 * units]).dataSync(), 2 * units);
-      return makeTensor([G], 'float32', data) as unknown as AnyTensor;
+      return erase(makeTensor([G], 'float32', data));
     },
   });
 }
@@ -606,6 +386,6 @@ export function gru<
     units,
     options,
     config: { activation: cfg.activation, recurrentActivation: cfg.recurrentActivation, resetAfter: cfg.resetAfter },
-    initBias: (k, G) => bInit(k, biasShape(cfg, G)) as unknown as AnyTensor,
+    initBias: (k, G) => erase(bInit(k, biasShape(cfg, G))),
   });
 }

@@ -16,9 +16,9 @@
 import type { Dim, Shape, ShapeMismatch } from '../../../shape/dims';
 import { ShapeError } from '../../../shape/dims';
 import type { Tensor } from '../../../tensor/tensor';
-import type { AnyTensor } from '../../../autodiff/core';
+import { erase, wide, type AnyTensor } from '../../../tensor/untyped';
 import { foldIn, type Key } from '../../../random';
-import { add } from '../../../ops/elementwise';
+import { addRaw } from '../../../ops/elementwise';
 import { matmulRaw } from '../../../ops/linalg';
 import { reshapeRaw } from '../../../ops/reduce-core';
 import { dropout as dropoutOp } from '../../../ops/norm';
@@ -29,10 +29,8 @@ import { layerNormalization, type LayerNormalizationParams } from '../norm';
 import { checkDropoutRate, initMhaParams, mhaCall, mhaConfig, type HeadDim, type HeadsRule, type MhaConfig, type MhaParams } from '../attention';
 import type { Agree, IsDyn, Show } from '../../../shape/dim-types';
 
-// the untyped core works on erased tensors; these two mark the crossings
+// the untyped core works on erased tensors and op cores; crossings go through tensor/untyped
 export type T = Tensor<Dim[]>;
-export const A = (x: AnyTensor) => x as unknown as T;
-export const Any = (x: T) => x as unknown as AnyTensor;
 export const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
 export type BatchOf<S> = S extends readonly [infer B extends Dim, ...Dim[]] ? B : Dim;
@@ -142,13 +140,13 @@ export function linear(x: AnyTensor, p: Lin): AnyTensor {
   const s = dimsOf(x);
   const [i, o] = dimsOf(p.kernel) as [number, number];
   const rows = s.slice(0, -1).reduce((a, b) => a * b, 1);
-  let y = A(matmulRaw(reshapeRaw(x, [rows, i]), p.kernel));
-  if (p.bias) y = add(y, A(p.bias));
-  return reshapeRaw(Any(y), [...s.slice(0, -1), o]);
+  let y = matmulRaw(reshapeRaw(x, [rows, i]), p.kernel);
+  if (p.bias) y = addRaw(y, p.bias);
+  return reshapeRaw(y, [...s.slice(0, -1), o]);
 }
 
 export const norm = (cfg: BlockConfig, x: AnyTensor, p: LN): AnyTensor => cfg.norm.apply(p, x, {});
-const plus = (x: AnyTensor, y: AnyTensor): AnyTensor => Any(add(A(x), A(y)));
+const plus = (x: AnyTensor, y: AnyTensor): AnyTensor => addRaw(x, y);
 
 /** how a block runs: training (dropout on) and the block's dropout key (none at inference) */
 export interface BlockRunContext {
@@ -159,7 +157,8 @@ export interface BlockRunContext {
 /** dropout at site i (its own key folded from the block's key); identity at inference */
 export function drop(cfg: BlockConfig, ctx: BlockRunContext, x: AnyTensor, site: number): AnyTensor {
   if (!ctx.training || cfg.dropout === 0) return x;
-  return Any(dropoutOp(A(x), foldIn(ctx.key!, site), cfg.dropout));
+  // no untyped core for dropout: the typed op on a rank-unknown view
+  return erase(dropoutOp(wide(x), foldIn(ctx.key!, site), cfg.dropout));
 }
 
 export function requireKey(name: string, rate: number, ctx: { training?: boolean | undefined; key?: Key | undefined }): BlockRunContext {
@@ -169,7 +168,8 @@ export function requireKey(name: string, rate: number, ctx: { training?: boolean
 }
 
 function ffn(cfg: BlockConfig, p: RuntimeEncoder, x: AnyTensor): AnyTensor {
-  return linear(Any(cfg.activation(A(linear(x, p.ffnInner)))), p.ffnOuter);
+  // BlockConfig.activation is public and typed: applied to a rank-unknown view
+  return linear(erase(cfg.activation(wide(linear(x, p.ffnInner)))), p.ffnOuter);
 }
 
 function attention(cfg: BlockConfig, ctx: BlockRunContext, params: unknown, q: AnyTensor, kv: AnyTensor, mask: AnyTensor | null, causal: boolean, site: number, wantWeights = false) {
@@ -281,7 +281,7 @@ export function blockConfig(name: string, o: TransformerLayerOptions<number, num
     normFirst: o.normFirst ?? false,
     activation: activationFn(o.activation ?? 'relu'),
     epsilon: eps,
-    norm: layerNormalization({ epsilon: eps }) as unknown as Layer,
+    norm: layerNormalization({ epsilon: eps }),
     kernelInitializer,
   };
 }

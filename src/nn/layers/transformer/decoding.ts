@@ -6,7 +6,7 @@
  */
 import { ShapeError } from '../../../shape/dims';
 import { makeTensor } from '../../../tensor/tensor';
-import type { AnyTensor } from '../../../autodiff/core';
+import { erase, type AnyTensor } from '../../../tensor/untyped';
 import { categoricalSample, foldIn, type Key } from '../../../random';
 import type { BlockRunContext } from './blocks';
 import { checkIds, decodeStack, encodeStack, padMask, type Seq2Seq } from './stacks';
@@ -42,7 +42,7 @@ export function decodeLoop(m: Seq2Seq, params: unknown, src: AnyTensor, o: Decod
   for (let t = 0; t < n; t++) {
     const prefix = new Int32Array(B * (t + 1));
     for (let b = 0; b < B; b++) prefix.set(seq.subarray(b * (n + 1), b * (n + 1) + t + 1), b * (t + 1));
-    const r = decodeStack(m, params, makeTensor([B, t + 1], 'int32', prefix) as unknown as AnyTensor, memory, memMask, null, inference, o.returnWeights === true);
+    const r = decodeStack(m, params, erase(makeTensor([B, t + 1], 'int32', prefix)), memory, memMask, null, inference, o.returnWeights === true);
     cross = r.cross;
     steps = t + 1;
     const logits = r.logits._data as Float32Array;
@@ -60,7 +60,7 @@ export function decodeLoop(m: Seq2Seq, params: unknown, src: AnyTensor, o: Decod
   }
   const ids = new Int32Array(B * n);
   for (let b = 0; b < B; b++) ids.set(seq.subarray(b * (n + 1) + 1, (b + 1) * (n + 1)), b * n);
-  const out = { ids: makeTensor([B, n], 'int32', ids) as unknown as AnyTensor, lengths };
+  const out = { ids: erase(makeTensor([B, n], 'int32', ids)), lengths };
   if (o.returnWeights !== true) return out;
   // rows of the last step's weights, zero past each sequence's length (and past the steps run)
   const H = c.numHeads;
@@ -72,7 +72,7 @@ export function decodeLoop(m: Seq2Seq, params: unknown, src: AnyTensor, o: Decod
         const src0 = ((b * H + h) * steps + q) * ls;
         full.set(w.subarray(src0, src0 + ls), ((b * H + h) * n + q) * ls);
       }
-  return { ...out, crossAttention: makeTensor([B, H, n, ls], 'float32', full) as unknown as AnyTensor };
+  return { ...out, crossAttention: erase(makeTensor([B, H, n, ls], 'float32', full)) };
 }
 
 /** the index of the largest logit (the first on ties) */

@@ -14,7 +14,7 @@ import type { Dim, Shape } from '../../../shape/dims';
 import { ShapeError } from '../../../shape/dims';
 import type { Check } from '../../../shape/rules';
 import type { Tensor } from '../../../tensor/tensor';
-import type { AnyTensor } from '../../../autodiff/core';
+import { erase, typed, type AnyTensor } from '../../../tensor/untyped';
 import type { Key } from '../../../random';
 import { knownDim, type InOf, type Layer, type LayerKind } from '../../layer';
 import { checkHeads, type HeadsRule, type MhaMaskRule } from '../attention';
@@ -155,20 +155,24 @@ export function transformerDecoderLayer<const H extends number, const F extends 
       const d = dModel as number;
       if (!(Number.isInteger(d) && d >= 1)) throw new RangeError(`${name}: dModel must be a positive integer, got ${d}`);
       checkHeads(cfg.mha, d, name);
+      // cast: initDecoderParams builds the record DecoderLayerParams<D, H, F> spells out, for the method's own D
       return initDecoderParams(cfg, key, d) as never;
     },
     forward(params, x, memory, options) {
       const o = (options ?? {}) as DecoderForwardOptions<boolean> & { selfMask?: AnyTensor | null; memoryMask?: AnyTensor | null };
-      const xt = x as unknown as AnyTensor;
-      const mt = memory as unknown as AnyTensor;
-      const d = widthOf(params as unknown as RuntimeDecoder);
+      const xt = erase(x);
+      const mt = erase(memory);
+      const p: unknown = params;
+      const d = widthOf(p as RuntimeDecoder);
       blockInput(name, xt, d);
       const ms = dimsOf(mt);
       if (ms.length !== 3) throw new ShapeError(name, `memory must be [batch, seq, d_model] (got rank ${ms.length})`);
       if (ms[0] !== dimsOf(xt)[0]) throw new ShapeError(name, `memory batch differs from decoder batch (expected ${dimsOf(xt)[0]}, got ${ms[0]})`);
       if (ms[2] !== d) throw new ShapeError(name, `decoder width differs from encoder width (expected ${d}, got ${ms[2]})`);
       const r = decoderBlock(cfg, params, xt, mt, o.selfMask ?? null, o.memoryMask ?? null, o.causal ?? true, requireKey(name, cfg.dropout, o), o.returnWeights === true);
-      return (o.returnWeights === true ? { output: r.output, selfAttention: r.selfAttention, crossAttention: r.crossAttention } : r.output) as never;
+      if (o.returnWeights !== true) return typed(r.output);
+      // cast: the result type is conditional on R, which TS cannot narrow from the runtime returnWeights flag
+      return { output: r.output, selfAttention: r.selfAttention, crossAttention: r.crossAttention } as never;
     },
   };
 }

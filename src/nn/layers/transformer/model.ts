@@ -10,7 +10,7 @@
  * (./stacks.ts) and the decoding loops (./decoding.ts).
  */
 import { ShapeError } from '../../../shape/dims';
-import type { AnyTensor } from '../../../autodiff/core';
+import { erase, typed, type AnyTensor } from '../../../tensor/untyped';
 import { requireKey } from './blocks';
 import { greedyDecode, sampleDecode } from './decoding';
 import { checkIds, decodeStack, encodeStack, initSeq2Seq, padMask, seq2seq } from './stacks';
@@ -24,7 +24,6 @@ import type { Transformer, TransformerConfig, CheckedTransformerConfig, Transfor
 export function transformer<const C extends TransformerConfig>(config: CheckedTransformerConfig<C>): Transformer<C> {
   const m = seq2seq(config as TransformerConfig);
   const { name, block, config: c } = m;
-  const raw = (t: unknown) => t as AnyTensor;
   return {
     name,
     config: {
@@ -43,27 +42,31 @@ export function transformer<const C extends TransformerConfig>(config: CheckedTr
     },
     init: (key) => initSeq2Seq(m, key) as TransformerParamsOf<C>,
     encode(params, srcIds, options = {}) {
-      const src = raw(srcIds);
-      return encodeStack(m, params, src, padMask(src, options.srcPadId), requireKey(name, block.dropout, options)) as never;
+      const src = erase(srcIds);
+      return typed(encodeStack(m, params, src, padMask(src, options.srcPadId), requireKey(name, block.dropout, options)));
     },
     decode(params, tgtInIds, memory, options = {}) {
-      const tgt = raw(tgtInIds);
+      const tgt = erase(tgtInIds);
       const memoryMask = (options.memoryMask ?? null) as AnyTensor | null;
-      const r = decodeStack(m, params, tgt, raw(memory), memoryMask, padMask(tgt, options.tgtPadId), requireKey(name, block.dropout, options), options.returnWeights === true);
-      return (options.returnWeights === true ? { logits: r.logits, crossAttention: r.cross } : r.logits) as never;
+      const r = decodeStack(m, params, tgt, erase(memory), memoryMask, padMask(tgt, options.tgtPadId), requireKey(name, block.dropout, options), options.returnWeights === true);
+      if (options.returnWeights !== true) return typed(r.logits);
+      // cast: the result type is conditional on R, which TS cannot narrow from the runtime returnWeights flag
+      return { logits: r.logits, crossAttention: r.cross } as never;
     },
     forward(params, srcIds, tgtInIds, options = {}) {
-      const src = raw(srcIds);
-      const tgt = raw(tgtInIds);
+      const src = erase(srcIds);
+      const tgt = erase(tgtInIds);
       const [bs] = checkIds(m, 'source', src);
       const [bt] = checkIds(m, 'target', tgt);
       if (bs !== bt) throw new ShapeError(name, `target batch differs from source batch (expected ${bs}, got ${bt})`);
       const ctx = requireKey(name, block.dropout, options);
       const memMask = padMask(src, options.srcPadId);
       const memory = encodeStack(m, params, src, memMask, ctx);
-      return decodeStack(m, params, tgt, memory, memMask, padMask(tgt, options.tgtPadId), ctx, false).logits as never;
+      return typed(decodeStack(m, params, tgt, memory, memMask, padMask(tgt, options.tgtPadId), ctx, false).logits);
     },
-    greedyDecode: (params, srcIds, options) => greedyDecode(m, params, raw(srcIds), options) as never,
-    sampleDecode: (params, srcIds, options) => sampleDecode(m, params, raw(srcIds), options) as never,
+    // cast: DecodeResult<S, N, R> is conditional on R (crossAttention), which TS cannot narrow from the runtime flag
+    greedyDecode: (params, srcIds, options) => greedyDecode(m, params, erase(srcIds), options) as never,
+    // cast: as greedyDecode
+    sampleDecode: (params, srcIds, options) => sampleDecode(m, params, erase(srcIds), options) as never,
   };
 }

@@ -9,17 +9,15 @@
  */
 import { ShapeError } from '../../../shape/dims';
 import { makeTensor, type Tensor } from '../../../tensor/tensor';
-import type { AnyTensor } from '../../../autodiff/core';
+import { erase, wide, type AnyTensor } from '../../../tensor/untyped';
 import { foldIn, normalArray, type Key } from '../../../random';
-import { mul } from '../../../ops/elementwise';
+import { mulRaw } from '../../../ops/elementwise';
 import { paddingMask } from '../../../ops/attention';
 import { keys, zerosInit } from '../../init';
 import type { Layer } from '../../layer';
 import { embedding } from '../embedding';
 import { addSinusoidal } from '../positional';
 import {
-  A,
-  Any,
   blockConfig,
   decoderBlock,
   dimsOf,
@@ -80,7 +78,7 @@ export function seq2seq(c: TransformerConfig): Seq2Seq {
   const sqrtD = Math.sqrt(d);
   // embeddings start as N(0, 1/D): after the √D scaling they have unit variance
   const table = (vocab: number) =>
-    embedding(vocab, d, { embeddingsInitializer: (k, shape) => makeTensor(shape, 'float32', normalArray(k, vocab * d, 0, 1 / sqrtD)) }) as unknown as Layer;
+    embedding(vocab, d, { embeddingsInitializer: (k, shape) => makeTensor(shape, 'float32', normalArray(k, vocab * d, 0, 1 / sqrtD)) });
   return { name, config: c, block, srcEmb: table(c.srcVocab), tgtEmb: table(c.tgtVocab), sqrtD };
 }
 
@@ -111,11 +109,11 @@ export function checkIds(m: Seq2Seq, what: string, ids: AnyTensor): [number, num
 }
 
 export const padMask = (ids: AnyTensor, pad: number | undefined): AnyTensor | null =>
-  pad === undefined ? null : (paddingMask(ids as unknown as Tensor<[number, number], 'int32'>, pad) as unknown as AnyTensor);
+  pad === undefined ? null : erase(paddingMask(wide<'int32'>(ids), pad));
 
 /** embedding(ids) · √D + PE, then dropout */
 function embed(m: Seq2Seq, layer: Layer, table: unknown, ids: AnyTensor, ctx: BlockRunContext, site: number): AnyTensor {
-  return drop(m.block, ctx, addSinusoidal(Any(mul(A(layer.apply(table, ids, {})), m.sqrtD))), site);
+  return drop(m.block, ctx, addSinusoidal(mulRaw(layer.apply(table, ids, {}), m.sqrtD)), site);
 }
 
 /** the key of block i of a stack (offset 100 encoder, 200 decoder), none at inference */
