@@ -96,6 +96,7 @@ export function evalPrimitive<P>(prim: Primitive<P, string>, inputs: readonly An
   const outs = new Array<AnyTensor>(avals.length);
   for (let i = 0; i < avals.length; i++) {
     const a = avals[i]!;
+    // cast: the kernel wrote data of the aval's dtype; makeTensor wants DataFor<that dtype>
     outs[i] = makeTensor(a.shape, a.dtype, datas[i]! as never);
   }
   return outs;

@@ -78,5 +78,6 @@ export function treeMap<T>(f: (...leaves: Leaf[]) => Leaf, tree: T, ...rest: rea
       throw new Error(`treeMap: pytrees differ in structure (${flat.paths.join(', ')} vs ${o.paths.join(', ')})`);
     }
   }
+  // cast: tree functions see float32 leaves of some shape; f keeps each leaf's shape (documented above)
   return flat.rebuild(flat.leaves.map((l, i) => f(l as unknown as Leaf, ...others.map((o) => o.leaves[i]! as unknown as Leaf)) as unknown as AnyTensor));
 }

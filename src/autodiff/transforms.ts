@@ -58,6 +58,7 @@ function vjpFlat(f: (leaves: AnyTensor[]) => unknown, primals: readonly AnyTenso
 export function vjp<const A extends readonly unknown[], O>(f: (...args: A) => O, ...primals: A): [O, (ct: O) => A] {
   const flat = treeFlatten(primals);
   checkFloatLeaves(flat.leaves, flat.paths, 'vjp');
+  // cast: rebuild gives back the primals' own tree, which A types
   const r = vjpFlat((ls) => f(...(flat.rebuild(ls) as unknown as A)), flat.leaves);
   const pullback = (ct: O): A => {
     const ctFlat = treeFlatten(ct);
@@ -181,6 +182,7 @@ export function makeGraph(f: (...args: AnyTensor[]) => unknown, inputs: readonly
 /** The graph a VJP trace records for f at these primals (concrete evaluation, with literals). */
 export function traceGraph<const A extends readonly unknown[]>(f: (...args: A) => unknown, ...primals: A): Graph {
   const flat = treeFlatten(primals);
+  // cast: as in vjp, rebuild gives back the primals' own tree
   return vjpFlat((ls) => f(...(flat.rebuild(ls) as unknown as A)), flat.leaves).graph();
 }
 
@@ -196,6 +198,7 @@ const stopGradientP: Primitive<null> = {
 
 /** The identity whose derivative is zero. */
 export function stopGradient<S extends Shape>(x: Tensor<S>): Tensor<S> {
+  // cast: the identity keeps x's shape and dtype (autodiff sits below tensor/untyped's erase helpers)
   return bind(stopGradientP, [x as unknown as AnyTensor], null)[0] as unknown as Tensor<S>;
 }
 
@@ -231,6 +234,7 @@ export function customVjp<const A extends readonly Tensor<any, any>[], O extends
     impl: () => {
       throw new Error(`${name}: composite primitives are evaluated through their function`);
     },
+    // casts below: a composite's inputs/outputs are the user's A and O, flattened to tensor lists by bind
     composite: {
       run: (inputs) => toList(f(...(inputs as unknown as A))),
       vjpForward: (primals) => {
@@ -245,6 +249,7 @@ export function customVjp<const A extends readonly Tensor<any, any>[], O extends
     },
   };
   return (...xs: A): O => {
+    // cast: A is a list of tensors (customVjp's contract) and the outputs are O's tensors, one or many
     const outs = bind(prim, xs as unknown as AnyTensor[], null);
     return (multi ? outs : outs[0]) as unknown as O;
   };

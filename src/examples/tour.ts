@@ -94,6 +94,7 @@ interface Row {
 async function renderSvg(spec: object): Promise<string> {
   const vl = await import('vega-lite');
   const vega = await import('vega');
+  // cast: our specs are built as plain objects; vega-lite's TopLevelSpec union is too wide to spell here
   const compiled = vl.compile(spec as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   const svg = await view.toSVG();

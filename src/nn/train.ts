@@ -22,6 +22,7 @@ import type { Dim, Shape } from '../shape/dims';
 import { Tensor, makeTensor } from '../tensor/tensor';
 import type { AnyTensor } from '../autodiff/core';
 import { treeFlatten } from '../autodiff/pytree';
+import { erase, wide } from '../tensor/untyped';
 import { valueAndGrad, type Scalar } from '../autodiff/transforms';
 import { gather } from '../ops/indexing';
 import { foldIn, key as makeKey, permutationArray, split, type Key } from '../random';
@@ -261,7 +262,7 @@ function leadingSize(tree: unknown, what: string): number {
 function take(tree: unknown, idx: Int32Array): unknown {
   const flat = treeFlatten(tree);
   const ids = makeTensor<[number], 'int32'>([idx.length], 'int32', idx);
-  return flat.rebuild(flat.leaves.map((l) => gather(l as unknown as Tensor<Dim[]>, ids, 0) as unknown as AnyTensor));
+  return flat.rebuild(flat.leaves.map((l) => erase(gather(wide(l), ids, 0))));
 }
 
 function isBatchList(d: unknown): d is readonly Batch<unknown, unknown>[] {
@@ -400,6 +401,7 @@ function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, resul
   // f(params, x, y, key) = [loss, predictions]; predictions come back as concrete aux values
   const lossAndPred = (p: P, x: unknown, y: unknown, k: Key): readonly [Scalar, unknown] => {
     const pred = apply(p, x, { training: true, key: k });
+    // cast: y is the batch of the user's labels; fit's signature checked it against the loss already
     return [o.loss(pred, y as never), pred] as const;
   };
   const step = valueAndGrad(lossAndPred, { hasAux: true });
@@ -500,6 +502,7 @@ function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, resul
  */
 export function fit<P, X, Y, M, VX = BatchOf<X>>(params: P, options: FitOptions<P, X, Y, M, VX>): FitResult<P> {
   const result: { value?: FitResult<P> } = {};
+  // cast: the data checks of fit's signature are done; the loop only needs the untyped options
   const o = options as unknown as FitOptions<P, unknown, unknown, unknown>;
   const gen = loop(params, o, result);
   let r = gen.next(true);
@@ -517,6 +520,7 @@ export function fit<P, X, Y, M, VX = BatchOf<X>>(params: P, options: FitOptions<
  */
 export async function fitAsync<P, X, Y, M, VX = BatchOf<X>>(params: P, options: FitOptions<P, X, Y, M, VX>): Promise<FitResult<P>> {
   const result: { value?: FitResult<P> } = {};
+  // cast: the data checks of fit's signature are done; the loop only needs the untyped options
   const o = options as unknown as FitOptions<P, unknown, unknown, unknown>;
   const gen = loop(params, o, result);
   let r = gen.next(true);

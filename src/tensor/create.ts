@@ -277,6 +277,7 @@ export function fromDataOrThrow<const S extends Shape, D extends DType = 'float3
 /** Check a tensor of unknown (or wider) shape against S at run time. */
 export function checkShape<const S extends Shape, D extends DType>(t: Tensor<readonly Dim[], D>, shape: S): E.Either<ShapeError, Tensor<Mutable<S>, D>> {
   const bad = matches(t.shape as readonly number[], shape);
+  // cast: matches() just checked every dim against S
   return bad ? E.left(new ShapeError('checkShape', bad)) : E.right(t as unknown as Tensor<Mutable<S>, D>);
 }
 

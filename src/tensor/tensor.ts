@@ -38,6 +38,7 @@ export class Tensor<S extends Shape = Shape, D extends DType = 'float32'> {
 
   /** @internal use the constructors in src/tensor/create.ts */
   constructor(shape: readonly number[], dtype: D, data: DataFor<D> | null, tracer: TracerPayload | null) {
+    // cast: the constructors in create.ts check shape against S; here it is only frozen
     this.shape = Object.freeze(shape.slice()) as unknown as RuntimeShape<S>;
     this.dtype = dtype;
     let size = 1;
@@ -96,6 +97,7 @@ export class Tensor<S extends Shape = Shape, D extends DType = 'float32'> {
  */
 export function concreteData<S extends Shape, D extends DType>(t: Tensor<S, D>): DataFor<D> {
   if (t._data !== null) return t._data;
+  // cast: TracerPayload is opaque here (autodiff sits above tensor); a concrete tracer carries concrete()
   const unwrap = (t._tracer as unknown as { concrete?: () => TypedArray }).concrete;
   if (unwrap) return unwrap.call(t._tracer) as DataFor<D>;
   throw new Error('Cannot read the values of an abstract traced tensor (inside makeGraph / export): values exist only when the function runs.');

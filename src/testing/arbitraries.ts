@@ -172,7 +172,11 @@ export function convOutSize(inSize: number, k: number, stride: number, dilation:
     : Math.floor((inSize - 1) / stride) + 1;
 }
 
-/** TF's 'same' padding of one axis: [before, after], the extra cell going after. */
+/**
+ * TF's 'same' padding of one axis: [before, after], the extra cell going after.
+ * Written apart from shape/rules' samePadding on purpose: these cases are the oracle the conv ops
+ * are tested against, so they must not share the code under test.
+ */
 export function samePadding(inSize: number, k: number, stride: number, dilation: number): [number, number] {
   const out = Math.floor((inSize - 1) / stride) + 1;
   const total = Math.max((out - 1) * stride + dilation * (k - 1) + 1 - inSize, 0);

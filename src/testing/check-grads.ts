@@ -15,6 +15,7 @@ import { jvp, vjp } from '../autodiff/transforms';
 import { treeFlatten } from '../autodiff/pytree';
 import type { AnyTensor } from '../autodiff/core';
 import { makeTensor, concreteData } from '../tensor/tensor';
+import { erase } from '../tensor/untyped';
 import { key as makeKey, split, normalArray, type Key } from '../random';
 
 export interface CheckGradsOptions {
@@ -50,7 +51,7 @@ function randomLike(k: Key, leaves: readonly AnyTensor[]): AnyTensor[] {
     for (let j = 0; j < d.length; j++) ss += d[j]! * d[j]!;
     const scale = ss > 0 ? Math.sqrt(d.length / ss) : 1;
     for (let j = 0; j < d.length; j++) d[j] = d[j]! * scale;
-    return makeTensor(l.shape as readonly number[], 'float32', d) as unknown as AnyTensor;
+    return erase(makeTensor<number[], 'float32'>(l.shape as readonly number[], 'float32', d));
   });
 }
 
@@ -60,7 +61,7 @@ function axpy(xs: readonly AnyTensor[], a: number, ys: readonly AnyTensor[]): An
     const yd = concreteData(ys[i]!) as Float32Array;
     const out = new Float32Array(xd.length);
     for (let j = 0; j < out.length; j++) out[j] = xd[j]! + a * yd[j]!;
-    return makeTensor(x.shape as readonly number[], 'float32', out) as unknown as AnyTensor;
+    return erase(makeTensor<number[], 'float32'>(x.shape as readonly number[], 'float32', out));
   });
 }
 
@@ -135,6 +136,7 @@ export function checkGrads(f: Fn, args: readonly unknown[], options: CheckGradsO
   if (!Number.isInteger(nDirs) || nDirs < 1) throw new RangeError(`checkGrads: directions must be an integer >= 1, got ${nDirs}`);
   if (modes.length === 0) throw new RangeError("checkGrads: modes is empty; give 'fwd', 'rev' or both");
   const flat = treeFlatten(args);
+  // cast: rebuild gives back the user's argument tree, whose leaves the caller's f types
   const apply = (leaves: readonly AnyTensor[]) => (f as Fn)(...(flat.rebuild(leaves) as unknown as unknown[]));
   const keys = split(makeKey(options.seed ?? 0), nDirs + 2) as Key[];
   const dirs = Array.from({ length: nDirs }, (_, d) => randomLike(keys[d]!, flat.leaves));
@@ -158,6 +160,7 @@ export function checkGrads(f: Fn, args: readonly unknown[], options: CheckGradsO
   if (modes.includes('rev')) {
     const [out, pullback] = vjp((...ls: AnyTensor[]) => apply(ls), ...flat.leaves);
     const w = randomLike(keys[nDirs]!, leavesOf(out));
+    // cast: the cotangent tree has out's structure by construction (rebuilt from out's own flattening)
     const cts = pullback(treeFlatten(out).rebuild(w) as never) as unknown as AnyTensor[];
     assertShapes('vjp cotangent', cts, flat.leaves);
     const wNorm = norm2(w);
@@ -181,6 +184,7 @@ export function checkGrads(f: Fn, args: readonly unknown[], options: CheckGradsO
       checkGrads(
         (...ls: AnyTensor[]) => {
           const [o, pb] = vjp((...xs: AnyTensor[]) => apply(xs), ...ls);
+          // cast: as above, w was flattened from o itself
           return pb(treeFlatten(o).rebuild(w) as never);
         },
         flat.leaves,

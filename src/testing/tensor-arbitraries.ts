@@ -13,6 +13,7 @@ import type { Arbitrary } from 'fast-check';
 import { Tensor, makeTensor } from '../tensor/tensor';
 import { treeFlatten } from '../autodiff/pytree';
 import type { AnyTensor } from '../autodiff/core';
+import { erase } from '../tensor/untyped';
 import { arbFloat32Array, shapeSize, type Float32ArrayOptions } from './arbitraries';
 
 /** A concrete shape: every dim a number (literals give exact types, `number[]` a dynamic one). */
@@ -36,11 +37,12 @@ function checkShape(fn: string, shape: unknown, path: string): asserts shape is 
 function tensorArb(fn: string, shape: ConcreteShape, options: Float32ArrayOptions, path: string): Arbitrary<AnyTensor> {
   checkShape(fn, shape, path);
   const dims = [...shape];
-  return arbFloat32Array(shapeSize(dims), options).map((data) => makeTensor(dims, 'float32', data) as unknown as AnyTensor);
+  return arbFloat32Array(shapeSize(dims), options).map((data) => erase(makeTensor<number[], 'float32'>(dims, 'float32', data)));
 }
 
 /** A float32 tensor of exactly this shape, typed `Tensor<[...shape]>`. Shrinks towards 0. */
 export function arbTensor<const S extends ConcreteShape>(shape: S, options: Float32ArrayOptions = {}): Arbitrary<TensorOfShape<S>> {
+  // cast: tensorArb built a tensor of exactly `shape`, which S spells out
   return tensorArb('arbTensor', shape, options, '') as unknown as Arbitrary<TensorOfShape<S>>;
 }
 

@@ -77,6 +77,7 @@ function decodeBase64(s: string): Uint8Array {
 }
 
 function wasmApi(): WasmApi {
+  // cast: the package builds without DOM/wasm lib types; WasmApi names the part of WebAssembly we use
   const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (api === undefined) throw new Error('wasm backend: WebAssembly is not available in this environment');
   return api;
@@ -252,6 +253,7 @@ export function createRuntime(preferShared = true, variant: KernelVariant = kern
     f32: () => f32,
     i32: () => i32,
     fn<F>(name: string): F {
+      // cast: WebAssembly.Exports is untyped; checked to be a function on the next line
       const f = (exports as unknown as Record<string, unknown>)[name];
       if (typeof f !== 'function') throw new Error(`wasm backend: no kernel named ${name}`);
       return f as F;

@@ -175,6 +175,7 @@ export function createPool(host: PoolHost | null, module: object, memory: WasmMe
   }
 
   const kernelIndex = new Map(kernels.map((k, i) => [k, i]));
+  // cast: WebAssembly.Exports is untyped; the kernel names come from the module's own export list
   const fns = kernels.map((k) => (exports as unknown as Record<string, (job: number, i: number) => void>)[k]!);
 
   const pool: Pool = {

@@ -71,6 +71,7 @@ function expandLines(lines: readonly Line[], macros: ReadonlyMap<string, Macro>,
       out.push(text);
       continue;
     }
+    // cast: the macro-call regex has exactly three groups, all required
     const [, indent, name, argText] = c as unknown as [string, string, string, string];
     const m = macros.get(`${name}@${variant}`) ?? macros.get(name);
     if (m === undefined) throw new Error(`wat macros: ${where}: unknown macro ;;@${name} (variant ${variant})`);

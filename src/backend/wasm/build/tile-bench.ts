@@ -21,6 +21,7 @@ type Exports = {
   set_scratch(p: number): void;
   heap_base: { value: number };
 };
+// cast: no DOM/wasm lib types in this build; the shape below is the part of WebAssembly used
 const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: ArrayBuffer; grow(n: number): void }; Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly;
 
 const args = process.argv.slice(2);
