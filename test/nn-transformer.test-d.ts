@@ -304,3 +304,30 @@ describe('Transformer config errors land on the offending property', () => {
     expectTypeOf<nn.TransformerRule<Good>>().toEqualTypeOf<true>();
   });
 });
+
+describe('transformer layer options: each rule on its own property', () => {
+  it('numHeads, ffDim and dropout literals are checked where they are written', () => {
+    expectTypeOf(transformerEncoderLayer({ numHeads: 4, ffDim: 64, dropout: 0.1 })).toEqualTypeOf<nn.TransformerEncoderLayer<4, 64>>();
+    transformerEncoderLayer({
+      // @ts-expect-error transformerEncoderLayer: numHeads must be a positive integer, got 0
+      numHeads: 0,
+      ffDim: 64,
+    });
+    transformerDecoderLayer({
+      numHeads: 2,
+      // @ts-expect-error transformerDecoderLayer: ffDim must be a positive integer, got 2.5
+      ffDim: 2.5,
+    });
+    transformerDecoderLayer({
+      numHeads: 2,
+      ffDim: 8,
+      // @ts-expect-error transformerDecoderLayer: dropout must be in [0, 1), got 1.5
+      dropout: 1.5,
+    });
+    // a wide number is checked at run time only
+    const rate: number = 0.2;
+    transformerEncoderLayer({ numHeads: 2, ffDim: 8, dropout: rate });
+    expectTypeOf<nn.TransformerLayerOptionsCheck<'l', 4, 64, 0.1>>().toEqualTypeOf<{ readonly numHeads: unknown; readonly ffDim: unknown; readonly dropout?: 0.1 }>();
+  });
+});
+

@@ -38,6 +38,7 @@ export {
   type TransformerDecoderLayer,
   type TransformerEncoderKind,
   type TransformerEncoderLayer,
+  type TransformerLayerOptionsCheck,
 } from './layers';
 export type {
   CheckedTransformerConfig,

@@ -18,6 +18,7 @@ import { erase, typed, type AnyTensor } from '../../../tensor/untyped';
 import type { Key } from '../../../random';
 import { knownDim, type InOf, type Layer, type LayerKind } from '../../layer';
 import { checkHeads, type HeadsRule, type MhaMaskRule } from '../attention';
+import type { RateRule, SizeRule } from './model-types';
 import {
   blockConfig,
   blockInput,
@@ -58,6 +59,17 @@ export interface BlockForwardOptions {
 /** An attention mask option of a block: bool [..., Lq, Lk] (true = attend) that obeys Rule, or null. */
 export type BlockMask<M extends Shape, Rule> = (Tensor<M, 'bool'> & Check<Rule>) | null;
 
+/**
+ * The layer options' own rules, intersected into the options so that a literal mistake is
+ * reported on its property's line: `numHeads: 0` → `transformerEncoderLayer: numHeads must be a
+ * positive integer, got 0`; the same for ffDim, and dropout outside [0, 1).
+ */
+export type TransformerLayerOptionsCheck<Op extends string, H, F, R> = {
+  readonly numHeads: Check<SizeRule<'numHeads', H, Op>>;
+  readonly ffDim: Check<SizeRule<'ffDim', F, Op>>;
+  readonly dropout?: R & Check<RateRule<R, Op>>;
+};
+
 /** an interface (not an intersection) so that hovers over models show this name */
 export interface TransformerEncoderLayer<H extends number, F extends number> extends Layer<TransformerEncoderKind<H, F>, 'transformerEncoderLayer'> {
   readonly block: BlockConfig;
@@ -76,7 +88,9 @@ export interface TransformerEncoderLayer<H extends number, F extends number> ext
  * A Transformer encoder block as a layer on [batch, seq, d_model] (self-attention + FFN,
  * residuals, layer norms). numHeads must divide d_model — a compile error at this layer.
  */
-export function transformerEncoderLayer<const H extends number, const F extends number>(options: TransformerLayerOptions<H, F>): TransformerEncoderLayer<H, F> {
+export function transformerEncoderLayer<const H extends number, const F extends number, const R extends number = number>(
+  options: TransformerLayerOptions<H, F> & TransformerLayerOptionsCheck<'transformerEncoderLayer', H, F, R>,
+): TransformerEncoderLayer<H, F> {
   const name = 'transformerEncoderLayer';
   const cfg = blockConfig(name, options);
   const run = (params: unknown, x: AnyTensor, mask: AnyTensor | null, o: { training?: boolean | undefined; key?: Key | undefined }) => {
@@ -144,7 +158,9 @@ export interface TransformerDecoderLayer<H extends number, F extends number> {
 }
 
 /** A Transformer decoder block (function API: it has two inputs). */
-export function transformerDecoderLayer<const H extends number, const F extends number>(options: TransformerLayerOptions<H, F>): TransformerDecoderLayer<H, F> {
+export function transformerDecoderLayer<const H extends number, const F extends number, const R extends number = number>(
+  options: TransformerLayerOptions<H, F> & TransformerLayerOptionsCheck<'transformerDecoderLayer', H, F, R>,
+): TransformerDecoderLayer<H, F> {
   const name = 'transformerDecoderLayer';
   const cfg = blockConfig(name, options);
   return {

@@ -34,17 +34,17 @@ export interface TransformerConfig {
 }
 
 /** a size of the config: a positive integer (checked when it is a literal) */
-type SizeRule<K extends string, N> = IsLit<N> extends true
+export type SizeRule<K extends string, N, Op extends string = 'transformer'> = IsLit<N> extends true
   ? PosInt<N> extends true
     ? true
-    : ShapeMismatch<`transformer: ${K} must be a positive integer, got ${N & number}`, 'positive integer', N>
+    : ShapeMismatch<`${Op}: ${K} must be a positive integer, got ${N & number}`, 'positive integer', N>
   : true;
 
 /** a rate in [0, 1): a literal's decimal form is 0, 0.x or a tiny xe-y (1 and above print otherwise) */
-type RateRule<N> = IsLit<N> extends true
+export type RateRule<N, Op extends string = 'transformer'> = IsLit<N> extends true
   ? `${N & number}` extends '0' | `0.${string}` | `${Digit}e-${string}` | `${Digit}.${string}e-${string}`
     ? true
-    : ShapeMismatch<`transformer: dropout must be in [0, 1), got ${N & number}`, '[0, 1)', N>
+    : ShapeMismatch<`${Op}: dropout must be in [0, 1), got ${N & number}`, '[0, 1)', N>
   : true;
 type Digit = '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
 
