@@ -12,6 +12,26 @@
  *   data/      scalers, datasets, tokenizers, readers, metrics             (namespace `data`)
  */
 export * from './shape/dims';
+/**
+ * The names hovers show in op signatures: `Check<Rule>` (intersected into the offending parameter:
+ * `unknown` when the rule holds, the rule's ShapeMismatch otherwise), `Result<Rule>` (the output
+ * shape), the padding and stride kinds of the conv/pool options, and `AnyTensor` / `WideTensor`
+ * (a tensor of any static shape; a float32 tensor of unknown rank).
+ */
+export type { Check, Result, Padding, ConvPadding2d, PoolPadding, Pair } from './shape/rules';
+/** Every shape rule by name (src/shape/rules): the types op signatures compute their outputs and checks with. */
+export type {
+  CheckIf, CheckUnless, Rank, Axis, Pieces, BatchDimOf, SeqLenOf, FeatureDimOf, BroadcastShape,
+  MatmulShape, SwapLast, OpShape, MatmulTShape, DotShape, OuterShape, ReshapeShape, FlattenShape,
+  TransposeShape, SqueezeShape, UnsqueezeShape, ConcatShape, StackShape, SliceShape, SplitDimShape,
+  SplitShape, ReduceShape, Padding2d, ConvOutSize, PairOf, Conv2dShape, Pool2dShape, Conv1dShape,
+  Pool1dShape, KDim, AsPad2d, PadDim, Conv2dFilterShape, Conv1dFilterShape, GlobalPool2dShape,
+  GlobalPool1dShape, MulDim, MergeDimsShape, PadShape, TileShape, RepeatShape, ReplaceAt,
+  GatherShape, OneHotShape, UnstackShape, UnstackCount, SplitSizesShape, SplitRule,
+  StridedSliceShape, AttentionScoresShape, AttentionShape, AttentionMaskShape, PaddingMaskShape,
+  LastN, LayerNormDims, LayerNormParamShape, BatchNormParamShape, DtypeRule,
+} from './shape/rules';
+export type { AnyTensor, WideTensor } from './tensor/untyped';
 export * from './tensor/dtype';
 export { Tensor, isTensor, type NestedArray } from './tensor/tensor';
 export * from './tensor/create';

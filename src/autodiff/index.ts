@@ -1,4 +1,6 @@
-export { grad, valueAndGrad, vjp, jvp, makeGraph, traceGraph, stopGradient, customVjp, type Scalar, type GradOptions } from './transforms';
+export { grad, valueAndGrad, vjp, jvp, makeGraph, traceGraph, stopGradient, customVjp, type Scalar, type GradOptions, type GradOf } from './transforms';
 export { printGraph, evalGraph, type Graph, type Eqn, type Var, type Atom, type Literal } from './graph';
 export { treeFlatten, treeLeaves, treeMap, type Flat } from './pytree';
 export type { Primitive, AVal } from './core';
+export type { PrimitiveName } from './primitive-names';
+export type { Leaf } from './pytree';

@@ -82,7 +82,8 @@ export interface GradOptions<N extends number | readonly number[] = number | rea
   readonly hasAux?: Aux;
 }
 
-type GradOf<A extends readonly unknown[], N> = N extends number ? A[N] : { -readonly [K in keyof N]: N[K] extends number ? A[N[K]] : never };
+/** The gradient's type: argument `argnums` of A, or a tuple of them. */
+export type GradOf<A extends readonly unknown[], N> = N extends number ? A[N] : { -readonly [K in keyof N]: N[K] extends number ? A[N[K]] : never };
 
 function normArgnums(argnums: number | readonly number[] | undefined, n: number): { list: number[]; single: boolean } {
   const single = argnums === undefined || typeof argnums === 'number';

@@ -4,3 +4,4 @@
  */
 export { saveSafetensors, loadSafetensors, readSafetensors, MAX_HEADER_BYTES, type IoError } from './safetensors';
 export { exportOnnx, ONNX_OPSET, ONNX_SUPPORTED_PRIMITIVES, type OnnxInput, type ExportOnnxOptions } from './onnx';
+export type { AnyFn } from './onnx/options';

@@ -1,7 +1,5 @@
 /** Activation functions by name, as Keras layers take them (`dense(10, { activation: 'relu' })`). */
-import type { Dim } from '../shape/dims';
-import type { Tensor } from '../tensor/tensor';
-import type { AnyTensor } from '../tensor/untyped';
+import type { AnyTensor, WideTensor } from '../tensor/untyped';
 import { bind1 } from '../autodiff/core';
 import {
   elu,
@@ -26,8 +24,7 @@ import {
 
 export type ActivationName = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'logSoftmax' | 'gelu' | 'elu' | 'leakyRelu' | 'softplus';
 
-type T = Tensor<Dim[]>;
-const table: Record<ActivationName, (x: T) => T> = {
+const table: Record<ActivationName, (x: WideTensor) => WideTensor> = {
   linear: (x) => x,
   relu,
   sigmoid,
@@ -40,7 +37,7 @@ const table: Record<ActivationName, (x: T) => T> = {
   softplus,
 };
 
-export function activationFn(name: ActivationName): (x: T) => T {
+export function activationFn(name: ActivationName): (x: WideTensor) => WideTensor {
   // own keys only: 'toString' or 'constructor' from a JS caller must not find Object's members
   const f = Object.hasOwn(table, name) ? table[name] : undefined;
   if (!f) throw new RangeError(`unknown activation '${String(name)}'; one of ${Object.keys(table).join(', ')}`);

@@ -292,7 +292,8 @@ export function sparseCategoricalCrossEntropy<L extends Shape, Lab extends Shape
 // =============================================================================================
 // Masked variants (padded sequences)
 
-type MaskDType = 'float32' | 'bool';
+/** The dtypes a loss mask may have: float weights or a bool mask. */
+export type MaskDType = 'float32' | 'bool';
 
 /** Σ mask·(p − t)² / Σ mask; the mask has the predictions' shape. */
 export function maskedMse<P extends Shape, Tg extends Shape, M extends Shape, const R extends Reduction = 'mean', DM extends DType = 'bool'>(

@@ -108,7 +108,7 @@ export interface AttentionWithWeights<O extends Shape, W extends Shape> {
   readonly weights: Tensor<W>;
 }
 
-type AttnOut<Q extends Shape, K extends Shape, V extends Shape, R extends boolean> = R extends true
+export type AttentionOut<Q extends Shape, K extends Shape, V extends Shape, R extends boolean> = R extends true
   ? AttentionWithWeights<Result<AttentionShape<Q, K, V>>, Result<AttentionScoresShape<Q, K>>>
   : Tensor<Result<AttentionShape<Q, K, V>>>;
 
@@ -131,7 +131,7 @@ export function scaledDotProductAttention<
   v: Tensor<V> & Check<AttentionShape<Q, K, V>>,
   mask?: (Tensor<M, 'bool'> & Check<AttentionMaskShape<Result<AttentionScoresShape<Q, K>>, M>>) | null,
   options?: AttentionOptions<R>,
-): AttnOut<Q, K, V, R> {
+): AttentionOut<Q, K, V, R> {
   tensorArgs('scaledDotProductAttention', { q, k, v });
   tensorArgs('scaledDotProductAttention', { mask }, true);
   optionsArg('scaledDotProductAttention', options, ['scale', 'returnWeights']);
@@ -158,11 +158,11 @@ export function scaledDotProductAttention<
   // be uniform, so they are zeroed by the mask (skipped when a concrete mask has no such row)
   if (m !== null && mayMaskWholeRow(m)) weights = mulRaw(weights, castRaw(m, 'float32'));
   const output = matmulRaw(weights, vt);
-  if (options?.returnWeights !== true) return typed<AttnOut<Q, K, V, R>>(output);
+  if (options?.returnWeights !== true) return typed<AttentionOut<Q, K, V, R>>(output);
   const withWeights: AttentionWithWeights<Result<AttentionShape<Q, K, V>>, Result<AttentionScoresShape<Q, K>>> = {
     output: typed<Tensor<Result<AttentionShape<Q, K, V>>>>(output),
     weights: typed<Tensor<Result<AttentionScoresShape<Q, K>>>>(weights),
   };
-  return withWeights as AttnOut<Q, K, V, R>; // cast: R is still generic here, so TS cannot resolve AttnOut's returnWeights branch
+  return withWeights as AttentionOut<Q, K, V, R>; // cast: R is still generic here, so TS cannot resolve AttentionOut's returnWeights branch
 }
 

@@ -441,8 +441,8 @@ export interface Pool1dOptions<K extends number, S extends number, P extends Poo
   readonly padding?: P;
 }
 
-type Pool2dOut<X extends Shape, K extends Pair, S extends Pair, P extends PoolPadding> = Tensor<Result<Pool2dShape<X, K, S, P>>>;
-type Pool1dOut<X extends Shape, K extends number, S extends number, P extends PoolPadding> = Tensor<Result<Pool1dShape<X, K, S, P>>>;
+export type Pool2dOut<X extends Shape, K extends Pair, S extends Pair, P extends PoolPadding> = Tensor<Result<Pool2dShape<X, K, S, P>>>;
+export type Pool1dOut<X extends Shape, K extends number, S extends number, P extends PoolPadding> = Tensor<Result<Pool1dShape<X, K, S, P>>>;
 
 /** Max over poolSize windows of [B, H, W, C] → [B, outH, outW, C] (ties → first max). */
 export function maxPool2d<X extends Shape, const K extends Pair = 2, const S extends Pair = K, const P extends PoolPadding = 'valid'>(

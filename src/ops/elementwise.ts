@@ -22,8 +22,8 @@ import { operandArg, tensorArgs } from '../tensor/validate';
 export type Operand = Tensor<Shape, 'float32'> | number;
 /** the shape of an operand: numbers are scalars */
 export type OperandShape<T> = T extends Tensor<infer S, any> ? S : [];
-type BinOut<A, B> = Tensor<Result<BroadcastShape<OperandShape<A>, OperandShape<B>>>>;
-type BinCheck<A, B> = Check<BroadcastShape<OperandShape<A>, OperandShape<B>>>;
+export type BinOut<A, B> = Tensor<Result<BroadcastShape<OperandShape<A>, OperandShape<B>>>>;
+export type BinCheck<A, B> = Check<BroadcastShape<OperandShape<A>, OperandShape<B>>>;
 
 const f32 = (x: AnyTensor) => x._data as Float32Array;
 
@@ -168,9 +168,10 @@ export function minimum<X extends Operand, Y extends Operand>(a: X, b: Y & BinCh
 // ---------------------------------------------------------------- unary math
 
 /** derivative of y = f(x) as a tensor, from x and y (must be written with ops so it is differentiable) */
-type Deriv = (x: AnyTensor, y: AnyTensor) => AnyTensor | number;
+/** A unary primitive's derivative: dy/dx from x and y = f(x), a tensor or a constant. */
+export type UnaryDerivative = (x: AnyTensor, y: AnyTensor) => AnyTensor | number;
 
-export function unaryPrimitive(name: PrimitiveName, kernel: (x: Float32Array) => Float32Array, deriv: Deriv | null): Primitive<null> {
+export function unaryPrimitive(name: PrimitiveName, kernel: (x: Float32Array) => Float32Array, deriv: UnaryDerivative | null): Primitive<null> {
   return {
     name,
     shape(ins) {
@@ -233,8 +234,8 @@ export const round = <S extends Shape>(x: Tensor<S>): Tensor<S> => unary(roundP,
 
 // ---------------------------------------------------------------- comparisons → bool masks
 
-type MaskOut<A, B> = Tensor<Result<BroadcastShape<OperandShape<A>, OperandShape<B>>>, 'bool'>;
-type CmpOperand = Tensor<Shape, 'float32' | 'int32'> | number;
+export type MaskOut<A, B> = Tensor<Result<BroadcastShape<OperandShape<A>, OperandShape<B>>>, 'bool'>;
+export type CmpOperand = Tensor<Shape, 'float32' | 'int32'> | number;
 
 function comparePrimitive(op: CompareOp): Primitive<null> {
   return {
@@ -327,7 +328,7 @@ export const whereP: Primitive<null> = {
   },
 };
 
-type WhereShape<C extends Shape, X, Y> = BroadcastShape<C, Result<BroadcastShape<OperandShape<X>, OperandShape<Y>>>>;
+export type WhereShape<C extends Shape, X, Y> = BroadcastShape<C, Result<BroadcastShape<OperandShape<X>, OperandShape<Y>>>>;
 
 /** cond ? a : b element-wise, all three broadcast together. */
 export function where<C extends Shape, X extends Operand, Y extends Operand>(

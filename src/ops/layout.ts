@@ -64,23 +64,23 @@ import { intListArg, tensorArgs, tensorListArg } from '../tensor/validate';
 // =============================================================================================
 // Signature helpers (the shape rules live in src/shape/rules/layout.ts)
 
-type AxisMsg = `${string}axis${string}`;
-type StrideMsg = `stridedSlice: stride must${string}` | `stridedSlice: more strides${string}`;
-type EndMsg = `stridedSlice: end must${string}` | `stridedSlice: more end${string}`;
+export type AxisMsg = `${string}axis${string}`;
+export type StrideMsg = `stridedSlice: stride must${string}` | `stridedSlice: more strides${string}`;
+export type EndMsg = `stridedSlice: end must${string}` | `stridedSlice: more end${string}`;
 
-type ShapeOfT<T> = T extends Tensor<infer S, any> ? S : never;
-type DTypeOfT<T> = T extends Tensor<any, infer D> ? D : never;
-type ShapesOf<Xs extends readonly unknown[]> = { -readonly [K in keyof Xs]: ShapeOfT<Xs[K]> };
-type FirstDType<Xs extends readonly unknown[]> = Xs extends readonly [infer F, ...unknown[]] ? DTypeOfT<F> : DTypeOfT<Xs[number]>;
+export type ShapeOfT<T> = T extends Tensor<infer S, any> ? S : never;
+export type DTypeOfT<T> = T extends Tensor<any, infer D> ? D : never;
+export type ShapesOf<Xs extends readonly unknown[]> = { -readonly [K in keyof Xs]: ShapeOfT<Xs[K]> };
+export type FirstDType<Xs extends readonly unknown[]> = Xs extends readonly [infer F, ...unknown[]] ? DTypeOfT<F> : DTypeOfT<Xs[number]>;
 
 /** All tensors of a list share one dtype, or `<op>: dtypes differ (float32 vs int32)`. */
-type DTypeRule<Op extends string, Xs extends readonly unknown[], F> = Xs extends readonly [infer H, ...infer T]
+export type ListDtypeRule<Op extends string, Xs extends readonly unknown[], F> = Xs extends readonly [infer H, ...infer T]
   ? Same<DTypeOfT<H>, F> extends true
-    ? DTypeRule<Op, T, F>
+    ? ListDtypeRule<Op, T, F>
     : ShapeMismatch<`${Op}: dtypes differ (${F & string} vs ${DTypeOfT<H> & string})`, F, DTypeOfT<H>>
   : true;
-type ListRule<Op extends string, Xs extends readonly unknown[], R> =
-  DTypeRule<Op, Xs, FirstDType<Xs>> extends infer E ? (E extends ShapeMismatch<any, any, any> ? E : R) : never;
+export type ListRule<Op extends string, Xs extends readonly unknown[], R> =
+  ListDtypeRule<Op, Xs, FirstDType<Xs>> extends infer E ? (E extends ShapeMismatch<any, any, any> ? E : R) : never;
 /** split's result: a tuple of tensors (an array when the count is not a small literal). */
 export type SplitOut<S extends Shape, Z extends number | readonly number[], A extends number, D extends DType> = Z extends number
   ? SplitShape<S, A, Z> extends infer P
@@ -340,8 +340,8 @@ export function mergeDims<S extends Shape, const A extends number, D extends DTy
   return typed<Tensor<Result<MergeDimsShape<S, A>>, D>>(reshapeRaw(t, mergeDimsShape(dims(t), axis)));
 }
 
-type ConcatRule<Xs extends readonly unknown[], A extends number> = ListRule<'concat', Xs, ConcatShape<ShapesOf<Xs>, A>>;
-type StackRule<Xs extends readonly unknown[], A extends number> = ListRule<'stack', Xs, StackShape<ShapesOf<Xs>, A>>;
+export type ConcatRule<Xs extends readonly unknown[], A extends number> = ListRule<'concat', Xs, ConcatShape<ShapesOf<Xs>, A>>;
+export type StackRule<Xs extends readonly unknown[], A extends number> = ListRule<'stack', Xs, StackShape<ShapesOf<Xs>, A>>;
 
 function listOf(op: string, xs: readonly Tensor<Shape, DType>[]): AnyTensor[] {
   if (!Array.isArray(xs) || xs.length === 0) throw new ShapeError(op, 'needs at least one input (0 given)');

@@ -36,8 +36,8 @@ const f32 = (x: AnyTensor) => x._data as Float32Array;
 const mask = (m: AnyTensor): AnyTensor => castRaw(m, 'float32');
 const equalRaw = (a: AnyTensor | number, b: AnyTensor | number) => compareRaw(equalP, a, b);
 
-type AxesArg = number | readonly number[] | undefined;
-type ReduceOut<S extends Shape, Ax extends AxesArg, K extends boolean> = Tensor<Result<ReduceShape<S, Ax, K>>>;
+export type AxesArg = number | readonly number[] | undefined;
+export type ReduceOut<S extends Shape, Ax extends AxesArg, K extends boolean> = Tensor<Result<ReduceShape<S, Ax, K>>>;
 
 function requireFloat(op: string, a: AVal): void {
   if (a.dtype !== 'float32') throw new ShapeError(op, `expects float32, got ${a.dtype}`);
@@ -205,7 +205,7 @@ function argPrimitive(op: 'max' | 'min'): Primitive<ArgParams> {
 export const argmaxP = argPrimitive('max');
 export const argminP = argPrimitive('min');
 
-type ArgOut<S extends Shape, Ax extends number> = Tensor<Result<ReduceShape<S, Ax, false>>, 'int32'>;
+export type ArgOut<S extends Shape, Ax extends number> = Tensor<Result<ReduceShape<S, Ax, false>>, 'int32'>;
 
 /** Index (int32) of the largest element along `axis` (default -1; first on ties); the axis is removed. */
 export function argmax<S extends Shape, const Ax extends number = -1>(x: Tensor<S> & Check<Axis<S, Ax, 'argmax'>>, axis?: Ax): ArgOut<S, Ax> {

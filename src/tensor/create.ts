@@ -24,7 +24,8 @@ export type ShapeOf<T> = T extends number | boolean
         ? [number, ...ShapeOf<E>]
         : never;
 
-type Mutable<S extends Shape> = [...S];
+/** A shape tuple without `readonly` (what `const` type parameters infer from a literal). */
+export type Mutable<S extends Shape> = [...S];
 
 function sizeOf(shape: readonly number[]): number {
   let n = 1;

@@ -6,8 +6,8 @@ import type { Key } from '../random';
 import { bernoulliArray, normalArray, permutationArray, randintArray, truncatedNormalArray, uniformArray } from '../random';
 import { ShapeError } from '../shape/dims';
 import { makeTensor, type Tensor } from './tensor';
+import type { Mutable } from './create';
 
-type Mutable<S extends readonly number[]> = [...S];
 
 function count(shape: readonly number[], what: string): number {
   let n = 1;

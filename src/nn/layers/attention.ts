@@ -20,7 +20,7 @@
 import type { Div, Mod } from '../../shape/arith';
 import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
-import type { Check } from '../../shape/rules';
+import type { BatchDimOf as BatchOf, Check, FeatureDimOf as FeatOf, SeqLenOf as LenOf } from '../../shape/rules';
 import { makeTensor, type Tensor } from '../../tensor/tensor';
 import { erase, typed, wide, type AnyTensor } from '../../tensor/untyped';
 import type { Key } from '../../random';
@@ -35,7 +35,8 @@ import { glorotUniform, keys, resolveInit, zerosInit, type Initializer, type Ini
 import { knownDim, type InOf, type Layer, type LayerKind, type RDim } from '../layer';
 import type { IsDyn, IsLit, Same, Agree, Show } from '../../shape/dim-types';
 
-type BoolT = Tensor<Dim[], 'bool'>;
+/** A bool mask of unknown rank. */
+export type MaskTensor = Tensor<Dim[], 'bool'>;
 const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
 /** the score of a masked position (the most negative finite float32, as src/ops/attention.ts) */
@@ -86,9 +87,6 @@ export interface MhaWeights<Dq extends Dim, Dkv extends Dim, H extends Dim, K ex
   readonly output: { readonly kernel: Tensor<[H, V, O]>; readonly bias?: Tensor<[O]> };
 }
 
-type FeatOf<S> = S extends readonly [Dim, Dim, infer D extends Dim] ? D : Dim;
-type BatchOf<S> = S extends readonly [infer B extends Dim, ...Dim[]] ? B : Dim;
-type LenOf<S> = S extends readonly [Dim, infer L extends Dim, ...Dim[]] ? L : Dim;
 
 /** The output of the self-attention layer on [B, L, D]: [B, L, O ?? D], or the mismatch. */
 export type MhaLayerOut<S extends Shape, H, K, O> = number extends S['length']
@@ -101,9 +99,9 @@ export type MhaLayerOut<S extends Shape, H, K, O> = number extends S['length']
       : never
     : ShapeMismatch<`multiHeadAttention: expects [batch, seq, features] (got rank ${S['length']})`, 3, S>;
 
-type KeyDimOf<D, H, K> = HeadDim<D, H, K> & Dim;
-type ValueDimOf<D, H, K, V> = (V extends number ? V : HeadDim<D, H, K>) & Dim;
-type OutDimOf<D, O> = (O extends number ? O : D) & Dim;
+export type KeyDimOf<D, H, K> = HeadDim<D, H, K> & Dim;
+export type ValueDimOf<D, H, K, V> = (V extends number ? V : HeadDim<D, H, K>) & Dim;
+export type OutDimOf<D, O> = (O extends number ? O : D) & Dim;
 
 /** The params of the self-attention layer for input S (key/value width = query width). */
 export type MhaLayerParams<S, H extends number, K, V, O, B extends boolean> = MhaParams<
@@ -237,7 +235,7 @@ function project(x: AnyTensor, p: Proj): AnyTensor {
 }
 
 /** [Lq, Lk] bool, true where key j <= query i. */
-export function causalRect(lq: number, lk: number): BoolT {
+export function causalRect(lq: number, lk: number): MaskTensor {
   const out = new Uint8Array(lq * lk);
   for (let i = 0; i < lq; i++) out.fill(1, i * lk, i * lk + Math.min(i + 1, lk));
   return makeTensor([lq, lk], 'bool', out);

@@ -41,7 +41,7 @@
 import type { Mul } from '../../shape/arith';
 import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
-import type { Check } from '../../shape/rules';
+import type { BatchDimOf as BatchOf, Check, FeatureDimOf as FeatOf, SeqLenOf as TimeOf } from '../../shape/rules';
 import { makeTensor, type Tensor } from '../../tensor/tensor';
 import { erase, eraseAll, typed, typedAll, type AnyTensor } from '../../tensor/untyped';
 import { glorotUniform, keys, orthogonal, resolveInit, zerosInit, type Initializer, type InitializerName } from '../init';
@@ -89,9 +89,6 @@ export type RecurrentOut<Name extends string, S extends Shape, U extends number,
         : Dim[]
     : never;
 
-type FeatOf<S> = S extends readonly [Dim, Dim, infer F extends Dim] ? F : Dim;
-type BatchOf<S> = S extends readonly [infer B extends Dim, ...Dim[]] ? B : Dim;
-type TimeOf<S> = S extends readonly [Dim, infer Tm extends Dim, ...Dim[]] ? Tm : Dim;
 
 function inputRule(name: string, input: readonly RDim[], inputDim: number | undefined): void {
   if (input.length !== 3) throw new ShapeError(name, `expects a rank-3 input [batch, time, features] (got rank ${input.length})`);
@@ -138,7 +135,7 @@ export interface GruScanOptions extends ScanOptions {
   readonly resetAfter?: boolean;
 }
 
-type ScanOut<X extends Shape, U extends Dim, St> = ScanResult<[BatchOf<X>, TimeOf<X>, U], St>;
+export type ScanOut<X extends Shape, U extends Dim, St> = ScanResult<[BatchOf<X>, TimeOf<X>, U], St>;
 
 function scan<O extends Shape, St>(
   cfg: CellConfig,

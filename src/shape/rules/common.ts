@@ -168,3 +168,9 @@ export function normalizeAxes(axes: number | readonly number[] | undefined, rank
   return out.sort((x, y) => x - y);
 }
 
+/** The batch dim of a [B, L, ...] shape (Dim when S is not a tuple). */
+export type BatchDimOf<S> = S extends readonly [infer B extends Dim, ...Dim[]] ? B : Dim;
+/** The length (time) dim of a [B, L, ...] shape. */
+export type SeqLenOf<S> = S extends readonly [Dim, infer L extends Dim, ...Dim[]] ? L : Dim;
+/** The feature dim of a [B, L, D] shape. */
+export type FeatureDimOf<S> = S extends readonly [Dim, Dim, infer D extends Dim] ? D : Dim;

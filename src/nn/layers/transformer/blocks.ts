@@ -33,9 +33,8 @@ import type { Agree, IsDyn, Show } from '../../../shape/dim-types';
 export type T = Tensor<Dim[]>;
 export const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
-export type BatchOf<S> = S extends readonly [infer B extends Dim, ...Dim[]] ? B : Dim;
-export type LenOf<S> = S extends readonly [Dim, infer L extends Dim, ...Dim[]] ? L : Dim;
-export type FeatOf<S> = S extends readonly [Dim, Dim, infer D extends Dim] ? D : Dim;
+import type { BatchDimOf as BatchOf, SeqLenOf as LenOf, FeatureDimOf as FeatOf } from '../../../shape/rules';
+export type { BatchOf, LenOf, FeatOf };
 
 // =============================================================================================
 // Param types
