@@ -51,7 +51,8 @@ function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: nu
   return c;
 }
 
-const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 5, 13], [13, 17, 9], [6, 300, 25], [25, 40, 530], [64, 33, 64]];
+// k = 300 is one pass (k <= 512) with MC, NC shrunk to fit (130 > 112 rows, 460 > 448 columns); k = 700 is three blocks
+const SHAPES: [number, number, number][] = [[1, 1, 1], [7, 5, 13], [13, 17, 9], [6, 300, 25], [25, 40, 530], [64, 33, 64], [130, 300, 460], [9, 700, 21]];
 const BLOCKS: Tile[] = [{ mr: 3, nr: 12 }, { mr: 2, nr: 16 }, { mr: 5, nr: 8 }, { mr: 6, nr: 8 }, { mr: 4, nr: 12 }, { mr: 8, nr: 4 }];
 
 describe('GEMM core for other register blocks (build/gemm-tile.ts)', () => {
@@ -80,6 +81,27 @@ describe('GEMM core for other register blocks (build/gemm-tile.ts)', () => {
       }
     }, 60_000);
   }
+
+  it('cutting k into blocks never changes a result: C += A1·B1 then C += A2·B2 is A·B bit for bit', async () => {
+    for (const variant of variants) {
+      const g = await gemmOf(variant, { mr: 4, nr: 8 });
+      let seed = 100;
+      for (const [m, k, n, cut] of [[9, 300, 21, 97], [37, 700, 19, 256], [5, 1030, 70, 515], [12, 64, 8, 1]] as const) {
+        const a = randArray(m * k, seed++), b = randArray(k * n, seed++);
+        const whole = g(a, b, m, k, n, false, false);
+        // A split by columns at `cut`, B by rows
+        const a1 = new Float32Array(m * cut), a2 = new Float32Array(m * (k - cut));
+        for (let i = 0; i < m; i++) {
+          a1.set(a.subarray(i * k, i * k + cut), i * cut);
+          a2.set(a.subarray(i * k + cut, (i + 1) * k), i * (k - cut));
+        }
+        const first = g(a1, b.subarray(0, cut * n), m, cut, n, false, false);
+        const both = g(a2, b.subarray(cut * n), m, k - cut, n, false, false, first);
+        const diff = both.findIndex((v, i) => !Object.is(v, whole[i]));
+        expect(diff, `${variant} ${m}x${k}x${n} cut at ${cut}: first differs at`).toBe(-1);
+      }
+    }
+  }, 60_000);
 
   it('rejects blocks it cannot build', () => {
     expect(() => checkTile({ mr: 4, nr: 6 })).toThrow('nr must be 4, 8, 12 or 16, got 6');

@@ -8,10 +8,9 @@
  *
  * Layout (as kernels.wat describes it): B packed in KC x NC blocks of NR-column panels
  * (p-major, NR floats per p), A in MC x KC blocks of MR-row panels (p-major, MR floats per
- * p), rows and columns past the matrix zero-filled; KC = 256, MC and NC the largest
- * multiples of MR and NR within the scratch areas (128 rows, 512 columns). Every C element
- * is reduced in k order, whatever the block, so results do not depend on how rows are
- * split between threads.
+ * p), rows and columns past the matrix zero-filled; kc, MC and NC as `gemm` below says. Every
+ * C element is one chain of multiply-adds in k order, whatever the register block, the k
+ * blocking or the split of rows between threads, so none of them changes a result.
  */
 
 export interface Tile {
@@ -21,16 +20,31 @@ export interface Tile {
   readonly nr: number;
 }
 
-/** the register block each build uses (chosen by measurement: build/tile-bench.ts) */
+/**
+ * The register block each build uses (chosen by measurement: build/tile-bench.ts). Measured on
+ * AMD EPYC (2026-12-07, relaxed build, one thread): 5x8 0.45x and 6x8 ~0.5x of 4x8 (they spill),
+ * 3x12 0.96x, 2x16 ~1x; the 4x8 loop unrolled over two k steps 0.53x (V8 keeps both steps' B
+ * vectors and splats live and spills).
+ */
 export const TILES: Readonly<Record<'simd' | 'relaxed', Tile>> = {
   simd: { mr: 4, nr: 8 },
   relaxed: { mr: 4, nr: 8 },
 };
 
-/** the blocked loop's limits: the packed A block (MC x KC) and B block (KC x NC) fit their scratch areas */
+/**
+ * The blocked loop's limits. k is cut into equal blocks of at most KC, except that a k up to
+ * KC_ONE_PASS is one block (one pass over C: a conv's k = 9·Cin = 288 then needs no second
+ * pass, which would reload a C too big for the cache). MC and NC are the largest multiples of
+ * MR and NR (at most MC_MAX, NC_MAX) whose packed A block (MC x kc) and B block (kc x NC) fit
+ * their scratch areas. The blocking never changes a result (see $micro).
+ */
 export const KC = 256;
+const KC_ONE_PASS = 512;
 const MC_MAX = 128;
 const NC_MAX = 512;
+/** the packed A and B areas of the scratch region, in floats (kernels.wat: [0, 131072), [131072, 655360) bytes) */
+const A_FLOATS = 131072 / 4;
+const B_FLOATS = (655360 - 131072) / 4;
 /** the edge-tile spill area in the scratch region, bytes (kernels.wat: [655360, 1048576)) */
 const TILE_BYTES = 1048576 - 655360;
 
@@ -82,49 +96,61 @@ function micro({ mr, nr }: Tile): string {
   }
   const rowsAt = (f: (i: number) => string[]) =>
     range(mr).flatMap((i) => [...(i === 0 ? ['(local.set $dst (local.get $c))'] : ['(local.set $dst (i32.add (local.get $dst) (local.get $ldc)))']), ...f(i)]);
-  const addC = rowsAt((i) => range(nv).map((j) => `(local.set ${c(i, j)} (f32x4.add (local.get ${c(i, j)}) (v128.load offset=${16 * j} (local.get $dst))))`));
+  const loadC = rowsAt((i) => range(nv).map((j) => `(local.set ${c(i, j)} (v128.load offset=${16 * j} (local.get $dst)))`));
   const storeC = rowsAt((i) => range(nv).map((j) => `(v128.store offset=${16 * j} (local.get $dst) (local.get ${c(i, j)}))`));
   const spill = accs.map((a, k) => `(v128.store offset=${16 * k} (global.get $tile) (local.get ${a}))`);
+  const unspill = accs.map((a, k) => `(local.set ${a} (v128.load offset=${16 * k} (global.get $tile)))`);
+  const full = `(i32.and (i32.eq (local.get $mr) (i32.const ${mr})) (i32.eq (local.get $nr) (i32.const ${nr})))`;
+  // the valid mr x nr part of C <-> the tile buffer (row stride nr floats), for edge tiles
+  const edgeCopy = (toTile: boolean) => [
+    `(local.set $i (i32.const 0))`,
+    `(loop $rows${toTile ? 'In' : 'Out'}`,
+    `  (local.set $src (i32.add (global.get $tile) ${mul('(local.get $i)', 4 * nr)}))`,
+    `  (local.set $dst (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))`,
+    `  (local.set $j (i32.const 0))`,
+    `  (loop $cols${toTile ? 'In' : 'Out'}`,
+    toTile ? `    (f32.store (local.get $src) (f32.load (local.get $dst)))` : `    (f32.store (local.get $dst) (f32.load (local.get $src)))`,
+    `    (local.set $src (i32.add (local.get $src) (i32.const 4)))`,
+    `    (local.set $dst (i32.add (local.get $dst) (i32.const 4)))`,
+    `    (local.set $j (i32.add (local.get $j) (i32.const 1)))`,
+    `    (br_if $cols${toTile ? 'In' : 'Out'} (i32.lt_u (local.get $j) (local.get $nr))))`,
+    `  (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
+    `  (br_if $rows${toTile ? 'In' : 'Out'} (i32.lt_u (local.get $i) (local.get $mr))))`,
+  ];
   return [
     `;; C tile (mr x nr, row stride ldc bytes) = (first) or += (not first) A panel . B panel;`,
-    `;; the ${mr}x${nr} block keeps C in ${accs.length} v128 accumulators, ${nv} B vectors and one splatted A value live`,
+    `;; the ${mr}x${nr} block keeps C in ${accs.length} v128 accumulators, ${nv} B vectors and one splatted A value live.`,
+    `;; Not first: the accumulators start from C, so every C element is one chain of multiply-adds`,
+    `;; in k order however k is cut into blocks (the blocking never changes a result).`,
     `(func $micro (param $pa i32) (param $pb i32) (param $kc i32) (param $c i32) (param $ldc i32)`,
     `             (param $mr i32) (param $nr i32) (param $first i32)`,
     `  (local $end i32) (local $a v128) ${range(nv).map((j) => `(local $b${j} v128)`).join(' ')}`,
     `  ${accs.map((a) => `(local ${a} v128)`).join(' ')}`,
-    `  (local $i i32) (local $j i32) (local $src i32) (local $dst i32) (local $v f32)`,
+    `  (local $i i32) (local $j i32) (local $src i32) (local $dst i32)`,
     `  (local.set $end (i32.add (local.get $pa) ${mul('(local.get $kc)', 4 * mr)}))`,
+    `  (if (i32.eqz (local.get $first))`,
+    `    (then`,
+    `      (if ${full}`,
+    `        (then`,
+    ...loadC.map(indent(10)),
+    `          )`,
+    `        (else`,
+    ...edgeCopy(true).map(indent(10)),
+    ...unspill.map(indent(10)),
+    `          ))))`,
     `  (loop $k`,
     ...step.map(indent(2)),
     `    (local.set $pa (i32.add (local.get $pa) (i32.const ${4 * mr})))`,
     `    (local.set $pb (i32.add (local.get $pb) (i32.const ${4 * nr})))`,
     `    (br_if $k (i32.lt_u (local.get $pa) (local.get $end))))`,
-    `  (if (i32.and (i32.eq (local.get $mr) (i32.const ${mr})) (i32.eq (local.get $nr) (i32.const ${nr})))`,
+    `  (if ${full}`,
     `    (then`,
-    `      (if (i32.eqz (local.get $first))`,
-    `        (then`,
-    ...addC.map(indent(10)),
-    `          ))`,
     ...storeC.map(indent(6)),
     `      (return)))`,
     `  ;; edge tile: spill the accumulators to the tile buffer, copy the valid mr x nr part`,
     ...spill.map(indent(2)),
-    `  (local.set $i (i32.const 0))`,
-    `  (loop $rows`,
-    `    (local.set $src (i32.add (global.get $tile) ${mul('(local.get $i)', 4 * nr)}))`,
-    `    (local.set $dst (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))`,
-    `    (local.set $j (i32.const 0))`,
-    `    (loop $cols`,
-    `      (local.set $v (f32.load (local.get $src)))`,
-    `      (if (i32.eqz (local.get $first))`,
-    `        (then (local.set $v (f32.add (local.get $v) (f32.load (local.get $dst))))))`,
-    `      (f32.store (local.get $dst) (local.get $v))`,
-    `      (local.set $src (i32.add (local.get $src) (i32.const 4)))`,
-    `      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))`,
-    `      (local.set $j (i32.add (local.get $j) (i32.const 1)))`,
-    `      (br_if $cols (i32.lt_u (local.get $j) (local.get $nr))))`,
-    `    (local.set $i (i32.add (local.get $i) (i32.const 1)))`,
-    `    (br_if $rows (i32.lt_u (local.get $i) (local.get $mr)))))`,
+    ...edgeCopy(false).map(indent(2)),
+    `  )`,
   ].join('\n');
 }
 
@@ -170,10 +196,35 @@ function packA({ mr }: Tile): string {
     contiguous.push(`(${ty}.store offset=${4 * o} (local.get $q) (${ty}.load offset=${4 * o} (local.get $s)))`);
     o += w;
   }
+  // row-major A (cs = 1): four p at a time, each group of 4 rows by a 4x4 transpose in registers
+  // (4 loads, 8 shuffles, 4 stores per 16 floats instead of 16 scalar loads and stores)
+  const lanes = (x: number[]) => x.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]).join(' ');
+  const quadGroup = (g: number) => [
+    ...range(4).map((i) => `(local.set $v${i} (v128.load ${r(4 * g + i)}))`),
+    `(local.set $t0 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v0) (local.get $v1)))`,
+    `(local.set $t1 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v0) (local.get $v1)))`,
+    `(local.set $t2 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v2) (local.get $v3)))`,
+    `(local.set $t3 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v2) (local.get $v3)))`,
+    `(v128.store offset=${16 * g} (local.get $q) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $t0) (local.get $t2)))`,
+    `(v128.store offset=${4 * mr + 16 * g} (local.get $q) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $t0) (local.get $t2)))`,
+    `(v128.store offset=${8 * mr + 16 * g} (local.get $q) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $t1) (local.get $t3)))`,
+    `(v128.store offset=${12 * mr + 16 * g} (local.get $q) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $t1) (local.get $t3)))`,
+  ];
+  const quads = mr % 4 !== 0 ? [] : [
+    `(if (i32.and (i32.eq (local.get $cs) (i32.const 4)) (i32.ge_u (local.get $kc) (i32.const 4)))`,
+    `  (then`,
+    `    (loop $quads`,
+    ...range(mr / 4).flatMap(quadGroup).map(indent(6)),
+    `      (local.set $q (i32.add (local.get $q) (i32.const ${16 * mr})))`,
+    `      (local.set $s (i32.add (local.get $s) (i32.const 16)))`,
+    `      (local.set $p (i32.add (local.get $p) (i32.const 4)))`,
+    `      (br_if $quads (i32.le_u (i32.add (local.get $p) (i32.const 4)) (local.get $kc))))))`,
+  ];
   return [
     `;; pack op(A)[0..mc, 0..kc) (element (i, p) at src + (i*rs + p*cs)*4) into ${mr}-row panels at $scratch`,
     `(func $packA (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32)`,
     `  (local $q i32) (local $ir i32) (local $mr i32) (local $p i32) (local $s i32) (local $i i32)`,
+    ...(mr % 4 === 0 ? ['  (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)'] : []),
     ...(rowLocals.length > 0 ? [`  ${rowLocals.map((i) => `(local $r${i} i32)`).join(' ')}`] : []),
     `  (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))`,
     `  (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))`,
@@ -193,9 +244,12 @@ function packA({ mr }: Tile): string {
     ...contiguous.map(indent(14)),
     ...nextP('$cols', mr, '$cs', '))').map(indent(14)),
     `          (else`,
-    `            (loop $cols`,
-    ...range(mr).map((i) => `              (f32.store offset=${4 * i} (local.get $q) (f32.load ${r(i)}))`),
-    ...nextP('$cols', mr, '$cs', '))))').map(indent(14)),
+    ...quads.map(indent(12)),
+    `            (if (i32.lt_u (local.get $p) (local.get $kc))`,
+    `              (then`,
+    `                (loop $cols`,
+    ...range(mr).map((i) => `                  (f32.store offset=${4 * i} (local.get $q) (f32.load ${r(i)}))`),
+    ...nextP('$cols', mr, '$cs', '))))))').map(indent(18)),
     `      (else`,
     ...partialPanel({ outer: '$cols', inner: '$rows', idx: '$i', count: '$mr', width: mr, stride: '$rs', adv: '$cs' }).map(indent(8)),
     `        ))`,
@@ -208,25 +262,32 @@ function packA({ mr }: Tile): string {
 function gemm({ mr, nr }: Tile): string {
   const mc = Math.floor(MC_MAX / mr) * mr;
   const nc = Math.floor(NC_MAX / nr) * nr;
+  // the largest multiple of `unit` up to `cap` with `unit`-multiple·kc floats within `area`
+  const fit = (v: string, area: number, unit: number, cap: number) =>
+    `(local.set ${v} (call $min (i32.const ${cap}) (i32.mul (i32.div_u (i32.div_u (i32.const ${area}) (local.get $kcmax)) (i32.const ${unit})) (i32.const ${unit}))))`;
   return [
     `;; C[m, n] (row stride ldc floats, at c) = op(A) . op(B), or += when $acc is 1;`,
     `;; op(A)[i, p] at a + (i*ars + p*acs)*4, op(B)[p, j] at b + (p*brs + j*bcs)*4;`,
-    `;; KC = ${KC}, MC = ${mc} (a multiple of MR = ${mr}), NC = ${nc} (a multiple of NR = ${nr})`,
+    `;; k in equal blocks of at most KC = ${KC} (one block up to ${KC_ONE_PASS}); MC <= ${mc} (a multiple of MR = ${mr}) and`,
+    `;; NC <= ${nc} (a multiple of NR = ${nr}) as large as the packed blocks' scratch areas allow for that kc`,
     `(func $gemm (export "gemm") (param $a i32) (param $ars i32) (param $acs i32)`,
     `      (param $b i32) (param $brs i32) (param $bcs i32)`,
     `      (param $c i32) (param $ldc i32) (param $m i32) (param $k i32) (param $n i32) (param $acc i32)`,
-    `  (local $kcmax i32) (local $blocks i32)`,
+    `  (local $kcmax i32) (local $blocks i32) (local $mcmax i32) (local $ncmax i32)`,
     `  (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)`,
     `  (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)`,
     `  (if (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (i32.eqz (local.get $k)))`,
     `    (then (return)))`,
     `  (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))`,
     `  ;; k split into equal blocks of at most KC, so no block is a short leftover`,
-    `  (local.set $blocks (i32.div_u (i32.add (local.get $k) (i32.const ${KC - 1})) (i32.const ${KC})))`,
+    `  (local.set $blocks (select (i32.const 1) (i32.div_u (i32.add (local.get $k) (i32.const ${KC - 1})) (i32.const ${KC}))`,
+    `    (i32.le_u (local.get $k) (i32.const ${KC_ONE_PASS}))))`,
     `  (local.set $kcmax (i32.div_u (i32.sub (i32.add (local.get $k) (local.get $blocks)) (i32.const 1)) (local.get $blocks)))`,
+    `  ${fit('$mcmax', A_FLOATS, mr, mc)}`,
+    `  ${fit('$ncmax', B_FLOATS, nr, nc)}`,
     `  (local.set $jc (i32.const 0))`,
     `  (loop $jcl`,
-    `    (local.set $nc (call $min (i32.const ${nc}) (i32.sub (local.get $n) (local.get $jc))))`,
+    `    (local.set $nc (call $min (local.get $ncmax) (i32.sub (local.get $n) (local.get $jc))))`,
     `    (local.set $pc (i32.const 0))`,
     `    (loop $pcl`,
     `      (local.set $kc (call $min (local.get $kcmax) (i32.sub (local.get $k) (local.get $pc))))`,
@@ -236,7 +297,7 @@ function gemm({ mr, nr }: Tile): string {
     `        (local.get $brs) (local.get $bcs) (local.get $nc) (local.get $kc))`,
     `      (local.set $ic (i32.const 0))`,
     `      (loop $icl`,
-    `        (local.set $mc (call $min (i32.const ${mc}) (i32.sub (local.get $m) (local.get $ic))))`,
+    `        (local.set $mc (call $min (local.get $mcmax) (i32.sub (local.get $m) (local.get $ic))))`,
     `        (call $packA`,
     `          (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $ars))`,
     `                                                    (i32.mul (local.get $pc) (local.get $acs))) (i32.const 2)))`,
@@ -260,11 +321,11 @@ function gemm({ mr, nr }: Tile): string {
     `            (br_if $irl (i32.lt_u (local.get $ir) (local.get $mc))))`,
     `          (local.set $jr (i32.add (local.get $jr) (i32.const ${nr})))`,
     `          (br_if $jrl (i32.lt_u (local.get $jr) (local.get $nc))))`,
-    `        (local.set $ic (i32.add (local.get $ic) (i32.const ${mc})))`,
+    `        (local.set $ic (i32.add (local.get $ic) (local.get $mcmax)))`,
     `        (br_if $icl (i32.lt_u (local.get $ic) (local.get $m))))`,
     `      (local.set $pc (i32.add (local.get $pc) (local.get $kc)))`,
     `      (br_if $pcl (i32.lt_u (local.get $pc) (local.get $k))))`,
-    `    (local.set $jc (i32.add (local.get $jc) (i32.const ${nc})))`,
+    `    (local.set $jc (i32.add (local.get $jc) (local.get $ncmax)))`,
     `    (br_if $jcl (i32.lt_u (local.get $jc) (local.get $n)))))`,
   ].join('\n');
 }
