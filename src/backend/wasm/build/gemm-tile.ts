@@ -154,15 +154,55 @@ function micro({ mr, nr }: Tile): string {
   ].join('\n');
 }
 
+const lanes = (x: number[]) => x.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]).join(' ');
+const QUAD_LOCALS = '  (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)';
+
+/**
+ * Packing a panel whose `width` lines (rows of A, columns of B) are each contiguous along p:
+ * four p at a time, each group of 4 lines (line i read at addr(i)) by a 4x4 transpose in
+ * registers, stored as 4 packed p rows of `width` floats at $q: 4 loads, 8 shuffles and 4
+ * stores per 16 floats instead of 16 scalar loads and stores. Runs while 4 p are left, when
+ * the p stride (local `pStride`, bytes) is 4; advances $q, $s and $p.
+ */
+function quadLoop(width: number, pStride: string, addr: (i: number) => string): string[] {
+  const group = (g: number) => [
+    ...range(4).map((i) => `(local.set $v${i} (v128.load ${addr(4 * g + i)}))`),
+    `(local.set $t0 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v0) (local.get $v1)))`,
+    `(local.set $t1 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v0) (local.get $v1)))`,
+    `(local.set $t2 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v2) (local.get $v3)))`,
+    `(local.set $t3 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v2) (local.get $v3)))`,
+    `(v128.store offset=${16 * g} (local.get $q) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $t0) (local.get $t2)))`,
+    `(v128.store offset=${4 * width + 16 * g} (local.get $q) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $t0) (local.get $t2)))`,
+    `(v128.store offset=${8 * width + 16 * g} (local.get $q) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $t1) (local.get $t3)))`,
+    `(v128.store offset=${12 * width + 16 * g} (local.get $q) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $t1) (local.get $t3)))`,
+  ];
+  return [
+    `(if (i32.and (i32.eq (local.get ${pStride}) (i32.const 4)) (i32.ge_u (local.get $kc) (i32.const 4)))`,
+    `  (then`,
+    `    (loop $quads`,
+    ...range(width / 4).flatMap(group).map(indent(6)),
+    `      (local.set $q (i32.add (local.get $q) (i32.const ${16 * width})))`,
+    `      (local.set $s (i32.add (local.get $s) (i32.const 16)))`,
+    `      (local.set $p (i32.add (local.get $p) (i32.const 4)))`,
+    `      (br_if $quads (i32.le_u (i32.add (local.get $p) (i32.const 4)) (local.get $kc))))))`,
+  ];
+}
+
 /** $packB: op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into NR-column panels at $packb */
 function packB({ nr }: Tile): string {
   const nv = nr / 4;
+  // column j of a full panel is read at s + c_j (c_1 = cs, c_j = j·cs kept in locals)
+  const col = (j: number) => (j === 0 ? '(local.get $s)' : `(i32.add (local.get $s) (local.get ${j === 1 ? '$cs' : `$c${j}`}))`);
+  const colLocals = range(nr).filter((j) => j >= 2);
   return [
     `;; pack op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into ${nr}-column panels at $packb`,
     `(func $packB (param $src i32) (param $rs i32) (param $cs i32) (param $nc i32) (param $kc i32)`,
     `  (local $q i32) (local $jr i32) (local $nr i32) (local $p i32) (local $s i32) (local $j i32)`,
+    `  ${colLocals.map((j) => `(local $c${j} i32)`).join(' ')}`,
+    QUAD_LOCALS,
     `  (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))`,
     `  (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))`,
+    ...colLocals.map((j) => `  (local.set $c${j} (i32.mul (local.get $cs) (i32.const ${j})))`),
     `  (local.set $q (global.get $packb))`,
     `  (local.set $jr (i32.const 0))`,
     `  (loop $panels`,
@@ -176,8 +216,18 @@ function packB({ nr }: Tile): string {
     ...range(nv).map((j) => `          (v128.store offset=${16 * j} (local.get $q) (v128.load offset=${16 * j} (local.get $s)))`),
     ...nextP('$rows', nr, '$rs', '))').map(indent(10)),
     `      (else`,
-    ...partialPanel({ outer: '$rows', inner: '$cols', idx: '$j', count: '$nr', width: nr, stride: '$cs', adv: '$rs' }).map(indent(8)),
-    `        ))`,
+    `        (if (i32.and (i32.eq (local.get $nr) (i32.const ${nr})) (i32.eq (local.get $rs) (i32.const 4)))`,
+    `          (then`,
+    `            ;; transposed B: each of the ${nr} columns is contiguous along p`,
+    ...quadLoop(nr, '$rs', col).map(indent(12)),
+    `            (if (i32.lt_u (local.get $p) (local.get $kc))`,
+    `              (then`,
+    `                (loop $rest`,
+    ...range(nr).map((j) => `                  (f32.store offset=${4 * j} (local.get $q) (f32.load ${col(j)}))`),
+    ...nextP('$rest', nr, '$rs', '))))').map(indent(18)),
+    `          (else`,
+    ...partialPanel({ outer: '$rows', inner: '$cols', idx: '$j', count: '$nr', width: nr, stride: '$cs', adv: '$rs' }).map(indent(12)),
+    `            ))))`,
     `    (local.set $jr (i32.add (local.get $jr) (i32.const ${nr})))`,
     `    (br_if $panels (i32.lt_u (local.get $jr) (local.get $nc)))))`,
   ].join('\n');
@@ -196,35 +246,13 @@ function packA({ mr }: Tile): string {
     contiguous.push(`(${ty}.store offset=${4 * o} (local.get $q) (${ty}.load offset=${4 * o} (local.get $s)))`);
     o += w;
   }
-  // row-major A (cs = 1): four p at a time, each group of 4 rows by a 4x4 transpose in registers
-  // (4 loads, 8 shuffles, 4 stores per 16 floats instead of 16 scalar loads and stores)
-  const lanes = (x: number[]) => x.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]).join(' ');
-  const quadGroup = (g: number) => [
-    ...range(4).map((i) => `(local.set $v${i} (v128.load ${r(4 * g + i)}))`),
-    `(local.set $t0 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v0) (local.get $v1)))`,
-    `(local.set $t1 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v0) (local.get $v1)))`,
-    `(local.set $t2 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get $v2) (local.get $v3)))`,
-    `(local.set $t3 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get $v2) (local.get $v3)))`,
-    `(v128.store offset=${16 * g} (local.get $q) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $t0) (local.get $t2)))`,
-    `(v128.store offset=${4 * mr + 16 * g} (local.get $q) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $t0) (local.get $t2)))`,
-    `(v128.store offset=${8 * mr + 16 * g} (local.get $q) (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $t1) (local.get $t3)))`,
-    `(v128.store offset=${12 * mr + 16 * g} (local.get $q) (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $t1) (local.get $t3)))`,
-  ];
-  const quads = mr % 4 !== 0 ? [] : [
-    `(if (i32.and (i32.eq (local.get $cs) (i32.const 4)) (i32.ge_u (local.get $kc) (i32.const 4)))`,
-    `  (then`,
-    `    (loop $quads`,
-    ...range(mr / 4).flatMap(quadGroup).map(indent(6)),
-    `      (local.set $q (i32.add (local.get $q) (i32.const ${16 * mr})))`,
-    `      (local.set $s (i32.add (local.get $s) (i32.const 16)))`,
-    `      (local.set $p (i32.add (local.get $p) (i32.const 4)))`,
-    `      (br_if $quads (i32.le_u (i32.add (local.get $p) (i32.const 4)) (local.get $kc))))))`,
-  ];
+  // row-major A (cs = 1): four p at a time, 4x4 transposes in registers
+  const quads = mr % 4 !== 0 ? [] : quadLoop(mr, '$cs', r);
   return [
     `;; pack op(A)[0..mc, 0..kc) (element (i, p) at src + (i*rs + p*cs)*4) into ${mr}-row panels at $scratch`,
     `(func $packA (param $src i32) (param $rs i32) (param $cs i32) (param $mc i32) (param $kc i32)`,
     `  (local $q i32) (local $ir i32) (local $mr i32) (local $p i32) (local $s i32) (local $i i32)`,
-    ...(mr % 4 === 0 ? ['  (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)'] : []),
+    ...(mr % 4 === 0 ? [QUAD_LOCALS] : []),
     ...(rowLocals.length > 0 ? [`  ${rowLocals.map((i) => `(local $r${i} i32)`).join(' ')}`] : []),
     `  (local.set $rs (i32.shl (local.get $rs) (i32.const 2)))`,
     `  (local.set $cs (i32.shl (local.get $cs) (i32.const 2)))`,
