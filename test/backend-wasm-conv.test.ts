@@ -165,6 +165,25 @@ describe('wasm conv2d and its gradients', () => {
     cases.forEach((c, i) => { checkConv(convGeometry(c), 100 + i); });
   });
 
+  it('reuse a packed filter only within one call: back-to-back calls with other filters of the same shape', () => {
+    // same shapes, so the same heap addresses: a filter packed by the previous call must not be reused
+    const g = convGeometry({ batch: 2, inC: 32, outC: 64, kH: 3, kW: 3, sH: 1, sW: 1, dH: 1, dW: 1, same: false, h: 24, w: 24 });
+    const x = randArray(g.batch * g.inH * g.inW * g.inC, 300);
+    const dy = randArray(g.batch * g.outH * g.outW * g.outC, 301);
+    for (const threads of [1, 2]) {
+      setThreads(threads);
+      const filters = [0, 1, 2].map((s) => randArray(g.kH * g.kW * g.inC * g.outC, 310 + s));
+      const worst = (got: Float32Array, want: Float32Array) => got.reduce((w, v, i) => Math.max(w, Math.abs(v - want[i]!)), 0);
+      // forward calls back to back, then input-gradient calls back to back (each reuses B on its own)
+      filters.forEach((f, s) => {
+        expect(worst(wasm.conv2d(x, f, g), cpuBackend.conv2d(x, f, g)), `conv2d vs cpu, filter ${s}, ${threads} thread(s)`).toBeLessThan(1e-4);
+      });
+      filters.forEach((f, s) => {
+        expect(worst(wasm.conv2dBackpropInput(dy, f, g), cpuBackend.conv2dBackpropInput(dy, f, g)), `input gradient vs cpu, filter ${s}, ${threads} thread(s)`).toBeLessThan(1e-4);
+      });
+    }
+  });
+
   it('give bit-identical results with 1 and 2 threads (both kernel builds)', () => {
     const cases: ConvSpec[] = [
       { batch: 4, inC: 16, outC: 32, kH: 3, kW: 3, sH: 1, sW: 1, dH: 1, dW: 1, same: true, h: 20, w: 20 },

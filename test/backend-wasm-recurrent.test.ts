@@ -169,6 +169,21 @@ describe('wasm sequence kernels vs the CPU kernels', () => {
     );
   });
 
+  it('the per-step products reuse U packed once per call, never a previous call\'s U of the same shape', () => {
+    const d = { B: 6, T: 5, F: 3, u: 12 };
+    for (const kind of ['lstm', 'rnn', 'gru'] as const) {
+      const cfg = config(kind, 'tanh', 'sigmoid');
+      for (let s = 0; s < 3; s++) {
+        const ins = inputs(cfg, d, 500 + 10 * s); // a new U (and W, x) each time, same shapes
+        const fw = wasm.recurrentForward(cfg, d, ins);
+        expectForwardClose(fw, cpuBackend.recurrentForward(cfg, d, ins), 3e-6);
+        const ct = { dhs: randArray(d.B * d.T * d.u, 600 + s), dhT: null, dcT: null };
+        const want = cpuBackend.recurrentBackward(cfg, d, ins, cpuBackend.recurrentForward(cfg, d, ins), ct);
+        expectGradsClose(wasm.recurrentBackward(cfg, d, ins, fw, ct), want, 5e-6);
+      }
+    }
+  });
+
   it('no cotangent at all gives zero gradients', () => {
     for (const kind of ['lstm', 'rnn', 'gru'] as const) {
       const cfg = config(kind);

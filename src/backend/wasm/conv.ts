@@ -60,7 +60,7 @@ export const CONV_DEFAULTS: ConvOptions = {
 
 type Chunked = (job: number, i: number) => void;
 
-const CONV_JOB_INTS = 22;
+const CONV_JOB_INTS = 23;
 const POOL_JOB_INTS = 16;
 /** im2col block budget in floats: 128 KiB keeps a block and its packed GEMM panels in L2 */
 const BLOCK_FLOATS = 1 << 15;
@@ -135,6 +135,8 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
       g.padTop >= 0 && g.padLeft >= 0 && taps * 4 <= workFloats && bytes <= MAX_HEAP;
   }
 
+  let packedFilterKey = 0;
+
   function writeConvJob(job: number, src: number, operand: number, out: number, g: Conv2dGeometry,
     rows: number, perChunk: number, bands: number, pointwise: boolean): void {
     const i32 = rt.i32(), j = job >> 2;
@@ -144,6 +146,9 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
     i32[j + 12] = g.strideH; i32[j + 13] = g.strideW; i32[j + 14] = g.dilationH; i32[j + 15] = g.dilationW;
     i32[j + 16] = g.padTop; i32[j + 17] = g.padLeft;
     i32[j + 18] = rows; i32[j + 19] = perChunk; i32[j + 20] = bands; i32[j + 21] = pointwise ? 1 : 0;
+    // a key new to this call: the chunks of one call reuse the filter's packed panels ($gemm_keyed)
+    packedFilterKey = packedFilterKey >= 0x7fffffff ? 1 : packedFilterKey + 1;
+    i32[j + 22] = packedFilterKey;
   }
 
   function conv2d(x: F32, filter: F32, g: Conv2dGeometry): F32 {

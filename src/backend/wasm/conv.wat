@@ -4,7 +4,8 @@
   ;; 20 inW, 24 inC, 28 kH, 32 kW, 36 outC, 40 outH, 44 outW, 48 strideH, 52 strideW,
   ;; 56 dilationH, 60 dilationW, 64 padTop, 68 padLeft, 72 rows per im2col block,
   ;; 76 pixels (filter gradient) or units (input gradient) per chunk, 80 bands per image,
-  ;; 84 pointwise flag. Im2col blocks live in this instance's $work area.
+  ;; 84 pointwise flag, 88 a key (> 0) new to each call, under which the chunks of one call reuse
+  ;; the filter's packed panels ($gemm_keyed). Im2col blocks live in this instance's $work area.
   ;;
   ;; Pool job record: 0 src, 4 out (y, dx or the argmax), 8 argmax (max-pool backprop),
   ;; 12 batch, 16 inH, 20 inW, 24 channels, 28 kH, 32 kW, 36 outH, 40 outW, 44 strideH,
@@ -220,10 +221,10 @@
       (else
         (call $conv_im2col (local.get $job) (local.get $p0) (local.get $rows) (global.get $work))
         (local.set $a (global.get $work))))
-    (call $gemm (local.get $a) (local.get $taps) (i32.const 1)
+    (call $gemm_keyed (local.get $a) (local.get $taps) (i32.const 1)
       (i32.load offset=4 (local.get $job)) (local.get $outC) (i32.const 1)
       (i32.add (i32.load offset=8 (local.get $job)) (i32.shl (i32.mul (local.get $p0) (local.get $outC)) (i32.const 2)))
-      (local.get $outC) (local.get $rows) (local.get $taps) (local.get $outC) (i32.const 0)))
+      (local.get $outC) (local.get $rows) (local.get $taps) (local.get $outC) (i32.const 0) (i32.load offset=88 (local.get $job))))
 
   ;; filter-gradient chunk i: partial dW (taps x outC, at out + i*taps*outC floats) =
   ;; sum over its pixels [i*PC, i*PC + PC), block by block, of im2colᵀ . dy
@@ -341,11 +342,12 @@
           (local.set $pend (i32.mul (i32.add (i32.mul (local.get $b) (local.get $outH)) (i32.add (local.get $ohHi) (i32.const 1))) (local.get $outW)))
           (loop $blocks
             (local.set $rows (call $min (local.get $rpb) (i32.sub (local.get $pend) (local.get $p))))
-            (call $gemm
+            (call $gemm_keyed
               (i32.add (i32.load (local.get $job)) (i32.shl (i32.mul (local.get $p) (local.get $outC)) (i32.const 2)))
               (local.get $outC) (i32.const 1)
               (i32.load offset=4 (local.get $job)) (local.get $taps) (i32.const 1)
-              (global.get $work) (local.get $taps) (local.get $rows) (local.get $outC) (local.get $taps) (i32.const 0))
+              (global.get $work) (local.get $taps) (local.get $rows) (local.get $outC) (local.get $taps) (i32.const 0)
+              (i32.load offset=88 (local.get $job)))
             (call $conv_col2im (local.get $job) (local.get $p) (local.get $rows) (global.get $work)
               (local.get $ih0) (local.get $ih1))
             (local.set $p (i32.add (local.get $p) (local.get $rows)))

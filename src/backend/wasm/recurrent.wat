@@ -146,6 +146,8 @@
     (call $gemm (local.get $x) (local.get $F) (i32.const 1) (local.get $W) (local.get $G) (i32.const 1)
       (local.get $Z) (local.get $G) (i32.mul (local.get $B) (local.get $T)) (local.get $F) (local.get $G) (i32.const 0))
     (local.set $t (i32.const 0))
+    ;; U (or Uᵀ) is packed once for all steps: key -1 after forgetting any earlier packing
+    (global.set $bkey (i32.const 0))
     (loop $steps
       ;; the state entering step t: h0 / c0 (row stride u) or step t-1 of hs / cs (row stride T·u)
       (if (local.get $t)
@@ -158,9 +160,9 @@
           (local.set $cp (local.get $c0))
           (local.set $ps (local.get $u))))
       ;; Z[:, t] += h_{t-1}·U
-      (call $gemm (local.get $hp) (local.get $ps) (i32.const 1) (local.get $U) (local.get $G) (i32.const 1)
+      (call $gemm_keyed (local.get $hp) (local.get $ps) (i32.const 1) (local.get $U) (local.get $G) (i32.const 1)
         (call $rnn_at (local.get $Z) (i32.mul (local.get $t) (local.get $G)))
-        (i32.mul (local.get $T) (local.get $G)) (local.get $B) (local.get $u) (local.get $G) (i32.const 1))
+        (i32.mul (local.get $T) (local.get $G)) (local.get $B) (local.get $u) (local.get $G) (i32.const 1) (i32.const -1))
       (local.set $b (i32.const 0))
       (loop $rows
         ;; byte offsets of row (b, t) in [B,T,G] and [B,T,u] arrays, and the previous c row
@@ -251,6 +253,8 @@
       (then (memory.copy (local.get $dcA) (local.get $dcT) (local.get $sb)))
       (else (memory.fill (local.get $dcA) (i32.const 0) (local.get $sb))))
     (local.set $t (local.get $T))
+    ;; U (or Uᵀ) is packed once for all steps: key -1 after forgetting any earlier packing
+    (global.set $bkey (i32.const 0))
     (loop $steps
       (local.set $t (i32.sub (local.get $t) (i32.const 1)))
       (local.set $addT (i32.and (i32.ne (local.get $dhT) (i32.const 0))
@@ -315,9 +319,9 @@
       (local.set $dcA (local.get $dcB))
       (local.set $dcB (local.get $swap))
       ;; the cotangent reaching h_{t-1} through the recurrence: dZ[:, t]·Uᵀ
-      (call $gemm (call $rnn_at (local.get $dZ) (i32.mul (local.get $t) (local.get $G)))
+      (call $gemm_keyed (call $rnn_at (local.get $dZ) (i32.mul (local.get $t) (local.get $G)))
         (i32.mul (local.get $T) (local.get $G)) (i32.const 1) (local.get $Ut) (local.get $u) (i32.const 1)
-        (local.get $dh0) (local.get $u) (local.get $B) (local.get $G) (local.get $u) (i32.const 0))
+        (local.get $dh0) (local.get $u) (local.get $B) (local.get $G) (local.get $u) (i32.const 0) (i32.const -1))
       (br_if $steps (local.get $t)))
     (memory.copy (local.get $dc0) (local.get $dcA) (local.get $sb))
     (call $rnn_hprev (local.get $B) (local.get $T) (local.get $u) (local.get $h0) (local.get $hs) (local.get $Hprev)))
@@ -362,6 +366,8 @@
     (call $gemm (local.get $x) (local.get $F) (i32.const 1) (local.get $W) (local.get $u) (i32.const 1)
       (local.get $Z) (local.get $u) (i32.mul (local.get $B) (local.get $T)) (local.get $F) (local.get $u) (i32.const 0))
     (local.set $t (i32.const 0))
+    ;; U (or Uᵀ) is packed once for all steps: key -1 after forgetting any earlier packing
+    (global.set $bkey (i32.const 0))
     (loop $steps
       (if (local.get $t)
         (then
@@ -370,9 +376,9 @@
         (else
           (local.set $hp (local.get $h0))
           (local.set $ps (local.get $u))))
-      (call $gemm (local.get $hp) (local.get $ps) (i32.const 1) (local.get $U) (local.get $u) (i32.const 1)
+      (call $gemm_keyed (local.get $hp) (local.get $ps) (i32.const 1) (local.get $U) (local.get $u) (i32.const 1)
         (call $rnn_at (local.get $Z) (i32.mul (local.get $t) (local.get $u)))
-        (i32.mul (local.get $T) (local.get $u)) (local.get $B) (local.get $u) (local.get $u) (i32.const 1))
+        (i32.mul (local.get $T) (local.get $u)) (local.get $B) (local.get $u) (local.get $u) (i32.const 1) (i32.const -1))
       (local.set $b (i32.const 0))
       (loop $rows
         (local.set $zr (i32.shl (i32.mul (i32.add (i32.mul (local.get $b) (local.get $T)) (local.get $t)) (local.get $u)) (i32.const 2)))
@@ -413,6 +419,8 @@
     (local.set $last (i32.sub (local.get $u) (i32.const 4)))
     (memory.fill (local.get $dh0) (i32.const 0) (i32.shl (i32.mul (local.get $B) (local.get $u)) (i32.const 2)))
     (local.set $t (local.get $T))
+    ;; U (or Uᵀ) is packed once for all steps: key -1 after forgetting any earlier packing
+    (global.set $bkey (i32.const 0))
     (loop $steps
       (local.set $t (i32.sub (local.get $t) (i32.const 1)))
       (local.set $addT (i32.and (i32.ne (local.get $dhT) (i32.const 0))
@@ -438,9 +446,9 @@
           (br_if $cols (i32.lt_u (local.get $j) (local.get $u))))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br_if $rows (i32.lt_u (local.get $b) (local.get $B))))
-      (call $gemm (call $rnn_at (local.get $dZ) (i32.mul (local.get $t) (local.get $u)))
+      (call $gemm_keyed (call $rnn_at (local.get $dZ) (i32.mul (local.get $t) (local.get $u)))
         (i32.mul (local.get $T) (local.get $u)) (i32.const 1) (local.get $Ut) (local.get $u) (i32.const 1)
-        (local.get $dh0) (local.get $u) (local.get $B) (local.get $u) (local.get $u) (i32.const 0))
+        (local.get $dh0) (local.get $u) (local.get $B) (local.get $u) (local.get $u) (i32.const 0) (i32.const -1))
       (br_if $steps (local.get $t)))
     (call $rnn_hprev (local.get $B) (local.get $T) (local.get $u) (local.get $h0) (local.get $hs) (local.get $Hprev)))
 
@@ -481,6 +489,8 @@
     (call $gemm (local.get $x) (local.get $F) (i32.const 1) (local.get $W) (local.get $G) (i32.const 1)
       (local.get $Z) (local.get $G) (i32.mul (local.get $B) (local.get $T)) (local.get $F) (local.get $G) (i32.const 0))
     (local.set $t (i32.const 0))
+    ;; U (or Uᵀ) is packed once for all steps: key -1 after forgetting any earlier packing
+    (global.set $bkey (i32.const 0))
     (loop $steps
       (if (local.get $t)
         (then
@@ -490,8 +500,8 @@
           (local.set $hp (local.get $h0))
           (local.set $ps (local.get $u))))
       ;; R = h_{t-1}·U (kept apart from Z: r multiplies its h block only)
-      (call $gemm (local.get $hp) (local.get $ps) (i32.const 1) (local.get $U) (local.get $G) (i32.const 1)
-        (local.get $R) (local.get $G) (local.get $B) (local.get $u) (local.get $G) (i32.const 0))
+      (call $gemm_keyed (local.get $hp) (local.get $ps) (i32.const 1) (local.get $U) (local.get $G) (i32.const 1)
+        (local.get $R) (local.get $G) (local.get $B) (local.get $u) (local.get $G) (i32.const 0) (i32.const -1))
       (local.set $b (i32.const 0))
       (loop $rows
         (local.set $zr (i32.shl (i32.mul (i32.add (i32.mul (local.get $b) (local.get $T)) (local.get $t)) (local.get $G)) (i32.const 2)))
@@ -575,6 +585,8 @@
     (local.set $n (i32.mul (local.get $B) (local.get $u)))
     (memory.fill (local.get $dh0) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
     (local.set $t (local.get $T))
+    ;; U (or Uᵀ) is packed once for all steps: key -1 after forgetting any earlier packing
+    (global.set $bkey (i32.const 0))
     (loop $steps
       (local.set $t (i32.sub (local.get $t) (i32.const 1)))
       (local.set $addT (i32.and (i32.ne (local.get $dhT) (i32.const 0))
@@ -632,9 +644,9 @@
         (br_if $rows (i32.lt_u (local.get $b) (local.get $B))))
       ;; dh_{t-1} = dRec[:, t]·Uᵀ + z·dh (the direct path); whole vectors, then the scalar
       ;; tail (past the last row are the next block's rows)
-      (call $gemm (call $rnn_at (local.get $dRec) (i32.mul (local.get $t) (local.get $G)))
+      (call $gemm_keyed (call $rnn_at (local.get $dRec) (i32.mul (local.get $t) (local.get $G)))
         (i32.mul (local.get $T) (local.get $G)) (i32.const 1) (local.get $Ut) (local.get $u) (i32.const 1)
-        (local.get $dh0) (local.get $u) (local.get $B) (local.get $G) (local.get $u) (i32.const 0))
+        (local.get $dh0) (local.get $u) (local.get $B) (local.get $G) (local.get $u) (i32.const 0) (i32.const -1))
       (local.set $j (i32.const 0))
       (block $done
         (loop $vec

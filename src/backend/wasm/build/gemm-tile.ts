@@ -301,7 +301,18 @@ function gemm({ mr, nr }: Tile): string {
     `(func $gemm (export "gemm") (param $a i32) (param $ars i32) (param $acs i32)`,
     `      (param $b i32) (param $brs i32) (param $bcs i32)`,
     `      (param $c i32) (param $ldc i32) (param $m i32) (param $k i32) (param $n i32) (param $acc i32)`,
-    `  (local $kcmax i32) (local $blocks i32) (local $mcmax i32) (local $ncmax i32)`,
+    `  (call $gemm_keyed (local.get $a) (local.get $ars) (local.get $acs) (local.get $b) (local.get $brs) (local.get $bcs)`,
+    `    (local.get $c) (local.get $ldc) (local.get $m) (local.get $k) (local.get $n) (local.get $acc) (i32.const 0)))`,
+    ``,
+    `;; $gemm that may reuse this instance's packed B: when B is one block (k <= kc, n <= NC) and`,
+    `;; $bkey is nonzero and the same as the last packing's (with the same B pointer, strides, k`,
+    `;; and n), the packed panels are still in place and B is not packed again. A caller passes a`,
+    `;; key only while B's bytes cannot have changed since the key was first used with it (one`,
+    `;; conv call's filter, a recurrent sequence's U); any other packing forgets the key.`,
+    `(func $gemm_keyed (param $a i32) (param $ars i32) (param $acs i32)`,
+    `      (param $b i32) (param $brs i32) (param $bcs i32)`,
+    `      (param $c i32) (param $ldc i32) (param $m i32) (param $k i32) (param $n i32) (param $acc i32) (param $bkey i32)`,
+    `  (local $kcmax i32) (local $blocks i32) (local $mcmax i32) (local $ncmax i32) (local $single i32)`,
     `  (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32)`,
     `  (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)`,
     `  (if (i32.or (i32.or (i32.eqz (local.get $m)) (i32.eqz (local.get $n))) (i32.eqz (local.get $k)))`,
@@ -313,16 +324,25 @@ function gemm({ mr, nr }: Tile): string {
     `  (local.set $kcmax (i32.div_u (i32.sub (i32.add (local.get $k) (local.get $blocks)) (i32.const 1)) (local.get $blocks)))`,
     `  ${fit('$mcmax', A_FLOATS, mr, mc)}`,
     `  ${fit('$ncmax', B_FLOATS, nr, nc)}`,
+    `  (local.set $single (i32.and (i32.eq (local.get $blocks) (i32.const 1)) (i32.le_u (local.get $n) (local.get $ncmax))))`,
     `  (local.set $jc (i32.const 0))`,
     `  (loop $jcl`,
     `    (local.set $nc (call $min (local.get $ncmax) (i32.sub (local.get $n) (local.get $jc))))`,
     `    (local.set $pc (i32.const 0))`,
     `    (loop $pcl`,
     `      (local.set $kc (call $min (local.get $kcmax) (i32.sub (local.get $k) (local.get $pc))))`,
-    `      (call $packB`,
-    `        (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $brs))`,
-    `                                                  (i32.mul (local.get $jc) (local.get $bcs))) (i32.const 2)))`,
-    `        (local.get $brs) (local.get $bcs) (local.get $nc) (local.get $kc))`,
+    `      (if (i32.eqz (i32.and (i32.and (local.get $single) (i32.ne (local.get $bkey) (i32.const 0)))`,
+    `            (i32.and (i32.and (i32.eq (local.get $bkey) (global.get $bkey)) (i32.eq (local.get $b) (global.get $bsrc)))`,
+    `              (i32.and (i32.and (i32.eq (local.get $k) (global.get $bk)) (i32.eq (local.get $n) (global.get $bn)))`,
+    `                (i32.and (i32.eq (local.get $brs) (global.get $brs)) (i32.eq (local.get $bcs) (global.get $bcs)))))))`,
+    `        (then`,
+    `          (call $packB`,
+    `            (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $brs))`,
+    `                                                      (i32.mul (local.get $jc) (local.get $bcs))) (i32.const 2)))`,
+    `            (local.get $brs) (local.get $bcs) (local.get $nc) (local.get $kc))`,
+    `          (global.set $bkey (select (local.get $bkey) (i32.const 0) (local.get $single)))`,
+    `          (global.set $bsrc (local.get $b)) (global.set $bk (local.get $k)) (global.set $bn (local.get $n))`,
+    `          (global.set $brs (local.get $brs)) (global.set $bcs (local.get $bcs))))`,
     `      (local.set $ic (i32.const 0))`,
     `      (loop $icl`,
     `        (local.set $mc (call $min (local.get $mcmax) (i32.sub (local.get $m) (local.get $ic))))`,
@@ -358,10 +378,13 @@ function gemm({ mr, nr }: Tile): string {
   ].join('\n');
 }
 
-/** the four functions for one block shape */
+/** what this instance's packed B block holds, for $gemm_keyed (key 0: nothing reusable) */
+const PACKED_B_GLOBALS = ['$bkey', '$bsrc', '$bk', '$bn', '$brs', '$bcs'].map((g) => `(global ${g} (mut i32) (i32.const 0))`).join('\n');
+
+/** the four functions for one block shape, and the globals $gemm_keyed keeps */
 export function gemmCoreWat(t: Tile): string {
   checkTile(t);
-  return [micro(t), packB(t), packA(t), gemm(t)].join('\n\n');
+  return [PACKED_B_GLOBALS, micro(t), packB(t), packA(t), gemm(t)].join('\n\n');
 }
 
 /** the macro definitions `gemm_core@simd` and `gemm_core@relaxed` (one block shape per build) */
