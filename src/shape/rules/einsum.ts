@@ -34,7 +34,7 @@ export type EinsumRule<Spec extends string, Ss extends readonly Shape[]> =
                 ? B extends { env: infer Env extends Entry[]; ell: infer E }
                   ? Out extends string[]
                     ? ExplicitOut<Out, Env, E extends Shape ? E : [], E extends Shape ? E['length'] : 0>
-                    : [...(E extends Shape ? E : []), ...ImplicitOut<JoinAll<Ins>, Env>]
+                    : ImplicitOut<JoinAll<Ins>, Env, Alphabet, E extends Dim[] ? E : []>
                   : B
                 : never
               : EinsumErr<'spec', `'${Spec}' has ${Ins['length']} operand${Ins['length'] extends 1 ? '' : 's'}, got ${Ss['length']}`>
