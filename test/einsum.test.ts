@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import * as ort from 'onnxruntime-node';
+import { exportOnnx } from '../src/io/onnx';
 import { einsum, einsumRaw, rearrange, rearrangeRaw } from '../src/ops/einsum';
 import { matmul, transpose } from '../src/ops/linalg';
 import { reshape } from '../src/ops/reduce-core';
@@ -415,5 +417,32 @@ describe('rearrange', () => {
     expect(() => anyRearrange(x, 'b s d -> b s d', { s: 9 })).toThrow("rearrange: 's' is 10 in x but given as 9");
     expect(() => anyRearrange(x, 'b s (h d -> b h s d', { h: 8 })).toThrow("rearrange: bad pattern: unbalanced '('");
     expect(() => anyRearrange(x, 'b s d', {})).toThrow("rearrange: bad pattern 'b s d' (no '->')");
+  });
+});
+
+describe('ONNX export (lowered onto exportable primitives)', () => {
+  it('einsum and rearrange export with dynamic dims and agree with onnxruntime', async () => {
+    const f = (q: T, k: T, m: T) => [
+      anyEinsum('bhqd,bhkd->bhqk', q, k),
+      anyEinsum('...ij,jk->...ik', anyRearrange(q, 'b h s d -> b s (h d)'), m),
+      anyRearrange(anyEinsum('bhqd->bqhd', k), 'b s h d -> b s (h d)'),
+      anyEinsum('ii->i', anyEinsum('ij,kj->ik', m, m)),
+    ] as const;
+    const specs = [{ name: 'q', shape: ['b', 2, 's', 3] }, { name: 'k', shape: ['b', 2, 's', 3] }, { name: 'm', shape: [6, 6] }] as const;
+    // cast: exportOnnx traces an untyped function of the three inputs
+    const bytes = exportOnnx(f as never, specs);
+    const session = await ort.InferenceSession.create(bytes);
+    for (const [b, sl, seed] of [[2, 5, 1], [3, 7, 2]] as const) {
+      const xs = [randn([b, 2, sl, 3], seed), randn([b, 2, sl, 3], seed + 10), randn([6, 6], seed + 20)] as const;
+      const res = await session.run({ q: new ort.Tensor('float32', xs[0].dataSync(), [b, 2, sl, 3]), k: new ort.Tensor('float32', xs[1].dataSync(), [b, 2, sl, 3]), m: new ort.Tensor('float32', xs[2].dataSync(), [6, 6]) });
+      const want = f(...xs);
+      session.outputNames.forEach((name, i) => {
+        const got = res[name]!;
+        expect([...got.dims], name).toEqual(shapeOf(want[i]!));
+        const w = want[i]!.dataSync();
+        const d = got.data as Float32Array;
+        for (let j = 0; j < w.length; j++) expect(Math.abs(d[j]! - w[j]!), `${name}[${j}]`).toBeLessThanOrEqual(1e-4);
+      });
+    }
   });
 });
