@@ -19,6 +19,7 @@ declare const m33: Tensor<[3, 3]>;
 declare const dyn: Tensor<[number, 3]>;
 declare const unknownRank: Tensor<Dim[]>;
 declare const x: Tensor<['batch', 'seq', 512]>;
+declare const spec: string;
 declare const x10: Tensor<[2, 10, 512]>;
 declare const heads: Tensor<['batch', 8, 'seq', 64]>;
 declare const img: Tensor<['batch', 28, 28, 3]>;
@@ -53,6 +54,9 @@ describe('einsum shapes', () => {
     expectTypeOf(einsum('bhqd->bqhd', q)).toEqualTypeOf<Tensor<['batch', 'seq', 8, 64]>>();
     expectTypeOf(einsum('ij,ij->ij', dyn, a)).toEqualTypeOf<Tensor<[2, 3]>>();
     expectTypeOf(einsum('ij,jk', unknownRank, b)).toEqualTypeOf<Tensor<Dim[]>>();
+    expectTypeOf(einsum(spec, a, b)).toEqualTypeOf<Tensor<Dim[]>>();
+    expectTypeOf(rearrange(a, spec)).toEqualTypeOf<Tensor<Dim[]>>();
+    expectTypeOf(rearrange(unknownRank, 'a b -> b a')).toEqualTypeOf<Tensor<Dim[]>>();
   });
   test('exported from the package entry', () => {
     expectTypeOf(publicEinsum('ij,jk', a, b)).toEqualTypeOf<Tensor<[2, 4]>>();

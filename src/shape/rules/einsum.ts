@@ -18,11 +18,14 @@ import { type Fail, type LitProduct, type SplitAt, fail } from './common';
  * dims of operand 1 not broadcastable at axis -1 (2 vs 3)`; on the spec, `einsum: 'ij,jk->ik'
  * has 2 operands, got 3`, `einsum: output 'z' is in no operand`, `einsum: output 'i'
  * repeated`, `einsum: bad character '1' in 'i1'`, `einsum: the operands have '...' dims but the
- * output has no '...'`. An operand of unknown rank makes the result `Dim[]` (checked at run time).
+ * output has no '...'`. An operand of unknown rank, or a spec typed `string`, makes the result
+ * `Dim[]` (checked at run time).
  */
 export type EinsumRule<Spec extends string, Ss extends readonly Shape[]> =
   number extends Ss['length']
     ? Dim[]
+    : string extends Spec
+      ? Dim[]
     : number extends Ss[number]['length']
       ? Dim[]
       : EinsumParse<Spec> extends infer P
@@ -317,11 +320,13 @@ export function einsumPlan(spec: string, shapes: readonly (readonly number[])[])
  * `rearrange: 'z' is on the right but not the left`, `rearrange: 'b' is on the left but not the
  * right`, `rearrange: 'h' appears twice on the left`, `rearrange: size given for 'q', which is
  * not in the pattern`, `rearrange: 'h' is 8 in x but given as 6`, `rearrange: bad pattern ...`.
- * Products of symbolic dims are `number`.
+ * Products of symbolic dims are `number`; x of unknown rank, or a pattern typed `string`, gives `Dim[]`.
  */
 export type RearrangeShape<S extends Shape, P extends string, Z> =
   IsTuple<S> extends false
     ? Dim[]
+    : string extends P
+      ? Dim[]
     : P extends `${infer L}->${infer R}`
       ? [Side<L>, Side<R>] extends [infer LI, infer RI]
         ? LI extends Fail<infer M>
