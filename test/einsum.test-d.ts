@@ -83,6 +83,8 @@ describe('einsum shapes', () => {
     einsum('...i,...i', e, m33);
     // @ts-expect-error bad character
     einsum('i1', v3);
+    // @ts-expect-error bad character (a lone '.')
+    einsum('i.', v3);
   });
   test('the messages', () => {
     type Ops = [Tensor<[2, 3]>, Tensor<[4, 4]>];
@@ -92,6 +94,8 @@ describe('einsum shapes', () => {
     expectTypeOf<P1>().toEqualTypeOf<Tensor<[2, 3]>>();
     type S = Parameters<typeof einsum<'ij,jk->ik', [Tensor<[2, 3]>]>>[0];
     expectTypeOf<S>().toMatchTypeOf<{ readonly __shapeMismatch: "einsum: 'ij,jk->ik' has 2 operands, got 1" }>();
+    expectTypeOf<EinsumShape<'i.j', [[2, 3]]>>().toMatchTypeOf<{ readonly __shapeMismatch: "einsum: bad character '.' in 'i.j'" }>();
+    expectTypeOf<EinsumShape<'ij->i->j', [[2, 3]]>>().toMatchTypeOf<{ readonly __shapeMismatch: "einsum: bad character '-' in 'ij->i->j'" }>();
     expectTypeOf<EinsumShape<'ij->iz', [[2, 3]]>>().toMatchTypeOf<{ readonly __shapeMismatch: "einsum: output 'z' is in no operand" }>();
     expectTypeOf<EinsumShape<'ijk,jk', [[2, 3], [3, 4]]>>().toMatchTypeOf<{ readonly __shapeMismatch: "einsum: operand 0 has rank 2 but 'ijk' names 3 dims" }>();
     expectTypeOf<EinsumShape<'...i,...i', [[5, 2, 3], [3, 3]]>>().toMatchTypeOf<{ readonly __shapeMismatch: "einsum: '...' dims of operand 1 not broadcastable at axis -1 (2 vs 3)" }>();

@@ -243,6 +243,8 @@ describe('einsum lowering', () => {
     expect(() => anyEinsum('...i,...i', randn([2, 3], 1), randn([3, 3], 2))).toThrow("einsum: '...' dims of operand 1 not broadcastable at axis -1 (2 vs 3)");
     expect(() => anyEinsum('...i->i', randn([2, 3], 1))).toThrow("einsum: the operands have '...' dims but the output has no '...'");
     expect(() => anyEinsum('i1', randn([2, 3], 1))).toThrow("einsum: bad character '1' in 'i1'");
+    expect(() => anyEinsum('i.j', randn([2, 3], 1))).toThrow("einsum: bad character '.' in 'i.j'");
+    expect(() => anyEinsum('ij->i->j', randn([2, 3], 1))).toThrow("einsum: bad character '-' in 'ij->i->j'");
     expect(() => anyEinsum('ii', randn([2, 3], 1))).toThrow("einsum: 'i' is 2 in operand 0 but 3 in operand 0");
     const ids = makeTensor<Dim[], 'int32'>([2, 2], 'int32', new Int32Array(4));
     // cast: an int32 operand, which the types reject, from an untyped caller

@@ -1,6 +1,7 @@
 import type { Dim, Shape, ShapeMismatch } from '../dims';
 import type { Agree, IsDyn, Show, IsTuple } from '../dim-types';
 import { type BroadcastLoop, broadcastFrom } from './broadcast';
+import type { DivMod } from '../arith';
 import { type Fail, type LitProduct, type SplitAt, fail } from './common';
 
 // =============================================================================================
@@ -63,9 +64,18 @@ type Entry = [string, Dim, string];
 
 type SplitComma<S extends string, Acc extends string[] = []> = S extends `${infer H},${infer R}` ? SplitComma<R, [...Acc, H]> : [...Acc, S];
 
-/** The characters of the whole spec must be letters, ',', '...' or one '->'. */
+/** S without its '...' and its first '->'. */
+type Strip<S extends string, Arrow extends boolean = false> = S extends `${infer A}...${infer B}`
+  ? Strip<`${A}${B}`, Arrow>
+  : Arrow extends false
+    ? S extends `${infer A}->${infer B}`
+      ? Strip<`${A}${B}`, true>
+      : S
+    : S;
+
+/** The first character that is neither a letter nor ',' (once '...' and '->' are gone), or false. */
 type BadChar<S extends string> = S extends `${infer C}${infer R}`
-  ? C extends ',' | '.' | '-' | '>'
+  ? C extends ','
     ? BadChar<R>
     : Uppercase<C> extends Lowercase<C>
       ? C
@@ -73,7 +83,7 @@ type BadChar<S extends string> = S extends `${infer C}${infer R}`
   : false;
 
 type EinsumParse<Spec extends string> =
-  BadChar<Spec> extends infer C extends string
+  BadChar<Strip<Spec>> extends infer C extends string
     ? Fail<`bad character '${C}' in '${Spec}'`>
     : Spec extends `${infer L}->${infer R}`
       ? { ins: SplitComma<L>; out: Tokens<R> }
@@ -242,7 +252,7 @@ function tokens(t: string): string[] {
 /** Runtime `EinsumRule`: the plan of a spec over the operands' shapes, or a ShapeError with the type's words. */
 export function einsumPlan(spec: string, shapes: readonly (readonly number[])[]): EinsumPlan {
   if (typeof spec !== 'string') fail('einsum', `spec must be a string, got ${spec === null ? 'null' : typeof spec}`);
-  for (const c of spec) if (!isLetter(c) && !',.->'.includes(c)) fail('einsum', `bad character '${c}' in '${spec}'`);
+  for (const c of spec.replace(/\.\.\./g, '').replace('->', '')) if (!isLetter(c) && c !== ',') fail('einsum', `bad character '${c}' in '${spec}'`);
   const arrow = spec.indexOf('->');
   const ins = (arrow < 0 ? spec : spec.slice(0, arrow)).split(',');
   const outTokens = arrow < 0 ? null : tokens(spec.slice(arrow + 2));
@@ -256,7 +266,6 @@ export function einsumPlan(spec: string, shapes: readonly (readonly number[])[])
     const toks = tokens(t);
     const at = toks.indexOf('...');
     if (at >= 0 && toks.indexOf('...', at + 1) >= 0) fail('einsum', `two ... in one term ('${t}')`);
-    for (const c of toks) if (c !== '...' && !isLetter(c)) fail('einsum', `bad character '${c}' in '${spec}'`);
     const pre = at < 0 ? toks : toks.slice(0, at);
     const post = at < 0 ? [] : toks.slice(at + 1);
     const n = pre.length + post.length;
@@ -471,7 +480,7 @@ type BindGroup<G extends string[], D extends Dim, Z> = G extends [infer N extend
                 ? { [M in K[number]]: SizeOf<Z, M> } & { [M in N]: number }
                 : IsDyn<KP> extends true
                   ? { [M in K[number]]: SizeOf<Z, M> } & { [M in N]: number }
-                  : import('../arith').DivMod<D & number, KP> extends [infer Q extends number, infer Rm]
+                  : DivMod<D & number, KP> extends [infer Q extends number, infer Rm]
                     ? Rm extends 0
                       ? { [M in K[number]]: SizeOf<Z, M> } & { [M in N]: Q }
                       : Fail<`'${Joined<G, ' '>}' groups ${D} but ${Joined<K, '*'>} = ${KP} does not divide it`>
