@@ -40,15 +40,15 @@ export interface BenchCase {
   readonly note?: string;
   build(lib: Lib): Impl;
   /**
+   * Our own reference computation for this case, timed in the same row as `baseline_ms` (on
+   * our default backend): e.g. the batched gradient for per-example gradients by vmap.
+   */
+  readonly baseline?: { readonly note: string; build(): Impl };
+  /**
    * The same computation for ONNX Runtime: our op function exported with src/io's exportOnnx
    * (so both run the graph the library itself would ship), with the case's input data.
    */
   onnx?(): OnnxGraph;
-  /**
-   * The same computation written the direct way in shapeflow (einsum: the batched matmul it
-   * should lower to), timed interleaved with ours in the same rounds: `baseline_ms` of the row.
-   */
-  readonly baseline?: { readonly what: string; build(): Impl };
 }
 
 export interface OnnxFeed {
@@ -318,7 +318,7 @@ const einsumCase: BenchCase = (() => {
     shape: "'bhqd,bhkd->bhqk' [8,8,128,32]x[8,8,128,32]",
     flops: 2 * 8 * 8 * 128 * 128 * 32,
     kind: 'op',
-    note: "ours: einsum; baseline: matmul(q, k, { transposeB: true }), the call it lowers to; tfjs: tf.matMul(q, k, false, true)",
+    note: 'ours: einsum; tfjs: tf.matMul(q, k, false, true)',
     build(lib) {
       const { q, k } = data();
       if (lib === 'ours') {
@@ -329,7 +329,7 @@ const einsumCase: BenchCase = (() => {
       return tfImpl(() => [tf.tensor4d(q, [...shape]), tf.tensor4d(k, [...shape])], (x, y) => tf.matMul(x!, y!, false, true));
     },
     baseline: {
-      what: 'batched matmul',
+      note: 'matmul(q, k, { transposeB: true }), the batched matmul the einsum lowers to',
       build() {
         const x = ours();
         return oursImpl(() => matmul(x.q, x.k, { transposeB: true }));

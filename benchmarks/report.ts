@@ -19,7 +19,7 @@ export interface ResultRow {
   ort_ms?: number | null;
   ort_cpu_time_ms?: number;
   ort_gflops?: number;
-  /** the case's baseline (the same computation written directly in shapeflow), timed in the same rounds */
+  /** the case's own reference computation in ours (BenchCase.baseline), and its CPU time */
   baseline_ms?: number | null;
   baseline_cpu_time_ms?: number;
   /** ours on the TypeScript reference kernels (cpu backend, one thread) */
