@@ -42,6 +42,7 @@ export {
 } from './common';
 export { type BroadcastShape, broadcastShapes } from './broadcast';
 export * from './matmul';
+export * from './einsum';
 export * from './reshape';
 export * from './concat';
 export * from './reduce';
@@ -50,4 +51,3 @@ export * from './layout';
 export * from './attention';
 export * from './norm';
 export * from './dtype';
-export * from './einsum';
