@@ -83,6 +83,8 @@ describe('einsum shapes', () => {
     einsum('...i,...i', e, m33);
     // @ts-expect-error bad character
     einsum('i1', v3);
+    // @ts-expect-error int32 operands (einsum is float32, as matmul)
+    einsum('ij', ids);
     // @ts-expect-error bad character (a lone '.')
     einsum('i.', v3);
   });
