@@ -11,6 +11,7 @@ import { fromDataOrThrow } from '../src/tensor/create';
 import { add } from '../src/ops/elementwise';
 import { reshape } from '../src/ops/reduce-core';
 import { matmul, transpose } from '../src/ops/linalg';
+import { einsum } from '../src/ops/einsum';
 import { conv2d, maxPool2d } from '../src/ops/conv';
 import { softmax } from '../src/ops/activations';
 import { layerNorm } from '../src/ops/norm';
@@ -38,6 +39,11 @@ export interface BenchCase {
   /** a short note for the table (what exactly is measured) */
   readonly note?: string;
   build(lib: Lib): Impl;
+  /**
+   * Our own reference computation for this case, timed in the same row as `baseline_ms` (on
+   * our default backend): e.g. the batched gradient for per-example gradients by vmap.
+   */
+  readonly baseline?: { readonly note: string; build(): Impl };
   /**
    * The same computation for ONNX Runtime: our op function exported with src/io's exportOnnx
    * (so both run the graph the library itself would ship), with the case's input data.
@@ -299,6 +305,44 @@ const mhaCase: BenchCase = (() => {
   };
 })();
 
+// ---------------------------------------------------------------- einsum
+
+/** attention scores q·kᵀ per batch and head as an einsum, against the batched matmul it lowers to */
+const einsumCase: BenchCase = (() => {
+  const shape = [8, 8, 128, 32] as const;
+  const n = 8 * 8 * 128 * 32;
+  const data = lazy(() => ({ q: randArray(n, 17), k: randArray(n, 18) }));
+  const ours = () => ({ q: t(data().q, shape), k: t(data().k, shape) });
+  return {
+    name: 'einsum-bhqd-bhkd',
+    shape: "'bhqd,bhkd->bhqk' [8,8,128,32]x[8,8,128,32]",
+    flops: 2 * 8 * 8 * 128 * 128 * 32,
+    kind: 'op',
+    note: 'ours: einsum; tfjs: tf.matMul(q, k, false, true)',
+    build(lib) {
+      const { q, k } = data();
+      if (lib === 'ours') {
+        const x = ours();
+        return oursImpl(() => einsum('bhqd,bhkd->bhqk', x.q, x.k));
+      }
+      // tf.einsum has no wasm kernel and takes seconds on cpu: tfjs gets the batched matMul
+      return tfImpl(() => [tf.tensor4d(q, [...shape]), tf.tensor4d(k, [...shape])], (x, y) => tf.matMul(x!, y!, false, true));
+    },
+    baseline: {
+      note: 'matmul(q, k, { transposeB: true }), the batched matmul the einsum lowers to',
+      build() {
+        const x = ours();
+        return oursImpl(() => matmul(x.q, x.k, { transposeB: true }));
+      },
+    },
+    onnx() {
+      const { q, k } = data();
+      // cast: onnxGraph hands the traced inputs over untyped; they are the feeds' [8, 8, 128, 32]
+      return onnxGraph([{ name: 'q', data: q, dims: [...shape] }, { name: 'k', data: k, dims: [...shape] }], (x, y) => einsum('bhqd,bhkd->bhqk', x as Tensor<[8, 8, 128, 32]>, y as Tensor<[8, 8, 128, 32]>));
+    },
+  };
+})();
+
 // ---------------------------------------------------------------- element-wise add
 
 function addCase(name: string, shape: readonly [number] | readonly [number, number], note: string): BenchCase {
@@ -331,6 +375,7 @@ export const opCases: readonly BenchCase[] = [
   softmaxCase,
   layerNormCase,
   mhaCase,
+  einsumCase,
   addCase('add-1m', [1048576], 'memory-bound'),
   addCase('add-32x200', [32, 200], 'per-op overhead: dispatch + allocation (tfjs: + tidy, dataSync, dispose)'),
 ];

@@ -4,6 +4,7 @@ export { sum, reshape, broadcastTo } from './reduce-core';
 export { mean, max, min, prod, variance, norm, argmax, argmin, type AxesArg, type ReduceOut, type ArgOut } from './reduce';
 export { sigmoid, tanh, relu, leakyRelu, elu, gelu, softplus, softmax, logSoftmax, logSumExp } from './activations';
 export { matmul, dot, outer, transpose, type MatmulOptions } from './linalg';
+export { einsum, rearrange } from './einsum';
 export {
   flatten,
   squeeze,

@@ -25,7 +25,8 @@ import { makeTensor, type Tensor } from '../../tensor/tensor';
 import { erase, typed, wide, type AnyTensor } from '../../tensor/untyped';
 import type { Key } from '../../random';
 import { addRaw, castRaw, logicalAndRaw, mulRaw, whereRaw } from '../../ops/elementwise';
-import { matmulRaw, transposeRaw } from '../../ops/linalg';
+import { matmulRaw } from '../../ops/linalg';
+import { rearrangeRaw } from '../../ops/einsum';
 import { reshapeRaw } from '../../ops/reduce-core';
 import { softmaxRaw } from '../../ops/activations';
 import { scaledDotProductAttention } from '../../ops/attention';
@@ -231,7 +232,7 @@ function project(x: AnyTensor, p: Proj): AnyTensor {
   const [, h, k] = dimsOf(p.kernel) as [number, number, number];
   let y = matmulRaw(reshapeRaw(x, [b * l, i]), reshapeRaw(p.kernel, [i, h * k]));
   if (p.bias) y = addRaw(y, reshapeRaw(p.bias, [h * k]));
-  return transposeRaw(reshapeRaw(y, [b, l, h, k]), [0, 2, 1, 3]);
+  return rearrangeRaw(y, '(b l) (h k) -> b h l k', { b, l, h, k });
 }
 
 /** [Lq, Lk] bool, true where key j <= query i. */
@@ -325,7 +326,7 @@ export function mhaCall(params: unknown, query: AnyTensor, keyValue: AnyTensor, 
   // [B, H, Lq, V] → [B, Lq, H·V] · [H·V, O]
   const [, h, , vd] = dimsOf(r.output) as [number, number, number, number];
   const od = dimsOf(p.output.kernel)[2]!;
-  const merged = reshapeRaw(transposeRaw(r.output, [0, 2, 1, 3]), [b * lq, h * vd]);
+  const merged = rearrangeRaw(r.output, 'b h l v -> (b l) (h v)');
   let y = matmulRaw(merged, reshapeRaw(p.output.kernel, [h * vd, od]));
   if (p.output.bias) y = addRaw(y, p.output.bias);
   return { output: reshapeRaw(y, [b, lq, od]), weights: r.weights };

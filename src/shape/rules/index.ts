@@ -25,7 +25,7 @@
  * Families: common (Check/Result, axes), broadcast, matmul, reshape (reshape, flatten,
  * transpose, squeeze, unsqueeze), concat (concat, stack, slice, split), reduce, conv (conv and
  * pooling, padding), layout (mergeDims, pad, tile, repeat, gather, oneHot, unstack, split by
- * sizes, strided slice).
+ * sizes, strided slice), einsum (einsum subscripts and einops rearrange patterns, parsed in the type).
  */
 export {
   type Check,
@@ -45,6 +45,7 @@ export {
 } from './common';
 export { type BroadcastShape, broadcastShapes } from './broadcast';
 export * from './matmul';
+export * from './einsum';
 export * from './reshape';
 export * from './concat';
 export * from './reduce';
