@@ -27,9 +27,12 @@ import type { DType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
 import { erase, typed, type AnyTensor } from '../tensor/untyped';
 import { bind1, type AVal, type MaybeTensor, type Primitive } from '../autodiff/core';
-import { reshapeRaw, sumToShape } from './reduce-core';
+import { reshapeRaw, sumToShape, transposeRaw } from './reduce-core';
+// transpose's primitive lives with reshape (every batching and derivative rule moves axes)
+export { transposeP, transposeRaw, type TransposeParams } from './reduce-core';
 import { addRaw, mulRaw } from './elementwise';
 import { boolArg, optionsArg, tensorArgs } from '../tensor/validate';
+import { batchBroadcast } from './batch-rules';
 
 // ---------------------------------------------------------------- runtime helpers
 
@@ -117,6 +120,9 @@ export const matmulP: Primitive<MatmulParams> = {
     const db = needed[1] === false ? null : p.transB ? matmulRaw(g, a, true, p.transA) : matmulRaw(a, g, !p.transA, false);
     return [da && sumToShape(da, dims(a)), db && sumToShape(db, dims(b))];
   },
+  // batch axes in front, rank-aligned: the examples become (broadcast) matmul batch dims, each
+  // example's product computed exactly as alone (no folding into M)
+  batch: (ins, bdims, p) => batchBroadcast(matmulP, ins, bdims, p),
 };
 
 export function matmulRaw(a: AnyTensor, b: AnyTensor, transA = false, transB = false): AnyTensor {
@@ -178,30 +184,6 @@ export function outer<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<
 }
 
 // ---------------------------------------------------------------- transpose
-
-export interface TransposeParams {
-  readonly perm: readonly number[];
-}
-
-export const transposeP: Primitive<TransposeParams> = {
-  name: 'transpose',
-  shape: (ins, p) => [{ shape: transposeShape(ins[0]!.shape, p.perm), dtype: ins[0]!.dtype }],
-  impl: (ins, p) => [backend().transpose(ins[0]!._data!, dims(ins[0]!), p.perm)],
-  jvp: (_p, t, _o, p) => [transposeRaw(t[0]!, p.perm)],
-  vjp: (cts, _p, _o, p) => [transposeRaw(cts[0]!, inversePerm(p.perm))],
-};
-
-function inversePerm(perm: readonly number[]): number[] {
-  const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => (inv[p] = i));
-  return inv;
-}
-
-/** Transpose with a normalised perm (non-negative); the identity perm returns x itself. */
-export function transposeRaw(x: AnyTensor, perm: readonly number[]): AnyTensor {
-  if (perm.every((p, i) => p === i)) return x;
-  return bind1(transposeP, [x], { perm: perm.slice() });
-}
 
 /**
  * Permute the axes: out.shape[i] = x.shape[perm[i]] (negative entries count from the end);
