@@ -36,3 +36,4 @@ export {
 } from './conv';
 export { causalMask, paddingMask, scaledDotProductAttention } from './attention';
 export { layerNorm, batchNorm, dropout } from './norm';
+export { vmap, type VmapOptions, type Vmapped, type Batched, type AxisSpec } from './vmap';
