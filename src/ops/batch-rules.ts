@@ -3,6 +3,7 @@
  * (shape-preserving, NumPy-broadcasting, axis-shifting) that many primitives share. Each
  * primitive's own rule sits beside its other rules; these only keep them short.
  */
+import { noBatchRuleMessage } from '../autodiff/batching';
 import { bind, type AnyTensor, type BatchDim, type BatchResult, type Primitive } from '../autodiff/core';
 import { broadcastToRaw, frontAligned, moveAxis, reshapeRaw } from './reduce-core';
 export { moveAxis };
@@ -76,3 +77,30 @@ export function batchReduce<P extends { readonly axes: readonly number[]; readon
   const out = p.keepDims ? d : d - p.axes.filter((a) => a < d).length;
   return [outs, outs.map(() => out)];
 }
+
+/**
+ * Rule of a primitive over N-leading operands (conv, pooling, fused layers): the examples fold
+ * into N ([B, N, ...] → [B·N, ...]), the primitive runs once, and each output is unfolded.
+ * `lead[i]` says input i is N-leading (an unbatched one is broadcast to the batch); the others
+ * (filters, weights) must be unbatched: a batched one is an error naming the primitive.
+ * `fold(p, size)` adjusts params that hold an N-leading shape.
+ */
+export function batchFoldN<P>(prim: Primitive<P, string>, ins: readonly AnyTensor[], dims: readonly BatchDim[], p: P, lead: readonly boolean[], fold?: (p: P, size: number) => P): BatchResult {
+  const size = batchSize(ins, dims);
+  const bad = ins.findIndex((_, i) => !lead[i] && dims[i] !== null);
+  if (bad >= 0) throw new Error(`${noBatchRuleMessage(prim.name)} with operand ${bad} batched (only its N-leading operands can be)`);
+  const folded = ins.map((x, i) => {
+    if (!lead[i]) return x;
+    const front = moveBatch(x, dims[i]!, 0, size);
+    const s = dimsOf(front);
+    return reshapeRaw(front, [s[0]! * s[1]!, ...s.slice(2)]);
+  });
+  const outs = bind(prim, folded, fold ? fold(p, size) : p).map((o) => {
+    const s = dimsOf(o);
+    return reshapeRaw(o, [size, s[0]! / size, ...s.slice(1)]);
+  });
+  return [outs, outs.map(() => 0)];
+}
+
+/** A params shape that is N-leading, for a batch folded into N. */
+export const foldShape = (s: readonly number[], size: number): number[] => [size * s[0]!, ...s.slice(1)];

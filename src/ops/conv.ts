@@ -22,6 +22,8 @@
  * (the three form a closed family of transposes), so conv2d has derivatives of every order.
  * The same holds for the pools: avgPool ↔ its backprop, max-pool gather ↔ scatter at the argmax.
  */
+import { batchFoldN, foldShape } from './batch-rules';
+import { noBatchRuleMessage } from '../autodiff/batching';
 import { backend } from '../backend';
 import type { Conv2dGeometry, Pool2dGeometry } from '../backend/backend';
 import type { Shape } from '../shape/dims';
@@ -108,6 +110,8 @@ export const conv2dP: Primitive<ConvParams> = {
     const [x, w] = pr as [AnyTensor, AnyTensor];
     return [backpropInputRaw(ct, w, { ...convParams(p), inShape: shapeOf(x) }), backpropFilterRaw(x, ct, { ...convParams(p), filterShape: shapeOf(w) })];
   },
+  // the examples fold into N; a batched filter has no rule (it would need a grouped conv)
+  batch: (ins, dims, p) => batchFoldN(conv2dP, ins, dims, p, [true, false]),
 };
 
 /** dx = conv2dBackpropInput(dy, w): the transpose of x ↦ conv2d(x, w). */
@@ -130,6 +134,7 @@ export const conv2dBackpropInputP: Primitive<BackpropInputParams> = {
     const [dy, w] = pr as [AnyTensor, AnyTensor];
     return [conv2dRaw(g, w, p), backpropFilterRaw(g, dy, { ...convParams(p), filterShape: shapeOf(w) })];
   },
+  batch: (ins, dims, p) => batchFoldN(conv2dBackpropInputP, ins, dims, p, [true, false], (q, n) => ({ ...q, inShape: foldShape(q.inShape, n) })),
 };
 
 /** dw = conv2dBackpropFilter(x, dy): the transpose of w ↦ conv2d(x, w). */
@@ -151,6 +156,11 @@ export const conv2dBackpropFilterP: Primitive<BackpropFilterParams> = {
     const g = cts[0]!;
     const [x, dy] = pr as [AnyTensor, AnyTensor];
     return [backpropInputRaw(dy, g, { ...convParams(p), inShape: shapeOf(x) }), conv2dRaw(x, g, p)];
+  },
+  // per-example filter gradients (x and dy both batched) would need a grouped kernel: no rule
+  batch: (ins, dims, p) => {
+    if (dims[0] !== null && dims[1] !== null) throw new Error(`${noBatchRuleMessage('conv2d_backprop_filter')} with both x and dy batched (per-example conv filter gradients)`);
+    throw new Error(`${noBatchRuleMessage('conv2d_backprop_filter')} with ${dims[0] !== null ? 'x' : 'dy'} batched`);
   },
 };
 
@@ -311,6 +321,7 @@ export const maxPool2dP: Primitive<PoolParams> = {
   },
   jvp: (pr, t, _o, p) => [gatherAtRaw(t[0]!, maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) })],
   vjp: (cts, pr, _o, p) => [cts[0] ? scatterToRaw(cts[0], maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) }) : null],
+  batch: (ins, dims, p) => batchFoldN(maxPool2dP, ins, dims, p, [true]),
 };
 
 /**
@@ -393,6 +404,7 @@ export const avgPool2dP: Primitive<PoolParams> = {
   // linear
   jvp: (_pr, t, _o, p) => [avgPoolRaw(t[0]!, p)],
   vjp: (cts, pr, _o, p) => [avgPoolBackpropRaw(cts[0]!, { ...poolParams(p), inShape: shapeOf(pr[0]!) })],
+  batch: (ins, dims, p) => batchFoldN(avgPool2dP, ins, dims, p, [true]),
 };
 
 /** the transpose of avgPool2d (linear in dy); its own transpose is avgPool2d */
@@ -410,6 +422,7 @@ export const avgPool2dBackpropP: Primitive<PoolBackParams> = {
   },
   jvp: (_pr, t, _o, p) => [avgPoolBackpropRaw(t[0]!, p)],
   vjp: (cts, _pr, _o, p) => [avgPoolRaw(cts[0]!, poolParams(p))],
+  batch: (ins, dims, p) => batchFoldN(avgPool2dBackpropP, ins, dims, p, [true], (q, n) => ({ ...q, inShape: foldShape(q.inShape, n) })),
 };
 
 function avgPoolRaw(x: AnyTensor, p: PoolParams): AnyTensor {
