@@ -105,10 +105,14 @@ export const conv2dP: Primitive<ConvParams> = {
   },
   // bilinear: d(x * w) = dx * w + x * dw
   jvp: (pr, t, _o, p) => [addT(t[0] ? conv2dRaw(t[0], pr[1]!, p) : null, t[1] ? conv2dRaw(pr[0]!, t[1], p) : null)],
-  vjp(cts, pr, _o, p) {
+  // skip the pass for a constant operand (the data, or a frozen filter)
+  vjp(cts, pr, _o, p, needed) {
     const ct = cts[0]!;
     const [x, w] = pr as [AnyTensor, AnyTensor];
-    return [backpropInputRaw(ct, w, { ...convParams(p), inShape: shapeOf(x) }), backpropFilterRaw(x, ct, { ...convParams(p), filterShape: shapeOf(w) })];
+    return [
+      needed[0] === false ? null : backpropInputRaw(ct, w, { ...convParams(p), inShape: shapeOf(x) }),
+      needed[1] === false ? null : backpropFilterRaw(x, ct, { ...convParams(p), filterShape: shapeOf(w) }),
+    ];
   },
   // the examples fold into N; a batched filter has no rule (it would need a grouped conv)
   batch: (ins, dims, p) => batchFoldN(conv2dP, ins, dims, p, [true, false]),

@@ -22,11 +22,12 @@ import type { Dim, ShapeMismatch } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
 import { agreeBatch, batchAxisOf, batchedShape, type AgreeBatch, type BatchDimAt, type BatchedShape, type Result } from '../shape/rules';
 import type { DType } from '../tensor/dtype';
+import type { IsTuple } from '../shape/dim-types';
 import { Tensor } from '../tensor/tensor';
 import { withBatchTrace } from '../autodiff/batching';
 import { treeFlatten } from '../autodiff/pytree';
 import { moveBatch } from './batch-rules';
-import { normIndex } from '../shape/rules/common';
+import { normIndex, type NormIdx, type SplitAt } from '../shape/rules/common';
 
 // =============================================================================================
 // Types
@@ -37,7 +38,9 @@ export type AxisSpec = number | null | readonly AxisSpec[] | { readonly [key: st
 /** T with the batch dim B inserted in every tensor leaf at axis Ax. */
 type BatchLeaves<T, Ax extends number, B extends Dim> =
   T extends Tensor<infer S, infer D extends DType>
-    ? Tensor<Result<BatchedShape<S, Ax, B>>, D>
+    ? IsTuple<S> extends false
+      ? T
+      : Tensor<Result<BatchedShape<S, Ax, B>>, D>
     : T extends (...a: never[]) => unknown
       ? T
       : T extends object
@@ -86,7 +89,9 @@ type ArgAxis<I, N extends number> = I extends readonly unknown[] ? I[N] : I;
  * f's argument type batched with B, or a mismatch naming both sizes. `{ args, b }`.
  */
 type CheckArgs<A extends readonly unknown[], I, X extends readonly unknown[], B = never, I0 extends number = never, Out extends unknown[] = []> =
-  X extends readonly [infer H, ...infer T]
+  number extends X['length'] | A['length']
+    ? { args: X; b: Dim }
+    : X extends readonly [infer H, ...infer T]
     ? Out['length'] extends A['length']
       ? { args: [...Out, ...unknown[]]; b: B }
       : DimsOf<H, ArgAxis<I, Out['length']>> extends infer D
@@ -105,6 +110,41 @@ type CheckArgs<A extends readonly unknown[], I, X extends readonly unknown[], B 
               : never
         : never
     : { args: Out; b: B };
+
+/** T with the dim at axis Ax removed from every tensor leaf (the inverse of Batched). */
+type UnbatchLeaves<T, Ax extends number> =
+  T extends Tensor<infer S, infer D extends DType>
+    ? IsTuple<S> extends false
+      ? T
+      : NormIdx<S['length'], Ax> extends infer J extends number
+        ? SplitAt<S, J> extends [infer P extends Dim[], readonly [Dim, ...infer Q extends Dim[]]]
+          ? Tensor<[...P, ...Q], D>
+          : T
+        : T
+    : T extends (...a: never[]) => unknown
+      ? T
+      : T extends object
+        ? { [K in keyof T]: UnbatchLeaves<T[K], Ax> }
+        : T;
+type Unbatched<T, Ax> = Ax extends null
+  ? T
+  : Ax extends number
+    ? UnbatchLeaves<T, Ax>
+    : Ax extends object
+      ? T extends object
+        ? { [K in keyof T]: K extends keyof Ax ? Unbatched<T[K], Ax[K]> : T[K] }
+        : T
+      : T;
+type UnbatchArgs<X extends readonly unknown[], I> = { [K in keyof X]: Unbatched<X[K], I extends readonly unknown[] ? (K extends keyof I ? I[K] : null) : I> };
+
+/**
+ * vmap of a vmapped function (nesting): the outer batch dim comes off each argument, the inner
+ * function's own rule types the rest, and the outer batch dim goes back onto its result.
+ */
+export type VmappedNested<A2 extends readonly unknown[], R2, I2, O2, I, O> = (<const X extends readonly unknown[]>(
+  ...args: X
+) => Batched<Out<R2, O2, CheckArgs<A2, I2, UnbatchArgs<X, I>>>, O, CheckArgs<UnbatchArgs<X, I>, I, X>['b'] extends infer B extends Dim ? B : never>) &
+  VmapBrand<UnbatchArgs<A2, I2>, R2, I, O>;
 
 /** inAxes as a list must have one entry per argument of f. */
 type CheckInAxes<A extends readonly unknown[], I> = I extends readonly unknown[]
@@ -130,7 +170,14 @@ type Arg<C, K extends number> = C extends { args: infer L extends readonly unkno
  * arguments each is its own parameter, so a mismatch is reported at the argument itself;
  * longer argument lists are checked as one tuple.
  */
-export type Vmapped<A extends readonly unknown[], R, I, O> = A extends readonly []
+export type Vmapped<A extends readonly unknown[], R, I, O> = VmappedCall<A, R, I, O> & VmapBrand<A, R, I, O>;
+
+/** Phantom (no runtime field): what a vmapped function was made from, so vmap of it can type the nesting. */
+export interface VmapBrand<A extends readonly unknown[], R, I, O> {
+  readonly __vmapped: [A, R, I, O];
+}
+
+type VmappedCall<A extends readonly unknown[], R, I, O> = A extends readonly []
   ? () => R
   : A extends readonly [unknown]
     ? <const X0>(x0: X0 & Arg<CheckArgs<A, I, [X0]>, 0>) => Out<R, O, CheckArgs<A, I, [X0]>>
@@ -173,14 +220,27 @@ function leafAxes(spec: unknown, tree: unknown, where: string, what: string): (n
   return keys.flatMap((k) => leafAxes((spec as Record<string, unknown>)[k], node[k], `${where}.${k}`, what));
 }
 
+/** The arguments of f as vmap checks inAxes against them (a vmapped f: its own function's). */
+type ArgsOf<F> = F extends VmapBrand<infer A2, any, any, any> ? A2 : F extends (...args: infer A) => unknown ? A : readonly unknown[];
+/** What vmap makes of f: a vmapped function, or a nested one when f is itself vmapped. */
+export type VmapOf<F, I, O> =
+  F extends VmapBrand<infer A2, infer R2, infer I2, infer O2>
+    ? VmappedNested<A2, R2, I2, O2, I, O>
+    : F extends (...args: infer A) => infer R
+      ? Vmapped<A, R, I, O>
+      : never;
+
 /** Batch `f` over the examples of its arguments; see the module comment. */
-export function vmap<A extends readonly unknown[], R, const I extends AxisSpec = 0, const O extends AxisSpec = 0>(
-  f: (...args: A) => R,
-  options?: { readonly inAxes?: I & CheckInAxes<A, I>; readonly outAxes?: O },
-): Vmapped<A, R, I, O> {
+export function vmap<F extends (...args: never[]) => unknown, const I extends AxisSpec = 0, const O extends AxisSpec = 0>(
+  f: F,
+  options?: { readonly inAxes?: I & CheckInAxes<ArgsOf<F>, I>; readonly outAxes?: O },
+): VmapOf<F, I, O>;
+export function vmap(f: unknown, options?: { readonly inAxes?: unknown; readonly outAxes?: unknown }): unknown {
   if (typeof f !== 'function') throw new TypeError(`vmap: f must be a function, got ${typeof f}`);
-  const inAxes: unknown = options?.inAxes ?? 0;
-  const outAxes: unknown = options?.outAxes ?? 0;
+  const fn = f as (...args: unknown[]) => unknown; // cast: the overloads above type f's arguments
+  // null is a spec (unbatched), so only a missing option takes the default
+  const inAxes: unknown = options?.inAxes === undefined ? 0 : options.inAxes;
+  const outAxes: unknown = options?.outAxes === undefined ? 0 : options.outAxes;
   const run = (...args: unknown[]): unknown => {
     if (Array.isArray(inAxes) && inAxes.length !== args.length) {
       throw new ShapeError('vmap', `inAxes has ${inAxes.length} entries but the function was called with ${args.length} arguments`);
@@ -203,8 +263,7 @@ export function vmap<A extends readonly unknown[], R, const I extends AxisSpec =
     if (size < 0) throw new ShapeError('vmap', 'no argument is batched (every in axis is null): nothing to map over');
     return withBatchTrace({ size, moveBatch: (x, d, to) => moveBatch(x, d, to, size) }, (trace) => {
       const traced = flat.leaves.map((l, j) => trace.lift(l, bdims[j]!));
-      // cast: rebuild gives back the arguments' own trees (as in vjp), leaves now per-example tracers
-      const out = f(...(flat.rebuild(traced) as unknown as A));
+      const out = fn(...flat.rebuild(traced));
       const of = treeFlatten(out);
       const oAxes = leafAxes(outAxes, out, 'the result', 'outAxes');
       const leaves = of.leaves.map((l, j) => {
@@ -223,7 +282,6 @@ export function vmap<A extends readonly unknown[], R, const I extends AxisSpec =
       return of.rebuild(leaves);
     });
   };
-  // cast: the runtime checks above are the twins of Vmapped's argument and result types
-  return run as unknown as Vmapped<A, R, I, O>;
+  return run;
 }
 
