@@ -42,8 +42,8 @@ interface LibResult {
   error: string | null;
 }
 
-/** a library to time: ours on its default backend, ours on the TypeScript kernels, a tfjs backend, or ONNX Runtime */
-type Runner = Lib | 'ours-ts' | 'ort';
+/** a library to time: ours on its default backend, ours on the TypeScript kernels, a tfjs backend, ONNX Runtime, or the case's baseline (ours) */
+type Runner = Lib | 'ours-ts' | 'ort' | 'baseline';
 
 /**
  * Timed rounds per library, interleaved (ours, ours-ts, tfjs-cpu, tfjs-wasm, ours, ...): the
@@ -63,7 +63,7 @@ interface Prepared {
 /** makes `runner`'s library the active one (our backend, or the tfjs backend); false if unavailable */
 async function activate(runner: Runner, ourDefault: ReturnType<typeof backend>): Promise<boolean> {
   setBackend(runner === 'ours-ts' ? cpuBackend : ourDefault);
-  if (runner === 'ours' || runner === 'ours-ts' || runner === 'ort') return true;
+  if (runner === 'ours' || runner === 'ours-ts' || runner === 'ort' || runner === 'baseline') return true;
   const ok = await tf.setBackend(runner);
   return ok && tf.getBackend() === runner;
 }
@@ -87,7 +87,7 @@ async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOption
         continue;
       }
       try {
-        p.impl = r === 'ort' ? await ortImpl(engines.ort!, c.onnx!(), engines.threads) : c.build(r === 'ours-ts' ? 'ours' : r);
+        p.impl = r === 'ort' ? await ortImpl(engines.ort!, c.onnx!(), engines.threads) : r === 'baseline' ? c.baseline!.build() : c.build(r === 'ours-ts' ? 'ours' : r);
         p.output = await p.impl.first();
       } catch (e) {
         p.error = errText(e);
@@ -186,7 +186,7 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
   for (const c of cases) {
     const tc = performance.now();
     process.stderr.write(`${c.name} ...`);
-    const runners: Runner[] = ort !== null && c.onnx !== undefined ? [...libs, 'ort'] : libs;
+    const runners: Runner[] = [...libs, ...(ort !== null && c.onnx !== undefined ? (['ort'] as const) : []), ...(c.baseline !== undefined ? (['baseline'] as const) : [])];
     const res = await runCase(c, runners, o, args.quick ? 1 : ROUNDS, { ort, threads });
     const ms = (lib: Runner) => {
       const v = res[lib]?.timing?.ms;
@@ -198,9 +198,10 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
     };
     const row: ResultRow = { name: c.name, shape: c.shape, ours_ms: ms('ours'), tfjs_cpu_ms: ms('cpu'), tfjs_wasm_ms: ms('wasm'), ours_ts_ms: ms('ours-ts'), threads, reps: {}, notes: [] };
     if (c.onnx !== undefined) row.ort_ms = ms('ort');
-    const key = { ours: 'ours', 'ours-ts': 'ours_ts', cpu: 'tfjs_cpu', wasm: 'tfjs_wasm', ort: 'ort' } as const;
-    const cpuKey = { ours: 'ours_cpu_time_ms', 'ours-ts': 'ours_ts_cpu_time_ms', cpu: 'tfjs_cpu_cpu_time_ms', wasm: 'tfjs_wasm_cpu_time_ms', ort: 'ort_cpu_time_ms' } as const;
-    const label = { ours: 'ours', 'ours-ts': 'ours-ts', cpu: 'tfjs-cpu', wasm: 'tfjs-wasm', ort: 'ORT' } as const;
+    if (c.baseline !== undefined) row.baseline_ms = ms('baseline');
+    const key = { ours: 'ours', 'ours-ts': 'ours_ts', cpu: 'tfjs_cpu', wasm: 'tfjs_wasm', ort: 'ort', baseline: 'baseline' } as const;
+    const cpuKey = { ours: 'ours_cpu_time_ms', 'ours-ts': 'ours_ts_cpu_time_ms', cpu: 'tfjs_cpu_cpu_time_ms', wasm: 'tfjs_wasm_cpu_time_ms', ort: 'ort_cpu_time_ms', baseline: 'baseline_cpu_time_ms' } as const;
+    const label = { ours: 'ours', 'ours-ts': 'ours-ts', cpu: 'tfjs-cpu', wasm: 'tfjs-wasm', ort: 'ORT', baseline: 'baseline' } as const;
     for (const lib of runners) {
       const tm = res[lib]?.timing;
       if (tm) row[cpuKey[lib]] = round(tm.cpuMs, 4);
@@ -240,6 +241,7 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
       const tol = c.kind === 'train' ? 1e-4 : 1e-3;
       if (!(d.rel <= tol)) row.notes.push(`OUTPUT MISMATCH vs ${label[lib]}: max |diff| ${d.abs.toPrecision(3)} (relative ${d.rel.toPrecision(3)})`);
     }
+    if (c.baseline !== undefined) row.notes.push(`baseline: ${c.baseline.note}${row.baseline_ms && row.ours_ms ? ` (ours / baseline = ${(row.ours_ms / row.baseline_ms).toFixed(2)}x)` : ''}`);
     if (c.note) row.notes.unshift(c.note);
     rows.push(row);
     process.stderr.write(` ${((performance.now() - tc) / 1000).toFixed(1)} s\n`);

@@ -39,6 +39,11 @@ export interface BenchCase {
   readonly note?: string;
   build(lib: Lib): Impl;
   /**
+   * Our own reference computation for this case, timed in the same row as `baseline_ms` (on
+   * our default backend): e.g. the batched gradient for per-example gradients by vmap.
+   */
+  readonly baseline?: { readonly note: string; build(): Impl };
+  /**
    * The same computation for ONNX Runtime: our op function exported with src/io's exportOnnx
    * (so both run the graph the library itself would ship), with the case's input data.
    */

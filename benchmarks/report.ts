@@ -19,6 +19,9 @@ export interface ResultRow {
   ort_ms?: number | null;
   ort_cpu_time_ms?: number;
   ort_gflops?: number;
+  /** the case's own reference computation in ours (BenchCase.baseline), and its CPU time */
+  baseline_ms?: number | null;
+  baseline_cpu_time_ms?: number;
   /** ours on the TypeScript reference kernels (cpu backend, one thread) */
   ours_ts_ms?: number | null;
   ours_ts_cpu_time_ms?: number;
@@ -34,7 +37,7 @@ export interface ResultRow {
   tfjs_cpu_cpu_time_ms?: number;
   tfjs_wasm_cpu_time_ms?: number;
   /** timed samples per library, and calls per sample when sub-millisecond calls were looped */
-  reps: Partial<Record<'ours' | 'ours_ts' | 'tfjs_cpu' | 'tfjs_wasm' | 'ort', string>>;
+  reps: Partial<Record<'ours' | 'ours_ts' | 'tfjs_cpu' | 'tfjs_wasm' | 'ort' | 'baseline', string>>;
   /** max |ours − tfjs| on the output (ops) or on the first three steps' losses (training); ORT on the output */
   max_abs_diff_cpu?: number;
   max_abs_diff_wasm?: number;
