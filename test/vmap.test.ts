@@ -154,6 +154,10 @@ const CASES: Case[] = [
   { name: 'transpose', args: [{ shape: [2, 3, 4] }], f: (x) => RC.transposeRaw(x, [2, 0, 1]) },
   { name: 'matmul', args: [f2, { shape: [3, 4] }], f: (a, b) => matmulRaw(a, b) },
   { name: 'matmul transposed', args: [{ shape: [3, 2] }, { shape: [4, 3] }], f: (a, b) => matmulRaw(a, b, true, true) },
+  { name: 'matmul k=1', args: [{ shape: [3, 1] }, { shape: [1, 4] }], f: (a, b) => matmulRaw(a, b) },
+  { name: 'matmul k=1 transposed', args: [{ shape: [1, 3] }, { shape: [4, 1] }], f: (a, b) => matmulRaw(a, b, true, true) },
+  { name: 'matmul rank 3 by a matrix', args: [{ shape: [2, 2, 3] }, { shape: [3, 4] }], f: (a, b) => matmulRaw(a, b) },
+  { name: 'matmul by a transposed matrix', args: [f2, { shape: [4, 3] }], f: (a, b) => matmulRaw(a, b, false, true) },
   { name: 'matmul batched', args: [{ shape: [2, 2, 3] }, { shape: [3, 2] }], f: (a, b) => matmulRaw(a, b) },
   { name: 'concat', args: [f2, { shape: [2, 1] }], f: (a, b) => L.concatRaw([a, b], 1) },
   { name: 'split', args: [{ shape: [4, 3] }], f: (x) => L.splitRaw(x, 0, [1, 3]) },
@@ -346,7 +350,8 @@ describe('vmap composes', () => {
     const xs = rand([5, 2, 3], 12);
     const perExample = (w: AnyTensor, x: AnyTensor) => A.tanhRaw(matmulRaw(x, w));
     const viaVmap = (w: AnyTensor) => RC.sumRaw(vmap(perExample, { inAxes: [null, 0] })(w as never, xs as never) as unknown as AnyTensor, [0, 1, 2], false);
-    const byHand = (w: AnyTensor) => RC.sumRaw(A.tanhRaw(matmulRaw(xs, w)), [0, 1, 2], false);
+    // the examples' rows stacked into one GEMM, as vmap's matmul rule does with shared weights
+    const byHand = (w: AnyTensor) => RC.sumRaw(A.tanhRaw(RC.reshapeRaw(matmulRaw(RC.reshapeRaw(xs, [10, 3]), w), [5, 2, 4])), [0, 1, 2], false);
     const g1 = (grad(viaVmap as never) as (w: AnyTensor) => AnyTensor)(w);
     const g2 = (grad(byHand as never) as (w: AnyTensor) => AnyTensor)(w);
     expect(g1.shape).toEqual([3, 4]);
@@ -462,6 +467,19 @@ describe('vmap errors', () => {
 describe('on the default wasm backend: vmap equals stacking f within float32 rounding', () => {
   beforeAll(() => setBackend(saved));
   afterAll(() => setBackend(cpuBackend));
+  it("the outer-product kernel ([..., M, 1] x [..., 1, N], matmul's k = 1 rule) is bit-identical to the CPU kernel", () => {
+    for (const [sa, sb] of [[[64, 7, 1], [64, 1, 9]], [[3, 50, 1], [3, 1, 300]], [[40, 1], [1, 40]]] as const) {
+      for (const op of [E.mulRaw, E.addRaw]) {
+        const x = rand(sa, 1);
+        const y = rand(sb, 2);
+        const w = op(x, y).dataSync();
+        setBackend(cpuBackend);
+        const c = op(x, y).dataSync();
+        setBackend(saved);
+        expectSameBits(w, c, `outer [${sa}] x [${sb}]`);
+      }
+    }
+  });
   it('every case', () => {
     for (const c of CASES) {
       fc.assert(
