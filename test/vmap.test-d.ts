@@ -23,6 +23,7 @@ declare const bx: Tensor<[64, 1, 3]>;
 declare const by: Tensor<[64, 1, 4]>;
 declare const pb: { w: Tensor<[3, 4]>; b: Tensor<[8, 4]> };
 declare const xss: Tensor<[2, 8, 3]>;
+declare const x527: Tensor<[5, 8, 2, 3]>;
 
 describe('vmap types', () => {
   it('inAxes [0, null]: (x: [B, ...S], w: W) => [B, ...R], B inferred (literal or symbolic)', () => {
@@ -77,6 +78,9 @@ describe('vmap types', () => {
     const inner = vmap(f, { inAxes: [0, null] });
     const outer = vmap(inner, { inAxes: [0, null] });
     expectTypeOf(outer(xss, w)).toEqualTypeOf<Tensor<[2, 8, 4]>>();
+    // any depth, each level with its own axes
+    const third = vmap(vmap(inner, { inAxes: [1, null], outAxes: 1 }), { inAxes: [0, null] });
+    expectTypeOf(third(x527, w)).toEqualTypeOf<Tensor<[5, 8, 2, 4]>>();
     const total = (w: Tensor<[3, 4]>): Tensor<[]> => sum(inner(xs, w));
     expectTypeOf(grad(total)(w)).toEqualTypeOf<Tensor<[3, 4]>>();
     expectTypeOf(jvp((x: Tensor<[8, 3]>) => inner(x, w), [xs], [xs])).toEqualTypeOf<[Tensor<[8, 4]>, Tensor<[8, 4]>]>();

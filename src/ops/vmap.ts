@@ -137,14 +137,22 @@ type Unbatched<T, Ax> = Ax extends null
       : T;
 type UnbatchArgs<X extends readonly unknown[], I> = { [K in keyof X]: Unbatched<X[K], I extends readonly unknown[] ? (K extends keyof I ? I[K] : null) : I> };
 
+/** The levels of a (nested) vmapped function, innermost first: each level's [inAxes, outAxes]. */
+type Levels = readonly (readonly [unknown, unknown])[];
+
 /**
- * vmap of a vmapped function (nesting): the outer batch dim comes off each argument, the inner
- * function's own rule types the rest, and the outer batch dim goes back onto its result.
+ * The result of calling f batched by `L` on arguments X: the outermost level's batch dim comes
+ * off each argument, the inner levels type the rest, and that batch dim goes back on.
  */
-export type VmappedNested<A2 extends readonly unknown[], R2, I2, O2, I, O> = (<const X extends readonly unknown[]>(
-  ...args: X
-) => Batched<Out<R2, O2, CheckArgs<A2, I2, UnbatchArgs<X, I>>>, O, CheckArgs<UnbatchArgs<X, I>, I, X>['b'] extends infer B extends Dim ? B : never>) &
-  VmapBrand<UnbatchArgs<A2, I2>, R2, I, O>;
+type CallLevels<A extends readonly unknown[], R, L extends Levels, X extends readonly unknown[]> =
+  L extends readonly [readonly [infer I0, infer O0]]
+    ? Out<R, O0, CheckArgs<A, I0, X>>
+    : L extends readonly [...infer Rest extends Levels, readonly [infer I, infer O]]
+      ? Batched<CallLevels<A, R, Rest, UnbatchArgs<X, I>>, O, CheckArgs<UnbatchArgs<X, I>, I, X>['b'] extends infer B extends Dim ? B : never>
+      : never;
+
+/** vmap of a vmapped function (nesting, any depth): typed level by level. */
+export type VmappedNested<A extends readonly unknown[], R, L extends Levels> = (<const X extends readonly unknown[]>(...args: X) => CallLevels<A, R, L, X>) & VmapBrand<A, R, L>;
 
 /** inAxes as a list must have one entry per argument of f. */
 type CheckInAxes<A extends readonly unknown[], I> = I extends readonly unknown[]
@@ -170,11 +178,11 @@ type Arg<C, K extends number> = C extends { args: infer L extends readonly unkno
  * arguments each is its own parameter, so a mismatch is reported at the argument itself;
  * longer argument lists are checked as one tuple.
  */
-export type Vmapped<A extends readonly unknown[], R, I, O> = VmappedCall<A, R, I, O> & VmapBrand<A, R, I, O>;
+export type Vmapped<A extends readonly unknown[], R, I, O> = VmappedCall<A, R, I, O> & VmapBrand<A, R, [[I, O]]>;
 
 /** Phantom (no runtime field): what a vmapped function was made from, so vmap of it can type the nesting. */
-export interface VmapBrand<A extends readonly unknown[], R, I, O> {
-  readonly __vmapped: [A, R, I, O];
+export interface VmapBrand<A extends readonly unknown[], R, L extends Levels> {
+  readonly __vmapped: [A, R, L];
 }
 
 type VmappedCall<A extends readonly unknown[], R, I, O> = A extends readonly []
@@ -221,11 +229,11 @@ function leafAxes(spec: unknown, tree: unknown, where: string, what: string): (n
 }
 
 /** The arguments of f as vmap checks inAxes against them (a vmapped f: its own function's). */
-type ArgsOf<F> = F extends VmapBrand<infer A2, any, any, any> ? A2 : F extends (...args: infer A) => unknown ? A : readonly unknown[];
+type ArgsOf<F> = F extends VmapBrand<infer A2, any, any> ? A2 : F extends (...args: infer A) => unknown ? A : readonly unknown[];
 /** What vmap makes of f: a vmapped function, or a nested one when f is itself vmapped. */
 export type VmapOf<F, I, O> =
-  F extends VmapBrand<infer A2, infer R2, infer I2, infer O2>
-    ? VmappedNested<A2, R2, I2, O2, I, O>
+  F extends VmapBrand<infer A2, infer R2, infer L extends Levels>
+    ? VmappedNested<A2, R2, [...L, [I, O]]>
     : F extends (...args: infer A) => infer R
       ? Vmapped<A, R, I, O>
       : never;
