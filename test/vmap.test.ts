@@ -24,7 +24,7 @@ import * as R from '../src/ops/reduce';
 import * as L from '../src/ops/layout';
 import * as I from '../src/ops/indexing';
 import { matmulRaw } from '../src/ops/linalg';
-import { conv2d, avgPool2d, maxPool2d, conv2dBackpropInputP, avgPool2dBackpropP } from '../src/ops/conv';
+import { conv2d, avgPool2d, maxPool2d, conv2dBackpropInputP, conv2dBackpropFilterP, avgPool2dBackpropP } from '../src/ops/conv';
 import { recurrentSequenceP } from '../src/nn/layers/recurrent-sequence';
 import { layerNorm } from '../src/ops/norm';
 import { scaledDotProductAttention } from '../src/ops/attention';
@@ -241,14 +241,14 @@ describe('vmap equals stacking f over the examples (bit-identical), per primitiv
 // ---------------------------------------------------------------- which primitives have a rule
 
 /** Primitives without one: vmap names them in its error. */
-const WITHOUT_RULE = ['conv2d_backprop_filter', 'max_pool2d_argmax', 'max_pool_gather', 'max_pool_scatter', 'recurrent_sequence_grad'];
+const WITHOUT_RULE = ['max_pool2d_argmax', 'max_pool_gather', 'max_pool_scatter', 'recurrent_sequence_grad'];
 /** Every other primitive has a batching rule (each exercised by CASES or the layer tests below). */
 const WITH_RULE = PRIMITIVE_NAMES.filter((n) => !WITHOUT_RULE.includes(n));
 
 describe('batching rules: which primitives have one', () => {
-  it('the primitives without a rule are primitives, and 70 of 75 have one', () => {
+  it('the primitives without a rule are primitives, and 71 of 75 have one', () => {
     expect(WITHOUT_RULE.filter((n) => !(PRIMITIVE_NAMES as readonly string[]).includes(n))).toEqual([]);
-    expect([WITH_RULE.length, PRIMITIVE_NAMES.length]).toEqual([70, 75]);
+    expect([WITH_RULE.length, PRIMITIVE_NAMES.length]).toEqual([71, 75]);
   });
 
   it('the cases reach every listed primitive with a rule, and each primitive they reach has its rule', () => {
@@ -258,7 +258,7 @@ describe('batching rules: which primitives have one', () => {
       for (const e of g.eqns) reached.set(e.prim.name, e.prim.batch !== undefined);
     }
     // reached through the layer and gradient tests below
-    for (const p of [conv2dBackpropInputP, avgPool2dBackpropP, recurrentSequenceP]) reached.set(p.name, p.batch !== undefined);
+    for (const p of [conv2dBackpropInputP, conv2dBackpropFilterP, avgPool2dBackpropP, recurrentSequenceP]) reached.set(p.name, p.batch !== undefined);
     expect([...reached.keys()].filter((n) => !reached.get(n))).toEqual([]);
     expect(WITH_RULE.filter((n) => !reached.has(n))).toEqual([]);
   });
@@ -276,11 +276,10 @@ describe('batching rules: which primitives have one', () => {
     const xs = tensorOf([3, 2], 'float32', new Float32Array(6));
     expect(() => vmap((x: AnyTensor) => bind1(noRule, [x], null))(xs)).toThrow("vmap: no batching rule for 'my_primitive'");
     expect(calls).toBe(0);
-    // per-example conv filter gradients: the missing rule is named too
-    const w = tensorOf([3, 3, 2, 4], 'float32', normalArray(key(1), 72));
-    const imgs = tensorOf([2, 1, 5, 5, 2], 'float32', normalArray(key(2), 100));
-    const loss = (w: AnyTensor, x: AnyTensor) => RC.sumRaw(conv2d(x as never, w as never) as unknown as AnyTensor, [0, 1, 2, 3], false);
-    expect(() => vmap(grad(loss as never), { inAxes: [null, 0] })(w as never, imgs as never)).toThrow("vmap: no batching rule for 'conv2d_backprop_filter'");
+    // max-pool gradients: the first primitive without a rule is named
+    const imgs = tensorOf([2, 1, 4, 4, 2], 'float32', normalArray(key(2), 64));
+    const poolLoss = (x: AnyTensor) => RC.sumRaw(maxPool2d(x as never) as unknown as AnyTensor, [0, 1, 2, 3], false);
+    expect(() => vmap(grad(poolLoss as never))(imgs as never)).toThrow("vmap: no batching rule for 'max_pool2d_argmax'");
   });
 });
 
@@ -413,6 +412,21 @@ describe('nn layers apply to single examples under vmap (bit-identical to one ex
     const want = Array.from({ length: 3 }, (_, b) => g(cut(imgs, b)));
     expectSameBits(got.dataSync(), stackTensors(want), 'vmap(grad) wrt conv input');
   });
+
+  // conv2d_backprop_filter's rule (im2col with ops + one batched GEMM) sums in another order
+  // than the kernel: equal within rounding
+  for (const [name, opts] of [['valid', {}], ['same, strides 2', { padding: 'same', strides: 2 }], ['dilation 2', { dilation: 2 }]] as const) {
+    it(`per-example conv filter gradients (${name})`, () => {
+      const w = rand([3, 3, 2, 3], 71);
+      const imgs = rand([3, 2, 7, 7, 2], 72);
+      const loss = (w: AnyTensor, x: AnyTensor) => RC.sumRaw(E.squareRaw(conv2d(x as never, w as never, opts as never) as unknown as AnyTensor), [0, 1, 2, 3], false);
+      const g = grad(loss as never) as (w: AnyTensor, x: AnyTensor) => AnyTensor;
+      const got = vmap(g, { inAxes: [null, 0] })(w as never, imgs as never) as unknown as AnyTensor;
+      const want = Array.from({ length: 3 }, (_, b) => g(w, cut(imgs, b)));
+      expect(got.shape).toEqual([3, 3, 3, 2, 3]);
+      expectClose(got.dataSync(), stackTensors(want), `per-example conv filter grads (${name})`);
+    });
+  }
 
   // One example's gradient runs the fused backward kernel (concrete values); under vmap the
   // backward pass sees tracers and takes the op-level recurrence, batched op by op: the same

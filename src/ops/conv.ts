@@ -22,8 +22,9 @@
  * (the three form a closed family of transposes), so conv2d has derivatives of every order.
  * The same holds for the pools: avgPool ↔ its backprop, max-pool gather ↔ scatter at the argmax.
  */
-import { batchFoldN, foldShape } from './batch-rules';
-import { noBatchRuleMessage } from '../autodiff/batching';
+import { batchFoldN, foldShape, moveBatch } from './batch-rules';
+import { concatRaw, padRaw, sliceRaw } from './layout';
+import { matmulRaw } from './linalg';
 import { backend } from '../backend';
 import type { Conv2dGeometry, Pool2dGeometry } from '../backend/backend';
 import type { Shape } from '../shape/dims';
@@ -161,12 +162,36 @@ export const conv2dBackpropFilterP: Primitive<BackpropFilterParams> = {
     const [x, dy] = pr as [AnyTensor, AnyTensor];
     return [backpropInputRaw(dy, g, { ...convParams(p), inShape: shapeOf(x) }), conv2dRaw(x, g, p)];
   },
-  // per-example filter gradients (x and dy both batched) would need a grouped kernel: no rule
-  batch: (ins, dims, p) => {
-    if (dims[0] !== null && dims[1] !== null) throw new Error(`${noBatchRuleMessage('conv2d_backprop_filter')} with both x and dy batched (per-example conv filter gradients)`);
-    throw new Error(`${noBatchRuleMessage('conv2d_backprop_filter')} with ${dims[0] !== null ? 'x' : 'dy'} batched`);
-  },
+  // per-example filter gradients: im2col with ops (pad, one strided slice per kernel tap,
+  // concat) and one batched GEMM over the examples, [B, P, K]ᵀ·[B, P, outC] → [B, K, outC]
+  batch: (ins, dims, p) => [[batchedFilterGradient(ins[0]!, dims[0]!, ins[1]!, dims[1]!, p)], [0]],
 };
+
+/**
+ * dW_b = Σ over positions of x_b's patches ⊗ dy_b, for every example b at once: the patches of
+ * the padded input are read with one strided slice per kernel tap (i, j) and laid side by side
+ * in the filter's [kH, kW, inC] order, so one batched GEMM contracts all positions of all images
+ * of an example. The same sums as the kernel, in another order (equal within rounding).
+ */
+function batchedFilterGradient(x: AnyTensor, dx: number | null, dy: AnyTensor, ddy: number | null, p: BackpropFilterParams): AnyTensor {
+  const size = shapeOf(dx === null ? dy : x)[dx === null ? ddy! : dx]!;
+  const xb = moveBatch(x, dx, 0, size);
+  const yb = moveBatch(dy, ddy, 0, size);
+  const [, n, , , c] = shapeOf(xb) as [number, number, number, number, number];
+  const [, , oh, ow, oc] = shapeOf(yb) as [number, number, number, number, number];
+  const [kh, kw] = p.filterShape as [number, number, number, number];
+  const xp = padRaw(xb, [0, 0, p.pads[0], p.pads[2], 0], [0, 0, p.pads[1], p.pads[3], 0], 0);
+  const taps: AnyTensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      taps.push(sliceRaw(xp, [0, 0, i * p.dilation[0], j * p.dilation[1], 0], [size, n, oh, ow, c], [1, 1, p.strides[0], p.strides[1], 1]));
+    }
+  }
+  const positions = n * oh * ow;
+  const patches = reshapeRaw(concatRaw(taps, 4), [size, positions, kh * kw * c]);
+  const g = matmulRaw(patches, reshapeRaw(yb, [size, positions, oc]), true, false);
+  return reshapeRaw(g, [size, kh, kw, c, oc]);
+}
 
 function conv2dRaw(x: AnyTensor, w: AnyTensor, p: ConvParams): AnyTensor {
   return bind1(conv2dP, [x, w], convParams(p));
