@@ -8,7 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { BenchCase, Impl, Lib } from './cases';
 import { glorot, lazy, randArray } from './harness';
 import { fromDataOrThrow, zeros } from '../src/tensor/create';
-import { valueAndGrad } from '../src/autodiff/transforms';
+import { grad, valueAndGrad } from '../src/autodiff/transforms';
+import { vmap } from '../src/ops/vmap';
+import type { Tensor } from '../src/tensor/tensor';
 import { dense } from '../src/nn/layers/core';
 import { lstm } from '../src/nn/layers/recurrent';
 import { sequential } from '../src/nn/sequential';
@@ -20,12 +22,14 @@ const t = <const S extends readonly number[]>(data: Float32Array, shape: S) => f
 // ---------------------------------------------------------------- MLP 784-128-10
 
 const MB = 64;
+/** the mlp case's data (shared with per-example-grads-mlp) */
+const mlpData = lazy(() => {
+  const y = new Float32Array(MB * 10);
+  for (let i = 0; i < MB; i++) y[i * 10 + ((i * 7 + 3) % 10)] = 1;
+  return { x: randArray(MB * 784, 20, 0, 1), y, w1: glorot(784, 128, 21), w2: glorot(128, 10, 22) };
+});
 const mlpCase: BenchCase = (() => {
-  const data = lazy(() => {
-    const y = new Float32Array(MB * 10);
-    for (let i = 0; i < MB; i++) y[i * 10 + ((i * 7 + 3) % 10)] = 1;
-    return { x: randArray(MB * 784, 20, 0, 1), y, w1: glorot(784, 128, 21), w2: glorot(128, 10, 22) };
-  });
+  const data = mlpData;
   const LR = 0.1;
   return {
     name: 'mlp-train-step',
@@ -77,6 +81,91 @@ const mlpCase: BenchCase = (() => {
           opt.dispose();
           [...vars, x, y].forEach((v) => v.dispose());
         },
+      };
+    },
+  };
+})();
+
+// ---------------------------------------------------------------- per-example gradients of the MLP
+
+/**
+ * vmap(grad) over the mlp case's 64 examples: the gradient of each example's loss, [64, ...]
+ * per weight. tfjs has no vmap: its side loops tf.grads over the examples (what a tfjs user
+ * writes). baseline_ms is our batched gradient of the mean loss (one [64, 784] pass), the cost
+ * floor the per-example version is measured against.
+ */
+const perExampleGradsCase: BenchCase = (() => {
+  const data = lazy(() => {
+    const d = mlpData();
+    return { ...d, b1: new Float32Array(128), b2: new Float32Array(10) };
+  });
+  const flatten = (gs: readonly Float32Array[]): Float32Array => {
+    const out = new Float32Array(gs.reduce((n, g) => n + g.length, 0));
+    let o = 0;
+    for (const g of gs) {
+      out.set(g, o);
+      o += g.length;
+    }
+    return out;
+  };
+  const oursModel = () => {
+    const d = data();
+    const model = sequential([1, 784] as const, dense(128, { activation: 'relu' }), dense(10));
+    const params = [
+      { kernel: t(d.w1, [784, 128] as const), bias: t(d.b1, [128] as const) },
+      { kernel: t(d.w2, [128, 10] as const), bias: t(d.b2, [10] as const) },
+    ] as unknown as ReturnType<typeof model.init>;
+    return { model, params };
+  };
+  return {
+    name: 'per-example-grads-mlp',
+    shape: '64 x (x[1,784] 784-128(relu)-10, softmax CE): per-example grads [64,...]',
+    kind: 'train',
+    note: 'ours: vmap(grad(loss), { inAxes: [null, 0, 0] }); tfjs: tf.grads per example in a loop',
+    baseline: {
+      note: 'ours, the batched gradient of the mean loss over the 64 examples',
+      build(): Impl {
+        const d = data();
+        const model = sequential([MB, 784] as const, dense(128, { activation: 'relu' }), dense(10));
+        // cast: the same weights as the per-example side, for the [64, 784] model (params do not depend on the batch)
+        const params = oursModel().params as unknown as ReturnType<typeof model.init>;
+        const x = t(d.x, [MB, 784] as const);
+        const y = t(d.y, [MB, 10] as const);
+        const g = grad((p: typeof params) => categoricalCrossEntropyFromLogits(model.apply(p, x), y));
+        const once = () => g(params).flatMap((l) => [l.kernel, l.bias]);
+        return { first: () => flatten(once().map((x) => x.dataSync() as Float32Array)), run: () => void once() };
+      },
+    },
+    build(lib: Lib): Impl {
+      const d = data();
+      if (lib === 'ours') {
+        const { model, params } = oursModel();
+        const xs = t(d.x, [MB, 1, 784] as const);
+        const ys = t(d.y, [MB, 1, 10] as const);
+        const loss = (p: typeof params, x: Tensor<[1, 784]>, y: Tensor<[1, 10]>) => categoricalCrossEntropyFromLogits(model.apply(p, x), y);
+        const perExample = vmap(grad(loss), { inAxes: [null, 0, 0] });
+        const once = () => perExample(params, xs, ys).flatMap((l) => [l.kernel, l.bias]);
+        return { first: () => flatten(once().map((x) => x.dataSync() as Float32Array)), run: () => void once() };
+      }
+      const w = [tf.tensor2d(d.w1, [784, 128]), tf.tensor1d(d.b1), tf.tensor2d(d.w2, [128, 10]), tf.tensor1d(d.b2)];
+      const xs = Array.from({ length: MB }, (_, i) => tf.tensor2d(d.x.subarray(i * 784, (i + 1) * 784), [1, 784]));
+      const ys = Array.from({ length: MB }, (_, i) => tf.tensor2d(d.y.subarray(i * 10, (i + 1) * 10), [1, 10]));
+      const gradsOf = (x: tf.Tensor, y: tf.Tensor) =>
+        tf.grads((w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => {
+          const h = tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, w1 as tf.Tensor2D), b1));
+          return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(h, w2 as tf.Tensor2D), b2));
+        });
+      const once = (): tf.Tensor[][] => xs.map((x, i) => tf.tidy(() => gradsOf(x, ys[i]!)(w)));
+      const read = (gs: tf.Tensor[][]): Float32Array => {
+        // ours: per weight, the 64 examples stacked; so here weight-major too
+        const parts = [0, 1, 2, 3].flatMap((k) => gs.map((g) => g[k]!.dataSync() as Float32Array));
+        gs.flat().forEach((g) => g.dispose());
+        return flatten(parts);
+      };
+      return {
+        first: () => read(once()),
+        run: () => once().flat().forEach((g) => g.dispose()),
+        dispose: () => [...w, ...xs, ...ys].forEach((v) => v.dispose()),
       };
     },
   };
@@ -159,4 +248,4 @@ const lstmCase: BenchCase = (() => {
   };
 })();
 
-export const trainCases: readonly BenchCase[] = [mlpCase, lstmCase];
+export const trainCases: readonly BenchCase[] = [mlpCase, perExampleGradsCase, lstmCase];

@@ -5,8 +5,8 @@
  *   tensor/    the immutable Tensor, constructors, random tensors
  *   random/    explicit, splittable PRNG keys
  *   backend/   the kernel interface, the CPU kernels (reference) and the wasm SIMD kernels (default)
- *   autodiff/  primitives, traces, graph IR, grad / vjp / jvp / customVjp
- *   ops/       every op: type rule + runtime check + kernel call + derivative rules
+ *   autodiff/  primitives, traces (JVP, VJP, graph, batching), graph IR, grad / vjp / jvp / customVjp
+ *   ops/       every op: type rule + runtime check + kernel call + derivative and batching rules; vmap
  *   nn/        layers, sequential models, losses, metrics, training loop   (namespace `nn`)
  *   optim/     optimizers and schedules                                     (namespace `optim`)
  *   data/      scalers, datasets, tokenizers, readers, metrics             (namespace `data`)

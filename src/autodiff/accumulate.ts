@@ -24,6 +24,11 @@ export const addAnyP: Primitive<null> = {
   },
   jvp: (_p, t) => [addMaybe(t[0]!, t[1]!)],
   vjp: (cts) => [cts[0]!, cts[0]!],
+  // no broadcasting here: both operands get the batch axis in front (an unbatched one is broadcast)
+  batch(ins, dims, _p, ctx) {
+    if (dims[0] === dims[1]) return [[addAny(ins[0]!, ins[1]!)], [dims[0]!]];
+    return [[addAny(ctx.moveBatch(ins[0]!, dims[0]!, 0), ctx.moveBatch(ins[1]!, dims[1]!, 0))], [0]];
+  },
 };
 
 export const addAny = (a: AnyTensor, b: AnyTensor): AnyTensor => bind1(addAnyP, [a, b], null);

@@ -44,6 +44,13 @@ export interface Primitive<P = unknown, N extends string = PrimitiveName> {
    * return null there).
    */
   vjp?(cts: readonly MaybeTensor[], primals: readonly AnyTensor[], outs: readonly AnyTensor[], params: P, needed: readonly boolean[]): MaybeTensor[];
+  /**
+   * Batching rule (vmap): `dims[i]` is the axis of inputs[i] that is the batch (null: not
+   * batched, the same for every example). Returns the outputs, computed for the whole batch by
+   * binding primitives once (never a loop over examples), and their batch axes. Written with
+   * public ops, so the outputs may be tracers of outer transforms.
+   */
+  batch?(inputs: readonly AnyTensor[], dims: readonly BatchDim[], params: P, ctx: BatchContext): BatchResult;
   /** Inputs whose derivatives are structurally zero (indices, masks): skipped by the traces. */
   readonly nondiff?: readonly number[];
   /**
@@ -52,6 +59,19 @@ export interface Primitive<P = unknown, N extends string = PrimitiveName> {
    * `vjpForward` / `vjpBackward` when given (a hand-written backward pass).
    */
   readonly composite?: Composite<P>;
+}
+
+/** The batch axis of a value under vmap; null = not batched. */
+export type BatchDim = number | null;
+/** A batching rule's outputs and the batch axis of each. */
+export type BatchResult = readonly [outs: AnyTensor[], dims: BatchDim[]];
+
+/** What a batching rule may need from the vmap running it. */
+export interface BatchContext {
+  /** the number of examples */
+  readonly size: number;
+  /** `x` with its batch axis `bdim` moved to `to`; an unbatched `x` (null) is broadcast along a new axis there */
+  moveBatch(x: AnyTensor, bdim: BatchDim, to: number): AnyTensor;
 }
 
 export interface Composite<P> {

@@ -4,3 +4,4 @@ export { treeFlatten, treeLeaves, treeMap, type Flat } from './pytree';
 export type { Primitive, AVal } from './core';
 export type { PrimitiveName } from './primitive-names';
 export type { Leaf } from './pytree';
+export type { BatchDim, BatchResult, BatchContext } from './core';

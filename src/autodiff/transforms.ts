@@ -195,6 +195,7 @@ const stopGradientP: Primitive<null> = {
   impl: (ins) => [ins[0]!._data!], // identity; sharing data is safe because tensors are immutable
   jvp: () => [null],
   vjp: () => [null],
+  batch: (ins, dims) => [[bind(stopGradientP, ins, null)[0]!], [dims[0]!]],
 };
 
 /** The identity whose derivative is zero. */

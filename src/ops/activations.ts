@@ -22,6 +22,7 @@ import { addRaw, compareRaw, expRaw, greaterP, mulRaw, squareRaw, subRaw, unaryP
 import { broadcastToRaw, reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
 import { tensorArgs } from '../tensor/validate';
+import { batchOneAxis, batchReduce, batchSameAxis } from './batch-rules';
 
 const f32 = (x: AnyTensor) => x._data as Float32Array;
 const k = (op: UnaryOp) => (x: Float32Array) => backend().unary(op, x);
@@ -66,6 +67,7 @@ export const normalCdfP: Primitive<null> = {
   },
   jvp: (p, t) => [mulRaw(t[0]!, normalPdf(p[0]!))],
   vjp: (cts, p) => [mulRaw(cts[0]!, normalPdf(p[0]!))],
+  batch: (ins, dims) => batchSameAxis(normalCdfP, ins, dims, null),
 };
 const normalCdf = (x: AnyTensor): AnyTensor => bind1(normalCdfP, [x], null);
 
@@ -97,7 +99,7 @@ interface AlphaParams {
 }
 
 function alphaPrimitive(name: 'leaky_relu' | 'elu', op: 'leakyRelu' | 'elu', kernel: (x: Float32Array, alpha: number) => Float32Array, deriv: (x: AnyTensor, y: AnyTensor, alpha: number) => AnyTensor): Primitive<AlphaParams> {
-  return {
+  const prim: Primitive<AlphaParams> = {
     name,
     shape(ins, p) {
       requireFloat(op, ins[0]!);
@@ -107,7 +109,9 @@ function alphaPrimitive(name: 'leaky_relu' | 'elu', op: 'leakyRelu' | 'elu', ker
     impl: (ins, p) => [kernel(f32(ins[0]!), p.alpha)],
     jvp: (pr, t, o, p) => [mulRaw(t[0]!, deriv(pr[0]!, o[0]!, p.alpha))],
     vjp: (cts, pr, o, p) => [mulRaw(cts[0]!, deriv(pr[0]!, o[0]!, p.alpha))],
+    batch: (ins, dims, p) => batchSameAxis(prim, ins, dims, p),
   };
+  return prim;
 }
 
 // leakyRelu' = 1 for x > 0, alpha for x <= 0, i.e. alpha + (1 - alpha)·step(x)
@@ -176,6 +180,7 @@ export const softmaxP: Primitive<AxisParams> = {
   impl: (ins, p) => [alongAxis('softmax', ins[0]!, p.axis)],
   jvp: (_pr, t, o, p) => [softmaxLinear(t[0]!, o[0]!, p.axis)],
   vjp: (cts, _pr, o, p) => [softmaxLinear(cts[0]!, o[0]!, p.axis)],
+  batch: (ins, dims, p) => batchOneAxis(softmaxP, false, ins, dims, p),
 };
 
 // logSoftmax (y = log s, s = e^y): jvp dx − Σ(s ⊙ dx), vjp g − s·Σg. The jvp broadcasts Σ
@@ -191,6 +196,7 @@ export const logSoftmaxP: Primitive<AxisParams> = {
     return [subRaw(dx, broadcastToRaw(s, dx.shape as readonly number[]))];
   },
   vjp: (cts, _pr, o, p) => [subRaw(cts[0]!, mulRaw(expRaw(o[0]!), sumAxis(cts[0]!, p.axis)))],
+  batch: (ins, dims, p) => batchOneAxis(logSoftmaxP, false, ins, dims, p),
 };
 
 /**
@@ -252,6 +258,7 @@ export const logSumExpP: Primitive<ReduceParams> = {
     const g = reshapeRaw(cts[0]!, reducedShape(pr[0]!.shape as readonly number[], p.axes, true));
     return [mulRaw(g, lseWeights(pr[0]!, o[0]!, p))];
   },
+  batch: (ins, dims, p) => batchReduce(logSumExpP, ins, dims, p),
 };
 
 /**

@@ -22,6 +22,9 @@
  * (the three form a closed family of transposes), so conv2d has derivatives of every order.
  * The same holds for the pools: avgPool ↔ its backprop, max-pool gather ↔ scatter at the argmax.
  */
+import { batchFoldN, foldShape, moveBatch } from './batch-rules';
+import { concatRaw, padRaw, sliceRaw } from './layout';
+import { matmulRaw } from './linalg';
 import { backend } from '../backend';
 import type { Conv2dGeometry, Pool2dGeometry } from '../backend/backend';
 import type { Shape } from '../shape/dims';
@@ -103,11 +106,17 @@ export const conv2dP: Primitive<ConvParams> = {
   },
   // bilinear: d(x * w) = dx * w + x * dw
   jvp: (pr, t, _o, p) => [addT(t[0] ? conv2dRaw(t[0], pr[1]!, p) : null, t[1] ? conv2dRaw(pr[0]!, t[1], p) : null)],
-  vjp(cts, pr, _o, p) {
+  // skip the pass for a constant operand (the data, or a frozen filter)
+  vjp(cts, pr, _o, p, needed) {
     const ct = cts[0]!;
     const [x, w] = pr as [AnyTensor, AnyTensor];
-    return [backpropInputRaw(ct, w, { ...convParams(p), inShape: shapeOf(x) }), backpropFilterRaw(x, ct, { ...convParams(p), filterShape: shapeOf(w) })];
+    return [
+      needed[0] === false ? null : backpropInputRaw(ct, w, { ...convParams(p), inShape: shapeOf(x) }),
+      needed[1] === false ? null : backpropFilterRaw(x, ct, { ...convParams(p), filterShape: shapeOf(w) }),
+    ];
   },
+  // the examples fold into N; a batched filter has no rule (it would need a grouped conv)
+  batch: (ins, dims, p) => batchFoldN(conv2dP, ins, dims, p, [true, false]),
 };
 
 /** dx = conv2dBackpropInput(dy, w): the transpose of x ↦ conv2d(x, w). */
@@ -130,6 +139,7 @@ export const conv2dBackpropInputP: Primitive<BackpropInputParams> = {
     const [dy, w] = pr as [AnyTensor, AnyTensor];
     return [conv2dRaw(g, w, p), backpropFilterRaw(g, dy, { ...convParams(p), filterShape: shapeOf(w) })];
   },
+  batch: (ins, dims, p) => batchFoldN(conv2dBackpropInputP, ins, dims, p, [true, false], (q, n) => ({ ...q, inShape: foldShape(q.inShape, n) })),
 };
 
 /** dw = conv2dBackpropFilter(x, dy): the transpose of w ↦ conv2d(x, w). */
@@ -152,7 +162,36 @@ export const conv2dBackpropFilterP: Primitive<BackpropFilterParams> = {
     const [x, dy] = pr as [AnyTensor, AnyTensor];
     return [backpropInputRaw(dy, g, { ...convParams(p), inShape: shapeOf(x) }), conv2dRaw(x, g, p)];
   },
+  // per-example filter gradients: im2col with ops (pad, one strided slice per kernel tap,
+  // concat) and one batched GEMM over the examples, [B, P, K]ᵀ·[B, P, outC] → [B, K, outC]
+  batch: (ins, dims, p) => [[batchedFilterGradient(ins[0]!, dims[0]!, ins[1]!, dims[1]!, p)], [0]],
 };
+
+/**
+ * dW_b = Σ over positions of x_b's patches ⊗ dy_b, for every example b at once: the patches of
+ * the padded input are read with one strided slice per kernel tap (i, j) and laid side by side
+ * in the filter's [kH, kW, inC] order, so one batched GEMM contracts all positions of all images
+ * of an example. The same sums as the kernel, in another order (equal within rounding).
+ */
+function batchedFilterGradient(x: AnyTensor, dx: number | null, dy: AnyTensor, ddy: number | null, p: BackpropFilterParams): AnyTensor {
+  const size = shapeOf(dx === null ? dy : x)[dx === null ? ddy! : dx]!;
+  const xb = moveBatch(x, dx, 0, size);
+  const yb = moveBatch(dy, ddy, 0, size);
+  const [, n, , , c] = shapeOf(xb) as [number, number, number, number, number];
+  const [, , oh, ow, oc] = shapeOf(yb) as [number, number, number, number, number];
+  const [kh, kw] = p.filterShape as [number, number, number, number];
+  const xp = padRaw(xb, [0, 0, p.pads[0], p.pads[2], 0], [0, 0, p.pads[1], p.pads[3], 0], 0);
+  const taps: AnyTensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      taps.push(sliceRaw(xp, [0, 0, i * p.dilation[0], j * p.dilation[1], 0], [size, n, oh, ow, c], [1, 1, p.strides[0], p.strides[1], 1]));
+    }
+  }
+  const positions = n * oh * ow;
+  const patches = reshapeRaw(concatRaw(taps, 4), [size, positions, kh * kw * c]);
+  const g = matmulRaw(patches, reshapeRaw(yb, [size, positions, oc]), true, false);
+  return reshapeRaw(g, [size, kh, kw, c, oc]);
+}
 
 function conv2dRaw(x: AnyTensor, w: AnyTensor, p: ConvParams): AnyTensor {
   return bind1(conv2dP, [x, w], convParams(p));
@@ -311,6 +350,7 @@ export const maxPool2dP: Primitive<PoolParams> = {
   },
   jvp: (pr, t, _o, p) => [gatherAtRaw(t[0]!, maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) })],
   vjp: (cts, pr, _o, p) => [cts[0] ? scatterToRaw(cts[0], maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) }) : null],
+  batch: (ins, dims, p) => batchFoldN(maxPool2dP, ins, dims, p, [true]),
 };
 
 /**
@@ -393,6 +433,7 @@ export const avgPool2dP: Primitive<PoolParams> = {
   // linear
   jvp: (_pr, t, _o, p) => [avgPoolRaw(t[0]!, p)],
   vjp: (cts, pr, _o, p) => [avgPoolBackpropRaw(cts[0]!, { ...poolParams(p), inShape: shapeOf(pr[0]!) })],
+  batch: (ins, dims, p) => batchFoldN(avgPool2dP, ins, dims, p, [true]),
 };
 
 /** the transpose of avgPool2d (linear in dy); its own transpose is avgPool2d */
@@ -410,6 +451,7 @@ export const avgPool2dBackpropP: Primitive<PoolBackParams> = {
   },
   jvp: (_pr, t, _o, p) => [avgPoolBackpropRaw(t[0]!, p)],
   vjp: (cts, _pr, _o, p) => [avgPoolRaw(cts[0]!, poolParams(p))],
+  batch: (ins, dims, p) => batchFoldN(avgPool2dBackpropP, ins, dims, p, [true], (q, n) => ({ ...q, inShape: foldShape(q.inShape, n) })),
 };
 
 function avgPoolRaw(x: AnyTensor, p: PoolParams): AnyTensor {

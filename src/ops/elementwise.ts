@@ -18,6 +18,7 @@ import { bind1, type AVal, type AnyTensor, type MaybeTensor, type Primitive } fr
 import type { PrimitiveName } from '../autodiff/primitive-names';
 import { broadcastToRaw, sumToShape } from './reduce-core';
 import { operandArg, tensorArgs } from '../tensor/validate';
+import { batchBroadcast, batchSameAxis } from './batch-rules';
 
 export type Operand = Tensor<Shape, 'float32'> | number;
 /** the shape of an operand: numbers are scalars */
@@ -47,7 +48,7 @@ interface BinaryRules {
 }
 
 function binaryPrimitive(op: BinaryOp, rules: BinaryRules): Primitive<null> {
-  return {
+  const prim: Primitive<null> = {
     name: op,
     shape(ins) {
       requireFloat(op, ins);
@@ -66,7 +67,9 @@ function binaryPrimitive(op: BinaryOp, rules: BinaryRules): Primitive<null> {
       const [da, db] = rules.vjp(p[0]!, p[1]!, o[0]!, cts[0]!);
       return [da && sumToShape(da, p[0]!.shape as readonly number[]), db && sumToShape(db, p[1]!.shape as readonly number[])];
     },
+    batch: (ins, dims) => batchBroadcast(prim, ins, dims, null),
   };
+  return prim;
 }
 
 const addT = (a: MaybeTensor, b: MaybeTensor): MaybeTensor => (a === null ? b : b === null ? a : addRaw(a, b));
@@ -172,7 +175,7 @@ export function minimum<X extends Operand, Y extends Operand>(a: X, b: Y & BinCh
 export type UnaryDerivative = (x: AnyTensor, y: AnyTensor) => AnyTensor | number;
 
 export function unaryPrimitive(name: PrimitiveName, kernel: (x: Float32Array) => Float32Array, deriv: UnaryDerivative | null): Primitive<null> {
-  return {
+  const prim: Primitive<null> = {
     name,
     shape(ins) {
       requireFloat(name, ins);
@@ -181,7 +184,9 @@ export function unaryPrimitive(name: PrimitiveName, kernel: (x: Float32Array) =>
     impl: (ins) => [kernel(f32(ins[0]!))],
     jvp: (p, t, o) => [deriv === null ? null : mulRaw(t[0]!, deriv(p[0]!, o[0]!))],
     vjp: (cts, p, o) => [deriv === null ? null : mulRaw(cts[0]!, deriv(p[0]!, o[0]!))],
+    batch: (ins, dims) => batchSameAxis(prim, ins, dims, null),
   };
+  return prim;
 }
 
 const k = (op: UnaryOp) => (x: Float32Array) => backend().unary(op, x);
@@ -238,7 +243,7 @@ export type MaskOut<A, B> = Tensor<Result<BroadcastShape<OperandShape<A>, Operan
 export type CmpOperand = Tensor<Shape, 'float32' | 'int32'> | number;
 
 function comparePrimitive(op: CompareOp): Primitive<null> {
-  return {
+  const prim: Primitive<null> = {
     name: op,
     shape(ins) {
       const [a, b] = ins as [AVal, AVal];
@@ -253,7 +258,9 @@ function comparePrimitive(op: CompareOp): Primitive<null> {
     },
     jvp: () => [null],
     vjp: () => [null, null],
+    batch: (ins, dims) => batchBroadcast(prim, ins, dims, null),
   };
+  return prim;
 }
 export const equalP = comparePrimitive('eq');
 export const notEqualP = comparePrimitive('ne');
@@ -326,6 +333,7 @@ export const whereP: Primitive<null> = {
     const ct = cts[0]!;
     return [null, sumToShape(whereRaw(c, ct, 0), a.shape as readonly number[]), sumToShape(whereRaw(c, 0, ct), b.shape as readonly number[])];
   },
+  batch: (ins, dims) => batchBroadcast(whereP, ins, dims, null),
 };
 
 export type WhereShape<C extends Shape, X, Y> = BroadcastShape<C, Result<BroadcastShape<OperandShape<X>, OperandShape<Y>>>>;
@@ -361,6 +369,7 @@ export const clipP: Primitive<ClipParams> = {
   // the gradient passes where lo <= x <= hi (boundaries included, like tfjs)
   jvp: (prim, t, _o, p) => [mulRaw(t[0]!, insideClip(prim[0]!, p))],
   vjp: (cts, prim, _o, p) => [mulRaw(cts[0]!, insideClip(prim[0]!, p))],
+  batch: (ins, dims, p) => batchSameAxis(clipP, ins, dims, p),
 };
 /** 1 where lo <= x <= hi, else 0 */
 function insideClip(x: AnyTensor, p: ClipParams): AnyTensor {
@@ -382,6 +391,7 @@ export const castP: Primitive<CastParams> = {
   impl: (ins, p) => [backend().cast(ins[0]!._data!, p.to)],
   jvp: (prim, t, _o, p) => [p.to === 'float32' && prim[0]!.dtype === 'float32' ? t[0]! : null],
   vjp: (cts, prim, _o, p) => [p.to === 'float32' && prim[0]!.dtype === 'float32' ? cts[0]! : null],
+  batch: (ins, dims, p) => batchSameAxis(castP, ins, dims, p),
 };
 /** Convert dtype: float → int truncates toward zero; bool is 0/1. */
 export function cast<S extends Shape, To extends DType>(x: Tensor<S, DType>, to: To): Tensor<S, To> {

@@ -4,6 +4,10 @@
  * gather ↔ scatterAdd are each other's derivatives, written with these same cores so they are
  * differentiable again.
  */
+import { batchSameAxis, batchSize, moveAxis, moveBatch, physicalAxis } from './batch-rules';
+import { addRaw, castRaw, compareRaw, greaterEqualP, lessP, logicalAndRaw, whereRaw } from './elementwise';
+import { reshapeRaw } from './reduce-core';
+import { makeTensor } from '../tensor/tensor';
 import { backend } from '../backend';
 import type { Shape } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
@@ -11,7 +15,7 @@ import { gatherShape, normalizeAxis, oneHotShape, type Check, type DtypeRule, ty
 import type { DType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
 import { erase, typed, type AnyTensor } from '../tensor/untyped';
-import { bind1, type AVal, type Primitive } from '../autodiff/core';
+import { bind1, type AVal, type BatchDim, type Primitive } from '../autodiff/core';
 import { tensorArgs } from '../tensor/validate';
 
 const dims = (x: AnyTensor | AVal) => x.shape as readonly number[];
@@ -57,6 +61,20 @@ export const gatherP: Primitive<AxisParams> = {
   },
   jvp: (prims, t, _o, p) => [gatherRaw(t[0]!, prims[1]!, p.axis)],
   vjp: (cts, prims, _o, p) => [scatterAddRaw(cts[0]!, prims[1]!, dims(prims[0]!), p.axis), null],
+  batch(ins, bdims, p) {
+    const [x, idx] = ins as [AnyTensor, AnyTensor];
+    const [dx, di] = bdims as [BatchDim, BatchDim];
+    // a batch of tables, one index set: gather along the axis past the batch axis
+    if (di === null) return [[gatherRaw(x, idx, physicalAxis(p.axis, dx!))], [dx! <= p.axis ? dx! : dx! - 1 + idx.shape.length]];
+    // one table, a batch of index sets: the index batch axis lands inside the gathered dims
+    if (dx === null) return [[gatherRaw(x, idx, p.axis)], [p.axis + di]];
+    // both batched: example b's rows are rows b·n .. b·n + n - 1 of the batch axis merged into the gathered one
+    const xm = moveAxis(x, dx, p.axis);
+    const s = dims(xm);
+    const n = s[p.axis + 1]!;
+    const merged = reshapeRaw(xm, [...s.slice(0, p.axis), s[p.axis]! * n, ...s.slice(p.axis + 2)]);
+    return [[gatherRaw(merged, mergedIndices(idx, di, n), p.axis)], [p.axis]];
+  },
 };
 
 export function gatherRaw(x: AnyTensor, indices: AnyTensor, axis: number): AnyTensor {
@@ -88,6 +106,19 @@ export const scatterAddP: Primitive<ScatterParams> = {
   },
   jvp: (prims, t, _o, p) => [scatterAddRaw(t[0]!, prims[1]!, p.shape, p.axis)],
   vjp: (cts, prims, _o, p) => [gatherRaw(cts[0]!, prims[1]!, p.axis), null],
+  batch(ins, bdims, p) {
+    const [u, idx] = ins as [AnyTensor, AnyTensor];
+    const [du, di] = bdims as [BatchDim, BatchDim];
+    const size = batchSize(ins, bdims);
+    // one index set: a batch of outputs, scattered along the axis past the batch axis
+    if (di === null) return [[scatterAddRaw(moveAxis(u, du!, 0), idx, [size, ...p.shape], p.axis + 1)], [0]];
+    // batched indices: scatter into the batch axis merged with the target axis (see gather)
+    const n = p.shape[p.axis]!;
+    const um = moveBatch(u, du, p.axis, size);
+    const target = [...p.shape.slice(0, p.axis), size * n, ...p.shape.slice(p.axis + 1)];
+    const out = scatterAddRaw(um, mergedIndices(idx, di, n), target, p.axis);
+    return [[reshapeRaw(out, [...p.shape.slice(0, p.axis), size, n, ...p.shape.slice(p.axis + 1)])], [p.axis]];
+  },
 };
 
 export function scatterAddRaw(updates: AnyTensor, indices: AnyTensor, shape: readonly number[], axis: number): AnyTensor {
@@ -111,7 +142,27 @@ export const oneHotP: Primitive<OneHotParams> = {
   // int32 input: nothing to differentiate
   jvp: () => [null],
   vjp: () => [null],
+  batch: (ins, bdims, p) => batchSameAxis(oneHotP, ins, bdims, p),
 };
+
+/**
+ * Batched indices [B, ...I] (batch axis `bdim` moved in front) pointing into a batch axis merged
+ * with an axis of size n: example b's index i becomes b·n + i. An index outside [0, n) becomes -1,
+ * so it stays out of range (the kernel's RangeError) instead of reading a neighbouring example.
+ * The arithmetic is float32, exact below 2^24.
+ */
+function mergedIndices(idx: AnyTensor, bdim: number, n: number): AnyTensor {
+  const front = moveAxis(idx, bdim, 0);
+  const s = dims(front);
+  const size = s[0]!;
+  if (size * n > 2 ** 24) throw new RangeError(`vmap: gather/scatter with batched indices over ${size} examples of an axis of ${n} exceeds 2^24 merged positions`);
+  const offsets = new Float32Array(size);
+  for (let b = 0; b < size; b++) offsets[b] = b * n;
+  const off = erase(makeTensor([size, ...s.slice(1).map(() => 1)], 'float32', offsets));
+  const f = castRaw(front, 'float32');
+  const valid = logicalAndRaw(compareRaw(greaterEqualP, f, 0), compareRaw(lessP, f, n));
+  return castRaw(whereRaw(valid, addRaw(f, off), -1), 'int32');
+}
 
 // =============================================================================================
 // Public ops

@@ -8,6 +8,7 @@
  * again: slice ↔ pad, concat ↔ split, tile / repeat → sum over the
  * copies, stack → unstack (stack is unsqueeze + concat).
  */
+import { batchSize, insertAt, moveBatch, physicalAxis } from './batch-rules';
 import { backend } from '../backend';
 import type { Dim, Shape, ShapeMismatch } from '../shape/dims';
 import { ShapeError } from '../shape/dims';
@@ -124,6 +125,11 @@ export const concatP: Primitive<AxisParams> = {
     return [concatRaw(t.map((x, i) => x ?? zerosFor(prims[i]!)), p.axis)];
   },
   vjp: (cts, prims, _o, p) => splitRaw(cts[0]!, p.axis, prims.map((x) => dims(x)[p.axis]!)),
+  // every input with its batch axis in front (unbatched ones broadcast), joined one axis further on
+  batch(ins, bdims, p) {
+    const n = batchSize(ins, bdims);
+    return [[concatRaw(ins.map((x, i) => moveBatch(x, bdims[i]!, 0, n)), p.axis + 1)], [0]];
+  },
 };
 
 export function concatRaw(xs: readonly AnyTensor[], axis: number): AnyTensor {
@@ -155,6 +161,11 @@ export const splitP: Primitive<SplitParams> = {
   vjp(cts, _p, outs, p) {
     if (cts.every((c) => c === null)) return [null];
     return [concatRaw(cts.map((c, i) => c ?? zerosFor(outs[i]!)), p.axis)];
+  },
+  batch(ins, bdims, p) {
+    const d = bdims[0]!;
+    const outs = splitRaw(ins[0]!, physicalAxis(p.axis, d), p.sizes);
+    return [outs, outs.map(() => d)];
   },
 };
 
@@ -190,6 +201,12 @@ export const sliceP: Primitive<SliceParams> = {
   impl: (ins, p) => [p.strides === null ? backend().slice(ins[0]!._data!, dims(ins[0]!), p.begin, p.size) : backend().slice(ins[0]!._data!, dims(ins[0]!), p.begin, p.size, p.strides)],
   jvp: (_p, t, _o, p) => [sliceRaw(t[0]!, p.begin, p.size, p.strides)],
   vjp: (cts, prims, _o, p) => [sliceTranspose(cts[0]!, dims(prims[0]!), p)],
+  // the whole batch axis is part of the window
+  batch(ins, bdims, p) {
+    const d = bdims[0]!;
+    const x = ins[0]!;
+    return [[sliceRaw(x, insertAt(p.begin, d, 0), insertAt(p.size, d, dims(x)[d]!), p.strides && insertAt(p.strides, d, 1))], [d]];
+  },
 };
 
 export function sliceRaw(x: AnyTensor, begin: readonly number[], size: readonly number[], strides: readonly number[] | null): AnyTensor {
@@ -241,6 +258,7 @@ export const padP: Primitive<PadParams> = {
   // the padding constant does not depend on x: its tangent is 0
   jvp: (_p, t, _o, p) => [padRaw(t[0]!, p.before, p.after, 0)],
   vjp: (cts, prims, _o, p) => [sliceRaw(cts[0]!, p.before, dims(prims[0]!), null)],
+  batch: (ins, bdims, p) => [[padRaw(ins[0]!, insertAt(p.before, bdims[0]!, 0), insertAt(p.after, bdims[0]!, 0), p.value)], [bdims[0]!]],
 };
 
 export function padRaw(x: AnyTensor, before: readonly number[], after: readonly number[], value: number): AnyTensor {
@@ -273,6 +291,7 @@ export const tileP: Primitive<TileParams> = {
     });
     return [reshapeRaw(sumRaw(reshapeRaw(cts[0]!, inter), axes, false), s)];
   },
+  batch: (ins, bdims, p) => [[tileRaw(ins[0]!, insertAt(p.reps, bdims[0]!, 1))], [bdims[0]!]],
 };
 
 export function tileRaw(x: AnyTensor, reps: readonly number[]): AnyTensor {

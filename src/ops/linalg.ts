@@ -26,10 +26,13 @@ import {
 import type { DType } from '../tensor/dtype';
 import type { Tensor } from '../tensor/tensor';
 import { erase, typed, type AnyTensor } from '../tensor/untyped';
-import { bind1, type AVal, type MaybeTensor, type Primitive } from '../autodiff/core';
-import { reshapeRaw, sumToShape } from './reduce-core';
-import { addRaw, mulRaw } from './elementwise';
+import { bind1, type AVal, type BatchDim, type BatchResult, type MaybeTensor, type Primitive } from '../autodiff/core';
+import { reshapeRaw, sumToShape, transposeRaw } from './reduce-core';
+// transpose's primitive lives with reshape (every batching and derivative rule moves axes)
+export { transposeP, transposeRaw, type TransposeParams } from './reduce-core';
+import { addRaw, mulP, mulRaw } from './elementwise';
 import { boolArg, optionsArg, tensorArgs } from '../tensor/validate';
+import { batchBroadcast, moveAxis } from './batch-rules';
 
 // ---------------------------------------------------------------- runtime helpers
 
@@ -117,7 +120,42 @@ export const matmulP: Primitive<MatmulParams> = {
     const db = needed[1] === false ? null : p.transB ? matmulRaw(g, a, true, p.transA) : matmulRaw(a, g, !p.transA, false);
     return [da && sumToShape(da, dims(a)), db && sumToShape(db, dims(b))];
   },
+  batch: (ins, bdims, p) => batchMatmul(ins as [AnyTensor, AnyTensor], bdims as [BatchDim, BatchDim], p),
 };
+
+/**
+ * matmul's batching rule. Three forms, each computing every example's product as it would be
+ * computed alone:
+ * - a batched, b shared and 2-D (a layer's weights), a not transposed: the examples' rows
+ *   stack into M, one GEMM ([B·M, K]·[K, N]; a row of a GEMM does not depend on the others);
+ * - a contracted dim of 1 (outer products: per-example weight gradients x_bᵀ·g_b): a broadcast
+ *   multiply, the one product each output element is;
+ * - otherwise the batch axes go in front, rank-aligned, as (broadcast) matmul batch dims.
+ */
+function batchMatmul(ins: readonly [AnyTensor, AnyTensor], bdims: readonly [BatchDim, BatchDim], p: MatmulParams): BatchResult {
+  const [a, b] = ins;
+  const [da, db] = bdims;
+  if (da !== null && db === null && !p.transA && dims(b).length === 2) {
+    const front = moveAxis(a, da, 0);
+    const s = dims(front);
+    const k = s[s.length - 1]!;
+    const out = matmulRaw(reshapeRaw(front, [front.size / k, k]), b, false, p.transB);
+    return [[reshapeRaw(out, [...s.slice(0, -1), dims(out)[1]!])], [0]];
+  }
+  // per-example shapes, batch axes in front
+  const fa = da === null ? a : moveAxis(a, da, 0);
+  const fb = db === null ? b : moveAxis(b, db, 0);
+  const sa = dims(fa).slice(da === null ? 0 : 1);
+  const sb = dims(fb).slice(db === null ? 0 : 1);
+  if ((p.transA ? sa[sa.length - 2] : sa[sa.length - 1]) === 1) {
+    // op(A) = [..., M, 1] and op(B) = [..., 1, N]: with a dim of 1 the transpose is a reshape
+    const lead = (x: AnyTensor, d: BatchDim) => (d === null ? [] : [dims(x)[0]!]);
+    const col = p.transA ? reshapeRaw(fa, [...lead(fa, da), ...sa.slice(0, -2), sa[sa.length - 1]!, 1]) : fa;
+    const row = p.transB ? reshapeRaw(fb, [...lead(fb, db), ...sb.slice(0, -2), 1, sb[sb.length - 2]!]) : fb;
+    return batchBroadcast(mulP, [col, row], [da === null ? null : 0, db === null ? null : 0], null);
+  }
+  return batchBroadcast(matmulP, ins, bdims, p);
+}
 
 export function matmulRaw(a: AnyTensor, b: AnyTensor, transA = false, transB = false): AnyTensor {
   return bind1(matmulP, [a, b], { transA, transB });
@@ -178,30 +216,6 @@ export function outer<A extends Shape, B extends Shape>(a: Tensor<A>, b: Tensor<
 }
 
 // ---------------------------------------------------------------- transpose
-
-export interface TransposeParams {
-  readonly perm: readonly number[];
-}
-
-export const transposeP: Primitive<TransposeParams> = {
-  name: 'transpose',
-  shape: (ins, p) => [{ shape: transposeShape(ins[0]!.shape, p.perm), dtype: ins[0]!.dtype }],
-  impl: (ins, p) => [backend().transpose(ins[0]!._data!, dims(ins[0]!), p.perm)],
-  jvp: (_p, t, _o, p) => [transposeRaw(t[0]!, p.perm)],
-  vjp: (cts, _p, _o, p) => [transposeRaw(cts[0]!, inversePerm(p.perm))],
-};
-
-function inversePerm(perm: readonly number[]): number[] {
-  const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => (inv[p] = i));
-  return inv;
-}
-
-/** Transpose with a normalised perm (non-negative); the identity perm returns x itself. */
-export function transposeRaw(x: AnyTensor, perm: readonly number[]): AnyTensor {
-  if (perm.every((p, i) => p === i)) return x;
-  return bind1(transposeP, [x], { perm: perm.slice() });
-}
 
 /**
  * Permute the axes: out.shape[i] = x.shape[perm[i]] (negative entries count from the end);

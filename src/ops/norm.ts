@@ -5,6 +5,8 @@
  * Defaults follow Keras: LayerNormalization and BatchNormalization both use epsilon = 1e-3
  * (PyTorch uses 1e-5; pass `epsilon` to match it). Variances are the biased (population) ones.
  */
+import { moveAxis } from './batch-rules';
+import { noBatchRuleMessage } from '../autodiff/batching';
 import { backend } from '../backend';
 import type { Shape } from '../shape/dims';
 import { ArgumentError, ShapeError } from '../shape/dims';
@@ -96,6 +98,11 @@ export const layerNormalizeP: Primitive<LayerNormParams> = {
     const n = rowsCols(shapeOf(o[0]!), p.axes)[1];
     return [normalizeVjp(g, c, o[0]!, o[1]!, p, n)];
   },
+  // the batch axis in front, so the normalised axes stay the trailing ones
+  batch: (ins, dims, p) => {
+    const outs = bind(layerNormalizeP, [moveAxis(ins[0]!, dims[0]!, 0)], { ...p, axes: p.axes.map((a) => a + 1) });
+    return [outs, [0, 0]];
+  },
 };
 
 interface LayerNormAffineParams extends LayerNormParams {
@@ -170,6 +177,13 @@ export const layerNormAffineP: Primitive<LayerNormAffineParams> = {
     if (p.gamma) res.push(dg);
     if (p.beta) res.push(db);
     return res;
+  },
+  // as layer_normalize; gamma and beta broadcast over the batch unchanged (a batched one would
+  // need its own kernel pass per example: no rule)
+  batch: (ins, dims, p) => {
+    if (dims.slice(1).some((d) => d !== null)) throw new Error(`${noBatchRuleMessage('layer_norm_affine')} with a batched gamma or beta`);
+    const outs = bind(layerNormAffineP, [moveAxis(ins[0]!, dims[0]!, 0), ...ins.slice(1)], { ...p, axes: p.axes.map((a) => a + 1) });
+    return [outs, [0, 0, 0]];
   },
 };
 

@@ -7,10 +7,10 @@
 import { backend } from '../backend';
 import type { Dim, Shape } from '../shape/dims';
 import { ArgumentError, ShapeError } from '../shape/dims';
-import { broadcastShapes, normalizeAxes, reducedShape, reshapeShape, type Check, type ReduceShape, type ReshapeShape, type Result } from '../shape/rules';
+import { broadcastShapes, normalizeAxes, reducedShape, reshapeShape, transposeShape, type Check, type ReduceShape, type ReshapeShape, type Result } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
 import { erase, typed, type AnyTensor } from '../tensor/untyped';
-import { bind1, type Primitive } from '../autodiff/core';
+import { bind1, type BatchDim, type Primitive } from '../autodiff/core';
 import { tensorArgs } from '../tensor/validate';
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -33,6 +33,11 @@ export const sumP: Primitive<ReduceParams> = {
     const x = ins[0]!;
     if (p.axes.length === 0) return [(x._data as Float32Array).slice()];
     return [backend().reduce('sum', x._data as Float32Array, x.shape as readonly number[], p.axes)];
+  },
+  batch(ins, dims, p) {
+    const d = dims[0]!;
+    const axes = p.axes.map((a) => (a < d ? a : a + 1));
+    return [[sumRaw(ins[0]!, axes, p.keepDims)], [p.keepDims ? d : d - p.axes.filter((a) => a < d).length]];
   },
   jvp: (_p, t, _o, p) => [sumRaw(t[0]!, p.axes, p.keepDims)],
   vjp(cts, prim, _o, p) {
@@ -77,6 +82,8 @@ export const broadcastToP: Primitive<ShapeParams> = {
     const padded = [...new Array<number>(p.shape.length - x.shape.length).fill(1), ...(x.shape as readonly number[])];
     return [backend().tile(x._data!, padded, p.shape.map((d, i) => (padded[i] === 1 ? d : 1)))];
   },
+  // the batch axis to the front, 1s up to the target rank, then broadcast the rest
+  batch: (ins, dims, p) => [[broadcastToRaw(frontAligned(ins[0]!, dims[0]!, p.shape.length), [batchDimSize(ins[0]!, dims[0]!), ...p.shape])], [0]],
   jvp: (_p, t, _o, p) => [broadcastToRaw(t[0]!, p.shape)],
   vjp: (cts, prim) => [sumToShape(cts[0]!, prim[0]!.shape as readonly number[])],
 };
@@ -106,6 +113,7 @@ export const reshapeP: Primitive<ShapeParams> = {
   name: 'reshape',
   shape: (ins, p) => [{ shape: p.shape, dtype: ins[0]!.dtype }],
   impl: (ins) => [ins[0]!._data!], // same data, new shape: safe because tensors are immutable
+  batch: (ins, dims, p) => [[reshapeRaw(moveAxis(ins[0]!, dims[0]!, 0), [batchDimSize(ins[0]!, dims[0]!), ...p.shape])], [0]],
   jvp: (_p, t, _o, p) => [reshapeRaw(t[0]!, p.shape)],
   vjp: (cts, prim) => [reshapeRaw(cts[0]!, prim[0]!.shape as readonly number[])],
 };
@@ -162,4 +170,55 @@ export function broadcastTo<S extends Shape, const T extends readonly number[]>(
 ): Tensor<[...T]> {
   tensorArgs('broadcastTo', { x });
   return typed<Tensor<[...T]>>(broadcastToRaw(erase(x), shape));
+}
+
+// ---------------------------------------------------------------- transpose
+
+export interface TransposeParams {
+  readonly perm: readonly number[];
+}
+
+export const transposeP: Primitive<TransposeParams> = {
+  name: 'transpose',
+  shape: (ins, p) => [{ shape: transposeShape(ins[0]!.shape, p.perm), dtype: ins[0]!.dtype }],
+  impl: (ins, p) => [backend().transpose(ins[0]!._data!, ins[0]!.shape as readonly number[], p.perm)],
+  // one transpose: the batch axis goes in front, the others as perm says
+  batch: (ins, dims, p) => {
+    const d = dims[0]!;
+    return [[transposeRaw(ins[0]!, [d, ...p.perm.map((a) => (a < d ? a : a + 1))])], [0]];
+  },
+  jvp: (_p, t, _o, p) => [transposeRaw(t[0]!, p.perm)],
+  vjp: (cts, _p, _o, p) => [transposeRaw(cts[0]!, inversePerm(p.perm))],
+};
+
+export function inversePerm(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+
+/** Transpose with a normalised perm (non-negative); the identity perm returns x itself. */
+export function transposeRaw(x: AnyTensor, perm: readonly number[]): AnyTensor {
+  if (perm.every((p, i) => p === i)) return x;
+  return bind1(transposeP, [x], { perm: perm.slice() });
+}
+
+// ---------------------------------------------------------------- batching helpers (vmap)
+
+/** x with axis `from` moved to position `to` (the others keep their order). */
+export function moveAxis(x: AnyTensor, from: number, to: number): AnyTensor {
+  if (from === to) return x;
+  const perm = (x.shape as readonly number[]).map((_, i) => i).filter((i) => i !== from);
+  perm.splice(to, 0, from);
+  return transposeRaw(x, perm);
+}
+
+const batchDimSize = (x: AnyTensor, bdim: BatchDim): number => (x.shape as readonly number[])[bdim!]!;
+
+/** A batch value with its batch axis in front and 1s after it up to per-example rank `rank`. */
+export function frontAligned(x: AnyTensor, bdim: BatchDim, rank: number): AnyTensor {
+  const front = moveAxis(x, bdim!, 0);
+  const s = front.shape as readonly number[];
+  const pad = rank - (s.length - 1);
+  return pad === 0 ? front : reshapeRaw(front, [s[0]!, ...new Array<number>(pad).fill(1), ...s.slice(1)]);
 }

@@ -28,6 +28,7 @@ import { castRaw, compareRaw, divRaw, equalP, greaterP, mulRaw, squareRaw, subRa
 import { reshapeRaw, sumRaw, type ReduceParams } from './reduce-core';
 import { normalizeAxes, reducedShape } from '../shape/rules';
 import { tensorArgs } from '../tensor/validate';
+import { batchOneAxis, batchReduce } from './batch-rules';
 
 export { sum } from './reduce-core';
 
@@ -60,7 +61,7 @@ const countOf = (x: AnyTensor, p: ReduceParams): number => p.axes.reduce((n, a) 
  * (a tensor of the input's shape, written with ops): jvp = Σ t ⊙ d, vjp = g ⊙ d.
  */
 function reducePrimitive(op: 'max' | 'min' | 'prod' | 'norm', kernel: (x: AnyTensor, p: ReduceParams) => Float32Array, partials: (x: AnyTensor, out: AnyTensor, p: ReduceParams) => AnyTensor): Primitive<ReduceParams> {
-  return {
+  const prim: Primitive<ReduceParams> = {
     name: op,
     shape(ins, p) {
       const x = ins[0]!;
@@ -70,7 +71,9 @@ function reducePrimitive(op: 'max' | 'min' | 'prod' | 'norm', kernel: (x: AnyTen
     impl: (ins, p) => [kernel(ins[0]!, p)],
     jvp: (pr, t, o, p) => [sumRaw(mulRaw(t[0]!, partials(pr[0]!, o[0]!, p)), p.axes, p.keepDims)],
     vjp: (cts, pr, o, p) => [mulRaw(kept(cts[0]!, pr[0]!, p), partials(pr[0]!, o[0]!, p))],
+    batch: (ins, dims, p) => batchReduce(prim, ins, dims, p),
   };
+  return prim;
 }
 
 function reduceKernel(op: 'max' | 'min' | 'prod') {
@@ -187,7 +190,7 @@ interface ArgParams {
 
 function argPrimitive(op: 'max' | 'min'): Primitive<ArgParams> {
   const name = op === 'max' ? 'argmax' : 'argmin';
-  return {
+  const prim: Primitive<ArgParams> = {
     name,
     shape(ins, p) {
       const x = ins[0]!;
@@ -200,7 +203,9 @@ function argPrimitive(op: 'max' | 'min'): Primitive<ArgParams> {
     // an index is piecewise constant in x
     jvp: () => [null],
     vjp: () => [null],
+    batch: (ins, dims, p) => batchOneAxis(prim, true, ins, dims, p),
   };
+  return prim;
 }
 export const argmaxP = argPrimitive('max');
 export const argminP = argPrimitive('min');

@@ -43,6 +43,18 @@ const PIPELINE_MIN = 1 << 18;
 const PIPELINE_CHUNK = 1 << 15;
 const BINARY_CODE = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 
+/**
+ * [..., M, 1] op [..., 1, N] → [..., M, N] with the same leading dims (an outer product per
+ * leading index: vmap's per-example weight gradients x_bᵀ·g_b).
+ */
+function isOuter(aShape: readonly number[], bShape: readonly number[], out: readonly number[]): boolean {
+  const r = out.length;
+  if (r < 2 || aShape.length !== r || bShape.length !== r || aShape[r - 1] !== 1 || bShape[r - 2] !== 1) return false;
+  if (aShape[r - 2] !== out[r - 2] || bShape[r - 1] !== out[r - 1]) return false;
+  for (let i = 0; i < r - 2; i++) if (aShape[i] !== out[i] || bShape[i] !== out[i]) return false;
+  return true;
+}
+
 function underflows(v: number): boolean {
   return v !== 0 && Math.fround(v) === 0;
 }
@@ -87,6 +99,14 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
       const cols = na === n ? nb : na;
       const aStep = na === n ? cols * 4 : 0, bStep = nb === n ? cols * 4 : 0;
       for (let r = 0, rows = n / cols; r < rows; r++) f(pa + r * aStep, pb + r * bStep, po + r * cols * 4, cols);
+    } else if ((op === 'mul' || op === 'add') && isOuter(aShape, bShape, outShape)) {
+      // each output row is b's row times (plus) one element of a: one vector-scalar call per row
+      rt.reserve(po - base + region(n));
+      rt.f32().set(b, pb >> 2);
+      const f = op === 'mul' ? k.mul_vs : k.add_vs;
+      const r = outShape.length;
+      const m = outShape[r - 2]!, cols = outShape[r - 1]!;
+      for (let row = 0, rows = n / cols; row < rows; row++) f(pb + Math.floor(row / m) * cols * 4, a[row]!, po + row * cols * 4, cols);
     } else {
       return cpuBackend.binary(op, a, aShape, b, bShape, outShape);
     }

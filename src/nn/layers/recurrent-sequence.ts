@@ -14,6 +14,7 @@ import { addRaw, mulRaw, subRaw } from '../../ops/elementwise';
 import { matmulRaw } from '../../ops/linalg';
 import { reshapeRaw } from '../../ops/reduce-core';
 import { concatRaw, splitRaw } from '../../ops/layout';
+import { batchFoldN } from '../../ops/batch-rules';
 import { activationRaw } from '../activation';
 import type { RDim } from '../layer';
 import { backend } from '../../backend';
@@ -200,6 +201,9 @@ export const recurrentSequenceP: Primitive<CellConfig> = {
     const [, pull] = vjpTransform(f as (...xs: unknown[]) => AnyTensor[], ...(primals as unknown[]));
     return pull(pub.map((c, i) => c ?? zerosT(dimsOf(outs[i]!)))) as AnyTensor[];
   },
+  // the examples fold into the sequence batch (x, h0, c0); the weights must be unbatched. Its
+  // vjp on batched values takes the op-level recurrence (traced values), batched op by op.
+  batch: (ins, dims, cfg) => batchFoldN(recurrentSequenceP, ins, dims, cfg, ins.map((_, i) => i === 0 || i >= 4)),
 };
 
 export interface SequenceResult {

@@ -54,3 +54,4 @@ export * from './layout';
 export * from './attention';
 export * from './norm';
 export * from './dtype';
+export * from './batch';
