@@ -124,7 +124,7 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  /** fuse element-wise chains (default true) */
+  /** fuse element-wise chains (./jit-fuse.ts; default true) */
   readonly fuse?: boolean;
 }
 
@@ -150,7 +150,7 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
     return s;
   };
 
-  const groups = options.fuse === false ? graph.eqns.map((e) => e) : fuseClusters(graph);
+  const groups = options.fuse === false ? graph.eqns.slice() : fuseClusters(graph);
   const raw: (Omit<EqnStep, 'free'> | FusedStep)[] = [];
   let fusedEqns = 0;
   for (const g of groups) {

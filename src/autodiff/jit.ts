@@ -18,6 +18,7 @@ import { GraphTrace } from './traces';
 import { evalGraph, type Graph } from './graph';
 import { treeFlatten } from './pytree';
 import { buildPlan, simplifyGraph, type Plan } from './jit-plan';
+import { backend } from '../backend';
 
 export interface JitOptions {
   /**
@@ -38,13 +39,14 @@ export interface JitInfo {
   readonly cacheSize: number;
   /** the simplified graph of the most recent trace (for inspection with printGraph), or null */
   readonly lastGraph: Graph | null;
-  /** the plan of the most recent trace, or null */
+  /** the plan of the most recent trace on the current backend, or null */
   readonly lastPlan: Plan | null;
 }
 
 interface Entry {
   readonly graph: Graph;
-  readonly plan: Plan;
+  /** one plan per backend (by name): fusion needs the backend's elementwiseProgram */
+  readonly plans: Map<string, Plan>;
   readonly rebuild: (leaves: readonly AnyTensor[]) => unknown;
 }
 
@@ -168,9 +170,16 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
     // a literal that is an outer tracer (f closed over a value of an enclosing transform) is
     // valid only during this call: such a graph is evaluated through bind and not cached
     const cacheable = !simple.eqns.some((e) => e.inputs.some((a) => a.kind === 'literal' && a.value._tracer !== null)) && !simple.outputs.some((a) => a.kind === 'literal' && a.value._tracer !== null);
-    const entry: Entry = { graph: simple, plan: buildPlan(simple, { fuse: options.fuse ?? true }), rebuild };
+    const entry: Entry = { graph: simple, plans: new Map(), rebuild };
     last = entry;
     return { entry, cacheable };
+  };
+
+  const planFor = (entry: Entry): Plan => {
+    const bk = backend();
+    let plan = entry.plans.get(bk.name);
+    if (plan === undefined) entry.plans.set(bk.name, (plan = buildPlan(entry.graph, { fuse: options.fuse !== false && bk.elementwiseProgram !== undefined })));
+    return plan;
   };
 
   const jitted = (...args: unknown[]): unknown => {
@@ -187,14 +196,14 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
       if (cacheable) cache.set(key, entry);
     }
     const traced = !cacheable || flat.leaves.some((l) => l._tracer !== null);
-    const outs = traced ? evalGraph(entry.graph, flat.leaves) : entry.plan.run(flat.leaves);
+    const outs = traced ? evalGraph(entry.graph, flat.leaves) : planFor(entry).run(flat.leaves);
     return entry.rebuild(outs);
   };
   Object.defineProperties(jitted, {
     traceCount: { get: () => traceCount, enumerable: true },
     cacheSize: { get: () => cache.size, enumerable: true },
     lastGraph: { get: () => last?.graph ?? null, enumerable: true },
-    lastPlan: { get: () => last?.plan ?? null, enumerable: true },
+    lastPlan: { get: () => (last ? planFor(last) : null), enumerable: true },
     name: { value: `jit(${f.name || 'anonymous'})` },
   });
   // cast: jitted takes f's arguments and returns f's result (same pytree), and carries JitInfo's getters
