@@ -9,10 +9,29 @@ import { jit } from '../src/autodiff/jit';
 import { printGraph } from '../src/autodiff/graph';
 import { treeLeaves } from '../src/autodiff/pytree';
 import type { Tensor } from '../src/tensor/tensor';
-import { dense } from '../src/nn/layers/core';
+import { dense, flatten, dropout } from '../src/nn/layers/core';
+import { conv2d, maxPool2d, conv1d } from '../src/nn/layers/conv';
+import { lstm, gru, simpleRnn } from '../src/nn/layers/recurrent';
+import { embedding } from '../src/nn/layers/embedding';
+import { layerNormalization } from '../src/nn/layers/norm';
+import { multiHeadAttention } from '../src/nn/layers/attention';
+import { transformerEncoderLayer } from '../src/nn/layers/transformer';
+import { initLayer, applyLayer } from '../src/nn/layer';
+import { randint } from '../src/tensor/random';
 import { sequential } from '../src/nn/sequential';
 import { categoricalCrossEntropyFromLogits } from '../src/nn/losses';
 import { adam, applyUpdates } from '../src/optim';
+import fc from 'fast-check';
+import { bind1, type AnyTensor } from '../src/autodiff/core';
+import { fromDataOrThrow } from '../src/tensor/create';
+import * as E from '../src/ops/elementwise';
+import * as A from '../src/ops/activations';
+import { sumRaw, reshapeRaw, broadcastToRaw } from '../src/ops/reduce-core';
+import { reduceRaw, maxP, meanRaw } from '../src/ops/reduce';
+import { transposeRaw } from '../src/ops/linalg';
+import { concatRaw, sliceRaw } from '../src/ops/layout';
+import { setBackend, backend } from '../src/backend';
+import { cpuBackend } from '../src/backend/cpu';
 
 const bits = (t: { dataSync(): ArrayLike<number> }) => Array.from(t.dataSync());
 const sameBits = (a: unknown, b: unknown) => {
@@ -131,6 +150,33 @@ describe('jit: tracing and the cache', () => {
   });
 });
 
+describe('jit: fusion', () => {
+  it('fuses y = gelu(x·a + b) into one step on both backends, with the plain function’s values', () => {
+    onBackends(() => {
+      const x = randomUniform(key(5), [64, 128] as const, -3, 3), a = randomUniform(key(6), [128] as const), b = randomUniform(key(7), [64, 1] as const);
+      const f = (x: Tensor<[64, 128]>, a: Tensor<[128]>, b: Tensor<[64, 1]>) => A.geluRaw(E.addRaw(E.mulRaw(x as unknown as AnyTensor, a as unknown as AnyTensor), b as unknown as AnyTensor));
+      const j = jit(f);
+      expect(sameValues(j(x, a, b), f(x, a, b))).toBe(true);
+      expect(j.lastPlan!.steps).toHaveLength(1);
+      expect(j.lastPlan!.fusedEqns).toBe(3);
+    });
+  });
+
+  it('keeps values used after a cluster, and splits clusters at other ops and shapes', () => {
+    const f = (x: AnyTensor) => {
+      const t = A.tanhRaw(E.mulRaw(x, 2)); // cluster 1, t used after it
+      const s = sumRaw(t, [1], true); // not element-wise
+      return [E.subRaw(E.expRaw(t), s), t]; // cluster 2 (broadcast of s over t)
+    };
+    const x = randomUniform(key(8), [16, 32] as const, -2, 2) as unknown as AnyTensor;
+    const j = jit(f);
+    const [u, t] = j(x);
+    const [u0, t0] = f(x);
+    expect(sameValues(u!, u0!) && sameValues(t!, t0!)).toBe(true);
+    expect(j.lastPlan!.steps.map((s) => s.kind)).toEqual(['fused', 'eqn', 'fused']);
+  });
+});
+
 describe('jit: composition', () => {
   const f = (x: Tensor<[3]>, y: Tensor<[3]>) => sum(mul(exp(mul(x, y)), add(x, y)));
 
@@ -210,3 +256,167 @@ function maxRel(a: Tensor<any, any>, b: Tensor<any, any>): number {
   for (let i = 0; i < da.length; i++) m = Math.max(m, Math.abs(da[i]! - db[i]!) / Math.max(1e-6, Math.abs(db[i]!)));
   return m;
 }
+
+// ---------------------------------------------------------------- properties over random graphs
+
+type Op = { kind: number; other: number; axis: number };
+const R = 6, C = 5;
+const unaries: ((x: AnyTensor) => AnyTensor)[] = [
+  E.negRaw, E.absRaw, (x) => E.expRaw(E.clipRaw(x, -20, 20)), (x) => E.logRaw(E.addRaw(E.absRaw(x), 0.5)), (x) => E.sqrtRaw(E.absRaw(x)),
+  A.tanhRaw, A.sigmoidRaw, A.reluRaw, A.geluRaw, A.softplusRaw, E.squareRaw, E.sinRaw, E.cosRaw,
+  (x) => E.rsqrtRaw(E.addRaw(E.squareRaw(x), 1)), (x) => E.reciprocalRaw(E.addRaw(E.absRaw(x), 1)),
+  (x) => bind1(A.leakyReluP, [x], { alpha: 0.2 }), (x) => bind1(A.eluP, [x], { alpha: 1.5 }), (x) => E.clipRaw(x, -1, 1.5), (x) => bind1(E.floorP, [x], null), (x) => bind1(E.roundP, [x], null), E.signRaw,
+];
+const binaries: ((a: AnyTensor, b: AnyTensor) => AnyTensor)[] = [E.addRaw, E.subRaw, E.mulRaw, (a, b) => E.divRaw(a, E.addRaw(E.absRaw(b), 1)), E.maximumRaw, E.minimumRaw];
+const broadcasts = (a: readonly number[], b: readonly number[]) => {
+  for (let i = 1; i <= Math.min(a.length, b.length); i++) {
+    const x = a[a.length - i]!, y = b[b.length - i]!;
+    if (x !== y && x !== 1 && y !== 1) return false;
+  }
+  return true;
+};
+
+/** A random program over x [R, C] and y [C]: element-wise chains, reductions and layout ops. */
+function program(ops: readonly Op[]) {
+  return (x: AnyTensor, y: AnyTensor): AnyTensor[] => {
+    const pool: AnyTensor[] = [x, y, E.mulRaw(x, y)];
+    for (const op of ops) {
+      const v = pool[pool.length - 1]!;
+      const o = pool[op.other % pool.length]!;
+      const rank = v.shape.length;
+      const ax = rank === 0 ? 0 : op.axis % rank;
+      let r: AnyTensor;
+      const k = op.kind % 10;
+      if (k < 4) r = unaries[op.kind % unaries.length]!(v);
+      else if (k < 7) r = broadcasts(v.shape, o.shape) ? binaries[op.kind % binaries.length]!(v, o) : E.mulRaw(v, 0.75);
+      else if (k === 7) r = rank === 0 ? A.tanhRaw(v) : [() => sumRaw(v, [ax], true), () => reduceRaw(maxP, v, [ax], true), () => meanRaw(v, [ax], true)][op.other % 3]!();
+      else if (k === 8) r = rank < 2 ? reshapeRaw(v, [v.size]) : [() => transposeRaw(v, [1, 0]), () => reshapeRaw(v, [v.shape[1]!, v.shape[0]!]), () => concatRaw([v, v], ax)][op.other % 3]!();
+      else r = rank === 2 && v.shape[0]! > 1 ? sliceRaw(v, [1, 0], [v.shape[0]! - 1, v.shape[1]!], null) : rank >= 1 && v.shape.length < 2 ? broadcastToRaw(v, [3, ...v.shape]) : E.addRaw(v, 1);
+      pool.push(r);
+    }
+    return [pool[pool.length - 1]!, pool[Math.floor(pool.length / 2)]!];
+  };
+}
+const arbOps = fc.array(fc.record({ kind: fc.nat(1000), other: fc.nat(1000), axis: fc.nat(3) }), { minLength: 1, maxLength: 24 });
+const arbData = (n: number) => fc.array(fc.float({ min: -4, max: 4, noNaN: true, noDefaultInfinity: true }), { minLength: n, maxLength: n });
+
+/** equal element by element with Object.is (NaN equals NaN, -0 differs from 0): the same float32 values */
+function sameValues(a: AnyTensor, b: AnyTensor): boolean {
+  if (a.shape.join() !== b.shape.join()) return false;
+  const x = a.dataSync() as ArrayLike<number>, y = b.dataSync() as ArrayLike<number>;
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+  return true;
+}
+
+function onBackends(body: () => void) {
+  const saved = backend();
+  for (const b of [saved, cpuBackend]) {
+    setBackend(b);
+    try {
+      body();
+    } finally {
+      setBackend(saved);
+    }
+  }
+}
+
+describe('jit: properties over random graphs (wasm and cpu backends)', () => {
+  it('jit(f)(x) equals f(x), value for value', () => {
+    onBackends(() => {
+      fc.assert(
+        fc.property(arbOps, arbData(R * C), arbData(C), (ops, xd, yd) => {
+          const f = program(ops);
+          const x = fromDataOrThrow(Float32Array.from(xd), [R, C] as const) as unknown as AnyTensor;
+          const y = fromDataOrThrow(Float32Array.from(yd), [C] as const) as unknown as AnyTensor;
+          const j = jit(f);
+          const want = f(x, y), got = j(x, y), again = j(y.size === C ? x : y, y);
+          return want.every((w, i) => sameValues(w, got[i]!) && sameValues(w, again[i]!)) && j.traceCount === 1;
+        }),
+        { seed: 13, numRuns: 60 },
+      );
+    });
+  });
+
+  it('large tensors (wasm kernels above their minimum sizes) fuse bit-identically', () => {
+    onBackends(() => {
+      fc.assert(
+        fc.property(arbOps, fc.integer({ min: 1, max: 1000 }), (ops, seed) => {
+          const f = program(ops);
+          const x = randomUniform(key(seed), [300, 40] as const, -3, 3) as unknown as AnyTensor;
+          const y = randomUniform(key(seed + 1), [40] as const, -3, 3) as unknown as AnyTensor;
+          const want = f(x, y), got = jit(f)(x, y);
+          return want.every((w, i) => sameValues(w, got[i]!));
+        }),
+        { seed: 14, numRuns: 25 },
+      );
+    });
+  });
+
+  it('grads of jitted functions equal grads of the plain ones; jit(grad(f)) too', () => {
+    onBackends(() => {
+      fc.assert(
+        fc.property(arbOps, arbData(R * C), arbData(C), (ops, xd, yd) => {
+          const p = program(ops);
+          const loss = (x: Tensor<[6, 5]>, y: Tensor<[5]>) => {
+            const [a, b] = p(x as unknown as AnyTensor, y as unknown as AnyTensor);
+            // cast: the program's outputs are float32 tensors; their sums are scalars
+            return E.addRaw(sumRaw(a!, a!.shape.map((_, i) => i), false), sumRaw(b!, b!.shape.map((_, i) => i), false)) as unknown as Tensor<[]>;
+          };
+          const x = fromDataOrThrow(Float32Array.from(xd), [R, C] as const);
+          const y = fromDataOrThrow(Float32Array.from(yd), [C] as const);
+          const want = grad(loss, { argnums: [0, 1] })(x, y);
+          const viaJit = grad(jit(loss), { argnums: [0, 1] })(x, y);
+          const jitOfGrad = jit(grad(loss, { argnums: [0, 1] }))(x, y);
+          return [0, 1].every((i) => sameValues(want[i] as unknown as AnyTensor, viaJit[i] as unknown as AnyTensor) && sameValues(want[i] as unknown as AnyTensor, jitOfGrad[i] as unknown as AnyTensor));
+        }),
+        { seed: 15, numRuns: 40 },
+      );
+    });
+  });
+});
+
+describe('jit: nn layers', () => {
+  // untyped on purpose: one loop over layers of different kinds (their types are tested elsewhere)
+  const cases: [string, unknown, readonly number[], 'float32' | 'int32'][] = [
+    ['dense+gelu', dense(7, { activation: 'gelu' }), [4, 6], 'float32'],
+    ['layerNormalization', layerNormalization(), [4, 6], 'float32'],
+    ['conv2d+relu', conv2d({ filters: 4, kernelSize: 3, activation: 'relu' }), [2, 7, 7, 3], 'float32'],
+    ['maxPool2d', maxPool2d({ poolSize: 2 }), [2, 6, 6, 3], 'float32'],
+    ['conv1d', conv1d({ filters: 3, kernelSize: 2, activation: 'tanh' }), [2, 9, 4], 'float32'],
+    ['flatten', flatten(), [2, 3, 4], 'float32'],
+    ['lstm', lstm(5, { returnSequences: true }), [3, 7, 2], 'float32'],
+    ['gru', gru(4), [3, 6, 2], 'float32'],
+    ['simpleRnn', simpleRnn(3), [2, 5, 3], 'float32'],
+    ['embedding', embedding(11, 4), [3, 5], 'int32'],
+    ['multiHeadAttention', multiHeadAttention({ numHeads: 2 }), [2, 5, 8], 'float32'],
+    ['transformerEncoderLayer', transformerEncoderLayer({ numHeads: 2, ffDim: 16 }), [2, 5, 8], 'float32'],
+  ];
+  it('jit(apply) equals apply, on both backends, forward and gradient', () => {
+    onBackends(() => {
+      cases.forEach(([name, layer, shape, dtype], i) => {
+        const L = layer as Parameters<typeof initLayer>[0];
+        const params = (initLayer as (l: unknown, k: unknown, s: readonly number[]) => unknown)(L, key(10 + i), shape);
+        const x = dtype === 'int32' ? randint(key(40 + i), shape, 0, 11) : randomUniform(key(40 + i), shape, -1, 1);
+        const apply = (p: unknown, xb: unknown) => (applyLayer as (l: unknown, p: unknown, x: unknown, ctx?: unknown) => AnyTensor)(L, p, xb, { training: false });
+        const j = jit(apply);
+        const want = apply(params, x), got = j(params, x);
+        expect(sameValues(want, got), name).toBe(true);
+        const loss = (p: unknown) => sumRaw(apply(p, x), want.shape.map((_, d) => d), false) as unknown as Tensor<[]>;
+        const gp = grad(loss)(params), gj = grad(jit(loss))(params);
+        treeLeaves(gp).forEach((l, k) => expect(sameValues(l, treeLeaves(gj)[k]!), `${name} grad ${k}`).toBe(true));
+      });
+    });
+  });
+
+  it('dropout in training mode: the key is part of the signature', () => {
+    const layer = dropout(0.5);
+    const x = randomUniform(key(3), [4, 8] as const);
+    const j = jit((xb: Tensor<[4, 8]>, k: ReturnType<typeof key>) => (applyLayer as (l: unknown, p: unknown, x: unknown, ctx?: unknown) => AnyTensor)(layer, {}, xb, { training: true, key: k }));
+    const plain = (k: ReturnType<typeof key>) => (applyLayer as (l: unknown, p: unknown, x: unknown, ctx?: unknown) => AnyTensor)(layer, {}, x, { training: true, key: k });
+    expect(sameValues(j(x, key(1)), plain(key(1)))).toBe(true);
+    expect(sameValues(j(x, key(2)), plain(key(2)))).toBe(true);
+    expect(j.traceCount).toBe(2);
+    j(x, key(1));
+    expect(j.traceCount).toBe(2);
+  });
+});

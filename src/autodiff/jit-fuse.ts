@@ -29,7 +29,7 @@ const alpha = (op: 'leakyRelu' | 'elu'): Rule => (p) => ({ kind: 'alpha', op, al
 
 /** The kernel call of each element-wise primitive's impl, as a program instruction. */
 const RULES: Partial<Record<PrimitiveName, Rule>> = {
-  add: bin('add'), sub: bin('sub'), mul: bin('mul'), div: bin('div'), pow: bin('pow'), maximum: bin('maximum'), minimum: bin('minimum'),
+  add: bin('add'), add_any: bin('add'), sub: bin('sub'), mul: bin('mul'), div: bin('div'), pow: bin('pow'), maximum: bin('maximum'), minimum: bin('minimum'),
   neg: un('neg'), abs: un('abs'), sqrt: un('sqrt'), square: un('square'), reciprocal: un('reciprocal'),
   relu: un('relu'), step: un('step'), floor: un('floor'), round: un('round'), sign: un('sign'), sin: un('sin'), cos: un('cos'),
   exp: un('exp'), log: un('log'), sigmoid: un('sigmoid'), tanh: un('tanh'), softplus: un('softplus'), gelu: un('gelu'), rsqrt: un('rsqrt'),

@@ -42,6 +42,15 @@ function paramsKey(params: unknown): string | null {
 
 /** CSE then DCE; the result has the same inputs and computes the same outputs. */
 export function simplifyGraph(graph: Graph): Graph {
+  return deadCode(commonSubexpressions(graph));
+}
+
+/**
+ * Merge eqns that repeat an earlier one. The values are the same bits (kernels are
+ * deterministic), but a merged value used twice gets its cotangents summed before its vjp rule
+ * instead of after, so graphs that outer transforms differentiate are not merged (jit.ts).
+ */
+export function commonSubexpressions(graph: Graph): Graph {
   const subst = new Map<number, Atom>(); // var id → the atom that replaces it
   const literalByValue = new Map<string, Literal>();
   const literalId = new Map<AnyTensor, number>();
@@ -84,9 +93,12 @@ export function simplifyGraph(graph: Graph): Graph {
       eqns.push(ne);
     } else eqns.push({ prim: e.prim, inputs, outputs: e.outputs, params: e.params });
   }
-  const outputs = graph.outputs.map(canon);
+  return { inputs: graph.inputs, eqns, outputs: graph.outputs.map(canon) };
+}
 
-  // DCE: walk backwards from the outputs
+/** Drop the eqns no output depends on (every primitive is pure). */
+export function deadCode(graph: Graph): Graph {
+  const { eqns, outputs } = graph;
   const live = new Set<number>();
   for (const o of outputs) if (o.kind === 'var') live.add(o.id);
   const kept: Eqn[] = [];

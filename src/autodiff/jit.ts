@@ -15,9 +15,9 @@ import { Tensor } from '../tensor/tensor';
 import { isKey } from '../random';
 import { withTrace, type AVal, type AnyTensor, type Primitive } from './core';
 import { GraphTrace } from './traces';
-import { evalGraph, type Graph } from './graph';
+import { evalGraph, type Atom, type Graph } from './graph';
 import { treeFlatten } from './pytree';
-import { buildPlan, simplifyGraph, type Plan } from './jit-plan';
+import { buildPlan, commonSubexpressions, deadCode, type Plan } from './jit-plan';
 import { backend } from '../backend';
 
 export interface JitOptions {
@@ -44,7 +44,10 @@ export interface JitInfo {
 }
 
 interface Entry {
+  /** CSE + DCE: what plans run */
   readonly graph: Graph;
+  /** DCE only: what outer transforms see (the eqns f bound, so their derivatives are f's, bit for bit) */
+  readonly traced: Graph;
   /** one plan per backend (by name): fusion needs the backend's elementwiseProgram */
   readonly plans: Map<string, Plan>;
   readonly rebuild: (leaves: readonly AnyTensor[]) => unknown;
@@ -166,11 +169,13 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
         return { graph: g, rebuild: of.rebuild };
       },
     );
-    const simple = simplifyGraph(graph);
+    const traced = deadCode(graph);
+    const simple = deadCode(commonSubexpressions(traced));
     // a literal that is an outer tracer (f closed over a value of an enclosing transform) is
     // valid only during this call: such a graph is evaluated through bind and not cached
-    const cacheable = !simple.eqns.some((e) => e.inputs.some((a) => a.kind === 'literal' && a.value._tracer !== null)) && !simple.outputs.some((a) => a.kind === 'literal' && a.value._tracer !== null);
-    const entry: Entry = { graph: simple, plans: new Map(), rebuild };
+    const isTracer = (a: Atom) => a.kind === 'literal' && a.value._tracer !== null;
+    const cacheable = !traced.eqns.some((e) => e.inputs.some(isTracer)) && !traced.outputs.some(isTracer);
+    const entry: Entry = { graph: simple, traced, plans: new Map(), rebuild };
     last = entry;
     return { entry, cacheable };
   };
@@ -196,7 +201,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
       if (cacheable) cache.set(key, entry);
     }
     const traced = !cacheable || flat.leaves.some((l) => l._tracer !== null);
-    const outs = traced ? evalGraph(entry.graph, flat.leaves) : planFor(entry).run(flat.leaves);
+    const outs = traced ? evalGraph(entry.traced, flat.leaves) : planFor(entry).run(flat.leaves);
     return entry.rebuild(outs);
   };
   Object.defineProperties(jitted, {
