@@ -41,6 +41,8 @@ export interface JitInfo {
   readonly lastGraph: Graph | null;
   /** the plan of the most recent trace on the current backend, or null */
   readonly lastPlan: Plan | null;
+  /** the simplified graph for these arguments, traced (and cached) if their signature is new; nothing runs */
+  graphOf(...args: readonly unknown[]): Graph;
 }
 
 interface Entry {
@@ -187,7 +189,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
     return plan;
   };
 
-  const jitted = (...args: unknown[]): unknown => {
+  const lookup = (args: readonly unknown[]) => {
     const dynamic = args.map((a, i) => (statics.has(i) ? STATIC : a));
     const flat = treeFlatten(dynamic);
     let key = structureKey(dynamic, ids);
@@ -200,8 +202,13 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
       cacheable = r.cacheable;
       if (cacheable) cache.set(key, entry);
     }
-    const traced = !cacheable || flat.leaves.some((l) => l._tracer !== null);
-    const outs = traced ? evalGraph(entry.traced, flat.leaves) : planFor(entry).run(flat.leaves);
+    return { entry, cacheable, leaves: flat.leaves };
+  };
+
+  const jitted = (...args: unknown[]): unknown => {
+    const { entry, cacheable, leaves } = lookup(args);
+    const traced = !cacheable || leaves.some((l) => l._tracer !== null);
+    const outs = traced ? evalGraph(entry.traced, leaves) : planFor(entry).run(leaves);
     return entry.rebuild(outs);
   };
   Object.defineProperties(jitted, {
@@ -209,6 +216,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
     cacheSize: { get: () => cache.size, enumerable: true },
     lastGraph: { get: () => last?.graph ?? null, enumerable: true },
     lastPlan: { get: () => (last ? planFor(last) : null), enumerable: true },
+    graphOf: { value: (...args: unknown[]) => lookup(args).entry.graph },
     name: { value: `jit(${f.name || 'anonymous'})` },
   });
   // cast: jitted takes f's arguments and returns f's result (same pytree), and carries JitInfo's getters
