@@ -9,6 +9,7 @@ import type { BenchCase, Impl, Lib } from './cases';
 import { glorot, lazy, randArray } from './harness';
 import { fromDataOrThrow, zeros } from '../src/tensor/create';
 import { valueAndGrad } from '../src/autodiff/transforms';
+import { jit } from '../src/autodiff/jit';
 import { dense } from '../src/nn/layers/core';
 import { lstm } from '../src/nn/layers/recurrent';
 import { sequential } from '../src/nn/sequential';
@@ -20,7 +21,7 @@ const t = <const S extends readonly number[]>(data: Float32Array, shape: S) => f
 // ---------------------------------------------------------------- MLP 784-128-10
 
 const MB = 64;
-const mlpCase: BenchCase = (() => {
+const mlpCaseWith = (jitted: boolean): BenchCase => {
   const data = lazy(() => {
     const y = new Float32Array(MB * 10);
     for (let i = 0; i < MB; i++) y[i * 10 + ((i * 7 + 3) % 10)] = 1;
@@ -28,10 +29,12 @@ const mlpCase: BenchCase = (() => {
   });
   const LR = 0.1;
   return {
-    name: 'mlp-train-step',
+    name: jitted ? 'mlp-train-step-jit' : 'mlp-train-step',
     shape: 'x[64,784] 784-128(relu)-10, softmax CE, SGD',
     kind: 'train',
-    note: 'ours: sequential(dense, dense) + valueAndGrad + optim.sgd; tfjs: sgd.minimize',
+    note: jitted
+      ? 'ours: jit(valueAndGrad) (as fit runs it) + optim.sgd update; tfjs: sgd.minimize'
+      : 'ours: sequential(dense, dense) + valueAndGrad + optim.sgd; tfjs: sgd.minimize',
     build(lib: Lib): Impl {
       const d = data();
       if (lib === 'ours') {
@@ -42,7 +45,8 @@ const mlpCase: BenchCase = (() => {
           { kernel: t(d.w1, [784, 128] as const), bias: zeros([128] as const) },
           { kernel: t(d.w2, [128, 10] as const), bias: zeros([10] as const) },
         ] as unknown as ReturnType<typeof model.init>;
-        const step = valueAndGrad((p: typeof params) => categoricalCrossEntropyFromLogits(model.apply(p, x), y));
+        const vg = valueAndGrad((p: typeof params) => categoricalCrossEntropyFromLogits(model.apply(p, x), y));
+        const step = jitted ? jit(vg) : vg;
         const opt = sgd({ learningRate: LR });
         let state = opt.init(params);
         const once = (): number => {
@@ -80,7 +84,9 @@ const mlpCase: BenchCase = (() => {
       };
     },
   };
-})();
+};
+const mlpCase = mlpCaseWith(false);
+const mlpJitCase = mlpCaseWith(true);
 
 // ---------------------------------------------------------------- LSTM(50) + Dense(1)
 
@@ -159,4 +165,4 @@ const lstmCase: BenchCase = (() => {
   };
 })();
 
-export const trainCases: readonly BenchCase[] = [mlpCase, lstmCase];
+export const trainCases: readonly BenchCase[] = [mlpCase, lstmCase, mlpJitCase];
