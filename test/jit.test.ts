@@ -4,7 +4,7 @@ import { randomUniform } from '../src/tensor/random';
 import { key } from '../src/random';
 import { add, mul, sub, exp, square } from '../src/ops/elementwise';
 import { sum } from '../src/ops/reduce-core';
-import { grad, valueAndGrad, vjp, customVjp } from '../src/autodiff/transforms';
+import { grad, valueAndGrad, vjp, jvp, customVjp } from '../src/autodiff/transforms';
 import { jit } from '../src/autodiff/jit';
 import { printGraph } from '../src/autodiff/graph';
 import { treeLeaves } from '../src/autodiff/pytree';
@@ -147,6 +147,43 @@ describe('jit: tracing and the cache', () => {
     expect(steps).toHaveLength(3);
     // exp's and square's slots are freed by the add that reads them
     expect(steps[2]!.free.length).toBe(2);
+  });
+});
+
+describe('jit: edge cases', () => {
+  it('jvp through jit, constant and empty outputs, zero-size tensors', () => {
+    const f = (x: Tensor<[3]>) => mul(exp(x), x);
+    const [o, t] = jvp(jit(f), [x3], [y3]);
+    const [o0, t0] = jvp(f, [x3], [y3]);
+    sameBits([o, t], [o0, t0]);
+    const c = jit((_x: Tensor<[3]>) => ({ k: tensor([1, 2]), n: 7 }));
+    expect(c(x3).k.toArray()).toEqual([1, 2]);
+    expect(c(x3).n).toBe(7);
+    const e = jit((x: AnyTensor) => A.tanhRaw(E.addRaw(E.mulRaw(x, 2), 1)));
+    const z = fromDataOrThrow(new Float32Array(0), [0, 4] as const) as unknown as AnyTensor;
+    expect(e(z).shape).toEqual([0, 4]);
+  });
+
+  it('rejects bad static indices and traced static arguments', () => {
+    expect(() => jit((x: Tensor<[3]>) => x, { static: [-1] })).toThrow(/static argument indices/);
+    const j = jit((x: Tensor<[3]>, s: Tensor<[3]>) => mul(x, s), { static: [1] });
+    sameBits(j(x3, y3), mul(x3, y3)); // a concrete static tensor is a constant of the trace
+    expect(() => grad((w: Tensor<[3]>) => sum(j(x3, w)))(y3)).toThrow(/static argument 1 holds a traced tensor/);
+  });
+
+  it('keeps one plan per backend: switching backends does not retrace and gives that backend’s values', () => {
+    const f = (x: AnyTensor) => A.geluRaw(E.mulRaw(E.addRaw(x, 0.5), x));
+    const x = randomUniform(key(9), [64, 64] as const, -2, 2) as unknown as AnyTensor;
+    const j = jit(f);
+    const saved = backend();
+    expect(sameValues(j(x), f(x))).toBe(true);
+    setBackend(cpuBackend);
+    try {
+      expect(sameValues(j(x), f(x))).toBe(true);
+    } finally {
+      setBackend(saved);
+    }
+    expect(j.traceCount).toBe(1);
   });
 });
 
