@@ -8,8 +8,9 @@
  * of the plan: everything else is baked in at trace time.
  *
  * Under an outer transform (grad / vjp / jvp of a jitted function, jit inside jit) the inputs
- * are tracers: the cached graph is then evaluated with `evalGraph`, which binds every eqn, so
- * the outer trace sees (and differentiates) the same primitives f would have bound.
+ * are tracers: the traced graph (dead code removed, no CSE) is then evaluated with `evalGraph`,
+ * which binds every eqn, so the outer trace sees (and differentiates) the same primitives f
+ * would have bound, and derivatives equal f's bit for bit.
  */
 import { Tensor } from '../tensor/tensor';
 import { isKey } from '../random';
@@ -27,7 +28,7 @@ export interface JitOptions {
    * Use it for flags (`training`), sizes and other configuration.
    */
   readonly static?: readonly number[];
-  /** fuse chains of element-wise ops into single passes (default true; false for comparisons) */
+  /** fuse chains of element-wise ops into single passes (default true; false runs every op as its own step) */
   readonly fuse?: boolean;
 }
 
