@@ -8,12 +8,15 @@ import type { Run } from './harness';
 import { lazy, randArray } from './harness';
 import type { Tensor } from '../src/tensor/tensor';
 import { fromDataOrThrow } from '../src/tensor/create';
-import { add } from '../src/ops/elementwise';
+import { add, mul, neg, square, sub } from '../src/ops/elementwise';
 import { reshape } from '../src/ops/reduce-core';
 import { matmul, transpose } from '../src/ops/linalg';
 import { einsum } from '../src/ops/einsum';
 import { conv2d, maxPool2d } from '../src/ops/conv';
-import { softmax } from '../src/ops/activations';
+import { gelu, relu, sigmoid, softmax, tanh } from '../src/ops/activations';
+import { jit } from '../src/autodiff/jit';
+import { adam, applyUpdates } from '../src/optim';
+import { treeLeaves } from '../src/autodiff/pytree';
 import { layerNorm } from '../src/ops/norm';
 import { scaledDotProductAttention } from '../src/ops/attention';
 import { exportOnnx, type OnnxInput } from '../src/io';
@@ -365,6 +368,117 @@ function addCase(name: string, shape: readonly [number] | readonly [number, numb
   };
 }
 
+// ---------------------------------------------------------------- jit: fused element-wise chains
+
+const geluChainCase: BenchCase = (() => {
+  const data = lazy(() => ({ x: randArray(1024 * 1024, 17, -3, 3), a: randArray(1024, 18, 0.5, 1.5), b: randArray(1024, 19, -0.5, 0.5) }));
+  return {
+    name: 'gelu-chain-1m',
+    shape: 'gelu(x·a + b), x [1024,1024], a, b [1024]',
+    kind: 'op',
+    note: 'ours: jit (one fused pass in the kernel memory); tfjs: mul, add, 0.5·t·(1 + erf(t/√2))',
+    build(lib) {
+      const { x, a, b } = data();
+      if (lib === 'ours') {
+        const xt = t(x, [1024, 1024] as const), at = t(a, [1024] as const), bt = t(b, [1024] as const);
+        const f = jit((x: Tensor<[1024, 1024]>, a: Tensor<[1024]>, b: Tensor<[1024]>) => gelu(add(mul(x, a), b)));
+        return oursImpl(() => f(xt, at, bt));
+      }
+      return tfImpl(
+        () => [tf.tensor2d(x, [1024, 1024]), tf.tensor1d(a), tf.tensor1d(b)],
+        (x, a, b) => {
+          const u = tf.add(tf.mul(x, a), b);
+          return tf.mul(tf.mul(u, 0.5), tf.add(1, tf.erf(tf.div(u, Math.SQRT2))));
+        },
+      );
+    },
+  };
+})();
+
+/** 100 chained element-wise ops, 8 kinds in turn (bounded values all along) */
+const CHAIN = 100;
+const chainCase: BenchCase = (() => {
+  const data = lazy(() => randArray(32 * 200, 20));
+  type T2 = Tensor<[32, 200]>;
+  const ours: ((x: T2) => T2)[] = [(x) => mul(x, 1.01), (x) => add(x, 0.1), (x) => tanh(x), (x) => sub(x, 0.05), (x) => relu(x), (x) => sigmoid(x), (x) => square(x), (x) => neg(x)];
+  const theirs: ((x: tf.Tensor) => tf.Tensor)[] = [(x) => tf.mul(x, 1.01), (x) => tf.add(x, 0.1), (x) => tf.tanh(x), (x) => tf.sub(x, 0.05), (x) => tf.relu(x), (x) => tf.sigmoid(x), (x) => tf.square(x), (x) => tf.neg(x)];
+  return {
+    name: 'chain-100-32x200',
+    shape: `${CHAIN} element-wise ops on [32,200]`,
+    kind: 'op',
+    note: 'per-op cost under jit (ours: one fused program; tfjs: 100 kernel calls in one tidy)',
+    build(lib) {
+      const x = data();
+      if (lib === 'ours') {
+        const xt = t(x, [32, 200] as const);
+        const f = jit((x: T2) => {
+          let y = x;
+          for (let i = 0; i < CHAIN; i++) y = ours[i % ours.length]!(y);
+          return y;
+        });
+        return oursImpl(() => f(xt));
+      }
+      return tfImpl(
+        () => [tf.tensor2d(x, [32, 200])],
+        (x) => {
+          let y = x;
+          for (let i = 0; i < CHAIN; i++) y = theirs[i % theirs.length]!(y);
+          return y;
+        },
+      );
+    },
+  };
+})();
+
+// ---------------------------------------------------------------- jit: one Adam update of 1M params
+
+const adamCase: BenchCase = (() => {
+  const Q = 512; // 4 tensors of [512, 512]: 1M params
+  const data = lazy(() => [0, 1, 2, 3].map((i) => ({ p: randArray(Q * Q, 21 + i), g: randArray(Q * Q, 31 + i) })));
+  const LR = 1e-3;
+  return {
+    name: 'adam-update-1m',
+    shape: '4 × [512,512] params, one Adam step',
+    kind: 'op',
+    note: 'ours: jit(opt.update + applyUpdates) from the same state each call (the step count is part of the signature); tfjs: tf.train.adam applyGradients',
+    build(lib) {
+      const d = data();
+      if (lib === 'ours') {
+        const params = { w0: t(d[0]!.p, [Q, Q] as const), w1: t(d[1]!.p, [Q, Q] as const), w2: t(d[2]!.p, [Q, Q] as const), w3: t(d[3]!.p, [Q, Q] as const) };
+        const grads = { w0: t(d[0]!.g, [Q, Q] as const), w1: t(d[1]!.g, [Q, Q] as const), w2: t(d[2]!.g, [Q, Q] as const), w3: t(d[3]!.g, [Q, Q] as const) };
+        // tfjs' Adam epsilon (1e-7); tfjs adds it to the uncorrected √v, optax to the bias-corrected √v̂ (negligible here)
+        const opt = adam({ learningRate: LR, epsilon: 1e-7 });
+        const state = opt.init(params);
+        const step = jit((p: typeof params, g: typeof params, s: typeof state) => {
+          const [u, next] = opt.update(g, s, p);
+          return [applyUpdates(p, u), next] as const;
+        });
+        const flat = (p: typeof params) => Float32Array.from(treeLeaves(p).flatMap((l) => Array.from(l.dataSync() as Float32Array)));
+        return { first: () => flat(step(params, grads, state)[0]), run: () => void step(params, grads, state) };
+      }
+      const vars = d.map((x) => tf.variable(tf.tensor2d(x.p, [Q, Q])));
+      const grads = d.map((x) => tf.tensor2d(x.g, [Q, Q]));
+      const opt = tf.train.adam(LR);
+      const named = () => vars.map((v, i) => ({ name: v.name, tensor: grads[i]! }));
+      const read = () => Float32Array.from(vars.flatMap((v) => Array.from(v.dataSync() as Float32Array)));
+      return {
+        first: () => {
+          opt.applyGradients(named());
+          return read();
+        },
+        run: () => {
+          opt.applyGradients(named());
+          vars[0]!.dataSync(); // the work has finished
+        },
+        dispose: () => {
+          opt.dispose();
+          [...vars, ...grads].forEach((v) => v.dispose());
+        },
+      };
+    },
+  };
+})();
+
 export const opCases: readonly BenchCase[] = [
   matmulCase(128),
   matmulCase(256),
@@ -378,4 +492,7 @@ export const opCases: readonly BenchCase[] = [
   einsumCase,
   addCase('add-1m', [1048576], 'memory-bound'),
   addCase('add-32x200', [32, 200], 'per-op overhead: dispatch + allocation (tfjs: + tidy, dataSync, dispose)'),
+  geluChainCase,
+  chainCase,
+  adamCase,
 ];

@@ -11,6 +11,7 @@ import { fromDataOrThrow, zeros } from '../src/tensor/create';
 import { grad, valueAndGrad } from '../src/autodiff/transforms';
 import { vmap } from '../src/ops/vmap';
 import type { Tensor } from '../src/tensor/tensor';
+import { jit } from '../src/autodiff/jit';
 import { dense } from '../src/nn/layers/core';
 import { lstm } from '../src/nn/layers/recurrent';
 import { sequential } from '../src/nn/sequential';
@@ -28,14 +29,16 @@ const mlpData = lazy(() => {
   for (let i = 0; i < MB; i++) y[i * 10 + ((i * 7 + 3) % 10)] = 1;
   return { x: randArray(MB * 784, 20, 0, 1), y, w1: glorot(784, 128, 21), w2: glorot(128, 10, 22) };
 });
-const mlpCase: BenchCase = (() => {
+const mlpCaseWith = (jitted: boolean): BenchCase => {
   const data = mlpData;
   const LR = 0.1;
   return {
-    name: 'mlp-train-step',
+    name: jitted ? 'mlp-train-step-jit' : 'mlp-train-step',
     shape: 'x[64,784] 784-128(relu)-10, softmax CE, SGD',
     kind: 'train',
-    note: 'ours: sequential(dense, dense) + valueAndGrad + optim.sgd; tfjs: sgd.minimize',
+    note: jitted
+      ? 'ours: jit(valueAndGrad) (as fit runs it) + optim.sgd update; tfjs: sgd.minimize'
+      : 'ours: sequential(dense, dense) + valueAndGrad + optim.sgd; tfjs: sgd.minimize',
     build(lib: Lib): Impl {
       const d = data();
       if (lib === 'ours') {
@@ -46,7 +49,8 @@ const mlpCase: BenchCase = (() => {
           { kernel: t(d.w1, [784, 128] as const), bias: zeros([128] as const) },
           { kernel: t(d.w2, [128, 10] as const), bias: zeros([10] as const) },
         ] as unknown as ReturnType<typeof model.init>;
-        const step = valueAndGrad((p: typeof params) => categoricalCrossEntropyFromLogits(model.apply(p, x), y));
+        const vg = valueAndGrad((p: typeof params) => categoricalCrossEntropyFromLogits(model.apply(p, x), y));
+        const step = jitted ? jit(vg) : vg;
         const opt = sgd({ learningRate: LR });
         let state = opt.init(params);
         const once = (): number => {
@@ -84,7 +88,9 @@ const mlpCase: BenchCase = (() => {
       };
     },
   };
-})();
+};
+const mlpCase = mlpCaseWith(false);
+const mlpJitCase = mlpCaseWith(true);
 
 // ---------------------------------------------------------------- per-example gradients of the MLP
 
@@ -248,4 +254,4 @@ const lstmCase: BenchCase = (() => {
   };
 })();
 
-export const trainCases: readonly BenchCase[] = [mlpCase, perExampleGradsCase, lstmCase];
+export const trainCases: readonly BenchCase[] = [mlpCase, perExampleGradsCase, lstmCase, mlpJitCase];

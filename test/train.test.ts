@@ -291,3 +291,43 @@ function affine(p: { w: Tensor<[2, 1]>; b: Tensor<[1]> }, a: Tensor<[number, 1]>
   const x = concat([a, b], 1) as unknown as Tensor<[number, 2]>;
   return add(matmul(x, p.w), p.b) as unknown as Tensor<[number, 1]>;
 }
+
+describe('fit under jit', () => {
+  const run = (m: typeof model | ReturnType<typeof sequential>, jit: boolean | undefined, calls: { n: number }, batchSize = 8) =>
+    fit((m as typeof model).init(key(2)), {
+      model: m as typeof model,
+      loss: (p: Tensor<[number, 1]>, y: Tensor<[number, 1]>) => {
+        calls.n++;
+        return binaryCrossEntropyFromLogits(p, y);
+      },
+      optimizer: adam({ learningRate: 0.05 }),
+      data,
+      epochs: 6,
+      batchSize,
+      key: key(5),
+      ...(jit === undefined ? {} : { jit }),
+    });
+
+  it('is on by default: the loss runs at trace time only, and the history equals the unjitted one', () => {
+    const withJit = { n: 0 }, without = { n: 0 };
+    const a = run(model, undefined, withJit);
+    const b = run(model, false, without);
+    expect(a.history.loss).toEqual(b.history.loss);
+    expect(snapshot(a.params)).toEqual(snapshot(b.params));
+    expect(without.n).toBe(6 * 4); // once per step
+    expect(withJit.n).toBe(2); // the first step's trace, and its probe with another key
+    // a smaller last batch is one more signature
+    const c = { n: 0 };
+    run(model, undefined, c, 10);
+    expect(c.n).toBe(3);
+  });
+
+  it('is dropped when the step depends on the key (dropout), with the unjitted history', () => {
+    const dm = sequential(['batch', 2], dense(16, { activation: 'tanh' }), dropout(0.2), dense(1));
+    const withJit = { n: 0 }, without = { n: 0 };
+    const a = run(dm, undefined, withJit);
+    const b = run(dm, false, without);
+    expect(a.history.loss).toEqual(b.history.loss);
+    expect(withJit.n).toBe(2 + 6 * 4 - 1); // two traces for the first step, then plain steps
+  });
+});

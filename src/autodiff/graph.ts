@@ -69,6 +69,36 @@ export function evalGraph(graph: Graph, inputs: readonly AnyTensor[]): AnyTensor
   return graph.outputs.map(read);
 }
 
+/**
+ * Whether two graphs are the same computation: the same primitives with equal params on the
+ * same vars (ids in trace order) and literals of equal values. Two traces of one function
+ * compare equal exactly when nothing the trace read outside the inputs (a key, a number)
+ * changed what it recorded.
+ */
+export function sameGraph(a: Graph, b: Graph): boolean {
+  const atom = (x: Atom, y: Atom): boolean => {
+    if (x.kind === 'var' || y.kind === 'var') return x.kind === y.kind && (x as Var).id === (y as Var).id;
+    const p = x.value, q = y.value;
+    if (p === q) return true;
+    if (p.dtype !== q.dtype || p.shape.join() !== q.shape.join() || p._data === null || q._data === null) return false;
+    for (let i = 0; i < p._data.length; i++) if (!Object.is(p._data[i], q._data[i])) return false;
+    return true;
+  };
+  const avals = (x: readonly Var[], y: readonly Var[]) => x.length === y.length && x.every((v, i) => v.id === y[i]!.id && v.aval.dtype === y[i]!.aval.dtype && v.aval.shape.join() === y[i]!.aval.shape.join());
+  if (!avals(a.inputs, b.inputs) || a.eqns.length !== b.eqns.length || a.outputs.length !== b.outputs.length) return false;
+  if (!a.outputs.every((o, i) => atom(o, b.outputs[i]!))) return false;
+  return a.eqns.every((e, i) => {
+    const f = b.eqns[i]!;
+    if (e.prim !== f.prim || e.inputs.length !== f.inputs.length || !avals(e.outputs, f.outputs)) return false;
+    if (!e.inputs.every((x, j) => atom(x, f.inputs[j]!))) return false;
+    try {
+      return JSON.stringify(e.params) === JSON.stringify(f.params);
+    } catch {
+      return false;
+    }
+  });
+}
+
 const DT: Record<string, string> = { float32: 'f32', int32: 'i32', bool: 'bool' };
 
 function varName(id: number): string {

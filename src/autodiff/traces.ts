@@ -48,11 +48,11 @@ export interface JvpTracer extends Tracer {
 export class JvpTrace extends Trace {
   lift(primal: AnyTensor, tangent: MaybeTensor): AnyTensor {
     if (tangent === null) return primal;
-    const payload: JvpTracer & { concrete(): TypedArray } = {
+    const payload: JvpTracer & { concrete(what: string): TypedArray } = {
       trace: this,
       primal,
       tangent,
-      concrete: () => concreteData(primal),
+      concrete: (what) => concreteData(primal, what),
     };
     return makeTracerTensor(aval(primal), payload);
   }
@@ -107,7 +107,7 @@ export class VjpTrace extends Trace {
 
   private wrap(primal: AnyTensor, v: Var): AnyTensor {
     this.values[v.id] = primal;
-    const payload: VjpTracer & { concrete(): TypedArray } = { trace: this, primal, v, concrete: () => concreteData(primal) };
+    const payload: VjpTracer & { concrete(what: string): TypedArray } = { trace: this, primal, v, concrete: (what) => concreteData(primal, what) };
     return makeTracerTensor(v.aval, payload);
   }
 
@@ -193,14 +193,39 @@ export interface GraphTracer extends Tracer {
   readonly v: Var;
 }
 
+/** Where an abstract trace runs, for error messages: makeGraph / export, or jit. */
+export type GraphContext = 'makeGraph' | 'jit';
+
 export class GraphTrace extends Trace {
   readonly builder = new GraphBuilder();
   readonly inputs: Var[] = [];
 
+  constructor(level: number, readonly context: GraphContext = 'makeGraph') {
+    super(level);
+  }
+
   newInput(a: AVal): AnyTensor {
     const v = this.builder.newVar(a);
     this.inputs.push(v);
-    return makeTracerTensor(v.aval, { trace: this, v } as GraphTracer);
+    return this.tracer(v);
+  }
+
+  private tracer(v: Var): AnyTensor {
+    const payload: GraphTracer & { concrete(what: string): never } = { trace: this, v, concrete: (what) => this.cannotRead(what, v.aval) };
+    return makeTracerTensor(v.aval, payload);
+  }
+
+  /** A read of values (dataSync(), item(), ...) inside an abstract trace: fail now, naming the read. */
+  cannotRead(what: string, a: AVal): never {
+    const t = `${a.dtype}[${a.shape.join(', ')}]`;
+    if (this.context === 'jit') {
+      throw new Error(
+        `jit: ${what} read the values of a traced tensor ${t} while tracing the jitted function. Inside jit, tensors are abstract ` +
+          '(shapes and dtypes only) and the function runs once per signature, so a value read now would be baked into every later call. ' +
+          'Compute with ops instead, pass the value as a static argument (jit(f, { static: [i] })), or read it outside the jitted function.',
+      );
+    }
+    throw new Error(`${what}: cannot read the values of an abstract traced tensor ${t} (inside makeGraph / export): values exist only when the function runs.`);
   }
 
   atomOf(x: AnyTensor): Atom {
@@ -210,9 +235,13 @@ export class GraphTrace extends Trace {
 
   process(prim: Primitive<any, string>, inputs: readonly AnyTensor[], params: unknown): AnyTensor[] {
     if (prim.composite) return prim.composite.run(inputs, params);
-    const outAvals = prim.shape(inputs.map(aval), params);
+    return this.record(prim, inputs, params, prim.shape(inputs.map(aval), params));
+  }
+
+  /** Record one eqn with known output avals; returns its output tracers. */
+  protected record(prim: Primitive<any, string>, inputs: readonly AnyTensor[], params: unknown, outAvals: readonly AVal[]): AnyTensor[] {
     const outVars = outAvals.map((a) => this.builder.newVar(a));
     this.builder.eqns.push({ prim, inputs: inputs.map((x) => this.atomOf(x)), outputs: outVars, params });
-    return outVars.map((v) => makeTracerTensor(v.aval, { trace: this, v } as GraphTracer));
+    return outVars.map((v) => this.tracer(v));
   }
 }

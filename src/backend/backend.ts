@@ -122,8 +122,40 @@ export interface SeqGradients {
   readonly dc0: F32 | null;
 }
 
+// ---- fused element-wise programs (jit) ------------------------------------------------
+// A program computes a chain of element-wise float32 ops over n output elements, each op
+// rounding to float32 after itself as its own kernel would. Values are numbered by the
+// instruction that computes them; inputs are read full (n elements), as a scalar, or
+// broadcast (element i reads input element floor(i / a) mod b).
+
+export type ElementwiseRule =
+  | { readonly kind: 'binary'; readonly op: BinaryOp }
+  | { readonly kind: 'unary'; readonly op: UnaryOp }
+  | { readonly kind: 'alpha'; readonly op: 'leakyRelu' | 'elu'; readonly alpha: number }
+  | { readonly kind: 'clip'; readonly lo: number; readonly hi: number };
+export type ElementwiseArg = { readonly kind: 'value'; readonly v: number } | { readonly kind: 'input'; readonly k: number };
+export interface ElementwiseInput {
+  readonly kind: 'full' | 'scalar' | 'broadcast';
+  readonly a: number;
+  readonly b: number;
+}
+export interface ElementwiseProgram {
+  readonly n: number;
+  readonly inputs: readonly ElementwiseInput[];
+  /** instruction i computes value i */
+  readonly instrs: readonly { readonly rule: ElementwiseRule; readonly args: readonly ElementwiseArg[] }[];
+  /** the values returned, each as a fresh array of n floats */
+  readonly outputs: readonly number[];
+}
+
 export interface Backend {
   readonly name: string;
+
+  /**
+   * Optional: run a fused element-wise program, bit-identical to calling this backend's own
+   * kernels op by op (jit's fused steps; without it jit runs the ops one by one).
+   */
+  elementwiseProgram?(p: ElementwiseProgram, inputs: readonly F32[]): F32[];
 
   // ---- element-wise -------------------------------------------------------------
   /** out = op(x), float32 */

@@ -24,6 +24,8 @@ import type { AnyTensor } from '../autodiff/core';
 import { treeFlatten } from '../autodiff/pytree';
 import { erase, wide } from '../tensor/untyped';
 import { valueAndGrad, type Scalar } from '../autodiff/transforms';
+import { jit } from '../autodiff/jit';
+import { sameGraph } from '../autodiff/graph';
 import { gather } from '../ops/indexing';
 import { foldIn, key as makeKey, permutationArray, split, type Key } from '../random';
 import { applyUpdates, type GradientTransformation, type State } from '../optim/transform';
@@ -229,6 +231,14 @@ export interface FitOptions<P, X, Y, M, VX = BatchOf<X>> {
   readonly onEpoch?: (p: EpochProgress) => unknown;
   /** resume from an optimizer state (default optimizer.init(params)) */
   readonly initialState?: State<P>;
+  /**
+   * compile the loss-and-gradient step with `jit` (default true): traced once per batch shape,
+   * then run as a fused plan. Used only when the step is a pure function of (params, x, y): it
+   * is dropped after the first step when the step's graph depends on the key (dropout: keys are
+   * JavaScript values, so every step would trace again) or when the step cannot be traced (a
+   * loss that reads values). `false` turns it off. The optimizer update runs as before.
+   */
+  readonly jit?: boolean;
 }
 
 export interface FitResult<P> {
@@ -381,6 +391,35 @@ function monitorValue(h: History, m: Monitor): number | undefined {
   return h.valMetrics[m.slice('valMetrics.'.length)]?.at(-1);
 }
 
+type Step<P> = (p: P, x: unknown, y: unknown, k: Key) => [[Scalar, unknown], P];
+
+/**
+ * The loss-and-gradient step under jit, when it is a pure function of (params, x, y): the first
+ * step traces with its key and once more with another key; equal graphs mean the key is
+ * unused, and later steps run the cached plan (with the first key, so no new trace). Otherwise,
+ * or when the step cannot be traced, it falls back to the plain step for good.
+ */
+function jitFitStep<P>(plain: Step<P>): Step<P> {
+  const jitted = jit(plain, { static: [3] });
+  let mode: 'probe' | 'jit' | 'plain' = 'probe';
+  let k0: Key | null = null;
+  return (p, x, y, k) => {
+    if (mode === 'jit') return jitted(p, x, y, k0!);
+    if (mode === 'plain') return plain(p, x, y, k);
+    let r: [[Scalar, unknown], P];
+    try {
+      r = jitted(p, x, y, k);
+      const other = foldIn(k, 0x6a17);
+      mode = sameGraph(jitted.graphOf(p, x, y, k), jitted.graphOf(p, x, y, other)) ? 'jit' : 'plain';
+      k0 = k;
+      return r;
+    } catch {
+      mode = 'plain'; // not traceable (it reads values, ...): the plain step runs it, or throws the real error
+      return plain(p, x, y, k);
+    }
+  };
+}
+
 /** The loop as a generator of progress events; the caller answers each with "continue?". */
 function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, result: { value?: FitResult<P> }): Generator<Event, void, boolean> {
   const batchSize = o.batchSize ?? 32;
@@ -404,7 +443,8 @@ function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, resul
     // cast: y is the batch of the user's labels; fit's signature checked it against the loss already
     return [o.loss(pred, y as never), pred] as const;
   };
-  const step = valueAndGrad(lossAndPred, { hasAux: true });
+  const plainStep = valueAndGrad(lossAndPred, { hasAux: true });
+  const step = o.jit === false ? plainStep : jitFitStep(plainStep);
 
   const history: History = { loss: [], metrics: {}, valLoss: [], valMetrics: {} };
   let params = params0;

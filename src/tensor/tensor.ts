@@ -54,12 +54,12 @@ export class Tensor<S extends Shape = Shape, D extends DType = 'float32'> {
 
   /** A copy of the flat data (row-major). */
   dataSync(): DataFor<D> {
-    return concreteData(this).slice() as DataFor<D>;
+    return concreteData(this, 'dataSync()').slice() as DataFor<D>;
   }
 
   /** Nested JavaScript arrays; bool tensors give booleans. */
   toArray(): NestedArray<S, D> {
-    const data = concreteData(this);
+    const data = concreteData(this, 'toArray()');
     const shape = this.shape as readonly number[];
     const asBool = this.dtype === 'bool';
     const build = (axis: number, offset: number): unknown => {
@@ -76,7 +76,7 @@ export class Tensor<S extends Shape = Shape, D extends DType = 'float32'> {
 
   /** The single value of a one-element tensor. */
   item(): D extends 'bool' ? boolean : number {
-    const data = concreteData(this);
+    const data = concreteData(this, 'item()');
     if (this.size !== 1) throw new RangeError(`item(): tensor has ${this.size} elements, expected 1 (shape [${this.shape.join(', ')}])`);
     return (this.dtype === 'bool' ? data[0] !== 0 : data[0]) as D extends 'bool' ? boolean : number;
   }
@@ -93,14 +93,15 @@ export class Tensor<S extends Shape = Shape, D extends DType = 'float32'> {
 
 /**
  * The concrete data behind a tensor. For a tracer this unwraps to the primal value where
- * the trace has one (grad, jvp evaluate eagerly), and throws inside an abstract trace.
+ * the trace has one (grad, jvp evaluate eagerly), and throws inside an abstract trace
+ * (makeGraph, jit), naming `what` read the values (e.g. 'dataSync()').
  */
-export function concreteData<S extends Shape, D extends DType>(t: Tensor<S, D>): DataFor<D> {
+export function concreteData<S extends Shape, D extends DType>(t: Tensor<S, D>, what = 'concreteData'): DataFor<D> {
   if (t._data !== null) return t._data;
-  // cast: TracerPayload is opaque here (autodiff sits above tensor); a concrete tracer carries concrete()
-  const unwrap = (t._tracer as unknown as { concrete?: () => TypedArray }).concrete;
-  if (unwrap) return unwrap.call(t._tracer) as DataFor<D>;
-  throw new Error('Cannot read the values of an abstract traced tensor (inside makeGraph / export): values exist only when the function runs.');
+  // cast: TracerPayload is opaque here (autodiff sits above tensor); a tracer may carry concrete(what)
+  const unwrap = (t._tracer as unknown as { concrete?: (what: string) => TypedArray }).concrete;
+  if (unwrap) return unwrap.call(t._tracer, what) as DataFor<D>;
+  throw new Error(`${what}: cannot read the values of an abstract traced tensor (inside makeGraph / export): values exist only when the function runs.`);
 }
 
 /** @internal wrap freshly computed data (never shared with an input) */

@@ -31,7 +31,7 @@ const SEL = new Float64Array(2);
 
 // ---- unary ----------------------------------------------------------------------------
 
-type UnaryLoop = (x: F32, o: F32, n: number) => void;
+export type UnaryLoop = (x: F32, o: F32, n: number) => void;
 
 /** Cheap ops are unrolled by 8 like add (see there). */
 function neg(x: F32, o: F32, n: number): void {
@@ -183,7 +183,8 @@ function step(x: F32, o: F32, n: number): void {
   for (; i < n; i++) o[i] = +(x[i]! > 0);
 }
 
-const UNARY: Record<UnaryOp, UnaryLoop> = {
+/** The loop of each unary op, o[0..n) = op(x[0..n)); exported for jit's fused element-wise steps. */
+export const UNARY_LOOPS: Readonly<Record<UnaryOp, UnaryLoop>> = {
   neg, abs, exp, log, sqrt, rsqrt, square, reciprocal, sign, sigmoid, tanh, relu, gelu,
   softplus, sin, cos, floor, round, step,
 };
@@ -191,13 +192,17 @@ const UNARY: Record<UnaryOp, UnaryLoop> = {
 export function unary(op: UnaryOp, x: F32): F32 {
   const n = x.length;
   const out = new Float32Array(n);
-  UNARY[op](x, out, n);
+  UNARY_LOOPS[op](x, out, n);
   return out;
 }
 
 export function leakyRelu(x: F32, alpha: number): F32 {
-  const n = x.length;
-  const o = new Float32Array(n);
+  const o = new Float32Array(x.length);
+  leakyReluInto(x, o, x.length, alpha);
+  return o;
+}
+/** o[0..n) = leakyRelu(x[0..n)) (the loops below are also jit's fused steps') */
+export function leakyReluInto(x: F32, o: F32, n: number, alpha: number): void {
   const t = SEL;
   for (let i = 0; i < n; i++) {
     const v = x[i]!;
@@ -205,29 +210,32 @@ export function leakyRelu(x: F32, alpha: number): F32 {
     t[1] = v;
     o[i] = t[+!(v < 0)]!;
   }
-  return o;
 }
 
 /** expm1 keeps accuracy for small negative x; a branch here skips expm1 for x > 0. */
 export function elu(x: F32, alpha: number): F32 {
-  const n = x.length;
-  const o = new Float32Array(n);
+  const o = new Float32Array(x.length);
+  eluInto(x, o, x.length, alpha);
+  return o;
+}
+export function eluInto(x: F32, o: F32, n: number, alpha: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i]!;
     o[i] = v > 0 ? v : alpha * Math.expm1(v);
   }
-  return o;
 }
 
 /** NaN passes through (like tfjs clipByValue). */
 export function clip(x: F32, lo: number, hi: number): F32 {
-  const n = x.length;
-  const o = new Float32Array(n);
+  const o = new Float32Array(x.length);
+  clipInto(x, o, x.length, lo, hi);
+  return o;
+}
+export function clipInto(x: F32, o: F32, n: number, lo: number, hi: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i]!;
     o[i] = v > hi ? hi : v < lo ? lo : v;
   }
-  return o;
 }
 
 /**
@@ -332,7 +340,8 @@ const MINIMUM: BinaryLoops = {
     }
   },
 };
-const BINARY: Record<BinaryOp, BinaryLoops> = {
+/** The loops of each binary op; exported for jit's fused element-wise steps. */
+export const BINARY_LOOPS: Readonly<Record<BinaryOp, BinaryLoops>> = {
   add: ADD, sub: SUB, mul: MUL, div: DIV, pow: POW, maximum: MAXIMUM, minimum: MINIMUM,
 };
 
@@ -351,7 +360,7 @@ export function binary(
   const n = sizeOf(outShape);
   const out = new Float32Array(n);
   if (n === 0) return out;
-  const k = BINARY[op];
+  const k = BINARY_LOOPS[op];
   // Equal sizes imply identical layouts: broadcasting only ever stretches size-1 dims.
   if (a.length === n && b.length === n) k.ff(a, b, out, n);
   else if (b.length === 1) k.fs(a, b[0]!, out, n);

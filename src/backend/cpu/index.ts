@@ -7,6 +7,7 @@ import { binary, cast, clip, compare, elu, leakyRelu, unary, where } from './ele
 import { argReduce, layerNorm, logSoftmax, reduce, softmax } from './reduce';
 import { concat, gather, oneHot, pad, scatterAdd, slice, tile, transpose } from './layout';
 import { recurrentBackward, recurrentForward } from './recurrent';
+import { elementwiseProgram } from './program';
 
 export const cpuBackend: Backend = {
   name: 'cpu',
@@ -42,4 +43,5 @@ export const cpuBackend: Backend = {
   avgPool2dBackprop,
   recurrentForward,
   recurrentBackward,
+  elementwiseProgram,
 };

@@ -8,7 +8,7 @@ import { cpuBackend } from '../cpu';
 import { region, type WasmRuntime } from './runtime';
 
 /** selector of each unary op the `unary` kernel implements (see kernels.wat) */
-const UNARY_CODE: Partial<Record<UnaryOp, number>> = {
+export const UNARY_CODE: Partial<Record<UnaryOp, number>> = {
   neg: 0, abs: 1, sqrt: 2, square: 3, reciprocal: 4, relu: 5, step: 6, floor: 7, round: 8, sign: 9,
 };
 
@@ -55,7 +55,7 @@ function isOuter(aShape: readonly number[], bShape: readonly number[], out: read
   return true;
 }
 
-function underflows(v: number): boolean {
+export function underflows(v: number): boolean {
   return v !== 0 && Math.fround(v) === 0;
 }
 

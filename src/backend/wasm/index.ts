@@ -21,7 +21,8 @@ import { cpuBackend } from '../cpu';
 import { wasmConv } from './conv';
 import { wasmElementwise } from './elementwise';
 import { wasmMatmul } from './gemm';
-import { wasmMath } from './math';
+import { wasmMath, wasmMathResident } from './math';
+import { wasmProgram } from './program';
 import { wasmRecurrent } from './recurrent';
 import { kernelVariant, runtime, type WasmRuntime } from './runtime';
 
@@ -82,5 +83,6 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
     minParallelFlops: options.minParallelFlops ?? DEFAULTS.minParallelFlops,
   });
   const ew = wasmElementwise(rt, options.minElementwise ?? DEFAULTS.minElementwise);
-  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, clip: ew.clip, ...wasmMath(rt, ew.unary, { minElems: options.minElementwise }), ...wasmRecurrent(rt, matmul), ...wasmConv(rt) };
+  const elementwiseProgram = wasmProgram(rt, wasmMathResident(rt, { minElems: options.minElementwise }));
+  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, clip: ew.clip, ...wasmMath(rt, ew.unary, { minElems: options.minElementwise }), ...wasmRecurrent(rt, matmul), ...wasmConv(rt), elementwiseProgram };
 }

@@ -73,14 +73,31 @@ function copyOut(mem: Float32Array, p: number, n: number): F32 {
 type UnaryKernel = (op: number, x: number, o: number, n: number, alpha: number) => void;
 type ChunkKernel = (job: number, i: number) => void;
 
+/** math_unary over n floats at x → o, in chunks on the worker threads when large; `job` is 32 free bytes */
+function runMath(rt: WasmRuntime, code: number, x: number, o: number, n: number, alpha: number, job: number): void {
+  const threads = rt.threads();
+  const chunks = threads <= 1 || n < MIN_PARALLEL ? 1 : Math.max(1, Math.min(Math.ceil(n / 4), threads * CHUNKS_PER_THREAD));
+  if (chunks <= 1) {
+    rt.fn<UnaryKernel>('math_unary')(code, x, o, n, alpha);
+    return;
+  }
+  // chunk sizes in whole vectors, so only the last chunk's vector runs past n
+  const per = Math.ceil(n / chunks / 4) * 4;
+  const i32 = rt.i32();
+  const j = job >> 2;
+  i32[j] = code; i32[j + 1] = x; i32[j + 2] = o; i32[j + 3] = n; i32[j + 4] = per;
+  new Float64Array(rt.i32().buffer, job + 24, 1)[0] = alpha;
+  const count = Math.ceil(n / per);
+  if (count > 1) rt.parallel('math_unary_chunk', job, count);
+  else rt.fn<ChunkKernel>('math_unary_chunk')(job, 0);
+}
+
 /**
  * The Backend members this file provides: `unary` (exp, sigmoid, tanh, softplus, log, gelu,
  * rsqrt here; other ops go to `fallbackUnary`), leakyRelu, elu, softmax, logSoftmax, layerNorm.
  */
 export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) => F32, options: WasmMathOptions = {}) {
   const min = (op: string): number => options.minElems ?? MIN_ELEMS[op] ?? 0;
-  const mathUnary = rt.fn<UnaryKernel>('math_unary');
-  const unaryChunk = rt.fn<ChunkKernel>('math_unary_chunk');
   const softmaxChunk = rt.fn<ChunkKernel>('math_softmax_chunk');
   const layerNormChunk = rt.fn<ChunkKernel>('math_layernorm_chunk');
   const base = rt.heapBase;
@@ -98,18 +115,7 @@ export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) =
     const px = base, po = px, pJob = px + region(n);
     rt.reserve(pJob - base + 32);
     rt.f32().set(x, px >> 2);
-    const chunks = chunksFor(n, Math.ceil(n / 4), MIN_PARALLEL);
-    if (chunks <= 1) {
-      mathUnary(code, px, po, n, alpha);
-    } else {
-      // chunk sizes in whole vectors, so only the last chunk's vector runs past n
-      const per = Math.ceil(n / chunks / 4) * 4;
-      const i32 = rt.i32();
-      const j = pJob >> 2;
-      i32[j] = code; i32[j + 1] = px; i32[j + 2] = po; i32[j + 3] = n; i32[j + 4] = per;
-      new Float64Array(rt.i32().buffer, pJob + 24, 1)[0] = alpha;
-      run('math_unary_chunk', unaryChunk, pJob, Math.ceil(n / per));
-    }
+    runMath(rt, code, px, po, n, alpha, pJob);
     return copyOut(rt.f32(), po, n);
   }
 
@@ -200,3 +206,28 @@ export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) =
 
   return { unary, leakyRelu, elu, softmax, logSoftmax, layerNorm };
 }
+
+/**
+ * The math kernels on operands already in the kernel memory (jit's fused programs, ./program):
+ * each runs the kernel at byte addresses x → o over n floats on the calling thread and returns
+ * true exactly when the Backend method on an n-element array would run that kernel (so the bits
+ * agree), false when that call would go to the CPU kernel instead.
+ */
+export function wasmMathResident(rt: WasmRuntime, options: WasmMathOptions = {}) {
+  const min = (op: string): number => options.minElems ?? MIN_ELEMS[op] ?? 0;
+  return {
+    /** `job`: 32 free bytes for the threads' job record */
+    unary(op: UnaryOp, x: number, o: number, n: number, job: number): boolean {
+      const code = MATH_CODE[op];
+      if (code === undefined || n < min(op)) return false;
+      runMath(rt, code, x, o, n, 0, job);
+      return true;
+    },
+    alpha(op: 'leakyRelu' | 'elu', x: number, o: number, n: number, alpha: number, job: number): boolean {
+      if (n < min(op) || (op === 'elu' && !Number.isFinite(Math.fround(alpha)))) return false;
+      runMath(rt, op === 'elu' ? ELU : LEAKY, x, o, n, alpha, job);
+      return true;
+    },
+  };
+}
+

@@ -1,0 +1,224 @@
+/**
+ * What jit does with a traced graph: simplify it, then turn it into a plan that runs without
+ * tracers.
+ *
+ * - `simplifyGraph`: common-subexpression elimination (an eqn with the same primitive, the
+ *   same inputs and equal params as an earlier one is replaced by it; small literals are
+ *   compared by value, so the `2` of two `mul(x, 2)` is one input) and then dead-code
+ *   elimination (eqns no output depends on are dropped). Every primitive is a pure function of
+ *   its inputs and params: randomness comes from explicit keys that a trace sees as static
+ *   values, so there is no key-consuming primitive CSE would have to keep apart. Eqns whose
+ *   params hold functions are never merged (two closures cannot be compared).
+ * - `buildPlan`: slots instead of vars; each step calls the primitive's kernel (`impl`) on
+ *   concrete tensors with the output avals the trace computed (no shape rule, no bind, no
+ *   tracer); a slot is dropped right after its last use (liveness), so intermediates become
+ *   garbage as early as in the unjitted function. Chains of element-wise primitives become
+ *   fused steps (./jit-fuse.ts).
+ */
+import { makeTensor } from '../tensor/tensor';
+import { evalPrimitive, type AVal, type AnyTensor, type Primitive } from './core';
+import type { Atom, Eqn, Graph, Literal, Var } from './graph';
+import { fuseClusters, type FusedStep } from './jit-fuse';
+
+// ---------------------------------------------------------------- CSE + DCE
+
+/** literals up to this many elements are compared by value */
+const SMALL_LITERAL = 16;
+
+function paramsKey(params: unknown): string | null {
+  let hasFunction = false;
+  let key: string;
+  try {
+    key = JSON.stringify(params, (_k, v: unknown) => {
+      if (typeof v === 'function') hasFunction = true;
+      if (ArrayBuffer.isView(v)) return { typed: v.constructor.name, values: Array.from(v as unknown as ArrayLike<number>) };
+      return v;
+    });
+  } catch {
+    return null; // circular or otherwise not comparable: never merged
+  }
+  return hasFunction ? null : String(key);
+}
+
+/** CSE then DCE; the result has the same inputs and computes the same outputs. */
+export function simplifyGraph(graph: Graph): Graph {
+  return deadCode(commonSubexpressions(graph));
+}
+
+/**
+ * Merge eqns that repeat an earlier one. The values are the same bits (kernels are
+ * deterministic), but a merged value used twice gets its cotangents summed before its vjp rule
+ * instead of after, so graphs that outer transforms differentiate are not merged (jit.ts).
+ */
+export function commonSubexpressions(graph: Graph): Graph {
+  const subst = new Map<number, Atom>(); // var id → the atom that replaces it
+  const literalByValue = new Map<string, Literal>();
+  const literalId = new Map<AnyTensor, number>();
+  const primId = new Map<Primitive<any, string>, number>();
+  const seen = new Map<string, Eqn>();
+
+  const canon = (a: Atom): Atom => {
+    if (a.kind === 'var') return subst.get(a.id) ?? a;
+    const t = a.value;
+    if (t._data !== null && t.size <= SMALL_LITERAL) {
+      const k = `${t.dtype}[${t.shape.join(',')}]${Array.from(t._data as ArrayLike<number>, (x) => (Object.is(x, -0) ? '-0' : String(x))).join(',')}`;
+      const prev = literalByValue.get(k);
+      if (prev) return prev;
+      literalByValue.set(k, a);
+    }
+    return a;
+  };
+  const atomKey = (a: Atom): string => {
+    if (a.kind === 'var') return `v${a.id}`;
+    let id = literalId.get(a.value);
+    if (id === undefined) literalId.set(a.value, (id = literalId.size));
+    return `l${id}`;
+  };
+
+  const eqns: Eqn[] = [];
+  for (const e of graph.eqns) {
+    const inputs = e.inputs.map(canon);
+    const pk = paramsKey(e.params);
+    let pid = primId.get(e.prim);
+    if (pid === undefined) primId.set(e.prim, (pid = primId.size));
+    if (pk !== null) {
+      const key = `${pid}(${inputs.map(atomKey).join(' ')})${pk}`;
+      const prev = seen.get(key);
+      if (prev && prev.outputs.length === e.outputs.length) {
+        e.outputs.forEach((v, i) => subst.set(v.id, prev.outputs[i]!));
+        continue;
+      }
+      const ne: Eqn = { prim: e.prim, inputs, outputs: e.outputs, params: e.params };
+      seen.set(key, ne);
+      eqns.push(ne);
+    } else eqns.push({ prim: e.prim, inputs, outputs: e.outputs, params: e.params });
+  }
+  return { inputs: graph.inputs, eqns, outputs: graph.outputs.map(canon) };
+}
+
+/** Drop the eqns no output depends on (every primitive is pure). */
+export function deadCode(graph: Graph): Graph {
+  const { eqns, outputs } = graph;
+  const live = new Set<number>();
+  for (const o of outputs) if (o.kind === 'var') live.add(o.id);
+  const kept: Eqn[] = [];
+  for (let i = eqns.length - 1; i >= 0; i--) {
+    const e = eqns[i]!;
+    if (!e.outputs.some((v) => live.has(v.id))) continue;
+    kept.push(e);
+    for (const a of e.inputs) if (a.kind === 'var') live.add(a.id);
+  }
+  kept.reverse();
+  return { inputs: graph.inputs, eqns: kept, outputs };
+}
+
+// ---------------------------------------------------------------- the plan
+
+interface EqnStep {
+  readonly kind: 'eqn';
+  readonly prim: Primitive<any, string>;
+  readonly params: unknown;
+  readonly ins: readonly number[];
+  readonly outs: readonly number[];
+  readonly avals: readonly AVal[];
+  /** slots whose last use is this step */
+  readonly free: readonly number[];
+}
+
+export type Step = EqnStep | (FusedStep & { readonly free: readonly number[] });
+
+export interface Plan {
+  readonly steps: readonly Step[];
+  /** eqns in the simplified graph, and how many of them run inside fused steps */
+  readonly eqnCount: number;
+  readonly fusedEqns: number;
+  run(inputs: readonly AnyTensor[]): AnyTensor[];
+}
+
+export interface PlanOptions {
+  /** fuse element-wise chains (./jit-fuse.ts; default true) */
+  readonly fuse?: boolean;
+}
+
+/** Compile a (simplified) graph into slots and steps. */
+export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
+  const slotOf = new Map<number, number>();
+  const constants: [number, AnyTensor][] = [];
+  let nSlots = 0;
+  for (const v of graph.inputs) slotOf.set(v.id, nSlots++);
+  const literalSlot = new Map<AnyTensor, number>();
+  const slot = (a: Atom): number => {
+    if (a.kind === 'var') return slotOf.get(a.id)!;
+    let s = literalSlot.get(a.value);
+    if (s === undefined) {
+      literalSlot.set(a.value, (s = nSlots++));
+      constants.push([s, a.value]);
+    }
+    return s;
+  };
+  const defSlot = (v: Var): number => {
+    const s = nSlots++;
+    slotOf.set(v.id, s);
+    return s;
+  };
+
+  const groups = options.fuse === false ? graph.eqns.slice() : fuseClusters(graph);
+  const raw: (Omit<EqnStep, 'free'> | FusedStep)[] = [];
+  let fusedEqns = 0;
+  for (const g of groups) {
+    if ('cluster' in g) {
+      fusedEqns += g.cluster.eqnCount;
+      raw.push(g.bind(slot, defSlot));
+    } else {
+      const ins = g.inputs.map(slot);
+      raw.push({ kind: 'eqn', prim: g.prim, params: g.params, ins, outs: g.outputs.map(defSlot), avals: g.outputs.map((v) => v.aval) });
+    }
+  }
+  const outSlots = graph.outputs.map(slot);
+
+  // liveness: the last step that reads each slot; inputs and constants are never written
+  const lastUse = new Array<number>(nSlots).fill(-1);
+  raw.forEach((st, i) => {
+    for (const s of st.ins) lastUse[s] = i;
+    for (const s of st.outs) if (lastUse[s]! < i) lastUse[s] = i; // unread outputs die at once
+  });
+  for (const s of outSlots) lastUse[s] = Infinity;
+  for (const [s] of constants) lastUse[s] = Infinity;
+  const frees: number[][] = raw.map(() => []);
+  lastUse.forEach((u, s) => {
+    if (u >= 0 && u !== Infinity) frees[u]!.push(s);
+  });
+  const steps: Step[] = raw.map((st, i) => ({ ...st, free: frees[i]! }));
+
+  return {
+    steps,
+    eqnCount: graph.eqns.length,
+    fusedEqns,
+    run(inputs) {
+      const env = new Array<AnyTensor | undefined>(nSlots);
+      for (let i = 0; i < inputs.length; i++) env[i] = inputs[i];
+      for (const [s, t] of constants) env[s] = t;
+      for (const st of steps) {
+        const ins = st.ins.map((s) => env[s]!);
+        if (st.kind === 'eqn') {
+          if (st.prim.composite) {
+            const outs = evalPrimitive(st.prim, ins, st.params);
+            st.outs.forEach((s, j) => (env[s] = outs[j]));
+          } else {
+            const datas = st.prim.impl(ins, st.params, st.avals);
+            for (let j = 0; j < st.outs.length; j++) {
+              const a = st.avals[j]!;
+              // cast: the kernel wrote data of the aval's dtype; makeTensor wants DataFor<that dtype>
+              env[st.outs[j]!] = makeTensor(a.shape, a.dtype, datas[j]! as never);
+            }
+          }
+        } else {
+          const outs = st.run(ins);
+          st.outs.forEach((s, j) => (env[s] = outs[j]));
+        }
+        for (const s of st.free) env[s] = undefined;
+      }
+      return outSlots.map((s) => env[s]!);
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Fused element-wise programs in the kernel memory (jit's fused steps). The inputs are copied
+ * in once (broadcast ones expanded there), every instruction runs on resident buffers — the
+ * same kernel the op-by-op Backend call on n elements would run (wasm SIMD where that call uses
+ * wasm, the CPU kernel's loop on views of the memory where it falls back), so the bits agree —
+ * and only the program's outputs are copied out. Value buffers are reused by liveness; the
+ * layout is computed once per program.
+ *
+ * Everything runs on the calling thread: the kernels are element-wise, so the threaded
+ * op-by-op calls (chunks, pipelines) give the same bits.
+ */
+import type { ElementwiseArg, ElementwiseProgram, F32 } from '../backend';
+import { BINARY_LOOPS, UNARY_LOOPS, clipInto, eluInto, leakyReluInto } from '../cpu/elementwise';
+import { loadBroadcast } from '../cpu/program';
+import { UNARY_CODE, underflows } from './elementwise';
+import type { wasmMathResident } from './math';
+import { region, type WasmRuntime } from './runtime';
+
+interface Layout {
+  /** byte address of each input's buffer (-1: a scalar, read from JavaScript) */
+  readonly inAt: readonly number[];
+  /**
+   * broadcast inputs read in place, row by row: 'row' ([C] over [N, C]: its b floats copied in,
+   * one vector-vector call per row), 'column' ([N, 1] over [N, C]: one vector-scalar call per
+   * run of a equal values, read from JavaScript); null: expanded to n floats in the memory
+   */
+  readonly rowwise: readonly ('row' | 'column' | null)[];
+  /** byte address of each value's buffer */
+  readonly valAt: readonly number[];
+  /** 32 bytes for the math kernels' thread job record */
+  readonly job: number;
+  readonly bytes: number;
+}
+
+const ARITH = new Set(['add', 'sub', 'mul', 'div']);
+
+function layoutOf(p: ElementwiseProgram, base: number): Layout {
+  const r = region(p.n);
+  let at = base;
+  // a broadcast input is read in place when every use is add/sub/mul/div against an operand of n elements
+  const rowwise = p.inputs.map((x, k): 'row' | 'column' | null => {
+    if (x.kind !== 'broadcast' || !(x.a === 1 || x.a * x.b === p.n)) return null;
+    const ok = p.instrs.every(({ rule, args }) => {
+      const j = args.findIndex((a) => a.kind === 'input' && a.k === k);
+      if (j === -1) return true;
+      const other = args[1 - j];
+      return rule.kind === 'binary' && ARITH.has(rule.op) && other !== undefined && (other.kind === 'value' || p.inputs[other.k]!.kind === 'full');
+    });
+    return ok ? (x.a === 1 ? 'row' : 'column') : null;
+  });
+  const inAt = p.inputs.map((x, k) => {
+    if (x.kind === 'scalar' || rowwise[k] === 'column') return -1;
+    const a = at;
+    at += rowwise[k] === 'row' ? region(x.b) : r;
+    return a;
+  });
+  // value buffers by liveness: free after the last instruction reading the value (never its own)
+  const m = p.instrs.length;
+  const lastUse = new Array<number>(m).fill(-1);
+  p.instrs.forEach((ins, i) => ins.args.forEach((a) => a.kind === 'value' && (lastUse[a.v] = i)));
+  for (const o of p.outputs) lastUse[o] = Infinity;
+  const valAt = new Array<number>(m).fill(0);
+  const free: number[] = [];
+  const live: number[] = [];
+  for (let i = 0; i < m; i++) {
+    for (let j = live.length - 1; j >= 0; j--) {
+      if (lastUse[live[j]!]! < i) {
+        free.push(valAt[live[j]!]!);
+        live.splice(j, 1);
+      }
+    }
+    if (free.length > 0) valAt[i] = free.pop()!;
+    else {
+      valAt[i] = at;
+      at += r;
+    }
+    live.push(i);
+  }
+  return { inAt, rowwise, valAt, job: at, bytes: at + 32 - base };
+}
+
+export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathResident>) {
+  const k = rt.exports;
+  const layouts = new WeakMap<ElementwiseProgram, Layout>();
+
+  return function elementwiseProgram(p: ElementwiseProgram, inputs: readonly F32[]): F32[] {
+    let lay = layouts.get(p);
+    if (lay === undefined) layouts.set(p, (lay = layoutOf(p, rt.heapBase)));
+    const n = p.n;
+    if (n === 0) return p.outputs.map(() => new Float32Array(0));
+    rt.reserve(lay.bytes);
+    const f32 = rt.f32();
+    const view = (at: number) => f32.subarray(at >> 2, (at >> 2) + n);
+    const scalars = inputs.map((d, i) => (p.inputs[i]!.kind === 'scalar' ? d[0]! : 0));
+    p.inputs.forEach((x, i) => {
+      if (x.kind === 'full' || lay.rowwise[i] === 'row') f32.set(inputs[i]!, lay.inAt[i]! >> 2);
+      else if (x.kind === 'broadcast' && lay.rowwise[i] === null) loadBroadcast(inputs[i]!, x.a, x.b, 0, n, view(lay.inAt[i]!));
+    });
+    const rowsOf = (a: ElementwiseArg) => (a.kind === 'input' ? lay.rowwise[a.k]! : null);
+    const isScalar = (a: ElementwiseArg) => a.kind === 'input' && p.inputs[a.k]!.kind === 'scalar';
+    const at = (a: ElementwiseArg) => (a.kind === 'value' ? lay.valAt[a.v]! : lay.inAt[a.k]!);
+    const sc = (a: ElementwiseArg) => scalars[(a as { k: number }).k]!;
+    for (let i = 0; i < p.instrs.length; i++) {
+      const { rule, args } = p.instrs[i]!;
+      const po = lay.valAt[i]!;
+      if (rule.kind === 'binary') {
+        const x = args[0]!, y = args[1]!;
+        const op = rule.op;
+        if (op === 'add' || op === 'sub' || op === 'mul' || op === 'div') {
+          // the kernels the Backend's binary runs for these operand forms (same-shape,
+          // vector-scalar, and per row or run for a broadcast operand; all exactly rounded)
+          const rx = rowsOf(x), ry = rowsOf(y);
+          if (rx !== null || ry !== null) {
+            broadcastArith(op, rx ?? ry!, rx !== null, rx !== null ? x : y, at(rx !== null ? y : x), po);
+            continue;
+          }
+          if (isScalar(y)) (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_vs : op === 'mul' ? k.mul_vs : k.div_vs)(at(x), sc(y), po, n);
+          else if (isScalar(x)) (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_sv : op === 'mul' ? k.mul_vs : k.div_sv)(at(y), sc(x), po, n);
+          else (op === 'add' ? k.add_vv : op === 'sub' ? k.sub_vv : op === 'mul' ? k.mul_vv : k.div_vv)(at(x), at(y), po, n);
+        } else {
+          const loops = BINARY_LOOPS[op]; // pow, maximum, minimum: the CPU kernel's loops
+          if (isScalar(y)) loops.fs(view(at(x)), sc(y), view(po), n);
+          else if (isScalar(x)) loops.sf(sc(x), view(at(y)), view(po), n);
+          else loops.ff(view(at(x)), view(at(y)), view(po), n);
+        }
+      } else if (rule.kind === 'unary') {
+        const code = UNARY_CODE[rule.op];
+        if (code !== undefined) k.unary(code, at(args[0]!), po, n);
+        else if (!math.unary(rule.op, at(args[0]!), po, n, lay.job)) UNARY_LOOPS[rule.op](view(at(args[0]!)), view(po), n);
+      } else if (rule.kind === 'alpha') {
+        if (!math.alpha(rule.op, at(args[0]!), po, n, rule.alpha, lay.job)) (rule.op === 'leakyRelu' ? leakyReluInto : eluInto)(view(at(args[0]!)), view(po), n, rule.alpha);
+      } else if (!(rule.lo <= rule.hi) || underflows(rule.lo) || underflows(rule.hi)) clipInto(view(at(args[0]!)), view(po), n, rule.lo, rule.hi);
+      else k.clip(at(args[0]!), rule.lo, rule.hi, po, n);
+    }
+    return p.outputs.map((o) => f32.slice(lay.valAt[o]! >> 2, (lay.valAt[o]! >> 2) + n));
+
+    /** op with a broadcast operand b (first when bFirst) read in place, the other operand at pv */
+    function broadcastArith(op: 'add' | 'sub' | 'mul' | 'div', kind: 'row' | 'column', bFirst: boolean, b: ElementwiseArg, pv: number, po: number): void {
+      const { a: runLen, b: size } = p.inputs[(b as { k: number }).k]!;
+      if (kind === 'row') {
+        // a row's overrun into the next row is rewritten by the next call (as the Backend's binary does)
+        const f = op === 'add' ? k.add_vv : op === 'sub' ? k.sub_vv : op === 'mul' ? k.mul_vv : k.div_vv;
+        const pb = at(b);
+        for (let r = 0, rows = n / size; r < rows; r++) {
+          if (bFirst) f(pb, pv + r * size * 4, po + r * size * 4, size);
+          else f(pv + r * size * 4, pb, po + r * size * 4, size);
+        }
+        return;
+      }
+      const src = inputs[(b as { k: number }).k]!;
+      const f = bFirst ? (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_sv : op === 'mul' ? k.mul_vs : k.div_sv) : op === 'add' ? k.add_vs : op === 'sub' ? k.sub_vs : op === 'mul' ? k.mul_vs : k.div_vs;
+      for (let q = 0; q < size; q++) f(pv + q * runLen * 4, src[q]!, po + q * runLen * 4, runLen);
+    }
+  };
+}
