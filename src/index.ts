@@ -29,7 +29,7 @@ export type {
   GlobalPool1dShape, MulDim, MergeDimsShape, PadShape, TileShape, RepeatShape, ReplaceAt,
   GatherShape, OneHotShape, UnstackShape, UnstackCount, SplitSizesShape, SplitRule,
   StridedSliceShape, AttentionScoresShape, AttentionShape, AttentionMaskShape, PaddingMaskShape,
-  LastN, LayerNormDims, LayerNormParamShape, BatchNormParamShape, DtypeRule,
+  LastN, LayerNormDims, LayerNormParamShape, BatchNormParamShape, DtypeRule, EinsumShape, EinsumCheck, RearrangeShape,
 } from './shape/rules';
 export type { AnyTensor, WideTensor } from './tensor/untyped';
 export * from './tensor/dtype';

@@ -55,4 +55,4 @@ export {
 } from './conv';
 export { causalMask, paddingMask, scaledDotProductAttention, type PaddingMaskOptions, type AttentionOptions, type AttentionWithWeights, type AttentionOut } from './attention';
 export { layerNorm, batchNorm, dropout, type LayerNormOptions, type BatchNormOptions, type DropoutOptions } from './norm';
-export { vmap, type VmapOptions, type Vmapped, type Batched, type AxisSpec } from './vmap';
+export { vmap, type VmapOptions, type Vmapped, type Batched, type AxisSpec, type CheckInAxes, type ArgsOf, type VmapOf } from './vmap';

@@ -155,7 +155,7 @@ type CallLevels<A extends readonly unknown[], R, L extends Levels, X extends rea
 export type VmappedNested<A extends readonly unknown[], R, L extends Levels> = (<const X extends readonly unknown[]>(...args: X) => CallLevels<A, R, L, X>) & VmapBrand<A, R, L>;
 
 /** inAxes as a list must have one entry per argument of f. */
-type CheckInAxes<A extends readonly unknown[], I> = I extends readonly unknown[]
+export type CheckInAxes<A extends readonly unknown[], I> = I extends readonly unknown[]
   ? number extends A['length']
     ? unknown
     : I['length'] extends A['length']
@@ -229,7 +229,7 @@ function leafAxes(spec: unknown, tree: unknown, where: string, what: string): (n
 }
 
 /** The arguments of f as vmap checks inAxes against them (a vmapped f: its own function's). */
-type ArgsOf<F> = F extends VmapBrand<infer A2, any, any> ? A2 : F extends (...args: infer A) => unknown ? A : readonly unknown[];
+export type ArgsOf<F> = F extends VmapBrand<infer A2, any, any> ? A2 : F extends (...args: infer A) => unknown ? A : readonly unknown[];
 /** What vmap makes of f: a vmapped function, or a nested one when f is itself vmapped. */
 export type VmapOf<F, I, O> =
   F extends VmapBrand<infer A2, infer R2, infer L extends Levels>
