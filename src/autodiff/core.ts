@@ -111,7 +111,11 @@ export function withTrace<T extends Trace, R>(make: (level: number) => T, body: 
 /** Run a kernel on concrete inputs. */
 export function evalPrimitive<P>(prim: Primitive<P, string>, inputs: readonly AnyTensor[], params: P): AnyTensor[] {
   if (prim.composite) return prim.composite.run(inputs, params);
-  const avals = prim.shape(inputs, params);
+  return runKernel(prim, inputs, params, prim.shape(inputs, params));
+}
+
+/** A kernel primitive on concrete inputs whose output avals are known (checked by `shape` already, or cached by a jit plan). */
+export function runKernel<P>(prim: Primitive<P, string>, inputs: readonly AnyTensor[], params: P, avals: readonly AVal[]): AnyTensor[] {
   const datas = prim.impl(inputs, params, avals);
   const outs = new Array<AnyTensor>(avals.length);
   for (let i = 0; i < avals.length; i++) {

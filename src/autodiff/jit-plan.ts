@@ -15,8 +15,7 @@
  *   garbage as early as in the unjitted function. Chains of element-wise primitives become
  *   fused steps (./jit-fuse.ts).
  */
-import { makeTensor } from '../tensor/tensor';
-import { evalPrimitive, type AVal, type AnyTensor, type Primitive } from './core';
+import { evalPrimitive, runKernel, type AVal, type AnyTensor, type Primitive } from './core';
 import type { Atom, Eqn, Graph, Literal, Var } from './graph';
 import { fuseClusters, type FusedStep } from './jit-fuse';
 
@@ -31,6 +30,7 @@ function paramsKey(params: unknown): string | null {
   try {
     key = JSON.stringify(params, (_k, v: unknown) => {
       if (typeof v === 'function') hasFunction = true;
+      // cast: primitive params hold typed arrays (never a DataView), which index as numbers
       if (ArrayBuffer.isView(v)) return { typed: v.constructor.name, values: Array.from(v as unknown as ArrayLike<number>) };
       return v;
     });
@@ -205,12 +205,8 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
             const outs = evalPrimitive(st.prim, ins, st.params);
             st.outs.forEach((s, j) => (env[s] = outs[j]));
           } else {
-            const datas = st.prim.impl(ins, st.params, st.avals);
-            for (let j = 0; j < st.outs.length; j++) {
-              const a = st.avals[j]!;
-              // cast: the kernel wrote data of the aval's dtype; makeTensor wants DataFor<that dtype>
-              env[st.outs[j]!] = makeTensor(a.shape, a.dtype, datas[j]! as never);
-            }
+            const outs = runKernel(st.prim, ins, st.params, st.avals);
+            st.outs.forEach((s, j) => (env[s] = outs[j]));
           }
         } else {
           const outs = st.run(ins);

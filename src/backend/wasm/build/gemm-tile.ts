@@ -188,11 +188,24 @@ function quadLoop(width: number, pStride: string, addr: (i: number) => string): 
   ];
 }
 
+/** the p left after quadLoop (if any), one at a time: `width` scalar copies per p, then `close` */
+const lineTail = (loop: string, width: number, addr: (i: number) => string, adv: string, close: string) => [
+  `(if (i32.lt_u (local.get $p) (local.get $kc))`,
+  `  (then`,
+  `    (loop ${loop}`,
+  ...range(width).map((i) => `      (f32.store offset=${4 * i} (local.get $q) (f32.load ${addr(i)}))`),
+  ...nextP(loop, width, adv, `))${close}`).map(indent(6)),
+];
+
+/** line i of a panel (row of A, column of B) at s + i·stride: `stride` for i = 1, locals `${prefix}i` = i·stride beyond */
+const lineAddr = (stride: string, prefix: string) => (i: number) =>
+  i === 0 ? '(local.get $s)' : `(i32.add (local.get $s) (local.get ${i === 1 ? stride : `${prefix}${i}`}))`;
+
 /** $packB: op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into NR-column panels at $packb */
 function packB({ nr }: Tile): string {
   const nv = nr / 4;
   // column j of a full panel is read at s + c_j (c_1 = cs, c_j = j·cs kept in locals)
-  const col = (j: number) => (j === 0 ? '(local.get $s)' : `(i32.add (local.get $s) (local.get ${j === 1 ? '$cs' : `$c${j}`}))`);
+  const col = lineAddr('$cs', '$c');
   const colLocals = range(nr).filter((j) => j >= 2);
   return [
     `;; pack op(B)[0..kc, 0..nc) (element (p, j) at src + (p*rs + j*cs)*4) into ${nr}-column panels at $packb`,
@@ -220,11 +233,7 @@ function packB({ nr }: Tile): string {
     `          (then`,
     `            ;; transposed B: each of the ${nr} columns is contiguous along p`,
     ...quadLoop(nr, '$rs', col).map(indent(12)),
-    `            (if (i32.lt_u (local.get $p) (local.get $kc))`,
-    `              (then`,
-    `                (loop $rest`,
-    ...range(nr).map((j) => `                  (f32.store offset=${4 * j} (local.get $q) (f32.load ${col(j)}))`),
-    ...nextP('$rest', nr, '$rs', '))))').map(indent(18)),
+    ...lineTail('$rest', nr, col, '$rs', '))').map(indent(12)),
     `          (else`,
     ...partialPanel({ outer: '$rows', inner: '$cols', idx: '$j', count: '$nr', width: nr, stride: '$cs', adv: '$rs' }).map(indent(12)),
     `            ))))`,
@@ -236,7 +245,7 @@ function packB({ nr }: Tile): string {
 /** $packA: op(A)[0..mc, 0..kc) (element (i, p) at src + (i*rs + p*cs)*4) into MR-row panels at $scratch */
 function packA({ mr }: Tile): string {
   // row i of a full panel is read at s + r_i (r_1 = rs, r_i = i·rs kept in locals)
-  const r = (i: number) => (i === 0 ? '(local.get $s)' : `(i32.add (local.get $s) (local.get ${i === 1 ? '$rs' : `$r${i}`}))`);
+  const r = lineAddr('$rs', '$r');
   const rowLocals = range(mr).filter((i) => i >= 2);
   // transposed A (rs = 1): the mr values at one p are contiguous: v128 copies, then an i64 / f32 for the rest
   const contiguous: string[] = [];
@@ -273,11 +282,7 @@ function packA({ mr }: Tile): string {
     ...nextP('$cols', mr, '$cs', '))').map(indent(14)),
     `          (else`,
     ...quads.map(indent(12)),
-    `            (if (i32.lt_u (local.get $p) (local.get $kc))`,
-    `              (then`,
-    `                (loop $cols`,
-    ...range(mr).map((i) => `                  (f32.store offset=${4 * i} (local.get $q) (f32.load ${r(i)}))`),
-    ...nextP('$cols', mr, '$cs', '))))))').map(indent(18)),
+    ...lineTail('$cols', mr, r, '$cs', '))))').map(indent(12)),
     `      (else`,
     ...partialPanel({ outer: '$cols', inner: '$rows', idx: '$i', count: '$mr', width: mr, stride: '$rs', adv: '$cs' }).map(indent(8)),
     `        ))`,
