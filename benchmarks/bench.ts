@@ -100,7 +100,9 @@ async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOption
       maxReps: Math.max(1, Math.ceil(o.maxReps / rounds)),
     };
     for (let round = 0; round < rounds; round++) {
-      for (const r of runners) {
+      // each round starts at the next runner, so none always follows the same one (the garbage
+      // and spinning pool threads a runner leaves behind land on a different one each round)
+      for (const r of runners.map((_, i) => runners[(i + round) % runners.length]!)) {
         const p = prepared.get(r)!;
         if (p.impl === null || p.error !== null) continue;
         await activate(r, ourDefault);

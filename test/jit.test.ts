@@ -199,6 +199,33 @@ describe('jit: fusion', () => {
     });
   });
 
+  it('runs long programs in blocks bit-identically: row, column and expanded broadcasts, a short last block', () => {
+    // BLOCK (wasm/program.ts) is 8192 elements: these outputs span 2-4 blocks; the last block of
+    // [2, 8196] has 8 elements for tanh (whose op-by-op kernel is chosen on the whole size, 16392)
+    const cases: [readonly number[], readonly number[]][] = [
+      [[2, 8196], [8196]], // a row longer than a block: expanded per block
+      [[300, 70], [70]], // a row period that does not divide the block
+      [[4000, 5], [4000, 1]], // a column: runs of 5
+      [[3, 9000], [3, 1]], // a column run longer than a block
+      [[16392], [1]], // a scalar
+    ];
+    onBackends(() => {
+      for (const [xs, ys] of cases) {
+        const x = randomUniform(key(xs[0]!), xs, -3, 3) as unknown as AnyTensor;
+        const y = randomUniform(key(ys[0]! + 1), ys, 0.5, 2) as unknown as AnyTensor;
+        const f = (x: AnyTensor, y: AnyTensor) => {
+          const u = E.addRaw(E.mulRaw(x, y), y);
+          const v = A.tanhRaw(E.divRaw(u, y));
+          return [A.geluRaw(E.subRaw(v, E.mulRaw(u, 0.25))), E.expRaw(E.mulRaw(v, y))];
+        };
+        const j = jit(f);
+        const got = j(x, y), want = f(x, y);
+        expect(j.lastPlan!.steps.every((s) => s.kind === 'fused')).toBe(true);
+        sameBits(got, want);
+      }
+    });
+  });
+
   it('keeps values used after a cluster, and splits clusters at other ops and shapes', () => {
     const f = (x: AnyTensor) => {
       const t = A.tanhRaw(E.mulRaw(x, 2)); // cluster 1, t used after it

@@ -216,15 +216,22 @@ export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) =
 export function wasmMathResident(rt: WasmRuntime, options: WasmMathOptions = {}) {
   const min = (op: string): number => options.minElems ?? MIN_ELEMS[op] ?? 0;
   return {
-    /** `job`: 32 free bytes for the threads' job record */
-    unary(op: UnaryOp, x: number, o: number, n: number, job: number): boolean {
+    /** whether `unary` / `alpha` of op on n elements would split the work over the threads */
+    threaded(op: string, n: number): boolean {
+      return (MATH_CODE[op as UnaryOp] !== undefined || op === 'leakyRelu' || op === 'elu') && n >= min(op) && n >= MIN_PARALLEL && rt.threads() > 1;
+    },
+    /**
+     * n elements at x into o; false (nothing done) where the op-by-op call on `total` elements
+     * would use the CPU kernel. `job`: 32 free bytes for the threads' job record.
+     */
+    unary(op: UnaryOp, x: number, o: number, n: number, total: number, job: number): boolean {
       const code = MATH_CODE[op];
-      if (code === undefined || n < min(op)) return false;
+      if (code === undefined || total < min(op)) return false;
       runMath(rt, code, x, o, n, 0, job);
       return true;
     },
-    alpha(op: 'leakyRelu' | 'elu', x: number, o: number, n: number, alpha: number, job: number): boolean {
-      if (n < min(op) || (op === 'elu' && !Number.isFinite(Math.fround(alpha)))) return false;
+    alpha(op: 'leakyRelu' | 'elu', x: number, o: number, n: number, total: number, alpha: number, job: number): boolean {
+      if (total < min(op) || (op === 'elu' && !Number.isFinite(Math.fround(alpha)))) return false;
       runMath(rt, op === 'elu' ? ELU : LEAKY, x, o, n, alpha, job);
       return true;
     },

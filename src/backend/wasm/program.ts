@@ -1,10 +1,13 @@
 /**
- * Fused element-wise programs in the kernel memory (jit's fused steps). The inputs are copied
- * in once (broadcast ones expanded there), every instruction runs on resident buffers — the
- * same kernel the op-by-op Backend call on n elements would run (wasm SIMD where that call uses
- * wasm, the CPU kernel's loop on views of the memory where it falls back), so the bits agree —
- * and only the program's outputs are copied out. Value buffers are reused by liveness; the
- * layout is computed once per program.
+ * Fused element-wise programs in the kernel memory (jit's fused steps). The output is walked
+ * in blocks of about BLOCK elements: each block of the inputs is copied in (broadcast ones
+ * expanded there), every instruction runs on block-sized resident buffers — the same kernel
+ * the op-by-op Backend call on all n elements would run (wasm SIMD where that call uses wasm,
+ * the CPU kernel's loop on views of the memory where it falls back; the choice is made on n,
+ * not on the block), so the bits agree — and only the program's outputs are copied out. The
+ * blocks keep every intermediate in the cache: each input is read once and each output
+ * written once, however long the program. Value buffers are reused by liveness; the layout is
+ * computed once per program.
  *
  * Everything runs on the calling thread: the kernels are element-wise, so the threaded
  * op-by-op calls (chunks, pipelines) give the same bits.
@@ -16,7 +19,18 @@ import { UNARY_CODE, underflows } from './elementwise';
 import type { wasmMathResident } from './math';
 import { region, type WasmRuntime } from './runtime';
 
+/**
+ * Elements per block: 32 KB buffers, so a program's few live buffers stay in L1/L2 and the
+ * kernel memory a program needs does not grow with n. Measured on a 1M-param Adam update
+ * (56 ops, 24 inputs, 12 outputs): CPU time 7.2 → 6.9 ms, wall time unchanged (the fresh
+ * output arrays dominate). A program with a heavy op big enough for the threads stays one
+ * block (gelu(x·a + b) on 1M: 5.9 ms on 2 threads vs 6.9 blocked on one).
+ */
+export const BLOCK = 8192;
+
 interface Layout {
+  /** elements per block (n when n <= BLOCK); a multiple of every row / column period */
+  readonly L: number;
   /** byte address of each input's buffer (-1: a scalar, read from JavaScript) */
   readonly inAt: readonly number[];
   /**
@@ -34,11 +48,12 @@ interface Layout {
 
 const ARITH = new Set(['add', 'sub', 'mul', 'div']);
 
-function layoutOf(p: ElementwiseProgram, base: number): Layout {
-  const r = region(p.n);
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+function layoutOf(p: ElementwiseProgram, base: number, threaded: boolean): Layout {
   let at = base;
   // a broadcast input is read in place when every use is add/sub/mul/div against an operand of n elements
-  const rowwise = p.inputs.map((x, k): 'row' | 'column' | null => {
+  const inPlace = p.inputs.map((x, k): 'row' | 'column' | null => {
     if (x.kind !== 'broadcast' || !(x.a === 1 || x.a * x.b === p.n)) return null;
     const ok = p.instrs.every(({ rule, args }) => {
       const j = args.findIndex((a) => a.kind === 'input' && a.k === k);
@@ -48,6 +63,17 @@ function layoutOf(p: ElementwiseProgram, base: number): Layout {
     });
     return ok ? (x.a === 1 ? 'row' : 'column') : null;
   });
+  // blocks start at multiples of every in-place input's period (a row's b, a column's run a);
+  // n is a multiple of each, so of their lcm. A period longer than a block: expanded instead.
+  let unit = 1;
+  inPlace.forEach((w, k) => {
+    if (w === null) return;
+    const period = w === 'row' ? p.inputs[k]!.b : p.inputs[k]!.a;
+    unit = unit <= BLOCK ? (unit / gcd(unit, period)) * period : unit;
+  });
+  const L = p.n <= BLOCK || threaded ? p.n : unit <= BLOCK ? Math.floor(BLOCK / unit) * unit : BLOCK;
+  const rowwise = L === p.n || unit <= BLOCK ? inPlace : inPlace.map(() => null);
+  const r = region(L);
   const inAt = p.inputs.map((x, k) => {
     if (x.kind === 'scalar' || rowwise[k] === 'column') return -1;
     const a = at;
@@ -76,7 +102,7 @@ function layoutOf(p: ElementwiseProgram, base: number): Layout {
     }
     live.push(i);
   }
-  return { inAt, rowwise, valAt, job: at, bytes: at + 32 - base };
+  return { L, inAt, rowwise, valAt, job: at, bytes: at + 32 - base };
 }
 
 export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathResident>) {
@@ -84,22 +110,44 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
   const layouts = new WeakMap<ElementwiseProgram, Layout>();
 
   return function elementwiseProgram(p: ElementwiseProgram, inputs: readonly F32[]): F32[] {
-    let lay = layouts.get(p);
-    if (lay === undefined) layouts.set(p, (lay = layoutOf(p, rt.heapBase)));
+    let known = layouts.get(p);
+    if (known === undefined) {
+      // a heavy op (gelu, tanh, ...) big enough for the threads runs over all n at once: one
+      // block, as the op-by-op call would (blocks are too short to wake a worker for)
+      const threaded = p.instrs.some(({ rule }) => (rule.kind === 'unary' || rule.kind === 'alpha') && math.threaded(rule.op, p.n));
+      layouts.set(p, (known = layoutOf(p, rt.heapBase, threaded)));
+    }
+    const lay = known;
     const n = p.n;
     if (n === 0) return p.outputs.map(() => new Float32Array(0));
     rt.reserve(lay.bytes);
     const f32 = rt.f32();
-    const view = (at: number) => f32.subarray(at >> 2, (at >> 2) + n);
+    const L = lay.L;
     const scalars = inputs.map((d, i) => (p.inputs[i]!.kind === 'scalar' ? d[0]! : 0));
-    p.inputs.forEach((x, i) => {
-      if (x.kind === 'full' || lay.rowwise[i] === 'row') f32.set(inputs[i]!, lay.inAt[i]! >> 2);
-      else if (x.kind === 'broadcast' && lay.rowwise[i] === null) loadBroadcast(inputs[i]!, x.a, x.b, 0, n, view(lay.inAt[i]!));
+    p.inputs.forEach((_, i) => {
+      if (lay.rowwise[i] === 'row') f32.set(inputs[i]!, lay.inAt[i]! >> 2);
     });
     const rowsOf = (a: ElementwiseArg) => (a.kind === 'input' ? lay.rowwise[a.k]! : null);
     const isScalar = (a: ElementwiseArg) => a.kind === 'input' && p.inputs[a.k]!.kind === 'scalar';
     const at = (a: ElementwiseArg) => (a.kind === 'value' ? lay.valAt[a.v]! : lay.inAt[a.k]!);
     const sc = (a: ElementwiseArg) => scalars[(a as { k: number }).k]!;
+    const outs = p.outputs.map(() => (L === n ? null : new Float32Array(n)));
+    let s = 0; // the block's first element
+    let len = L;
+    const view = (at: number) => f32.subarray(at >> 2, (at >> 2) + len);
+    for (; s < n; s += L) {
+      len = Math.min(L, n - s);
+      p.inputs.forEach((x, i) => {
+        if (x.kind === 'full') f32.set(L === n ? inputs[i]! : inputs[i]!.subarray(s, s + len), lay.inAt[i]! >> 2);
+        else if (x.kind === 'broadcast' && lay.rowwise[i] === null) loadBroadcast(inputs[i]!, x.a, x.b, s, len, view(lay.inAt[i]!));
+      });
+      runBlock();
+      if (L !== n) p.outputs.forEach((o, j) => outs[j]!.set(view(lay.valAt[o]!), s));
+    }
+    return p.outputs.map((o, j) => outs[j] ?? f32.slice(lay.valAt[o]! >> 2, (lay.valAt[o]! >> 2) + n));
+
+    /** every instruction on the current block (elements s .. s + len) */
+    function runBlock(): void {
     for (let i = 0; i < p.instrs.length; i++) {
       const { rule, args } = p.instrs[i]!;
       const po = lay.valAt[i]!;
@@ -114,25 +162,25 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
             broadcastArith(op, rx ?? ry!, rx !== null, rx !== null ? x : y, at(rx !== null ? y : x), po);
             continue;
           }
-          if (isScalar(y)) (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_vs : op === 'mul' ? k.mul_vs : k.div_vs)(at(x), sc(y), po, n);
-          else if (isScalar(x)) (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_sv : op === 'mul' ? k.mul_vs : k.div_sv)(at(y), sc(x), po, n);
-          else (op === 'add' ? k.add_vv : op === 'sub' ? k.sub_vv : op === 'mul' ? k.mul_vv : k.div_vv)(at(x), at(y), po, n);
+          if (isScalar(y)) (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_vs : op === 'mul' ? k.mul_vs : k.div_vs)(at(x), sc(y), po, len);
+          else if (isScalar(x)) (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_sv : op === 'mul' ? k.mul_vs : k.div_sv)(at(y), sc(x), po, len);
+          else (op === 'add' ? k.add_vv : op === 'sub' ? k.sub_vv : op === 'mul' ? k.mul_vv : k.div_vv)(at(x), at(y), po, len);
         } else {
           const loops = BINARY_LOOPS[op]; // pow, maximum, minimum: the CPU kernel's loops
-          if (isScalar(y)) loops.fs(view(at(x)), sc(y), view(po), n);
-          else if (isScalar(x)) loops.sf(sc(x), view(at(y)), view(po), n);
-          else loops.ff(view(at(x)), view(at(y)), view(po), n);
+          if (isScalar(y)) loops.fs(view(at(x)), sc(y), view(po), len);
+          else if (isScalar(x)) loops.sf(sc(x), view(at(y)), view(po), len);
+          else loops.ff(view(at(x)), view(at(y)), view(po), len);
         }
       } else if (rule.kind === 'unary') {
         const code = UNARY_CODE[rule.op];
-        if (code !== undefined) k.unary(code, at(args[0]!), po, n);
-        else if (!math.unary(rule.op, at(args[0]!), po, n, lay.job)) UNARY_LOOPS[rule.op](view(at(args[0]!)), view(po), n);
+        if (code !== undefined) k.unary(code, at(args[0]!), po, len);
+        else if (!math.unary(rule.op, at(args[0]!), po, len, n, lay.job)) UNARY_LOOPS[rule.op](view(at(args[0]!)), view(po), len);
       } else if (rule.kind === 'alpha') {
-        if (!math.alpha(rule.op, at(args[0]!), po, n, rule.alpha, lay.job)) (rule.op === 'leakyRelu' ? leakyReluInto : eluInto)(view(at(args[0]!)), view(po), n, rule.alpha);
-      } else if (!(rule.lo <= rule.hi) || underflows(rule.lo) || underflows(rule.hi)) clipInto(view(at(args[0]!)), view(po), n, rule.lo, rule.hi);
-      else k.clip(at(args[0]!), rule.lo, rule.hi, po, n);
+        if (!math.alpha(rule.op, at(args[0]!), po, len, n, rule.alpha, lay.job)) (rule.op === 'leakyRelu' ? leakyReluInto : eluInto)(view(at(args[0]!)), view(po), len, rule.alpha);
+      } else if (!(rule.lo <= rule.hi) || underflows(rule.lo) || underflows(rule.hi)) clipInto(view(at(args[0]!)), view(po), len, rule.lo, rule.hi);
+      else k.clip(at(args[0]!), rule.lo, rule.hi, po, len);
     }
-    return p.outputs.map((o) => f32.slice(lay.valAt[o]! >> 2, (lay.valAt[o]! >> 2) + n));
+    }
 
     /** op with a broadcast operand b (first when bFirst) read in place, the other operand at pv */
     function broadcastArith(op: 'add' | 'sub' | 'mul' | 'div', kind: 'row' | 'column', bFirst: boolean, b: ElementwiseArg, pv: number, po: number): void {
@@ -141,7 +189,7 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
         // a row's overrun into the next row is rewritten by the next call (as the Backend's binary does)
         const f = op === 'add' ? k.add_vv : op === 'sub' ? k.sub_vv : op === 'mul' ? k.mul_vv : k.div_vv;
         const pb = at(b);
-        for (let r = 0, rows = n / size; r < rows; r++) {
+        for (let r = 0, rows = len / size; r < rows; r++) {
           if (bFirst) f(pb, pv + r * size * 4, po + r * size * 4, size);
           else f(pv + r * size * 4, pb, po + r * size * 4, size);
         }
@@ -149,7 +197,7 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
       }
       const src = inputs[(b as { k: number }).k]!;
       const f = bFirst ? (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_sv : op === 'mul' ? k.mul_vs : k.div_sv) : op === 'add' ? k.add_vs : op === 'sub' ? k.sub_vs : op === 'mul' ? k.mul_vs : k.div_vs;
-      for (let q = 0; q < size; q++) f(pv + q * runLen * 4, src[q]!, po + q * runLen * 4, runLen);
+      for (let q = 0, q0 = s / runLen, runs = len / runLen; q < runs; q++) f(pv + q * runLen * 4, src[q0 + q]!, po + q * runLen * 4, runLen);
     }
   };
 }
