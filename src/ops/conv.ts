@@ -22,7 +22,8 @@
  * (the three form a closed family of transposes), so conv2d has derivatives of every order.
  * The same holds for the pools: avgPool ↔ its backprop, max-pool gather ↔ scatter at the argmax.
  */
-import { batchFoldN, foldShape, moveBatch } from './batch-rules';
+import { batchFoldN, batchSize, foldShape, moveBatch } from './batch-rules';
+import { batchPoolIndexed, shiftIndices } from './pool-indices';
 import { concatRaw, padRaw, sliceRaw } from './layout';
 import { matmulRaw } from './linalg';
 import { backend } from '../backend';
@@ -369,6 +370,11 @@ export const maxPoolArgmaxP: Primitive<PoolParams> = {
   },
   jvp: () => [null],
   vjp: () => [null],
+  // folded into N, the indices run over the whole batch: each example's come back by b·(its size)
+  batch: (ins, dims, p) => {
+    const [outs, at] = batchFoldN(maxPoolArgmaxP, ins, dims, p, [true]);
+    return [[shiftIndices(outs[0]!, ins[0]!.size / batchSize(ins, dims), -1)], at];
+  },
 };
 
 function maxPoolArgmaxRaw(x: AnyTensor, p: PoolParams): AnyTensor {
@@ -393,6 +399,7 @@ export const maxPoolGatherP: Primitive<PoolBackParams> = {
   },
   jvp: (pr, t, _o, p) => [gatherAtRaw(t[0]!, pr[1]!, p)],
   vjp: (cts, pr, _o, p) => [scatterToRaw(cts[0]!, pr[1]!, p), null],
+  batch: (ins, dims, p) => batchPoolIndexed(maxPoolGatherP, ins, dims, p),
 };
 
 /** dx = zeros(inShape) with dy added at argmax: the max-pool vjp (linear in dy). */
@@ -411,6 +418,7 @@ export const maxPoolScatterP: Primitive<PoolBackParams> = {
   },
   jvp: (pr, t, _o, p) => [scatterToRaw(t[0]!, pr[1]!, p)],
   vjp: (cts, pr, _o, p) => [gatherAtRaw(cts[0]!, pr[1]!, p), null],
+  batch: (ins, dims, p) => batchPoolIndexed(maxPoolScatterP, ins, dims, p),
 };
 
 function gatherAtRaw(x: AnyTensor, idx: AnyTensor, p: PoolBackParams): AnyTensor {
