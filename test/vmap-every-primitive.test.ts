@@ -64,6 +64,7 @@ const lstm: CellConfig = { kind: 'lstm', activation: 'tanh', recurrentActivation
 // x [N 2, T 3, F 2], W [2, G], U [u 2, G], bias [G], h0 (c0) [2, 2]: G = gates·u
 const seqArgs = (gates: number): ArgSpec[] => [{ shape: [2, 3, 2] }, { shape: [2, 2 * gates] }, { shape: [2, 2 * gates] }, { shape: [2 * gates] }, ...Array.from({ length: gates === 4 ? 2 : 1 }, () => ({ shape: [2, 2] }))];
 
+const perFilter = 'a filter per example takes im2col and one batched GEMM, summing in another order than the kernel';
 const seqVjp = 'on batched (traced) values the vjp takes the op-level recurrence, one example the fused kernel';
 
 const CASES: { readonly [K in PrimitiveName]: readonly Case[] } = {
@@ -115,12 +116,17 @@ const CASES: { readonly [K in PrimitiveName]: readonly Case[] } = {
   ],
   scatter_add: [{ name: '', args: [{ shape: [4, 3] }, { shape: [4], kind: { idx: 3 } }], f: (v, i) => I.scatterAddRaw(v, i, [3, 3], 0) }],
   one_hot: [{ name: '', args: [{ shape: [3], kind: { idx: 4 } }], f: (i) => I.oneHotRaw(i, 4) }],
-  conv2d: [{ name: '', args: [img, { shape: [3, 3, 2, 4] }], fixed: [1], f: (x, w) => C.conv2d(x as never, w as never, { padding: 'same' }) as unknown as AnyTensor }],
-  conv2d_backprop_input: [{ name: '', args: [{ shape: [1, 5, 5, 4] }, { shape: [3, 3, 2, 4] }], fixed: [1], f: (dy, w) => bind1(C.conv2dBackpropInputP, [dy, w], { ...convP, inShape: [1, 5, 5, 2] }) }],
+  conv2d: [
+    { name: '', args: [img, { shape: [3, 3, 2, 4] }], fixed: [1], f: (x, w) => C.conv2d(x as never, w as never, { padding: 'same' }) as unknown as AnyTensor },
+    { name: 'strided, filters batched too', args: [{ shape: [2, 6, 6, 2] }, { shape: [3, 2, 2, 3] }], f: (x, w) => C.conv2d(x as never, w as never, { strides: 2, dilation: 1 } as never) as unknown as AnyTensor, close: perFilter },
+  ],
+  conv2d_backprop_input: [
+    { name: '', args: [{ shape: [1, 5, 5, 4] }, { shape: [3, 3, 2, 4] }], fixed: [1], f: (dy, w) => bind1(C.conv2dBackpropInputP, [dy, w], { ...convP, inShape: [1, 5, 5, 2] }) },
+    { name: 'filters batched too', args: [{ shape: [1, 5, 5, 4] }, { shape: [3, 3, 2, 4] }], f: (dy, w) => bind1(C.conv2dBackpropInputP, [dy, w], { ...convP, inShape: [1, 5, 5, 2] }), close: perFilter },
+  ],
   conv2d_backprop_filter: [{
     name: '', args: [img, { shape: [1, 5, 5, 4] }], f: (x, dy) => bind1(C.conv2dBackpropFilterP, [x, dy], { ...convP, filterShape: [3, 3, 2, 4] }),
     close: 'per-example filter gradients are im2col and one batched GEMM, summing the positions in another order than the kernel',
-    vjp: { skip: "its vjp binds conv2d_backprop_input with the (batched) cotangent as the filter, and the conv rules take unbatched filters only (a batched filter needs a grouped conv)" },
   }],
   max_pool2d: [{ name: '', args: [img], f: (x) => C.maxPool2d(x as never) as unknown as AnyTensor }],
   max_pool2d_argmax: [{ name: '', args: [img], f: argmaxOf }],
