@@ -14,13 +14,10 @@
  * - A mutant counts as caught only when checkGrads throws its own mismatch error; every case also
  *   passes unmutated, so catches are not artefacts of kinks or tolerance.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bind1, type AnyTensor, type MaybeTensor, type Primitive } from '../src/autodiff/core';
 import { evalGraph, type Graph } from '../src/autodiff/graph';
-import { jvp, makeGraph, stopGradient, traceGraph, vjp } from '../src/autodiff/transforms';
+import { jvp, stopGradient, traceGraph, vjp } from '../src/autodiff/transforms';
 import { makeTensor } from '../src/tensor/tensor';
 import { addRaw, castP, clipRaw, compareRaw, divRaw, greaterP, maximumRaw, minimumRaw, mulRaw, negRaw, powRaw, subRaw, whereRaw } from '../src/ops/elementwise';
 import * as ew from '../src/ops/elementwise';
@@ -37,6 +34,7 @@ import { simpleRnnScan } from '../src/nn/layers/recurrent';
 import { checkGrads } from '../src/testing/check-grads';
 import { PRIMITIVE_NAMES } from '../src/autodiff/primitive-names';
 import { randArray } from './helpers/rand';
+import { enumeratePrimitives } from './helpers/primitives';
 
 type T = AnyTensor;
 const A = (x: unknown) => x as T;
@@ -191,38 +189,8 @@ const neverCalled: Record<string, Case> = {
   max_pool2d_argmax: unary((x) => pull((y) => A(maxPool2d(y as never)), x)(u([1, 2, 2, 2], 129)), distinct([1, 4, 4, 2], 128)),
 };
 
-// ---------------------------------------------------------------- the primitive registry
+// ---------------------------------------------------------------- the primitive registry (test/helpers/primitives.ts)
 
-const srcDir = join(dirname(fileURLToPath(import.meta.url)), '../src');
-/** Every exported Primitive of src/ (examples and kernel backends excluded: they define none). */
-async function enumeratePrimitives(): Promise<Map<string, Primitive<unknown>>> {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) {
-        if (p !== join(srcDir, 'examples') && p !== join(srcDir, 'backend')) walk(p);
-      } else if (p.endsWith('.ts')) files.push(p);
-    }
-  };
-  walk(srcDir);
-  const found = new Map<string, Primitive<unknown>>();
-  for (const f of files) {
-    const mod = (await import(f)) as Record<string, unknown>;
-    for (const v of Object.values(mod)) {
-      const p = v as Primitive<unknown>;
-      if (p && typeof p === 'object' && typeof p.name === 'string' && typeof p.impl === 'function' && typeof p.shape === 'function') {
-        const prev = found.get(p.name);
-        if (prev && prev !== p) throw new Error(`two primitives are named '${p.name}'`);
-        found.set(p.name, p);
-      }
-    }
-  }
-  // stop_gradient is module-private: take it from a trace
-  const sg = makeGraph((x) => A(stopGradient(x as never)), [{ shape: [], dtype: 'float32' }]).eqns[0]!.prim as Primitive<unknown>;
-  found.set(sg.name, sg);
-  return found;
-}
 const registry = await enumeratePrimitives();
 
 // ---------------------------------------------------------------- mutants

@@ -22,9 +22,9 @@
  * (the three form a closed family of transposes), so conv2d has derivatives of every order.
  * The same holds for the pools: avgPool ↔ its backprop, max-pool gather ↔ scatter at the argmax.
  */
-import { batchFoldN, foldShape, moveBatch } from './batch-rules';
-import { concatRaw, padRaw, sliceRaw } from './layout';
-import { matmulRaw } from './linalg';
+import { batchFoldN, batchSize, foldShape } from './batch-rules';
+import { batchPoolIndexed, shiftIndices } from './pool-indices';
+import { batchedFilterConv, batchedFilterGradient, batchedFilterInputGradient } from './conv-batch';
 import { backend } from '../backend';
 import type { Conv2dGeometry, Pool2dGeometry } from '../backend/backend';
 import type { Shape } from '../shape/dims';
@@ -91,6 +91,8 @@ function convGeometry(x: readonly number[], f: readonly number[], y: readonly nu
   };
 }
 
+/** One example's shape of a batch value (batch axis d; null: the value itself). */
+const exampleShape = (x: AnyTensor, d: number | null) => shapeOf(x).filter((_, i) => i !== d);
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 const convParams = (p: ConvParams): ConvParams => ({ strides: p.strides, dilation: p.dilation, pads: p.pads });
 
@@ -115,8 +117,10 @@ export const conv2dP: Primitive<ConvParams> = {
       needed[1] === false ? null : backpropFilterRaw(x, ct, { ...convParams(p), filterShape: shapeOf(w) }),
     ];
   },
-  // the examples fold into N; a batched filter has no rule (it would need a grouped conv)
-  batch: (ins, dims, p) => batchFoldN(conv2dP, ins, dims, p, [true, false]),
+  // the examples fold into N; a filter per example takes im2col and one batched GEMM (./conv-batch)
+  batch: (ins, dims, p) => dims[1] === null
+    ? batchFoldN(conv2dP, ins, dims, p, [true, false])
+    : [[batchedFilterConv(ins[0]!, dims[0]!, ins[1]!, dims[1]!, p, convOutShape('conv2d', exampleShape(ins[0]!, dims[0]!), exampleShape(ins[1]!, dims[1]!), p))], [0]],
 };
 
 /** dx = conv2dBackpropInput(dy, w): the transpose of x ↦ conv2d(x, w). */
@@ -139,7 +143,9 @@ export const conv2dBackpropInputP: Primitive<BackpropInputParams> = {
     const [dy, w] = pr as [AnyTensor, AnyTensor];
     return [conv2dRaw(g, w, p), backpropFilterRaw(g, dy, { ...convParams(p), filterShape: shapeOf(w) })];
   },
-  batch: (ins, dims, p) => batchFoldN(conv2dBackpropInputP, ins, dims, p, [true, false], (q, n) => ({ ...q, inShape: foldShape(q.inShape, n) })),
+  batch: (ins, dims, p) => dims[1] === null
+    ? batchFoldN(conv2dBackpropInputP, ins, dims, p, [true, false], (q, n) => ({ ...q, inShape: foldShape(q.inShape, n) }))
+    : [[batchedFilterInputGradient(ins[0]!, dims[0]!, ins[1]!, dims[1]!, p)], [0]],
 };
 
 /** dw = conv2dBackpropFilter(x, dy): the transpose of w ↦ conv2d(x, w). */
@@ -166,32 +172,6 @@ export const conv2dBackpropFilterP: Primitive<BackpropFilterParams> = {
   // concat) and one batched GEMM over the examples, [B, P, K]ᵀ·[B, P, outC] → [B, K, outC]
   batch: (ins, dims, p) => [[batchedFilterGradient(ins[0]!, dims[0]!, ins[1]!, dims[1]!, p)], [0]],
 };
-
-/**
- * dW_b = Σ over positions of x_b's patches ⊗ dy_b, for every example b at once: the patches of
- * the padded input are read with one strided slice per kernel tap (i, j) and laid side by side
- * in the filter's [kH, kW, inC] order, so one batched GEMM contracts all positions of all images
- * of an example. The same sums as the kernel, in another order (equal within rounding).
- */
-function batchedFilterGradient(x: AnyTensor, dx: number | null, dy: AnyTensor, ddy: number | null, p: BackpropFilterParams): AnyTensor {
-  const size = shapeOf(dx === null ? dy : x)[dx === null ? ddy! : dx]!;
-  const xb = moveBatch(x, dx, 0, size);
-  const yb = moveBatch(dy, ddy, 0, size);
-  const [, n, , , c] = shapeOf(xb) as [number, number, number, number, number];
-  const [, , oh, ow, oc] = shapeOf(yb) as [number, number, number, number, number];
-  const [kh, kw] = p.filterShape as [number, number, number, number];
-  const xp = padRaw(xb, [0, 0, p.pads[0], p.pads[2], 0], [0, 0, p.pads[1], p.pads[3], 0], 0);
-  const taps: AnyTensor[] = [];
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      taps.push(sliceRaw(xp, [0, 0, i * p.dilation[0], j * p.dilation[1], 0], [size, n, oh, ow, c], [1, 1, p.strides[0], p.strides[1], 1]));
-    }
-  }
-  const positions = n * oh * ow;
-  const patches = reshapeRaw(concatRaw(taps, 4), [size, positions, kh * kw * c]);
-  const g = matmulRaw(patches, reshapeRaw(yb, [size, positions, oc]), true, false);
-  return reshapeRaw(g, [size, kh, kw, c, oc]);
-}
 
 function conv2dRaw(x: AnyTensor, w: AnyTensor, p: ConvParams): AnyTensor {
   return bind1(conv2dP, [x, w], convParams(p));
@@ -369,6 +349,11 @@ export const maxPoolArgmaxP: Primitive<PoolParams> = {
   },
   jvp: () => [null],
   vjp: () => [null],
+  // folded into N, the indices run over the whole batch: each example's come back by b·(its size)
+  batch: (ins, dims, p) => {
+    const [outs, at] = batchFoldN(maxPoolArgmaxP, ins, dims, p, [true]);
+    return [[shiftIndices(outs[0]!, ins[0]!.size / batchSize(ins, dims), -1)], at];
+  },
 };
 
 function maxPoolArgmaxRaw(x: AnyTensor, p: PoolParams): AnyTensor {
@@ -393,6 +378,7 @@ export const maxPoolGatherP: Primitive<PoolBackParams> = {
   },
   jvp: (pr, t, _o, p) => [gatherAtRaw(t[0]!, pr[1]!, p)],
   vjp: (cts, pr, _o, p) => [scatterToRaw(cts[0]!, pr[1]!, p), null],
+  batch: (ins, dims, p) => batchPoolIndexed(maxPoolGatherP, ins, dims, p),
 };
 
 /** dx = zeros(inShape) with dy added at argmax: the max-pool vjp (linear in dy). */
@@ -411,6 +397,7 @@ export const maxPoolScatterP: Primitive<PoolBackParams> = {
   },
   jvp: (pr, t, _o, p) => [scatterToRaw(t[0]!, pr[1]!, p)],
   vjp: (cts, pr, _o, p) => [gatherAtRaw(cts[0]!, pr[1]!, p), null],
+  batch: (ins, dims, p) => batchPoolIndexed(maxPoolScatterP, ins, dims, p),
 };
 
 function gatherAtRaw(x: AnyTensor, idx: AnyTensor, p: PoolBackParams): AnyTensor {

@@ -149,8 +149,9 @@ export function rearrangeRaw(x: AnyTensor, pattern: string, sizes: Readonly<Reco
 
 /**
  * einops.rearrange: `rearrange(x, 'b s (h d) -> b h s d', { h: 8 })` splits the last dim into
- * heads and moves them forward; `'b h s d -> b s (h d)'` merges them back. Groups on either
- * side, sizes by name (all but one per split group), every dtype. The result shape is computed
+ * heads and moves them forward; `'b h s d -> b s (h d)'` merges them back; `...` stands for
+ * any number of dims (`'b ... (h d) -> b h ... d'`). Groups on either side, sizes by name (all
+ * but one per split group), every dtype. The result shape is computed
  * in the type; a size that does not divide its group fails at the pattern:
  * `rearrange: 'h d' groups 512 but h = 6 does not divide it`.
  */

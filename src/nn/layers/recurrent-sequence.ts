@@ -15,6 +15,7 @@ import { matmulRaw } from '../../ops/linalg';
 import { reshapeRaw } from '../../ops/reduce-core';
 import { concatRaw, splitRaw } from '../../ops/layout';
 import { batchFoldN } from '../../ops/batch-rules';
+import { vmap } from '../../ops/vmap';
 import { activationRaw } from '../activation';
 import type { RDim } from '../layer';
 import { backend } from '../../backend';
@@ -168,7 +169,24 @@ export const recurrentSequenceGradP: Primitive<{ readonly cfg: CellConfig; reado
   vjp: () => {
     throw new Error('recurrent_sequence_grad: the fused backward pass is not differentiable; higher-order derivatives go through the op-level recurrence');
   },
+  // Per-example weight gradients are sums over each example's rows alone, which folding the
+  // examples into the kernel's batch would mix: the same maths through the op-level recurrence's
+  // vjp, batched op by op (equal to the kernel within float32 rounding, not bit for bit).
+  batch: (ins, dims, p) => {
+    const grads = vmap((...xs: AnyTensor[]) => referenceGrad(p.cfg, p.has, xs), { inAxes: dims })(...ins) as AnyTensor[]; // cast: vmap of an untyped function
+    return [grads, grads.map(() => 0)];
+  },
 };
+
+/** What recurrent_sequence_grad computes, through the op-level recurrence: [x, W, U, b, h0, c0?, outs..., present cts...] → input grads. */
+function referenceGrad(cfg: CellConfig, has: readonly boolean[], ins: readonly AnyTensor[]): AnyTensor[] {
+  const n = cfg.kind === 'lstm' ? 6 : 5;
+  const primals = ins.slice(0, n);
+  let k = n + outputAvals(cfg, sequenceDims(primals, cfg)).length;
+  const f = (...xs: AnyTensor[]) => referenceSequence(cfg, xs);
+  const [outs, pull] = vjpTransform(f as (...xs: unknown[]) => AnyTensor[], ...(primals as unknown[]));
+  return pull(outs.map((o, i) => (has[i] ? ins[k++]! : zerosT(dimsOf(o))))) as AnyTensor[];
+}
 
 /**
  * The whole sequence as one primitive. Inputs [x, W, U, bias, h0, c0 (LSTM)]; outputs

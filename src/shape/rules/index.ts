@@ -46,6 +46,7 @@ export {
 export { type BroadcastShape, broadcastShapes } from './broadcast';
 export * from './matmul';
 export * from './einsum';
+export * from './rearrange';
 export * from './reshape';
 export * from './concat';
 export * from './reduce';
