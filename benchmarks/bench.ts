@@ -18,9 +18,10 @@ import { getThreads } from '../src/backend/wasm';
 import { FULL, QUICK, maxAbsDiff, measure, type Timing, type TimingOptions } from './harness';
 import { opCases, type BenchCase, type Lib } from './cases';
 import { trainCases } from './train';
+import { transformerCases } from './train-transformer';
 import { measureCeilings } from './ceiling';
 import { loadOrt, ortImpl, type OrtRuntime } from './ort';
-import { PEAK_GFLOPS_PER_CORE, ceilingRows, ceilingTable, cpuTimeTable, gf, markdownTable, round, type Args, type ResultRow } from './report';
+import { PEAK_GFLOPS_PER_CORE, ceilingRows, ceilingTable, cpuTimeTable, gf, markdownTable, round, fmtMs, type Args, type ResultRow } from './report';
 
 async function setupWasm(): Promise<string | null> {
   const require = createRequire(import.meta.url);
@@ -42,8 +43,8 @@ interface LibResult {
   error: string | null;
 }
 
-/** a library to time: ours on its default backend, ours on the TypeScript kernels, a tfjs backend, ONNX Runtime, or the case's baseline (ours) */
-type Runner = Lib | 'ours-ts' | 'ort' | 'baseline';
+/** a library to time: ours on its default backend, ours on the TypeScript kernels, a tfjs backend, ONNX Runtime, the case's baseline (ours), or its unjitted twin (ours) */
+type Runner = Lib | 'ours-ts' | 'ort' | 'baseline' | 'ours-nojit';
 
 /**
  * Timed rounds per library, interleaved (ours, ours-ts, tfjs-cpu, tfjs-wasm, ours, ...): the
@@ -63,7 +64,7 @@ interface Prepared {
 /** makes `runner`'s library the active one (our backend, or the tfjs backend); false if unavailable */
 async function activate(runner: Runner, ourDefault: ReturnType<typeof backend>): Promise<boolean> {
   setBackend(runner === 'ours-ts' ? cpuBackend : ourDefault);
-  if (runner === 'ours' || runner === 'ours-ts' || runner === 'ort' || runner === 'baseline') return true;
+  if (runner === 'ours' || runner === 'ours-ts' || runner === 'ort' || runner === 'baseline' || runner === 'ours-nojit') return true;
   const ok = await tf.setBackend(runner);
   return ok && tf.getBackend() === runner;
 }
@@ -87,7 +88,7 @@ async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOption
         continue;
       }
       try {
-        p.impl = r === 'ort' ? await ortImpl(engines.ort!, c.onnx!(), engines.threads) : r === 'baseline' ? c.baseline!.build() : c.build(r === 'ours-ts' ? 'ours' : r);
+        p.impl = r === 'ort' ? await ortImpl(engines.ort!, c.onnx!(), engines.threads) : r === 'baseline' ? c.baseline!.build() : r === 'ours-nojit' ? c.nojit!.build() : c.build(r === 'ours-ts' ? 'ours' : r);
         p.output = await p.impl.first();
       } catch (e) {
         p.error = errText(e);
@@ -159,7 +160,7 @@ function relDiff(ours: Float32Array, ref: Float32Array): { abs: number; rel: num
 
 /** Run the selected cases, write latest.json / latest.md to args.out, print the table; returns the rows. */
 export async function runBench(args: Args): Promise<ResultRow[]> {
-  const all = [...opCases, ...trainCases];
+  const all = [...opCases, ...trainCases, ...transformerCases];
   let cases = all;
   if (args.only) {
     const unknown = args.only.filter((n) => !all.some((c) => c.name === n));
@@ -188,7 +189,7 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
   for (const c of cases) {
     const tc = performance.now();
     process.stderr.write(`${c.name} ...`);
-    const runners: Runner[] = [...libs, ...(ort !== null && c.onnx !== undefined ? (['ort'] as const) : []), ...(c.baseline !== undefined ? (['baseline'] as const) : [])];
+    const runners: Runner[] = [...libs, ...(ort !== null && c.onnx !== undefined ? (['ort'] as const) : []), ...(c.baseline !== undefined ? (['baseline'] as const) : []), ...(c.nojit !== undefined ? (['ours-nojit'] as const) : [])];
     const res = await runCase(c, runners, o, args.quick ? 1 : ROUNDS, { ort, threads });
     const ms = (lib: Runner) => {
       const v = res[lib]?.timing?.ms;
@@ -201,9 +202,10 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
     const row: ResultRow = { name: c.name, shape: c.shape, ours_ms: ms('ours'), tfjs_cpu_ms: ms('cpu'), tfjs_wasm_ms: ms('wasm'), ours_ts_ms: ms('ours-ts'), threads, reps: {}, notes: [] };
     if (c.onnx !== undefined) row.ort_ms = ms('ort');
     if (c.baseline !== undefined) row.baseline_ms = ms('baseline');
-    const key = { ours: 'ours', 'ours-ts': 'ours_ts', cpu: 'tfjs_cpu', wasm: 'tfjs_wasm', ort: 'ort', baseline: 'baseline' } as const;
-    const cpuKey = { ours: 'ours_cpu_time_ms', 'ours-ts': 'ours_ts_cpu_time_ms', cpu: 'tfjs_cpu_cpu_time_ms', wasm: 'tfjs_wasm_cpu_time_ms', ort: 'ort_cpu_time_ms', baseline: 'baseline_cpu_time_ms' } as const;
-    const label = { ours: 'ours', 'ours-ts': 'ours-ts', cpu: 'tfjs-cpu', wasm: 'tfjs-wasm', ort: 'ORT', baseline: 'baseline' } as const;
+    if (c.nojit !== undefined) row.ours_nojit_ms = ms('ours-nojit');
+    const key = { ours: 'ours', 'ours-ts': 'ours_ts', cpu: 'tfjs_cpu', wasm: 'tfjs_wasm', ort: 'ort', baseline: 'baseline', 'ours-nojit': 'ours_nojit' } as const;
+    const cpuKey = { ours: 'ours_cpu_time_ms', 'ours-ts': 'ours_ts_cpu_time_ms', cpu: 'tfjs_cpu_cpu_time_ms', wasm: 'tfjs_wasm_cpu_time_ms', ort: 'ort_cpu_time_ms', baseline: 'baseline_cpu_time_ms', 'ours-nojit': 'ours_nojit_cpu_time_ms' } as const;
+    const label = { ours: 'ours', 'ours-ts': 'ours-ts', cpu: 'tfjs-cpu', wasm: 'tfjs-wasm', ort: 'ORT', baseline: 'baseline', 'ours-nojit': 'ours-nojit' } as const;
     for (const lib of runners) {
       const tm = res[lib]?.timing;
       if (tm) row[cpuKey[lib]] = round(tm.cpuMs, 4);
@@ -242,6 +244,15 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
       row[diffKey[lib]] = round(d.abs, 3);
       const tol = c.kind === 'train' ? 1e-4 : 1e-3;
       if (!(d.rel <= tol)) row.notes.push(`OUTPUT MISMATCH vs ${label[lib]}: max |diff| ${d.abs.toPrecision(3)} (relative ${d.rel.toPrecision(3)})`);
+    }
+    const noj = res['ours-nojit']?.output;
+    if (out && noj) {
+      const d = relDiff(out, noj);
+      if (!(d.rel <= 1e-4)) row.notes.push(`OUTPUT MISMATCH vs ours without jit: max |diff| ${d.abs.toPrecision(3)}`);
+    }
+    if (c.nojit !== undefined) {
+      const n = row.ours_nojit_ms;
+      row.notes.push(`${c.nojit.note}: ${n === null || n === undefined ? 'n/a' : `${fmtMs(n)} ms`}${n && row.ours_ms ? ` (jit speed-up ${(n / row.ours_ms).toFixed(2)}x; wasm / ours without jit ${row.tfjs_wasm_ms ? (row.tfjs_wasm_ms / n).toFixed(2) : 'n/a'}x)` : ''}`);
     }
     if (c.baseline !== undefined) row.notes.push(`baseline: ${c.baseline.note}${row.baseline_ms && row.ours_ms ? ` (ours / baseline = ${(row.ours_ms / row.baseline_ms).toFixed(2)}x)` : ''}`);
     if (c.note) row.notes.unshift(c.note);

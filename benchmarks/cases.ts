@@ -48,6 +48,11 @@ export interface BenchCase {
    */
   readonly baseline?: { readonly note: string; build(): Impl };
   /**
+   * For a case whose `ours` side is jitted: the same computation without jit, timed in the same
+   * row as `ours_nojit_ms` (on our default backend).
+   */
+  readonly nojit?: { readonly note: string; build(): Impl };
+  /**
    * The same computation for ONNX Runtime: our op function exported with src/io's exportOnnx
    * (so both run the graph the library itself would ship), with the case's input data.
    */

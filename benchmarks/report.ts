@@ -22,6 +22,9 @@ export interface ResultRow {
   /** the case's own reference computation in ours (BenchCase.baseline), and its CPU time */
   baseline_ms?: number | null;
   baseline_cpu_time_ms?: number;
+  /** a jitted case's own computation without jit (BenchCase.nojit), and its CPU time */
+  ours_nojit_ms?: number | null;
+  ours_nojit_cpu_time_ms?: number;
   /** ours on the TypeScript reference kernels (cpu backend, one thread) */
   ours_ts_ms?: number | null;
   ours_ts_cpu_time_ms?: number;
@@ -37,7 +40,7 @@ export interface ResultRow {
   tfjs_cpu_cpu_time_ms?: number;
   tfjs_wasm_cpu_time_ms?: number;
   /** timed samples per library, and calls per sample when sub-millisecond calls were looped */
-  reps: Partial<Record<'ours' | 'ours_ts' | 'tfjs_cpu' | 'tfjs_wasm' | 'ort' | 'baseline', string>>;
+  reps: Partial<Record<'ours' | 'ours_ts' | 'tfjs_cpu' | 'tfjs_wasm' | 'ort' | 'baseline' | 'ours_nojit', string>>;
   /** max |ours − tfjs| on the output (ops) or on the first three steps' losses (training); ORT on the output */
   max_abs_diff_cpu?: number;
   max_abs_diff_wasm?: number;

@@ -180,25 +180,28 @@ const perExampleGradsCase: BenchCase = (() => {
 // ---------------------------------------------------------------- LSTM(50) + Dense(1)
 
 const LB = 32, LS = 50, LH = 50;
-const lstmCase: BenchCase = (() => {
-  const data = lazy(() => {
-    const b = new Float32Array(4 * LH);
-    b.fill(1, LH, 2 * LH); // unit forget bias, as Keras / tfjs initialise it
-    return {
-      x: randArray(LB * LS, 30),
-      y: randArray(LB, 31),
-      k: glorot(1, 4 * LH, 32),
-      r: glorot(LH, 4 * LH, 33),
-      b,
-      dk: glorot(LH, 1, 34),
-      db: new Float32Array(1),
-    };
-  });
+const lstmData = lazy(() => {
+  const b = new Float32Array(4 * LH);
+  b.fill(1, LH, 2 * LH); // unit forget bias, as Keras / tfjs initialise it
   return {
-    name: `lstm-train-step-b${LB}-s${LS}-h${LH}`,
+    x: randArray(LB * LS, 30),
+    y: randArray(LB, 31),
+    k: glorot(1, 4 * LH, 32),
+    r: glorot(LH, 4 * LH, 33),
+    b,
+    dk: glorot(LH, 1, 34),
+    db: new Float32Array(1),
+  };
+});
+const lstmCaseWith = (jitted: boolean): BenchCase => {
+  const data = lstmData;
+  return {
+    name: jitted ? 'lstm-train-step-jit' : `lstm-train-step-b${LB}-s${LS}-h${LH}`,
     shape: 'x[32,50,1] LSTM(50, sigmoid) -> Dense(1) on last step, MSE, Adam',
     kind: 'train',
-    note: 'ours: sequential(lstm, dense) + valueAndGrad + optim.adam; tfjs: sequential + trainOnBatch',
+    note: jitted
+      ? 'ours: jit(valueAndGrad) (as fit runs it: the fused LSTM primitive is one plan step) + optim.adam update; tfjs: sequential + trainOnBatch'
+      : 'ours: sequential(lstm, dense) + valueAndGrad + optim.adam; tfjs: sequential + trainOnBatch',
     build(lib: Lib): Impl {
       const d = data();
       if (lib === 'ours') {
@@ -210,7 +213,8 @@ const lstmCase: BenchCase = (() => {
           { kernel: t(d.k, [1, 4 * LH] as const), recurrentKernel: t(d.r, [LH, 4 * LH] as const), bias: t(d.b, [4 * LH] as const) },
           { kernel: t(d.dk, [LH, 1] as const), bias: t(d.db, [1] as const) },
         ] as unknown as ReturnType<typeof model.init>;
-        const step = valueAndGrad((p: typeof params) => mse(model.apply(p, x), y));
+        const vg = valueAndGrad((p: typeof params) => mse(model.apply(p, x), y));
+        const step = jitted ? jit(vg) : vg;
         // tfjs' Adam epsilon (1e-7); tfjs adds it to the uncorrected √v, optax to the bias-corrected √v̂ (negligible here)
         const opt = adam({ learningRate: 1e-3, epsilon: 1e-7 });
         let state = opt.init(params);
@@ -252,6 +256,8 @@ const lstmCase: BenchCase = (() => {
       };
     },
   };
-})();
+};
+const lstmCase = lstmCaseWith(false);
+const lstmJitCase = lstmCaseWith(true);
 
-export const trainCases: readonly BenchCase[] = [mlpCase, perExampleGradsCase, lstmCase, mlpJitCase];
+export const trainCases: readonly BenchCase[] = [mlpCase, perExampleGradsCase, lstmCase, mlpJitCase, lstmJitCase];

@@ -245,3 +245,17 @@ export class GraphTrace extends Trace {
     return outVars.map((v) => this.tracer(v));
   }
 }
+
+/**
+ * True when every tracer among `xs` belongs to a jit trace (concrete values and nulls pass):
+ * the values are only being staged into a plan, no transform differentiates or batches them.
+ * A primitive whose derivative rule has a fused concrete path (e.g. the recurrent sequence's
+ * backprop-through-time kernel) may then bind that kernel instead of its op-level reference.
+ */
+export function onlyJitTracers(xs: readonly MaybeTensor[]): boolean {
+  return xs.every((x) => {
+    // cast: a tensor's tracer payload is always a Tracer (core makes them)
+    const tr = x === null ? null : (x._tracer as Tracer | null);
+    return tr === null || (tr.trace instanceof GraphTrace && tr.trace.context === 'jit');
+  });
+}

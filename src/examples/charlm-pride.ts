@@ -39,6 +39,7 @@ import { applyLayer, initLayer } from '../nn/layer';
 import { keys } from '../nn/init';
 import { sparseCategoricalCrossEntropy } from '../nn/losses';
 import { valueAndGrad } from '../autodiff/transforms';
+import { jit } from '../autodiff/jit';
 import { treeLeaves } from '../autodiff/pytree';
 import { adam, applyUpdates, chain, clipByGlobalNorm, cosineDecay } from '../optim';
 import { foldIn, key, uniformArray, type Key } from '../random';
@@ -250,12 +251,15 @@ export async function runCharLm(ctx: ExampleContext, s: CharLmSettings): Promise
   const paramCount = treeLeaves(params).reduce((n, t) => n + t.size, 0);
   const optimizer = chain(clipByGlobalNorm(s.clipNorm), adam({ learningRate: cosineDecay({ init: s.learningRate, decaySteps: s.steps, alpha: 0.1 }) }));
   let optState = optimizer.init(params);
-  const step = valueAndGrad(
-    (p: CharLstmParams, x: Ids, y: Ids, st: State) => {
-      const r = model.forward(p, x, st);
-      return [sparseCategoricalCrossEntropy(r.logits, y), r.state] as const;
-    },
-    { hasAux: true },
+  // a pure step of (params, batch, carried state): jit traces it once (every batch is [B, T])
+  const step = jit(
+    valueAndGrad(
+      (p: CharLstmParams, x: Ids, y: Ids, st: State) => {
+        const r = model.forward(p, x, st);
+        return [sparseCategoricalCrossEntropy(r.logits, y), r.state] as const;
+      },
+      { hasAux: true },
+    ),
   );
 
   // B contiguous streams through the training text; chunk c of stream b starts at b·seg + c·T.

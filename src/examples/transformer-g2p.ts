@@ -14,6 +14,7 @@ import { readTextFileEither } from '../data/node';
 import { transformer } from '../nn/layers/transformer';
 import { maskedSparseCategoricalCrossEntropy } from '../nn/losses';
 import { valueAndGrad } from '../autodiff/transforms';
+import { jit } from '../autodiff/jit';
 import { notEqual } from '../ops/elementwise';
 import { adam, applyUpdates, chain, clipByGlobalNorm, warmupCosineDecay } from '../optim';
 import { foldIn, key, permutationArray, type Key } from '../random';
@@ -188,7 +189,8 @@ export async function trainG2p(model: G2pModel, d: G2pData, s: G2pSettings, ctx:
     adam({ learningRate: warmupCosineDecay({ peak: s.peakLearningRate, warmupSteps: s.warmupSteps, decaySteps: s.steps, end: s.peakLearningRate / 20 }) }),
   );
   let state = optimizer.init(params);
-  const step = valueAndGrad((p: G2pParams, b: G2pBatch) => batchLoss(model, p, b));
+  // a pure step (the batch is an argument): jit traces it once per padded batch shape
+  const step = jit(valueAndGrad((p: G2pParams, b: G2pBatch) => batchLoss(model, p, b)));
   const bar = ctx.progress('transformer-g2p (steps)', s.steps);
   const stepLoss: number[] = [];
   const testLoss: [number, number][] = [];

@@ -10,6 +10,7 @@ import { makeTensor } from '../../tensor/tensor';
 import { erase } from '../../tensor/untyped';
 import { bind, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../../autodiff/core';
 import { jvp as jvpTransform, vjp as vjpTransform } from '../../autodiff/transforms';
+import { onlyJitTracers } from '../../autodiff/traces';
 import { addRaw, mulRaw, subRaw } from '../../ops/elementwise';
 import { matmulRaw } from '../../ops/linalg';
 import { reshapeRaw } from '../../ops/reduce-core';
@@ -142,7 +143,35 @@ function referenceSequence(cfg: CellConfig, ins: readonly AnyTensor[]): AnyTenso
   return c ? [...out, c] : out;
 }
 
-export const recurrentSequenceGradP: Primitive<{ readonly cfg: CellConfig; readonly has: readonly boolean[] }> = {
+type GradParams = { readonly cfg: CellConfig; readonly has: readonly boolean[] };
+
+/**
+ * The backward pass as a function of the sequence inputs and the present output cotangents,
+ * through the op-level recurrence: what the fused backward primitive computes, in a form
+ * transforms can differentiate. The residual inputs of the primitive (the forward outputs) are
+ * functions of the sequence inputs, so their derivatives are already in this one.
+ */
+function referenceGrad(p: GradParams, n: number, outShapes: readonly (readonly number[])[]) {
+  return (...xs: AnyTensor[]): AnyTensor[] => {
+    const seq = xs.slice(0, n);
+    let k = n;
+    const cts = outShapes.map((s, i) => (p.has[i] ? xs[k++]! : zerosT(s)));
+    const f = (...ys: AnyTensor[]) => referenceSequence(p.cfg, ys);
+    const [, pull] = vjpTransform(f as (...ys: unknown[]) => AnyTensor[], ...(seq as unknown[]));
+    return pull(cts) as AnyTensor[];
+  };
+}
+
+/** [sequence inputs, present cotangents] of a recurrent_sequence_grad eqn's inputs, and the function of them it computes */
+function gradParts(ins: readonly AnyTensor[], p: GradParams) {
+  const n = p.cfg.kind === 'lstm' ? 6 : 5;
+  const nOut = outputAvals(p.cfg, sequenceDims(ins.slice(0, n).map((x) => ({ shape: dimsOf(x), dtype: x.dtype })), p.cfg)).length;
+  const outShapes = ins.slice(n, n + publicOutputs(p.cfg)).map(dimsOf);
+  const args = [...ins.slice(0, n), ...ins.slice(n + nOut)];
+  return { n, nOut, args, f: referenceGrad(p, n, outShapes) };
+}
+
+export const recurrentSequenceGradP: Primitive<GradParams> = {
   name: 'recurrent_sequence_grad',
   shape(ins, p) {
     const n = p.cfg.kind === 'lstm' ? 6 : 5;
@@ -161,13 +190,21 @@ export const recurrentSequenceGradP: Primitive<{ readonly cfg: CellConfig; reado
     const g = backend().recurrentBackward(p.cfg, d, seqInputs(p.cfg, ins), fw, { dhs, dhT, dcT });
     return p.cfg.kind === 'lstm' ? [g.dx, g.dW, g.dU, g.db, g.dh0, g.dc0!] : [g.dx, g.dW, g.dU, g.db, g.dh0];
   },
-  // Never reached: the sequence primitive only binds this on concrete values and routes traced
-  // ones (higher-order derivatives) through the op-level recurrence. Kept explicit for clarity.
-  jvp: () => {
-    throw new Error('recurrent_sequence_grad: the fused backward pass is not differentiable; higher-order derivatives go through the op-level recurrence');
+  // Reached when a jit plan that holds the fused backward pass is evaluated under an outer
+  // transform (grad(jit(valueAndGrad(f))), ...): higher derivatives take the op-level
+  // recurrence, as they do without jit. The residual inputs get no tangent / cotangent of their
+  // own: they are the forward outputs of the sequence inputs, whose derivatives cover them.
+  jvp(primals, tangents, _outs, p) {
+    const { n, nOut, args, f } = gradParts(primals, p);
+    const tans = [...tangents.slice(0, n), ...tangents.slice(n + nOut)].map((t, i) => t ?? zerosT(dimsOf(args[i]!)));
+    const [, tOut] = jvpTransform(f as (...xs: unknown[]) => AnyTensor[], args as unknown[], tans as unknown[]);
+    return tOut as AnyTensor[];
   },
-  vjp: () => {
-    throw new Error('recurrent_sequence_grad: the fused backward pass is not differentiable; higher-order derivatives go through the op-level recurrence');
+  vjp(cts, primals, outs, p) {
+    const { n, nOut, args, f } = gradParts(primals, p);
+    const [, pull] = vjpTransform(f as (...xs: unknown[]) => AnyTensor[], ...(args as unknown[]));
+    const g = pull(cts.map((c, i) => c ?? zerosT(dimsOf(outs[i]!)))) as AnyTensor[];
+    return [...g.slice(0, n), ...new Array<null>(nOut).fill(null), ...g.slice(n)];
   },
   // Per-example weight gradients are sums over each example's rows alone, which folding the
   // examples into the kernel's batch would mix: the same maths through the op-level recurrence's
@@ -210,7 +247,9 @@ export const recurrentSequenceP: Primitive<CellConfig> = {
     const nPub = publicOutputs(cfg);
     const pub = cts.slice(0, nPub);
     if (pub.every((c) => c === null)) return primals.map(() => null);
-    if (concrete(pub) && concrete(primals) && concrete(outs)) {
+    // concrete values, or values a jit trace only stages into its plan: the fused backward pass
+    const fusedOk = (xs: readonly MaybeTensor[]) => concrete(xs) || onlyJitTracers(xs);
+    if (fusedOk(pub) && fusedOk(primals) && fusedOk(outs)) {
       const has = pub.map((c) => c !== null);
       return bind(recurrentSequenceGradP, [...primals, ...outs, ...pub.filter((c): c is AnyTensor => c !== null)], { cfg, has });
     }
