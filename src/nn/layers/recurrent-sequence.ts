@@ -210,20 +210,14 @@ export const recurrentSequenceGradP: Primitive<GradParams> = {
   // examples into the kernel's batch would mix: the same maths through the op-level recurrence's
   // vjp, batched op by op (equal to the kernel within float32 rounding, not bit for bit).
   batch: (ins, dims, p) => {
-    const grads = vmap((...xs: AnyTensor[]) => referenceGrad(p.cfg, p.has, xs), { inAxes: dims })(...ins) as AnyTensor[]; // cast: vmap of an untyped function
+    const perExample = (...xs: AnyTensor[]) => {
+      const { args, f } = gradParts(xs, p);
+      return f(...args);
+    };
+    const grads = vmap(perExample, { inAxes: dims })(...ins) as AnyTensor[]; // cast: vmap of an untyped function
     return [grads, grads.map(() => 0)];
   },
 };
-
-/** What recurrent_sequence_grad computes, through the op-level recurrence: [x, W, U, b, h0, c0?, outs..., present cts...] → input grads. */
-function referenceGrad(cfg: CellConfig, has: readonly boolean[], ins: readonly AnyTensor[]): AnyTensor[] {
-  const n = cfg.kind === 'lstm' ? 6 : 5;
-  const primals = ins.slice(0, n);
-  let k = n + outputAvals(cfg, sequenceDims(primals, cfg)).length;
-  const f = (...xs: AnyTensor[]) => referenceSequence(cfg, xs);
-  const [outs, pull] = vjpTransform(f as (...xs: unknown[]) => AnyTensor[], ...(primals as unknown[]));
-  return pull(outs.map((o, i) => (has[i] ? ins[k++]! : zerosT(dimsOf(o))))) as AnyTensor[];
-}
 
 /**
  * The whole sequence as one primitive. Inputs [x, W, U, bias, h0, c0 (LSTM)]; outputs
