@@ -55,6 +55,30 @@ function onBackends(body: () => void): void {
   }
 }
 
+/**
+ * Three Adam steps from params p0, one with the plain loss-and-gradient `vg`, one with `jit(vg)`;
+ * loss, grads and updated params agree bit for bit at every step, and jit traces once. The
+ * batch arguments are typed by each test's own loss; here they are only passed through.
+ */
+function threeStepsAgree<P>(vg: (p: P, ...batch: any[]) => readonly [unknown, P], p0: P, batch: readonly unknown[]): void {
+  const j = jit(vg);
+  const opt = adam({ learningRate: 0.01 });
+  let pa = p0, sa = opt.init(pa);
+  let pb = pa, sb = sa;
+  for (let i = 0; i < 3; i++) {
+    const [la, ga] = vg(pa, ...batch);
+    const [lb, gb] = j(pb, ...batch);
+    sameBits(lb, la, `loss ${i}`);
+    sameBits(gb, ga, `grads ${i}`);
+    const [ua, na] = opt.update(ga, sa, pa);
+    const [ub, nb] = opt.update(gb, sb, pb);
+    [pa, sa, pb, sb] = [applyUpdates(pa, ua), na, applyUpdates(pb, ub), nb];
+    sameBits(pb, pa, `params ${i}`);
+  }
+  // the batch is an argument (or closed over): one trace for all three steps
+  expect(j.traceCount).toBe(1);
+}
+
 describe('jit: the LSTM training step', () => {
   const B = 4, S = 6, H = 5;
   const model = sequential([B, S, 2] as const, lstm(H), dense(1));
@@ -74,24 +98,7 @@ describe('jit: the LSTM training step', () => {
   });
 
   it('jit(valueAndGrad) + adam equals the plain step, bit for bit, on both backends', () => {
-    onBackends(() => {
-      const vg = valueAndGrad(loss);
-      const j = jit(vg);
-      const opt = adam({ learningRate: 0.01 });
-      let pa = model.init(key(2)), sa = opt.init(pa);
-      let pb = pa, sb = sa;
-      for (let i = 0; i < 3; i++) {
-        const [la, ga] = vg(pa);
-        const [lb, gb] = j(pb);
-        sameBits(lb, la, `loss ${i}`);
-        sameBits(gb, ga, `grads ${i}`);
-        const [ua, na] = opt.update(ga, sa, pa);
-        const [ub, nb] = opt.update(gb, sb, pb);
-        [pa, sa, pb, sb] = [applyUpdates(pa, ua), na, applyUpdates(pb, ub), nb];
-        sameBits(pb, pa, `params ${i}`);
-      }
-      expect(j.traceCount).toBe(1);
-    });
+    onBackends(() => threeStepsAgree(valueAndGrad(loss), model.init(key(2)), []));
   });
 
   it('higher derivatives through the jitted fused backward pass take the op-level recurrence', () => {
@@ -124,25 +131,7 @@ describe('jit: the encoder–decoder Transformer training step', () => {
   const loss = (p: P, s: Ids, ti: Ids, to: Ids) => maskedSparseCategoricalCrossEntropy(model.forward(p, s, ti, { srcPadId: 0, tgtPadId: 0 }), to, notEqual(to, 0));
 
   it('jit(valueAndGrad) + adam equals the plain step, bit for bit, on both backends', () => {
-    onBackends(() => {
-      const vg = valueAndGrad(loss);
-      const j = jit(vg);
-      const opt = adam({ learningRate: 0.01 });
-      let pa = model.init(key(4)), sa = opt.init(pa);
-      let pb = pa, sb = sa;
-      for (let i = 0; i < 3; i++) {
-        const [la, ga] = vg(pa, src, tin, tout);
-        const [lb, gb] = j(pb, src, tin, tout);
-        sameBits(lb, la, `loss ${i}`);
-        sameBits(gb, ga, `grads ${i}`);
-        const [ua, na] = opt.update(ga, sa, pa);
-        const [ub, nb] = opt.update(gb, sb, pb);
-        [pa, sa, pb, sb] = [applyUpdates(pa, ua), na, applyUpdates(pb, ub), nb];
-        sameBits(pb, pa, `params ${i}`);
-      }
-      // the batch is an argument: one trace for all three steps
-      expect(j.traceCount).toBe(1);
-    });
+    onBackends(() => threeStepsAgree(valueAndGrad(loss), model.init(key(4)), [src, tin, tout]));
   });
 
   it('the whole step (valueAndGrad, adam update, applyUpdates) inside one jit', () => {
