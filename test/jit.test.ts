@@ -151,6 +151,26 @@ describe('jit: tracing and the cache', () => {
 });
 
 describe('jit: edge cases', () => {
+  it('keeps at most cacheLimit plans, dropping the least recently used', () => {
+    const f = jit((x: Tensor<[3]>, step: number) => mul(x, step), { cacheLimit: 2 });
+    f(x3, 1);
+    f(x3, 2);
+    f(x3, 1); // 1 is now the most recent
+    f(x3, 3); // drops 2
+    expect([f.traceCount, f.cacheSize]).toEqual([3, 2]);
+    f(x3, 1); // still cached
+    expect(f.traceCount).toBe(3);
+    f(x3, 2); // traced again
+    expect([f.traceCount, f.cacheSize]).toEqual([4, 2]);
+    expect(bits(f(x3, 2))).toEqual(bits(mul(x3, 2)));
+    // the default bound: a counter in the arguments does not grow the cache without end
+    const g = jit((x: Tensor<[3]>, step: number) => mul(x, step));
+    for (let i = 0; i < 70; i++) g(x3, i);
+    expect([g.traceCount, g.cacheSize]).toEqual([70, 64]);
+    expect(() => jit((x: Tensor<[3]>) => x, { cacheLimit: 0 })).toThrow(/cacheLimit must be a positive integer, got 0/);
+  });
+
+
   it('jvp through jit, constant and empty outputs, zero-size tensors', () => {
     const f = (x: Tensor<[3]>) => mul(exp(x), x);
     const [o, t] = jvp(jit(f), [x3], [y3]);

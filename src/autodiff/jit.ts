@@ -30,6 +30,13 @@ export interface JitOptions {
   readonly static?: readonly number[];
   /** fuse chains of element-wise ops into single passes (default true; false runs every op as its own step) */
   readonly fuse?: boolean;
+  /**
+   * How many signatures keep their compiled plan (default 64); beyond it the least recently
+   * used is dropped and traced again if it comes back. A function whose signature changes on
+   * every call (a number that counts steps in its arguments) then holds at most this many
+   * plans instead of one per call.
+   */
+  readonly cacheLimit?: number;
 }
 
 /** What a jitted function tells about its cache. */
@@ -153,6 +160,8 @@ class JitTrace extends GraphTrace {
 export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions = {}): F & JitInfo {
   const statics = new Set(options.static ?? []);
   for (const i of statics) if (!Number.isInteger(i) || i < 0) throw new RangeError(`jit: static argument indices must be non-negative integers, got ${i}`);
+  const cacheLimit = options.cacheLimit ?? 64;
+  if (!Number.isInteger(cacheLimit) || cacheLimit < 1) throw new RangeError(`jit: cacheLimit must be a positive integer, got ${cacheLimit}`);
   const cache = new Map<string, Entry>();
   const ids = new Ids();
   let traceCount = 0;
@@ -197,11 +206,18 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
     for (const i of [...statics].sort((a, b) => a - b)) if (i < args.length) key += `|${i}=${staticKey(args[i], i, ids)}`;
     let entry = cache.get(key);
     let cacheable = true;
-    if (entry === undefined) {
+    if (entry !== undefined) {
+      // most recently used last: a Map iterates in insertion order
+      cache.delete(key);
+      cache.set(key, entry);
+    } else {
       const r = trace(args, dynamic, flat.leaves, (ls) => flat.rebuild(ls));
       entry = r.entry;
       cacheable = r.cacheable;
-      if (cacheable) cache.set(key, entry);
+      if (cacheable) {
+        cache.set(key, entry);
+        if (cache.size > cacheLimit) cache.delete(cache.keys().next().value!);
+      }
     }
     return { entry, cacheable, leaves: flat.leaves };
   };
