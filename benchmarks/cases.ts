@@ -32,6 +32,14 @@ export interface Impl {
   dispose?(): void;
 }
 
+/**
+ * A training step's Impl: `first` runs three steps and returns their losses (the cross-library
+ * check), `run` one step; `dispose` frees what a tfjs side holds.
+ */
+export function stepImpl(step: () => number, dispose?: () => void): Impl {
+  return { first: () => Float32Array.of(step(), step(), step()), run: () => void step(), ...(dispose ? { dispose } : {}) };
+}
+
 export interface BenchCase {
   readonly name: string;
   /** human-readable shapes, e.g. "[512,512]x[512,512]" */

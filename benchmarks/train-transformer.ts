@@ -14,7 +14,7 @@
  * three losses must agree (bench.ts checks them).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BenchCase, Impl, Lib } from './cases';
+import { stepImpl, type BenchCase, type Impl, type Lib } from './cases';
 import { lazy } from './harness';
 import { makeTensor, Tensor } from '../src/tensor/tensor';
 import { valueAndGrad } from '../src/autodiff/transforms';
@@ -184,7 +184,7 @@ function oursStep(jitted: boolean): Impl {
     state = next;
     return l.item();
   };
-  return { first: () => Float32Array.of(once(), once(), once()), run: () => void once() };
+  return stepImpl(once);
 }
 
 function tfjsStep(): Impl {
@@ -204,14 +204,10 @@ function tfjsStep(): Impl {
     tf.dispose(grads);
     return v;
   };
-  return {
-    first: () => Float32Array.of(once(), once(), once()),
-    run: () => void once(),
-    dispose: () => {
-      opt.dispose();
-      [...vars, src, tin, tout, pe, causal].forEach((t) => t.dispose());
-    },
-  };
+  return stepImpl(once, () => {
+    opt.dispose();
+    [...vars, src, tin, tout, pe, causal].forEach((t) => t.dispose());
+  });
 }
 
 /**

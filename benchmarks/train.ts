@@ -5,7 +5,7 @@
  * agree across libraries (checked by bench.ts): that covers gradients and updates too.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BenchCase, Impl, Lib } from './cases';
+import { stepImpl, type BenchCase, type Impl, type Lib } from './cases';
 import { glorot, lazy, randArray } from './harness';
 import { fromDataOrThrow, zeros } from '../src/tensor/create';
 import { grad, valueAndGrad } from '../src/autodiff/transforms';
@@ -60,7 +60,7 @@ const mlpCaseWith = (jitted: boolean): BenchCase => {
           state = next;
           return loss.item();
         };
-        return { first: () => Float32Array.of(once(), once(), once()), run: () => void once() };
+        return stepImpl(once);
       }
       const init = [tf.tensor2d(d.w1, [784, 128]), tf.zeros([128]), tf.tensor2d(d.w2, [128, 10]), tf.zeros([10])];
       const vars = init.map((v) => tf.variable(v));
@@ -78,14 +78,10 @@ const mlpCaseWith = (jitted: boolean): BenchCase => {
         cost.dispose();
         return v;
       };
-      return {
-        first: () => Float32Array.of(once(), once(), once()),
-        run: () => void once(),
-        dispose: () => {
-          opt.dispose();
-          [...vars, x, y].forEach((v) => v.dispose());
-        },
-      };
+      return stepImpl(once, () => {
+        opt.dispose();
+        [...vars, x, y].forEach((v) => v.dispose());
+      });
     },
   };
 };
@@ -225,7 +221,7 @@ const lstmCaseWith = (jitted: boolean): BenchCase => {
           state = next;
           return loss.item();
         };
-        return { first: () => Float32Array.of(once(), once(), once()), run: () => void once() };
+        return stepImpl(once);
       }
       const model = tf.sequential({
         layers: [

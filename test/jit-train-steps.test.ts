@@ -57,10 +57,9 @@ function onBackends(body: () => void): void {
 
 /**
  * Three Adam steps from params p0, one with the plain loss-and-gradient `vg`, one with `jit(vg)`;
- * loss, grads and updated params agree bit for bit at every step, and jit traces once. The
- * batch arguments are typed by each test's own loss; here they are only passed through.
+ * loss, grads and updated params agree bit for bit at every step, and jit traces once.
  */
-function threeStepsAgree<P>(vg: (p: P, ...batch: any[]) => readonly [unknown, P], p0: P, batch: readonly unknown[]): void {
+function threeStepsAgree<P, A extends readonly unknown[]>(vg: (p: P, ...batch: A) => readonly [unknown, P], p0: P, batch: A): void {
   const j = jit(vg);
   const opt = adam({ learningRate: 0.01 });
   let pa = p0, sa = opt.init(pa);

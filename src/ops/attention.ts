@@ -29,14 +29,13 @@ import {
 } from '../shape/rules';
 import { makeTensor, type Tensor } from '../tensor/tensor';
 import type { DType } from '../tensor/dtype';
-import { erase, typed, type AnyTensor } from '../tensor/untyped';
+import { erase, typed, type AnyTensor, dimsOf } from '../tensor/untyped';
 import { castRaw, compareRaw, mulRaw, notEqualP, whereRaw } from './elementwise';
 import { reshapeRaw } from './reduce-core';
 import { softmaxRaw } from './activations';
 import { matmulRaw } from './linalg';
 import { boolArg, intArg, numberArg, optionsArg, tensorArgs } from '../tensor/validate';
 
-const shapeOf = (x: AnyTensor) => x.shape as readonly number[];
 
 /** the most negative finite float32: the score of a masked position */
 const MASKED_SCORE = -3.4028234663852886e38;
@@ -88,7 +87,7 @@ export function paddingMask<S extends Shape, const H extends boolean = true, D e
   boolArg('paddingMask', 'heads', options?.heads);
   const t = erase(ids);
   checkDtype('paddingMask', 'ids', ['int32'], t.dtype);
-  const s = shapeOf(t);
+  const s = dimsOf(t);
   const shape = paddingMaskShape(s, options?.heads !== false);
   const keep = compareRaw(notEqualP, t, padId);
   return typed<Tensor<Result<PaddingMaskShape<S, H>>, 'bool'>>(reshapeRaw(keep, shape));
@@ -140,16 +139,16 @@ export function scaledDotProductAttention<
   const qt = erase(q);
   const kt = erase(k);
   const vt = erase(v);
-  const [scoresShape] = attentionShapes(shapeOf(qt), shapeOf(kt), shapeOf(vt));
+  const [scoresShape] = attentionShapes(dimsOf(qt), dimsOf(kt), dimsOf(vt));
   const m = mask == null ? null : erase(mask);
   if (m !== null) {
     if (m.dtype !== 'bool') throw new ShapeError('attention', `mask must be bool (true = attend), got ${m.dtype}`);
-    attentionMaskShape(scoresShape, shapeOf(m));
+    attentionMaskShape(scoresShape, dimsOf(m));
   }
-  const qs = shapeOf(qt);
+  const qs = dimsOf(qt);
   const scale = options?.scale ?? 1 / Math.sqrt(qs[qs.length - 1]!);
   // scale whichever of q and the scores is smaller (same value up to rounding)
-  const lk = shapeOf(kt)[shapeOf(kt).length - 2]!;
+  const lk = dimsOf(kt)[dimsOf(kt).length - 2]!;
   const dk = qs[qs.length - 1]!;
   let scores = dk <= lk ? matmulRaw(mulRaw(qt, scale), kt, false, true) : mulRaw(matmulRaw(qt, kt, false, true), scale);
   if (m !== null) scores = whereRaw(m, scores, MASKED_SCORE);

@@ -3,12 +3,12 @@
  * (shape-preserving, NumPy-broadcasting, axis-shifting) that many primitives share. Each
  * primitive's own rule sits beside its other rules; these only keep them short.
  */
+import { dimsOf } from '../tensor/untyped';
 import { noBatchRuleMessage } from '../autodiff/batching';
 import { bind, type AnyTensor, type BatchDim, type BatchResult, type Primitive } from '../autodiff/core';
 import { broadcastToRaw, frontAligned, moveAxis, reshapeRaw } from './reduce-core';
 export { moveAxis };
 
-const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
 
 /** The batch value of x with its batch axis at `to`; an unbatched x is broadcast to `size` examples there. */

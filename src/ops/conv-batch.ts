@@ -11,19 +11,18 @@ import { matmulRaw } from './linalg';
 import { reshapeRaw } from './reduce-core';
 import { vjp } from '../autodiff/transforms';
 import type { ConvParams } from '../shape/rules';
-import { erase, type AnyTensor } from '../tensor/untyped';
+import { erase, type AnyTensor, dimsOf } from '../tensor/untyped';
 import { makeTensor } from '../tensor/tensor';
 import type { BatchDim } from '../autodiff/core';
 
-const shapeOf = (x: AnyTensor) => x.shape as readonly number[];
-const sizeAt = (a: AnyTensor, da: BatchDim, b: AnyTensor, db: BatchDim) => (da === null ? shapeOf(b)[db!]! : shapeOf(a)[da]!);
+const sizeAt = (a: AnyTensor, da: BatchDim, b: AnyTensor, db: BatchDim) => (da === null ? dimsOf(b)[db!]! : dimsOf(a)[da]!);
 
 /**
  * The patches of xb ([B, N, H, W, C], examples in front) under a kh×kw filter with output
  * oh×ow: [B, N·oh·ow, kh·kw·C], each patch laid out in the filter's [kH, kW, inC] order.
  */
 function patches(xb: AnyTensor, p: ConvParams, kh: number, kw: number, oh: number, ow: number): AnyTensor {
-  const [size, n, , , c] = shapeOf(xb) as [number, number, number, number, number];
+  const [size, n, , , c] = dimsOf(xb) as [number, number, number, number, number];
   const xp = padRaw(xb, [0, 0, p.pads[0], p.pads[2], 0], [0, 0, p.pads[1], p.pads[3], 0], 0);
   const taps: AnyTensor[] = [];
   for (let i = 0; i < kh; i++) {
@@ -38,7 +37,7 @@ function patches(xb: AnyTensor, p: ConvParams, kh: number, kw: number, oh: numbe
 export function batchedFilterGradient(x: AnyTensor, dx: BatchDim, dy: AnyTensor, ddy: BatchDim, p: ConvParams & { readonly filterShape: readonly number[] }): AnyTensor {
   const size = sizeAt(x, dx, dy, ddy);
   const yb = moveBatch(dy, ddy, 0, size);
-  const [, n, oh, ow, oc] = shapeOf(yb) as [number, number, number, number, number];
+  const [, n, oh, ow, oc] = dimsOf(yb) as [number, number, number, number, number];
   const [kh, kw, c] = p.filterShape as [number, number, number, number];
   const g = matmulRaw(patches(moveBatch(x, dx, 0, size), p, kh, kw, oh, ow), reshapeRaw(yb, [size, n * oh * ow, oc]), true, false);
   return reshapeRaw(g, [size, kh, kw, c, oc]);
@@ -48,7 +47,7 @@ export function batchedFilterGradient(x: AnyTensor, dx: BatchDim, dy: AnyTensor,
 export function batchedFilterConv(x: AnyTensor, dx: BatchDim, w: AnyTensor, dw: BatchDim, p: ConvParams, out: readonly number[]): AnyTensor {
   const size = sizeAt(x, dx, w, dw);
   const wb = moveBatch(w, dw, 0, size);
-  const [, kh, kw, c, oc] = shapeOf(wb) as [number, number, number, number, number];
+  const [, kh, kw, c, oc] = dimsOf(wb) as [number, number, number, number, number];
   const [n, oh, ow] = out as [number, number, number, number];
   const y = matmulRaw(patches(moveBatch(x, dx, 0, size), p, kh, kw, oh, ow), reshapeRaw(wb, [size, kh * kw * c, oc]));
   return reshapeRaw(y, [size, n, oh, ow, oc]);
@@ -64,6 +63,6 @@ export function batchedFilterInputGradient(dy: AnyTensor, ddy: BatchDim, w: AnyT
   const wb = moveBatch(w, dw, 0, size);
   const inShape = [size, ...p.inShape];
   const zeros = erase(makeTensor(inShape, 'float32', new Float32Array(inShape.reduce((a, b) => a * b, 1))));
-  const [, pull] = vjp((x: AnyTensor) => batchedFilterConv(x, 0, wb, 0, p, shapeOf(yb).slice(1)), zeros);
+  const [, pull] = vjp((x: AnyTensor) => batchedFilterConv(x, 0, wb, 0, p, dimsOf(yb).slice(1)), zeros);
   return pull(yb)[0];
 }

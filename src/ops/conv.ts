@@ -56,14 +56,13 @@ import {
   type Result,
 } from '../shape/rules';
 import type { Tensor } from '../tensor/tensor';
-import { erase, typed, type AnyTensor } from '../tensor/untyped';
+import { erase, typed, type AnyTensor, dimsOf } from '../tensor/untyped';
 import { bind1, type AVal, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { addRaw, mulRaw } from './elementwise';
 import { reshapeRaw, sumRaw } from './reduce-core';
 import { optionsArg, tensorArgs } from '../tensor/validate';
 
 const f32 = (x: AnyTensor) => x._data as Float32Array;
-const shapeOf = (x: AnyTensor | AVal) => x.shape as readonly number[];
 const addT = (a: MaybeTensor, b: MaybeTensor): MaybeTensor => (a === null ? b : b === null ? a : addRaw(a, b));
 
 function requireFloat(op: string, ins: readonly AVal[]): void {
@@ -92,7 +91,7 @@ function convGeometry(x: readonly number[], f: readonly number[], y: readonly nu
 }
 
 /** One example's shape of a batch value (batch axis d; null: the value itself). */
-const exampleShape = (x: AnyTensor, d: number | null) => shapeOf(x).filter((_, i) => i !== d);
+const exampleShape = (x: AnyTensor, d: number | null) => dimsOf(x).filter((_, i) => i !== d);
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 const convParams = (p: ConvParams): ConvParams => ({ strides: p.strides, dilation: p.dilation, pads: p.pads });
 
@@ -100,11 +99,11 @@ export const conv2dP: Primitive<ConvParams> = {
   name: 'conv2d',
   shape(ins, p) {
     requireFloat('conv2d', ins);
-    return [{ shape: convOutShape('conv2d', shapeOf(ins[0]!), shapeOf(ins[1]!), p), dtype: 'float32' }];
+    return [{ shape: convOutShape('conv2d', dimsOf(ins[0]!), dimsOf(ins[1]!), p), dtype: 'float32' }];
   },
   impl(ins, p, outs) {
     const [x, w] = ins as [AnyTensor, AnyTensor];
-    return [backend().conv2d(f32(x), f32(w), convGeometry(shapeOf(x), shapeOf(w), shapeOf(outs[0]!), p))];
+    return [backend().conv2d(f32(x), f32(w), convGeometry(dimsOf(x), dimsOf(w), dimsOf(outs[0]!), p))];
   },
   // bilinear: d(x * w) = dx * w + x * dw
   jvp: (pr, t, _o, p) => [addT(t[0] ? conv2dRaw(t[0], pr[1]!, p) : null, t[1] ? conv2dRaw(pr[0]!, t[1], p) : null)],
@@ -113,8 +112,8 @@ export const conv2dP: Primitive<ConvParams> = {
     const ct = cts[0]!;
     const [x, w] = pr as [AnyTensor, AnyTensor];
     return [
-      needed[0] === false ? null : backpropInputRaw(ct, w, { ...convParams(p), inShape: shapeOf(x) }),
-      needed[1] === false ? null : backpropFilterRaw(x, ct, { ...convParams(p), filterShape: shapeOf(w) }),
+      needed[0] === false ? null : backpropInputRaw(ct, w, { ...convParams(p), inShape: dimsOf(x) }),
+      needed[1] === false ? null : backpropFilterRaw(x, ct, { ...convParams(p), filterShape: dimsOf(w) }),
     ];
   },
   // the examples fold into N; a filter per example takes im2col and one batched GEMM (./conv-batch)
@@ -128,20 +127,20 @@ export const conv2dBackpropInputP: Primitive<BackpropInputParams> = {
   name: 'conv2d_backprop_input',
   shape(ins, p) {
     requireFloat('conv2dBackpropInput', ins);
-    const y = convOutShape('conv2dBackpropInput', p.inShape, shapeOf(ins[1]!), p);
-    if (!sameShape(y, shapeOf(ins[0]!))) throw new ShapeError('conv2dBackpropInput', `dy shape [${shapeOf(ins[0]!).join(', ')}] differs from the conv output [${y.join(', ')}]`);
+    const y = convOutShape('conv2dBackpropInput', p.inShape, dimsOf(ins[1]!), p);
+    if (!sameShape(y, dimsOf(ins[0]!))) throw new ShapeError('conv2dBackpropInput', `dy shape [${dimsOf(ins[0]!).join(', ')}] differs from the conv output [${y.join(', ')}]`);
     return [{ shape: p.inShape, dtype: 'float32' }];
   },
   impl(ins, p) {
     const [dy, w] = ins as [AnyTensor, AnyTensor];
-    return [backend().conv2dBackpropInput(f32(dy), f32(w), convGeometry(p.inShape, shapeOf(w), shapeOf(dy), p))];
+    return [backend().conv2dBackpropInput(f32(dy), f32(w), convGeometry(p.inShape, dimsOf(w), dimsOf(dy), p))];
   },
   jvp: (pr, t, _o, p) => [addT(t[0] ? backpropInputRaw(t[0], pr[1]!, p) : null, t[1] ? backpropInputRaw(pr[0]!, t[1], p) : null)],
   // <g, bpi(dy, w)> = <conv2d(g, w), dy> = <bpf(g, dy), w>
   vjp(cts, pr, _o, p) {
     const g = cts[0]!;
     const [dy, w] = pr as [AnyTensor, AnyTensor];
-    return [conv2dRaw(g, w, p), backpropFilterRaw(g, dy, { ...convParams(p), filterShape: shapeOf(w) })];
+    return [conv2dRaw(g, w, p), backpropFilterRaw(g, dy, { ...convParams(p), filterShape: dimsOf(w) })];
   },
   batch: (ins, dims, p) => dims[1] === null
     ? batchFoldN(conv2dBackpropInputP, ins, dims, p, [true, false], (q, n) => ({ ...q, inShape: foldShape(q.inShape, n) }))
@@ -153,20 +152,20 @@ export const conv2dBackpropFilterP: Primitive<BackpropFilterParams> = {
   name: 'conv2d_backprop_filter',
   shape(ins, p) {
     requireFloat('conv2dBackpropFilter', ins);
-    const y = convOutShape('conv2dBackpropFilter', shapeOf(ins[0]!), p.filterShape, p);
-    if (!sameShape(y, shapeOf(ins[1]!))) throw new ShapeError('conv2dBackpropFilter', `dy shape [${shapeOf(ins[1]!).join(', ')}] differs from the conv output [${y.join(', ')}]`);
+    const y = convOutShape('conv2dBackpropFilter', dimsOf(ins[0]!), p.filterShape, p);
+    if (!sameShape(y, dimsOf(ins[1]!))) throw new ShapeError('conv2dBackpropFilter', `dy shape [${dimsOf(ins[1]!).join(', ')}] differs from the conv output [${y.join(', ')}]`);
     return [{ shape: p.filterShape, dtype: 'float32' }];
   },
   impl(ins, p) {
     const [x, dy] = ins as [AnyTensor, AnyTensor];
-    return [backend().conv2dBackpropFilter(f32(x), f32(dy), convGeometry(shapeOf(x), p.filterShape, shapeOf(dy), p))];
+    return [backend().conv2dBackpropFilter(f32(x), f32(dy), convGeometry(dimsOf(x), p.filterShape, dimsOf(dy), p))];
   },
   jvp: (pr, t, _o, p) => [addT(t[0] ? backpropFilterRaw(t[0], pr[1]!, p) : null, t[1] ? backpropFilterRaw(pr[0]!, t[1], p) : null)],
   // <G, bpf(x, dy)> = <bpi(dy, G), x> = <conv2d(x, G), dy>
   vjp(cts, pr, _o, p) {
     const g = cts[0]!;
     const [x, dy] = pr as [AnyTensor, AnyTensor];
-    return [backpropInputRaw(dy, g, { ...convParams(p), inShape: shapeOf(x) }), conv2dRaw(x, g, p)];
+    return [backpropInputRaw(dy, g, { ...convParams(p), inShape: dimsOf(x) }), conv2dRaw(x, g, p)];
   },
   // per-example filter gradients: im2col with ops (pad, one strided slice per kernel tap,
   // concat) and one batched GEMM over the examples, [B, P, K]ᵀ·[B, P, outC] → [B, K, outC]
@@ -194,7 +193,7 @@ export function conv2dBackpropInput<const XS extends readonly number[]>(
   options: Conv2dOptions<Pair, ConvPadding2d, Pair> = {},
 ): Tensor<[...XS]> {
   tensorArgs('conv2dBackpropInput', { dy, filter });
-  const f = shapeOf(erase(filter));
+  const f = dimsOf(erase(filter));
   if (inShape.length !== 4 || f.length !== 4) throw new ShapeError('conv2dBackpropInput', `inShape must be [batch, height, width, channels] and the filter [kH, kW, inC, outC] (ranks ${inShape.length} and ${f.length})`);
   const p = resolveConv2d('conv2dBackpropInput', inShape, f, options);
   return typed<Tensor<[...XS]>>(backpropInputRaw(erase(dy), erase(filter), { ...p, inShape: [...inShape] }));
@@ -208,7 +207,7 @@ export function conv2dBackpropFilter<const FS extends readonly number[]>(
   options: Conv2dOptions<Pair, ConvPadding2d, Pair> = {},
 ): Tensor<[...FS]> {
   tensorArgs('conv2dBackpropFilter', { x, dy });
-  const xs = shapeOf(erase(x));
+  const xs = dimsOf(erase(x));
   if (xs.length !== 4 || filterShape.length !== 4) throw new ShapeError('conv2dBackpropFilter', `x must be [batch, height, width, channels] and filterShape [kH, kW, inC, outC] (ranks ${xs.length} and ${filterShape.length})`);
   const p = resolveConv2d('conv2dBackpropFilter', xs, filterShape, options);
   return typed<Tensor<[...FS]>>(backpropFilterRaw(erase(x), erase(dy), { ...p, filterShape: [...filterShape] }));
@@ -248,7 +247,7 @@ export function conv2d<
   optionsArg('conv2d', options, ['strides', 'padding', 'dilation']);
   const xt = erase(x);
   const ft = erase(filter);
-  const p = resolveConv2d('conv2d', shapeOf(xt), shapeOf(ft), options ?? {});
+  const p = resolveConv2d('conv2d', dimsOf(xt), dimsOf(ft), options ?? {});
   return typed<Tensor<Result<Conv2dFilterShape<X, F, S, P, D>>>>(conv2dRaw(xt, ft, p));
 }
 
@@ -281,8 +280,8 @@ export function conv1d<X extends Shape, F extends Shape, const S extends number 
   tensorArgs('conv1d', { x, filter });
   const xt = erase(x);
   const ft = erase(filter);
-  const xs = shapeOf(xt);
-  const fs = shapeOf(ft);
+  const xs = dimsOf(xt);
+  const fs = dimsOf(ft);
   if (fs.length !== 3) throw new ShapeError('conv1d', `filter must be [k, inC, outC] (rank ${fs.length})`);
   if (xs.length === 3 && xs[2] !== fs[1]) throw new ShapeError('conv1d', `input channels differ (${xs[2]} vs ${fs[1]})`);
   rejectStride('conv1d', options);
@@ -322,14 +321,14 @@ export const maxPool2dP: Primitive<PoolParams> = {
   name: 'max_pool2d',
   shape(ins, p) {
     requireFloat('maxPool2d', ins);
-    return [{ shape: poolOutShape('maxPool2d', shapeOf(ins[0]!), p), dtype: 'float32' }];
+    return [{ shape: poolOutShape('maxPool2d', dimsOf(ins[0]!), p), dtype: 'float32' }];
   },
   impl(ins, p, outs) {
     const x = ins[0]!;
-    return [backend().maxPool2d(f32(x), poolGeometry(shapeOf(x), shapeOf(outs[0]!), p))];
+    return [backend().maxPool2d(f32(x), poolGeometry(dimsOf(x), dimsOf(outs[0]!), p))];
   },
-  jvp: (pr, t, _o, p) => [gatherAtRaw(t[0]!, maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) })],
-  vjp: (cts, pr, _o, p) => [cts[0] ? scatterToRaw(cts[0], maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: shapeOf(pr[0]!) }) : null],
+  jvp: (pr, t, _o, p) => [gatherAtRaw(t[0]!, maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: dimsOf(pr[0]!) })],
+  vjp: (cts, pr, _o, p) => [cts[0] ? scatterToRaw(cts[0], maxPoolArgmaxRaw(pr[0]!, p), { ...poolParams(p), inShape: dimsOf(pr[0]!) }) : null],
   batch: (ins, dims, p) => batchFoldN(maxPool2dP, ins, dims, p, [true]),
 };
 
@@ -341,11 +340,11 @@ export const maxPoolArgmaxP: Primitive<PoolParams> = {
   name: 'max_pool2d_argmax',
   shape(ins, p) {
     requireFloat('maxPoolArgmax', ins);
-    return [{ shape: poolOutShape('maxPoolArgmax', shapeOf(ins[0]!), p), dtype: 'int32' }];
+    return [{ shape: poolOutShape('maxPoolArgmax', dimsOf(ins[0]!), p), dtype: 'int32' }];
   },
   impl(ins, p, outs) {
     const x = ins[0]!;
-    return [backend().maxPool2dArgmax(f32(x), poolGeometry(shapeOf(x), shapeOf(outs[0]!), p))];
+    return [backend().maxPool2dArgmax(f32(x), poolGeometry(dimsOf(x), dimsOf(outs[0]!), p))];
   },
   jvp: () => [null],
   vjp: () => [null],
@@ -369,7 +368,7 @@ export const maxPoolGatherP: Primitive<PoolBackParams> = {
   nondiff: [1],
   shape(ins, p) {
     requireFloat('maxPoolGather', [ins[0]!]);
-    if (!sameShape(shapeOf(ins[0]!), p.inShape)) throw new ShapeError('maxPoolGather', `x shape [${shapeOf(ins[0]!).join(', ')}] differs from the pool input [${p.inShape.join(', ')}]`);
+    if (!sameShape(dimsOf(ins[0]!), p.inShape)) throw new ShapeError('maxPoolGather', `x shape [${dimsOf(ins[0]!).join(', ')}] differs from the pool input [${p.inShape.join(', ')}]`);
     return [{ shape: ins[1]!.shape, dtype: 'float32' }];
   },
   impl(ins) {
@@ -388,12 +387,12 @@ export const maxPoolScatterP: Primitive<PoolBackParams> = {
   shape(ins, p) {
     requireFloat('maxPoolScatter', [ins[0]!]);
     const y = poolOutShape('maxPoolScatter', p.inShape, p);
-    if (!sameShape(y, shapeOf(ins[0]!))) throw new ShapeError('maxPoolScatter', `dy shape [${shapeOf(ins[0]!).join(', ')}] differs from the pool output [${y.join(', ')}]`);
+    if (!sameShape(y, dimsOf(ins[0]!))) throw new ShapeError('maxPoolScatter', `dy shape [${dimsOf(ins[0]!).join(', ')}] differs from the pool output [${y.join(', ')}]`);
     return [{ shape: p.inShape, dtype: 'float32' }];
   },
   impl(ins, p) {
     const [dy, idx] = ins as [AnyTensor, AnyTensor];
-    return [backend().maxPool2dBackprop(f32(dy), idx._data as Int32Array, poolGeometry(p.inShape, shapeOf(dy), p))];
+    return [backend().maxPool2dBackprop(f32(dy), idx._data as Int32Array, poolGeometry(p.inShape, dimsOf(dy), p))];
   },
   jvp: (pr, t, _o, p) => [scatterToRaw(t[0]!, pr[1]!, p)],
   vjp: (cts, pr, _o, p) => [gatherAtRaw(cts[0]!, pr[1]!, p), null],
@@ -411,15 +410,15 @@ export const avgPool2dP: Primitive<PoolParams> = {
   name: 'avg_pool2d',
   shape(ins, p) {
     requireFloat('avgPool2d', ins);
-    return [{ shape: poolOutShape('avgPool2d', shapeOf(ins[0]!), p), dtype: 'float32' }];
+    return [{ shape: poolOutShape('avgPool2d', dimsOf(ins[0]!), p), dtype: 'float32' }];
   },
   impl(ins, p, outs) {
     const x = ins[0]!;
-    return [backend().avgPool2d(f32(x), poolGeometry(shapeOf(x), shapeOf(outs[0]!), p))];
+    return [backend().avgPool2d(f32(x), poolGeometry(dimsOf(x), dimsOf(outs[0]!), p))];
   },
   // linear
   jvp: (_pr, t, _o, p) => [avgPoolRaw(t[0]!, p)],
-  vjp: (cts, pr, _o, p) => [avgPoolBackpropRaw(cts[0]!, { ...poolParams(p), inShape: shapeOf(pr[0]!) })],
+  vjp: (cts, pr, _o, p) => [avgPoolBackpropRaw(cts[0]!, { ...poolParams(p), inShape: dimsOf(pr[0]!) })],
   batch: (ins, dims, p) => batchFoldN(avgPool2dP, ins, dims, p, [true]),
 };
 
@@ -429,12 +428,12 @@ export const avgPool2dBackpropP: Primitive<PoolBackParams> = {
   shape(ins, p) {
     requireFloat('avgPool2dBackprop', ins);
     const y = poolOutShape('avgPool2dBackprop', p.inShape, p);
-    if (!sameShape(y, shapeOf(ins[0]!))) throw new ShapeError('avgPool2dBackprop', `dy shape [${shapeOf(ins[0]!).join(', ')}] differs from the pool output [${y.join(', ')}]`);
+    if (!sameShape(y, dimsOf(ins[0]!))) throw new ShapeError('avgPool2dBackprop', `dy shape [${dimsOf(ins[0]!).join(', ')}] differs from the pool output [${y.join(', ')}]`);
     return [{ shape: p.inShape, dtype: 'float32' }];
   },
   impl(ins, p) {
     const dy = ins[0]!;
-    return [backend().avgPool2dBackprop(f32(dy), poolGeometry(p.inShape, shapeOf(dy), p))];
+    return [backend().avgPool2dBackprop(f32(dy), poolGeometry(p.inShape, dimsOf(dy), p))];
   },
   jvp: (_pr, t, _o, p) => [avgPoolBackpropRaw(t[0]!, p)],
   vjp: (cts, _pr, _o, p) => [avgPoolRaw(cts[0]!, poolParams(p))],
@@ -481,7 +480,7 @@ export function maxPool2d<X extends Shape, const K extends Pair = 2, const S ext
   tensorArgs('maxPool2d', { x });
   optionsArg('maxPool2d', options, ['poolSize', 'strides', 'padding']);
   const t = erase(x);
-  return typed<Pool2dOut<X, K, S, P>>(maxPoolRaw(t, resolvePool2d(shapeOf(t), options ?? {})));
+  return typed<Pool2dOut<X, K, S, P>>(maxPoolRaw(t, resolvePool2d(dimsOf(t), options ?? {})));
 }
 
 /** Mean over poolSize windows of [B, H, W, C] → [B, outH, outW, C] (padding excluded from the count). */
@@ -492,12 +491,12 @@ export function avgPool2d<X extends Shape, const K extends Pair = 2, const S ext
   tensorArgs('avgPool2d', { x });
   optionsArg('avgPool2d', options, ['poolSize', 'strides', 'padding']);
   const t = erase(x);
-  return typed<Pool2dOut<X, K, S, P>>(avgPoolRaw(t, resolvePool2d(shapeOf(t), options ?? {})));
+  return typed<Pool2dOut<X, K, S, P>>(avgPoolRaw(t, resolvePool2d(dimsOf(t), options ?? {})));
 }
 
 function pool1d(kind: 'max' | 'avg', x: AnyTensor, options: Pool1dOptionValues): AnyTensor {
   rejectStride(`${kind}Pool1d`, options);
-  const xs = shapeOf(x);
+  const xs = dimsOf(x);
   const { p, out } = resolvePool1d(xs, options);
   const x4 = reshapeRaw(x, [xs[0]!, 1, xs[1]!, xs[2]!]);
   return reshapeRaw(kind === 'max' ? maxPoolRaw(x4, p) : avgPoolRaw(x4, p), out);
@@ -526,7 +525,7 @@ export function avgPool1d<X extends Shape, const K extends number = 2, const S e
 }
 
 function globalPool(kind: 'max' | 'avg', x: AnyTensor, rank: 3 | 4): AnyTensor {
-  const xs = shapeOf(x);
+  const xs = dimsOf(x);
   const op = rank === 4 ? 'globalPool2d' : 'globalPool1d';
   if (xs.length !== rank) {
     throw new ShapeError(op, rank === 4 ? `input must be [batch, height, width, channels] (rank ${xs.length})` : `input must be [batch, length, channels] (rank ${xs.length})`);

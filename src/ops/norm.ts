@@ -12,7 +12,7 @@ import type { Shape } from '../shape/dims';
 import { ArgumentError, ShapeError } from '../shape/dims';
 import { batchNormParamShape, broadcastsInto, layerNormParamShape, type BatchNormParamShape, type Check, type LayerNormParamShape } from '../shape/rules';
 import { makeTensor, type Tensor } from '../tensor/tensor';
-import { erase, typed, type AnyTensor } from '../tensor/untyped';
+import { erase, typed, type AnyTensor, dimsOf } from '../tensor/untyped';
 import { bind, type AVal, type MaybeTensor, type Primitive } from '../autodiff/core';
 import { addRaw, mulRaw, rsqrtRaw, squareRaw, subRaw } from './elementwise';
 import { broadcastToRaw, sumRaw, sumToShape } from './reduce-core';
@@ -20,7 +20,6 @@ import { normalizeAxes, reducedShape } from '../shape/rules';
 import { bernoulliArray, isKey, type Key } from '../random';
 import { boolArg, numberArg, optionsArg, tensorArgs } from '../tensor/validate';
 
-const shapeOf = (x: AnyTensor | AVal) => x.shape as readonly number[];
 
 // ---------------------------------------------------------------- type helpers
 
@@ -80,22 +79,22 @@ export const layerNormalizeP: Primitive<LayerNormParams> = {
     if (x.dtype !== 'float32') throw new ShapeError('layerNorm', `expects float32, got ${x.dtype}`);
     return [
       { shape: x.shape, dtype: 'float32' },
-      { shape: reducedShape(shapeOf(x), p.axes, true), dtype: 'float32' },
+      { shape: reducedShape(dimsOf(x), p.axes, true), dtype: 'float32' },
     ];
   },
   impl(ins, p) {
     const x = ins[0]!;
-    const [rows, cols] = rowsCols(shapeOf(x), p.axes);
+    const [rows, cols] = rowsCols(dimsOf(x), p.axes);
     const r = backend().layerNorm(x._data as Float32Array, rows, cols, p.eps);
     return [r.y, r.rstd];
   },
   jvp(_pr, t, o, p) {
-    const n = rowsCols(shapeOf(o[0]!), p.axes)[1];
+    const n = rowsCols(dimsOf(o[0]!), p.axes)[1];
     return normalizeJvp(t[0]!, o[0]!, o[1]!, p, n);
   },
   vjp(cts, _pr, o, p) {
     const [g, c] = cts as [MaybeTensor, MaybeTensor];
-    const n = rowsCols(shapeOf(o[0]!), p.axes)[1];
+    const n = rowsCols(dimsOf(o[0]!), p.axes)[1];
     return [normalizeVjp(g, c, o[0]!, o[1]!, p, n)];
   },
   // the batch axis in front, so the normalised axes stay the trailing ones
@@ -124,12 +123,12 @@ export const layerNormAffineP: Primitive<LayerNormAffineParams> = {
   shape(ins, p) {
     const x = ins[0]!;
     if (ins.some((t) => t.dtype !== 'float32')) throw new ShapeError('layerNorm', `expects float32, got ${ins.find((t) => t.dtype !== 'float32')!.dtype}`);
-    const stat = { shape: reducedShape(shapeOf(x), p.axes, true), dtype: 'float32' as const };
+    const stat = { shape: reducedShape(dimsOf(x), p.axes, true), dtype: 'float32' as const };
     return [{ shape: x.shape, dtype: 'float32' }, stat, { ...stat }];
   },
   impl(ins, p) {
     const x = ins[0]!;
-    const [rows, cols] = rowsCols(shapeOf(x), p.axes);
+    const [rows, cols] = rowsCols(dimsOf(x), p.axes);
     const [g, b] = affineInputs(ins, p);
     const r = backend().layerNorm(x._data as Float32Array, rows, cols, p.eps, g && (g._data as Float32Array), b && (b._data as Float32Array));
     return [r.y, r.mean, r.rstd];
@@ -138,7 +137,7 @@ export const layerNormAffineP: Primitive<LayerNormAffineParams> = {
     const x = pr[0]!;
     const [g] = affineInputs(pr, p);
     const [tg, tb] = affineInputs(t, p);
-    const n = rowsCols(shapeOf(x), p.axes)[1];
+    const n = rowsCols(dimsOf(x), p.axes)[1];
     const tx = t[0] ?? null;
     const [xhat, rstd] = tx !== null || tg !== null ? normalized(x, p) : [null, null];
     let ty: AnyTensor | null = null;
@@ -151,15 +150,15 @@ export const layerNormAffineP: Primitive<LayerNormAffineParams> = {
       trstd = tr;
     }
     if (tg) ty = ty === null ? mulRaw(xhat!, tg) : addRaw(ty, mulRaw(xhat!, tg));
-    if (tb) ty = ty === null ? broadcastToRaw(tb, shapeOf(x)) : addRaw(ty, tb);
+    if (tb) ty = ty === null ? broadcastToRaw(tb, dimsOf(x)) : addRaw(ty, tb);
     return [ty, tmean, trstd];
   },
   vjp(cts, pr, _o, p, needed) {
     const [gy, cm, cr] = cts as [MaybeTensor, MaybeTensor, MaybeTensor];
     const x = pr[0]!;
     const [g] = affineInputs(pr, p);
-    const n = rowsCols(shapeOf(x), p.axes)[1];
-    const pshape = shapeOf(x).slice(shapeOf(x).length - p.axes.length);
+    const n = rowsCols(dimsOf(x), p.axes)[1];
+    const pshape = dimsOf(x).slice(dimsOf(x).length - p.axes.length);
     const wantG = p.gamma && needed[1] !== false;
     const wantB = p.beta && needed[p.gamma ? 2 : 1] !== false;
     const [xhat, rstd] = gy !== null || cr !== null ? normalized(x, p) : [null, null];
@@ -168,7 +167,7 @@ export const layerNormAffineP: Primitive<LayerNormAffineParams> = {
       dx = xhat && normalizeVjp(gy && (g ? mulRaw(gy, g) : gy), cr, xhat, rstd!, p, n);
       if (cm !== null) {
         const fromMean = mulRaw(cm, 1 / n);
-        dx = dx === null ? broadcastToRaw(fromMean, shapeOf(x)) : addRaw(dx, fromMean);
+        dx = dx === null ? broadcastToRaw(fromMean, dimsOf(x)) : addRaw(dx, fromMean);
       }
     }
     const dg = wantG && gy !== null ? sumToShape(mulRaw(gy, xhat!), pshape) : null;
@@ -235,7 +234,7 @@ export function layerNorm<
   optionsArg('layerNorm', options, ['axis', 'epsilon']);
   numberArg('layerNorm', 'epsilon', options?.epsilon);
   const t = erase(x);
-  const xs = shapeOf(t);
+  const xs = dimsOf(t);
   const axis = (options?.axis ?? -1) as number | readonly number[];
   const axes = normalizeAxes(axis, xs.length, 'layerNorm');
   if (axes.length === 0 || axes.some((a, i) => a !== xs.length - axes.length + i)) {
@@ -246,8 +245,8 @@ export function layerNorm<
   const dims = axes.map((a) => xs[a]!);
   const g = gamma === null ? null : erase(gamma);
   const b = beta === null ? null : erase(beta);
-  if (g !== null) layerNormParamShape('layerNorm', 'gamma', shapeOf(g), dims);
-  if (b !== null) layerNormParamShape('layerNorm', 'beta', shapeOf(b), dims);
+  if (g !== null) layerNormParamShape('layerNorm', 'gamma', dimsOf(g), dims);
+  if (b !== null) layerNormParamShape('layerNorm', 'beta', dimsOf(b), dims);
   if (g === null && b === null) return typed<Tensor<S>>(bind(layerNormalizeP, [t], { axes, eps })[0]!);
   const ins = [t, ...(g !== null ? [g] : []), ...(b !== null ? [b] : [])];
   return typed<Tensor<S>>(bind(layerNormAffineP, ins, { axes, eps, gamma: g !== null, beta: b !== null })[0]!);
@@ -278,15 +277,15 @@ export function batchNorm<S extends Shape, M extends Shape, V extends Shape, G e
   optionsArg('batchNorm', options, ['epsilon']);
   numberArg('batchNorm', 'epsilon', options?.epsilon);
   const xt = erase(x);
-  const xs = shapeOf(xt);
+  const xs = dimsOf(xt);
   const m = erase(mean);
   const v = erase(variance);
   const g = gamma === null ? null : erase(gamma);
   const b = beta === null ? null : erase(beta);
-  batchNormParamShape('mean', xs, shapeOf(m));
-  batchNormParamShape('variance', xs, shapeOf(v));
-  if (g !== null) batchNormParamShape('gamma', xs, shapeOf(g));
-  if (b !== null) batchNormParamShape('beta', xs, shapeOf(b));
+  batchNormParamShape('mean', xs, dimsOf(m));
+  batchNormParamShape('variance', xs, dimsOf(v));
+  if (g !== null) batchNormParamShape('gamma', xs, dimsOf(g));
+  if (b !== null) batchNormParamShape('beta', xs, dimsOf(b));
   const eps = options?.epsilon ?? 1e-3;
   if (!(eps >= 0)) throw new RangeError(`batchNorm: epsilon must be >= 0, got ${eps}`);
   // the per-feature factor is computed on the small tensors; x is touched by three passes
@@ -323,7 +322,7 @@ export function dropout<S extends Shape>(x: Tensor<S>, key: Key, rate: number, o
   if (!(rate >= 0 && rate < 1)) throw new RangeError(`dropout: rate must be in [0, 1), got ${rate}`);
   if (options?.training === false || rate === 0) return x;
   const t = erase(x);
-  const xs = shapeOf(t);
+  const xs = dimsOf(t);
   const ns = options?.noiseShape ?? xs;
   if (!broadcastsInto(xs, ns)) throw new ShapeError('dropout', `noiseShape does not broadcast to x ([${ns.join(', ')}] vs [${xs.join(', ')}])`);
   let n = 1;

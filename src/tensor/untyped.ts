@@ -53,3 +53,11 @@ export function typedAll<T>(xs: readonly AnyTensor[]): T {
 export function wide<D extends DType = 'float32'>(x: AnyTensor): WideTensor<D> {
   return x as unknown as WideTensor<D>;
 }
+
+/**
+ * The dims of a tensor (or an abstract value) in an untyped core, as numbers: every dim of a
+ * value that reaches a core is a number at run time (symbolic dims exist only in the types).
+ */
+export function dimsOf(x: { readonly shape: readonly (number | string)[] }): readonly number[] {
+  return x.shape as readonly number[];
+}

@@ -22,7 +22,7 @@ import type { Dim, Shape, ShapeMismatch } from '../../shape/dims';
 import { ShapeError } from '../../shape/dims';
 import type { BatchDimOf as BatchOf, Check, FeatureDimOf as FeatOf, SeqLenOf as LenOf } from '../../shape/rules';
 import { makeTensor, type Tensor } from '../../tensor/tensor';
-import { erase, typed, wide, type AnyTensor } from '../../tensor/untyped';
+import { erase, typed, wide, type AnyTensor, dimsOf } from '../../tensor/untyped';
 import type { Key } from '../../random';
 import { addRaw, castRaw, logicalAndRaw, mulRaw, whereRaw } from '../../ops/elementwise';
 import { matmulRaw } from '../../ops/linalg';
@@ -38,7 +38,6 @@ import type { IsDyn, IsLit, Same, Agree, Show } from '../../shape/dim-types';
 
 /** A bool mask of unknown rank. */
 export type MaskTensor = Tensor<Dim[], 'bool'>;
-const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
 /** the score of a masked position (the most negative finite float32, as src/ops/attention.ts) */
 const MASKED_SCORE = -3.4028234663852886e38;

@@ -7,7 +7,7 @@
  */
 import { ShapeError } from '../../shape/dims';
 import { makeTensor } from '../../tensor/tensor';
-import { erase } from '../../tensor/untyped';
+import { erase, dimsOf } from '../../tensor/untyped';
 import { bind, type AVal, type AnyTensor, type MaybeTensor, type Primitive } from '../../autodiff/core';
 import { jvp as jvpTransform, vjp as vjpTransform } from '../../autodiff/transforms';
 import { onlyJitTracers } from '../../autodiff/traces';
@@ -25,7 +25,6 @@ import type { CellConfig, CellKind, SeqDims, SeqForward, SeqInputs } from '../..
 export type RecurrentImplementation = 'fused' | 'ops';
 
 const f32 = (x: AnyTensor) => x._data as Float32Array;
-const dimsOf = (x: AVal | AnyTensor) => x.shape as readonly number[];
 const concrete = (xs: readonly MaybeTensor[]) => xs.every((x) => x === null || x._tracer === null);
 const fmt = (s: readonly RDim[]) => `[${s.join(', ')}]`;
 

@@ -16,7 +16,7 @@
 import type { Dim, Shape, ShapeMismatch } from '../../../shape/dims';
 import { ShapeError } from '../../../shape/dims';
 import type { Tensor } from '../../../tensor/tensor';
-import { erase, wide, type AnyTensor } from '../../../tensor/untyped';
+import { erase, wide, type AnyTensor, dimsOf } from '../../../tensor/untyped';
 import { foldIn, type Key } from '../../../random';
 import { addRaw } from '../../../ops/elementwise';
 import { matmulRaw } from '../../../ops/linalg';
@@ -31,7 +31,6 @@ import type { Agree, IsDyn, Show } from '../../../shape/dim-types';
 
 // the untyped core works on erased tensors and op cores; crossings go through tensor/untyped
 export type T = Tensor<Dim[]>;
-export const dimsOf = (x: AnyTensor) => x.shape as readonly number[];
 
 import type { BatchDimOf as BatchOf, SeqLenOf as LenOf, FeatureDimOf as FeatOf } from '../../../shape/rules';
 export type { BatchOf, LenOf, FeatOf };

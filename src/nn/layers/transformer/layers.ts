@@ -14,7 +14,7 @@ import type { Dim, Shape } from '../../../shape/dims';
 import { ShapeError } from '../../../shape/dims';
 import type { Check } from '../../../shape/rules';
 import type { Tensor } from '../../../tensor/tensor';
-import { erase, typed, type AnyTensor } from '../../../tensor/untyped';
+import { erase, typed, type AnyTensor, dimsOf } from '../../../tensor/untyped';
 import type { Key } from '../../../random';
 import { knownDim, type InOf, type Layer, type LayerKind } from '../../layer';
 import { checkHeads, type HeadsRule, type MhaMaskRule } from '../attention';
@@ -23,7 +23,6 @@ import {
   blockConfig,
   blockInput,
   decoderBlock,
-  dimsOf,
   encoderBlock,
   initDecoderParams,
   initEncoderParams,

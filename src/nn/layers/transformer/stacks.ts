@@ -9,7 +9,7 @@
  */
 import { ShapeError } from '../../../shape/dims';
 import { makeTensor, type Tensor } from '../../../tensor/tensor';
-import { erase, wide, type AnyTensor } from '../../../tensor/untyped';
+import { erase, wide, type AnyTensor, dimsOf } from '../../../tensor/untyped';
 import { foldIn, normalArray, type Key } from '../../../random';
 import { mulRaw } from '../../../ops/elementwise';
 import { paddingMask } from '../../../ops/attention';
@@ -20,7 +20,6 @@ import { addSinusoidal } from '../positional';
 import {
   blockConfig,
   decoderBlock,
-  dimsOf,
   drop,
   encoderBlock,
   initDecoderParams,
