@@ -44,7 +44,7 @@ describe('optimizers are typed by the params pytree', () => {
     expectTypeOf(updates).toEqualTypeOf<Params>();
     expectTypeOf(next).toEqualTypeOf<State<Params>>();
     expectTypeOf(applyUpdates(params, updates)).toEqualTypeOf<Params>();
-    expectTypeOf(state.count).toEqualTypeOf<number>();
+    expectTypeOf(state.count).toEqualTypeOf<Tensor<[], 'int32'>>();
   });
 
   it('grads from valueAndGrad flow into update', () => {

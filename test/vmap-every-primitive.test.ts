@@ -26,6 +26,7 @@ import * as C from '../src/ops/conv';
 import { recurrentSequenceGradP, recurrentSequenceP } from '../src/nn/layers/recurrent-sequence';
 import type { CellConfig } from '../src/backend/backend';
 import { layerNorm } from '../src/ops/norm';
+import { pureCallbackRaw } from '../src/ops/callback';
 import { scaledDotProductAttention } from '../src/ops/attention';
 import { backend, setBackend, type Backend } from '../src/backend';
 import { cpuBackend } from '../src/backend/cpu';
@@ -155,6 +156,11 @@ const CASES: { readonly [K in PrimitiveName]: readonly Case[] } = {
   ],
   stop_gradient: [{ name: '', args: [f2], f: (x) => stopGradient(x as never) as unknown as AnyTensor }],
   add_any: [{ name: '', args: [f2, f2], f: (a, b) => addAny(a, b) }],
+  // not element-wise: the sum and the last element of each example (catches a wrong per-example slice)
+  pure_callback: [{
+    name: '', args: [f2, { shape: [] }],
+    f: (x, s) => pureCallbackRaw('test', ([d, c]) => [Float32Array.of(Array.from(d!).reduce((a, v) => a + v, 0) * c![0]!, d![d!.length - 1]!)], [{ shape: [2], dtype: 'float32' }], [x, s])[0]!,
+  }],
 };
 
 /** Cases of composite functions, beyond one primitive each. */

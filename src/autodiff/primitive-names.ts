@@ -22,6 +22,8 @@ export const PRIMITIVE_NAMES = [
   'layer_normalize', 'layer_norm_affine',
   'recurrent_sequence', 'recurrent_sequence_grad',
   'stop_gradient', 'add_any',
+  // host callbacks (ops/callback): optimizer schedules of the step count inside jit
+  'pure_callback',
 ] as const;
 
 export type PrimitiveName = (typeof PRIMITIVE_NAMES)[number];

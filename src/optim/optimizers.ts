@@ -301,7 +301,8 @@ export function rmsprop(options: RmspropOptions): GradientTransformation {
         out.push(t);
         return [neg(t), ...out];
       }
-      return [mul(step, -lr), ...out];
+      // −(step·lr), the same bits as step·(−lr); lr may be a scalar tensor inside jit
+      return [neg(mul(step, lr)), ...out];
     },
   });
 }

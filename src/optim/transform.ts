@@ -16,11 +16,17 @@
  * data when every input is a concrete tensor (the usual case), and as the equivalent
  * composition of public ops otherwise (inside grad / jvp / makeGraph, e.g. when
  * differentiating through an update step), so updates stay differentiable.
+ *
+ * The step count is an int32 scalar tensor, not a number: inside jit it is an input of the plan,
+ * so a jitted training step keeps one signature for every step. Schedules and bias corrections
+ * are plain functions of the count; with a traced count they run through a host callback
+ * (ops/callback) each time the plan runs, with the same values an eager update computes.
  */
 import type { Dim } from '../shape/dims';
 import type { Tensor } from '../tensor/tensor';
-import { makeTensor } from '../tensor/tensor';
-import { zerosLike } from '../tensor/create';
+import { isTensor, makeTensor } from '../tensor/tensor';
+import { scalar, zerosLike } from '../tensor/create';
+import { pureCallbackRaw } from '../ops/callback';
 import { erase, wide, type AnyTensor } from '../tensor/untyped';
 import { treeFlatten } from '../autodiff/pytree';
 import { add, div, maximum, mul, sqrt } from '../ops/elementwise';
@@ -34,8 +40,11 @@ import { valueAt, type ScheduleOr } from './schedules';
  * it can be flattened, saved and restored like params.
  */
 export interface State<P> {
-  /** number of updates applied so far; schedules read it (the first update sees 0) */
-  readonly count: number;
+  /**
+   * number of updates applied so far (an int32 scalar: `stepCount(state)` reads it); schedules
+   * read it (the first update sees 0)
+   */
+  readonly count: Tensor<[], 'int32'>;
   /** per-parameter accumulators, each shaped like the params (adam: mu, nu; sgd momentum: trace) */
   readonly slots: { readonly [name: string]: P };
   /** the states of the transformations inside a chain, in order */
@@ -107,8 +116,13 @@ function checkScheduleOr(name: string, what: string, v: unknown): void {
 /** The state an update is given must look like one made by init (plain JS callers can pass anything). */
 function checkState(op: string, state: unknown): asserts state is State<unknown> {
   const s = state as Partial<State<unknown>> | null;
-  if (s === null || typeof s !== 'object' || typeof s.count !== 'number' || s.slots === null || typeof s.slots !== 'object' || !Array.isArray(s.inner)) {
+  if (s === null || typeof s !== 'object' || s.slots === null || typeof s.slots !== 'object' || !Array.isArray(s.inner)) {
     throw new ArgumentError(op, 'state', `state is not an optimizer state ({ count, slots, inner } from init), got ${s === null ? 'null' : Array.isArray(s) ? 'an array' : typeof s}`);
+  }
+  const c: unknown = s.count;
+  if (!isTensor(c) || c.dtype !== 'int32' || c.shape.length !== 0) {
+    const got = typeof c === 'number' ? 'a number (wrap a saved count with scalar(n, \'int32\'))' : isTensor(c) ? `a ${c.dtype} tensor of shape [${c.shape.join(', ')}]` : typeof c;
+    throw new ArgumentError(op, 'state', `the state's count must be an int32 scalar tensor (from init), got ${got}`);
   }
 }
 
@@ -121,7 +135,7 @@ export interface LeafRule<H> {
   readonly slots: readonly string[];
   /** whether update needs params (adamw) */
   readonly needsParams: boolean;
-  /** per-step scalars from the count (learning rate, bias corrections, ...) */
+  /** per-step scalars from the count (learning rate, bias corrections, ...); the same structure at every count */
   hyper(count: number): H;
   /**
    * Fused kernel on concrete data: writes the update into `out[0]` and the new slots into
@@ -129,8 +143,11 @@ export interface LeafRule<H> {
    * composed by composeRules run in place): read g[i] before writing out[0][i].
    */
   fused(h: H, g: Float32Array, slots: readonly Float32Array[], p: Float32Array | null, out: readonly Float32Array[], path: string): void;
-  /** the same rule with ops: [update, ...new slots] */
-  ops(h: H, g: AnyT, slots: readonly AnyT[], p: AnyT | null, path: string): AnyT[];
+  /**
+   * the same rule with ops: [update, ...new slots]. Inside jit the per-step scalars are scalar
+   * tensors (computed by a host callback from the traced count), so h's numbers may be either.
+   */
+  ops(h: Traced<H>, g: AnyT, slots: readonly AnyT[], p: AnyT | null, path: string): AnyT[];
   /** A stage that is affine per element, u = a·g + b·p, says so (scale, addDecayedWeights). */
   affine?(h: H, path: string): readonly [a: number, b: number];
   /**
@@ -139,6 +156,62 @@ export interface LeafRule<H> {
    * before the optimizers were chains).
    */
   fusedAffine?(h: H, g: Float32Array, slots: readonly Float32Array[], p: Float32Array | null, out: readonly Float32Array[], path: string, a: number, b: number): void;
+}
+
+/** H with each number possibly a float32 scalar tensor (the per-step scalars of a traced count). */
+export type Traced<H> = H extends number ? number | Tensor<[]> : H extends null | undefined | string | boolean ? H : { readonly [K in keyof H]: Traced<H[K]> };
+
+/** A fresh count of 0. */
+export const zeroCount = (): Tensor<[], 'int32'> => scalar(0, 'int32');
+
+/** The number of updates a state has seen (its count; concrete states only). */
+export function stepCount(state: State<unknown>): number {
+  const c = state.count;
+  if (c._data === null) throw new Error('stepCount: the state is traced (inside jit the count is abstract; return it and read it outside)');
+  return c._data[0]!;
+}
+
+/** count + 1, exact in int32 (the arithmetic ops are float32-only: a traced count steps in a host callback) */
+function nextCount(c: Tensor<[], 'int32'>): Tensor<[], 'int32'> {
+  if (c._tracer === null) return scalar(c._data![0]! + 1, 'int32');
+  const [next] = pureCallbackRaw('optim.update', ([d]) => [Int32Array.of(d![0]! + 1)], [{ shape: [], dtype: 'int32' }], [erase(c)]);
+  // cast: the callback's one output is an int32 scalar
+  return next! as unknown as Tensor<[], 'int32'>;
+}
+
+/** Every number in a hyper-parameter structure, in order (arrays and plain objects walked). */
+function numbersOf(h: unknown, out: number[] = []): number[] {
+  if (typeof h === 'number') out.push(h);
+  else if (Array.isArray(h)) for (const x of h) numbersOf(x, out);
+  else if (h !== null && typeof h === 'object') for (const k of Object.keys(h)) numbersOf((h as Record<string, unknown>)[k], out);
+  return out;
+}
+function withNumbers(h: unknown, vals: readonly unknown[], at = { i: 0 }): unknown {
+  if (typeof h === 'number') return vals[at.i++];
+  if (Array.isArray(h)) return h.map((x) => withNumbers(x, vals, at));
+  if (h !== null && typeof h === 'object') return Object.fromEntries(Object.keys(h).map((k) => [k, withNumbers((h as Record<string, unknown>)[k], vals, at)]));
+  return h;
+}
+
+/**
+ * The per-step scalars at a count: computed here for a concrete count; for a traced one (jit)
+ * the numbers become float32 scalar tensors that a host callback computes from the count when
+ * the plan runs (the rounding an eager ops update applies to them too).
+ */
+function hyperAt<H>(rule: LeafRule<H>, count: Tensor<[], 'int32'>): { h: Traced<H>; concrete: boolean } {
+  // cast: a concrete count gives plain numbers, which Traced<H> admits
+  if (count._tracer === null) return { h: rule.hyper(count._data![0]!) as Traced<H>, concrete: true };
+  const template = rule.hyper(0);
+  const k = numbersOf(template).length;
+  if (k === 0) return { h: template as Traced<H>, concrete: false };
+  const outs = pureCallbackRaw(
+    `${rule.name}.update`,
+    ([c]) => numbersOf(rule.hyper(c![0]!)).map((v) => Float32Array.of(v)),
+    Array.from({ length: k }, () => ({ shape: [], dtype: 'float32' as const })),
+    [erase(count)],
+  );
+  // cast: the template's structure with its numbers replaced by scalar tensors is Traced<H>
+  return { h: withNumbers(template, outs) as Traced<H>, concrete: false };
 }
 
 /** Build a transformation from a per-leaf rule. */
@@ -150,7 +223,7 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
       requireFloatLeaves(rule.name, flat.leaves, flat.paths, 'params');
       const slots: Record<string, P> = {};
       for (const s of rule.slots) slots[s] = flat.rebuild(flat.leaves.map((l) => zerosLike(l)));
-      return { count: 0, slots, inner: [] };
+      return { count: zeroCount(), slots, inner: [] };
     },
     update: typedUpdate(<P,>(updates: P, state: State<P>, params?: P): [P, State<P>] => {
       const op = `${rule.name}.update`;
@@ -170,7 +243,7 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
         checkSameTree(op, `state slot '${s}'`, f, 'grads', g);
         return f;
       });
-      const h = rule.hyper(state.count);
+      const { h, concrete } = hyperAt(rule, state.count);
       const n = g.leaves.length;
       const outUpdates = new Array<AnyTensor>(n);
       const outSlots = rule.slots.map(() => new Array<AnyTensor>(n));
@@ -179,9 +252,10 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
         const sl = slotFlats.map((f) => f.leaves[i]!);
         const pl = p ? p.leaves[i]! : null;
         const path = g.paths[i]!;
-        if (gl._data !== null && sl.every((s) => s._data !== null) && (pl === null || pl._data !== null)) {
+        if (concrete && gl._data !== null && sl.every((s) => s._data !== null) && (pl === null || pl._data !== null)) {
           const out = [gl, ...sl].map((t) => new Float32Array(t.size));
-          rule.fused(h, f32(gl), sl.map(f32), pl && f32(pl), out, path);
+          // cast: a concrete count gave plain numbers (hyperAt)
+          rule.fused(h as H, f32(gl), sl.map(f32), pl && f32(pl), out, path);
           outUpdates[i] = wrap(gl, out[0]!);
           sl.forEach((s, k) => (outSlots[k]![i] = wrap(s, out[k + 1]!)));
         } else {
@@ -192,7 +266,7 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
       }
       const slots: Record<string, P> = {};
       rule.slots.forEach((s, k) => (slots[s] = slotFlats[k]!.rebuild(outSlots[k]!)));
-      return [g.rebuild(outUpdates), { count: state.count + 1, slots, inner: [] }];
+      return [g.rebuild(outUpdates), { count: nextCount(state.count), slots, inner: [] }];
     }),
   };
 }
@@ -215,7 +289,7 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
   return {
     name,
     init<P>(params: P): State<P> {
-      return { count: 0, slots: {}, inner: transforms.map((t) => t.init(params)) };
+      return { count: zeroCount(), slots: {}, inner: transforms.map((t) => t.init(params)) };
     },
     update: typedUpdate(<P,>(updates: P, state: State<P>, params?: P): [P, State<P>] => {
       checkState(`${name}.update`, state);
@@ -228,7 +302,7 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
         u = next;
         return s;
       });
-      return [u, { count: state.count + 1, slots: {}, inner }];
+      return [u, { count: nextCount(state.count), slots: {}, inner }];
     }),
   };
 }
@@ -374,12 +448,12 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransformation {
   if (typeof maxNorm !== 'number' || !(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipByGlobalNorm: maxNorm must be a positive finite number, got ${maxNorm}`);
   return {
     name: 'clipByGlobalNorm',
-    init: <P>(): State<P> => ({ count: 0, slots: {}, inner: [] }),
+    init: <P>(): State<P> => ({ count: zeroCount(), slots: {}, inner: [] }),
     update: typedUpdate(<P,>(updates: P, state: State<P>): [P, State<P>] => {
       checkState('clipByGlobalNorm.update', state);
       const flat = treeFlatten(updates);
       requireFloatLeaves('clipByGlobalNorm', flat.leaves, flat.paths, 'update');
-      const next: State<P> = { count: state.count + 1, slots: {}, inner: [] };
+      const next: State<P> = { count: nextCount(state.count), slots: {}, inner: [] };
       if (flat.leaves.every((l) => l._data !== null)) {
         const n = globalNorm(updates);
         if (n <= maxNorm) return [updates, next];

@@ -222,6 +222,7 @@ const BACKWARD = 'is a backward-pass primitive (export the forward function, not
 export const HANDLERS: { readonly [K in PrimitiveName]: Handler | NoMapping } = {
   add: simple('Add'),
   add_any: simple('Add'),
+  pure_callback: 'is a JavaScript callback (ONNX has no host functions; optimizer updates are not exported)',
   sub: simple('Sub'),
   mul: simple('Mul'),
   div: simple('Div'),
