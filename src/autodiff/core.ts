@@ -14,7 +14,7 @@
  * in `finally`); nothing outlives the call.
  */
 import type { DType, TypedArray } from '../tensor/dtype';
-import { Tensor, makeTensor, type TracerPayload } from '../tensor/tensor';
+import { Tensor, makeTensor, markShared, type TracerPayload } from '../tensor/tensor';
 import { ArgumentError } from '../shape/dims';
 
 /** Abstract value: what a trace knows about a tensor without its data. */
@@ -111,7 +111,12 @@ export function withTrace<T extends Trace, R>(make: (level: number) => T, body: 
 /** Run a kernel on concrete inputs. */
 export function evalPrimitive<P>(prim: Primitive<P, string>, inputs: readonly AnyTensor[], params: P): AnyTensor[] {
   if (prim.composite) return prim.composite.run(inputs, params);
-  return runKernel(prim, inputs, params, prim.shape(inputs, params));
+  const outs = runKernel(prim, inputs, params, prim.shape(inputs, params));
+  // a kernel that hands back its input's data (reshape) makes two tensors share a buffer:
+  // recorded, so that jit never overwrites it when one of them is donated
+  // (kernels share by handing back the same array, never a view: checked by identity, cheaply)
+  for (const o of outs) for (const x of inputs) if (o._data === x._data && x._data !== null) markShared(x._data);
+  return outs;
 }
 
 /** A kernel primitive on concrete inputs whose output avals are known (checked by `shape` already, or cached by a jit plan). */

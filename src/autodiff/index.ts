@@ -5,4 +5,4 @@ export type { Primitive, AVal } from './core';
 export type { PrimitiveName } from './primitive-names';
 export type { Leaf } from './pytree';
 export type { BatchDim, BatchResult, BatchContext } from './core';
-export { jit, type JitOptions, type JitInfo } from './jit';
+export { jit, DonatedTensorError, type JitOptions, type JitInfo } from './jit';

@@ -79,7 +79,8 @@ export interface FusedStep {
   readonly ins: readonly number[];
   readonly outs: readonly number[];
   readonly cluster: Cluster;
-  run(ins: readonly AnyTensor[]): AnyTensor[];
+  /** `into[j]`: a donated array output j is written into (else fresh) */
+  run(ins: readonly AnyTensor[], into?: readonly (F32 | undefined)[]): AnyTensor[];
 }
 
 export interface ClusterGroup {
@@ -87,8 +88,12 @@ export interface ClusterGroup {
   bind(slot: (a: Atom) => number, defSlot: (v: Var) => number): FusedStep;
 }
 
-/** Group the eqns of a graph: runs of at least two fusible eqns become clusters, the rest stay. */
-export function fuseClusters(graph: Graph): (Eqn | ClusterGroup)[] {
+/**
+ * Group the eqns of a graph: runs of at least two fusible eqns become clusters, the rest stay.
+ * A lone fusible eqn becomes a cluster of one when `single(e)` says so (an output that can be
+ * written into a donated buffer: only fused steps take one).
+ */
+export function fuseClusters(graph: Graph, single: (e: Eqn) => boolean = () => false): (Eqn | ClusterGroup)[] {
   const consumers = new Map<number, Eqn[]>();
   for (const e of graph.eqns) for (const a of e.inputs) if (a.kind === 'var') (consumers.get(a.id) ?? consumers.set(a.id, []).get(a.id)!).push(e);
   const graphOut = new Set(graph.outputs.flatMap((a) => (a.kind === 'var' ? [a.id] : [])));
@@ -99,7 +104,7 @@ export function fuseClusters(graph: Graph): (Eqn | ClusterGroup)[] {
     e.inputs.every((a) => (a.kind === 'var' && defined.has(a.id)) || pattern(avalOfAtom(a).shape, shape) !== null);
   const flush = () => {
     if (cur === null) return;
-    if (cur.eqns.length >= 2) out.push(makeCluster(cur.eqns, cur.shape, consumers, graphOut));
+    if (cur.eqns.length >= 2 || single(cur.eqns[0]!)) out.push(makeCluster(cur.eqns, cur.shape, consumers, graphOut));
     else out.push(...cur.eqns);
     cur = null;
   };
@@ -159,10 +164,10 @@ function makeCluster(eqns: readonly Eqn[], shape: readonly number[], consumers: 
     bind(slot, defSlot) {
       const ins = inputs.map(slot);
       const outs = outVars.map(defSlot);
-      const run = (ts: readonly AnyTensor[]): AnyTensor[] => {
+      const run = (ts: readonly AnyTensor[], into?: readonly (F32 | undefined)[]): AnyTensor[] => {
         const bk = backend();
         if (!bk.elementwiseProgram) return runUnfused(ts, eqns, inputs, outVars);
-        return bk.elementwiseProgram(program, ts.map((t) => t._data as F32)).map((d) => makeTensor(shape, 'float32', d));
+        return bk.elementwiseProgram(program, ts.map((t) => t._data as F32), into).map((d) => makeTensor(shape, 'float32', d));
       };
       return { kind: 'fused', ins, outs, cluster, run };
     },

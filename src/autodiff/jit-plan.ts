@@ -14,7 +14,15 @@
  *   tracer); a slot is dropped right after its last use (liveness), so intermediates become
  *   garbage as early as in the unjitted function. Chains of element-wise primitives become
  *   fused steps (./jit-fuse.ts).
+ * - Donation (`jit(f, { donate })`): a graph output computed by a fused step may be written into
+ *   the array of a donated input of the same size, once nothing after that step reads the input
+ *   (the step itself may: fused programs read element i of an input before writing element i).
+ *   Which input takes which output is fixed when the plan is built; at run time a donated array
+ *   is used only if its tensor alone owns the buffer (no reshape shares it, it is not passed
+ *   twice or closed over), else the output gets a fresh array as usual.
  */
+import { ownsBuffer, markShared } from '../tensor/tensor';
+import type { F32 } from '../backend/backend';
 import { evalPrimitive, runKernel, type AVal, type AnyTensor, type Primitive } from './core';
 import type { Atom, Eqn, Graph, Literal, Var } from './graph';
 import { fuseClusters, type FusedStep } from './jit-fuse';
@@ -125,19 +133,26 @@ interface EqnStep {
   readonly free: readonly number[];
 }
 
-export type Step = EqnStep | (FusedStep & { readonly free: readonly number[] });
+/** a fused step, with the donated input (graph input index, or -1) each output is written into */
+export type Step = EqnStep | (FusedStep & { readonly free: readonly number[]; readonly donors: readonly number[] | null });
 
 export interface Plan {
   readonly steps: readonly Step[];
   /** eqns in the simplified graph, and how many of them run inside fused steps */
   readonly eqnCount: number;
   readonly fusedEqns: number;
+  /** how many graph outputs are written into donated inputs (when their buffers are free) */
+  readonly donatedOutputs: number;
+  /** whether t is one of the plan's constants (a tensor f closed over), which later runs read again */
+  holds(t: AnyTensor): boolean;
   run(inputs: readonly AnyTensor[]): AnyTensor[];
 }
 
 export interface PlanOptions {
   /** fuse element-wise chains (./jit-fuse.ts; default true) */
   readonly fuse?: boolean;
+  /** per graph input: whether it is donated (its array may take an output) */
+  readonly donated?: readonly boolean[];
 }
 
 /** Compile a (simplified) graph into slots and steps. */
@@ -162,7 +177,12 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
     return s;
   };
 
-  const groups = options.fuse === false ? graph.eqns.slice() : fuseClusters(graph);
+  // a lone element-wise eqn whose output is returned and could take a donated input of its size
+  // runs as a fused step of one (the same kernel), since only fused steps write into donated arrays
+  const outIds = new Set(graph.outputs.flatMap((a) => (a.kind === 'var' ? [a.id] : [])));
+  const donatedSizes = new Set(graph.inputs.flatMap((v, k) => (options.donated?.[k] === true && v.aval.dtype === 'float32' ? [v.aval.shape.reduce((p, d) => p * d, 1)] : [])));
+  const single = (e: Eqn) => e.outputs.length === 1 && outIds.has(e.outputs[0]!.id) && donatedSizes.has(e.outputs[0]!.aval.shape.reduce((p, d) => p * d, 1));
+  const groups = options.fuse === false ? graph.eqns.slice() : fuseClusters(graph, single);
   const raw: (Omit<EqnStep, 'free'> | FusedStep)[] = [];
   let fusedEqns = 0;
   for (const g of groups) {
@@ -188,16 +208,39 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
   lastUse.forEach((u, s) => {
     if (u >= 0 && u !== Infinity) frees[u]!.push(s);
   });
-  const steps: Step[] = raw.map((st, i) => ({ ...st, free: frees[i]! }));
+
+  // donation: each float32 donated input (slot k = input k) not returned as an output can take
+  // one graph output of a later (or its last reading) fused step of its size
+  const isOut = new Set(outSlots);
+  const pool = graph.inputs.flatMap((v, k) => (options.donated?.[k] === true && v.aval.dtype === 'float32' && lastUse[k] !== Infinity ? [k] : []));
+  const sizeOf = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+  let donatedOutputs = 0;
+  const donorsOf = raw.map((st, i): number[] | null => {
+    if (st.kind !== 'fused' || pool.length === 0) return null;
+    const n = st.cluster.size;
+    const ds = st.outs.map((o) => {
+      if (!isOut.has(o)) return -1;
+      const at = pool.findIndex((k) => lastUse[k]! <= i && sizeOf(graph.inputs[k]!.aval.shape) === n);
+      if (at === -1) return -1;
+      donatedOutputs++;
+      return pool.splice(at, 1)[0]!;
+    });
+    return ds.some((d) => d >= 0) ? ds : null;
+  });
+  const steps: Step[] = raw.map((st, i) => (st.kind === 'fused' ? { ...st, free: frees[i]!, donors: donorsOf[i]! } : { ...st, free: frees[i]! }));
+  const donorInputs = [...new Set(donorsOf.flatMap((d) => d ?? []).filter((k) => k >= 0))];
 
   return {
     steps,
     eqnCount: graph.eqns.length,
     fusedEqns,
+    donatedOutputs,
+    holds: (t) => literalSlot.has(t),
     run(inputs) {
       const env = new Array<AnyTensor | undefined>(nSlots);
       for (let i = 0; i < inputs.length; i++) env[i] = inputs[i];
       for (const [s, t] of constants) env[s] = t;
+      const usable = donorInputs.length === 0 ? null : usableDonors(inputs, constants, donorInputs);
       for (const st of steps) {
         const ins = st.ins.map((s) => env[s]!);
         if (st.kind === 'eqn') {
@@ -206,10 +249,14 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
             st.outs.forEach((s, j) => (env[s] = outs[j]));
           } else {
             const outs = runKernel(st.prim, ins, st.params, st.avals);
+            // as evalPrimitive does: an output that is its input's array (reshape) shares the buffer
+            for (const o of outs) for (const x of ins) if (o._data === x._data && x._data !== null) markShared(x._data);
             st.outs.forEach((s, j) => (env[s] = outs[j]));
           }
         } else {
-          const outs = st.run(ins);
+          // a donated array is taken only if its tensor still alone owns it (an earlier step may have shared it)
+          const into = st.donors === null || usable === null ? undefined : st.donors.map((k) => (k >= 0 && usable[k] !== undefined && ownsBuffer(inputs[k]!) ? usable[k] : undefined));
+          const outs = st.run(ins, into);
           st.outs.forEach((s, j) => (env[s] = outs[j]));
         }
         for (const s of st.free) env[s] = undefined;
@@ -217,4 +264,18 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
       return outSlots.map((s) => env[s]!);
     },
   };
+}
+
+/** The arrays of the donated inputs that may be overwritten: each owns its buffer and appears once among the inputs and constants. */
+function usableDonors(inputs: readonly AnyTensor[], constants: readonly [number, AnyTensor][], donors: readonly number[]): (F32 | undefined)[] {
+  const uses = new Map<unknown, number>();
+  const count = (t: AnyTensor) => t._data !== null && uses.set(t._data, (uses.get(t._data) ?? 0) + 1);
+  inputs.forEach(count);
+  constants.forEach(([, t]) => count(t));
+  const out = new Array<F32 | undefined>(inputs.length);
+  for (const k of donors) {
+    const t = inputs[k]!;
+    if (ownsBuffer(t) && uses.get(t._data) === 1) out[k] = t._data;
+  }
+  return out;
 }

@@ -12,7 +12,7 @@
  * which binds every eqn, so the outer trace sees (and differentiates) the same primitives f
  * would have bound, and derivatives equal f's bit for bit.
  */
-import { Tensor } from '../tensor/tensor';
+import { Tensor, retire, type TracerPayload } from '../tensor/tensor';
 import { isKey } from '../random';
 import { withTrace, type AVal, type AnyTensor, type Primitive } from './core';
 import { GraphTrace } from './traces';
@@ -37,6 +37,22 @@ export interface JitOptions {
    * plans instead of one per call.
    */
   readonly cacheLimit?: number;
+  /**
+   * Indices of arguments whose tensors the call consumes (JAX's donate_argnums): the plan may
+   * write its outputs into their arrays instead of fresh ones — a training step that returns
+   * new params and optimizer state of the same shapes then allocates nothing for them. After
+   * the call every tensor of a donated argument is retired: reading it or using it in an op
+   * throws DonatedTensorError, so a donated value is never silently seen with other contents.
+   * Pass the call's outputs on instead (`[params, state] = step(params, state, x, y)`). A
+   * tensor that shares its buffer (a reshape of it is alive, it is passed twice or closed
+   * over) is retired but its array is not reused. Under an outer transform nothing is donated.
+   */
+  readonly donate?: readonly number[];
+}
+
+/** A tensor that was donated to a jitted call (`jit(f, { donate })`) was used afterwards. */
+export class DonatedTensorError extends Error {
+  override readonly name = 'DonatedTensorError';
 }
 
 /** What a jitted function tells about its cache. */
@@ -61,6 +77,8 @@ interface Entry {
   /** one plan per backend (by name): fusion needs the backend's elementwiseProgram */
   readonly plans: Map<string, Plan>;
   readonly rebuild: (leaves: readonly AnyTensor[]) => unknown;
+  /** per input leaf: whether it belongs to a donated argument */
+  readonly donated: readonly boolean[];
 }
 
 const STATIC = Symbol('jit.static');
@@ -113,6 +131,27 @@ function staticKey(x: unknown, i: number, ids: Ids): string {
 
 const avalOf = (x: AnyTensor): AVal => ({ shape: x.shape as readonly number[], dtype: x.dtype });
 
+/** Which leaves (in treeFlatten order of all the arguments) belong to donated arguments. */
+function donatedLeavesOf(donate: ReadonlySet<number>, args: readonly unknown[], leaves: readonly AnyTensor[]): boolean[] {
+  const mine = new Set<AnyTensor>();
+  for (const i of donate) if (i < args.length) for (const l of treeFlatten(args[i]).leaves) mine.add(l);
+  return leaves.map((l) => mine.has(l));
+}
+
+/**
+ * What a retired (donated) tensor carries instead of its data: a tracer payload of a trace
+ * below every real one, so that an op on it reaches this trace and a read reaches `concrete`;
+ * both throw DonatedTensorError.
+ */
+function donatedPayload(why: string): TracerPayload {
+  const fail = (): never => {
+    throw new DonatedTensorError(why);
+  };
+  const trace = { level: 0, finished: false, process: fail };
+  // cast: bind only reads level / finished and calls process; concreteData calls concrete
+  return { trace, donated: true, concrete: fail } as unknown as TracerPayload;
+}
+
 /**
  * The abstract trace jit records f with. Unlike makeGraph's, it keeps customVjp functions as
  * single eqns (their output avals found by tracing their function once more), so that an outer
@@ -160,6 +199,11 @@ class JitTrace extends GraphTrace {
 export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions = {}): F & JitInfo {
   const statics = new Set(options.static ?? []);
   for (const i of statics) if (!Number.isInteger(i) || i < 0) throw new RangeError(`jit: static argument indices must be non-negative integers, got ${i}`);
+  const donate = new Set(options.donate ?? []);
+  for (const i of donate) {
+    if (!Number.isInteger(i) || i < 0) throw new RangeError(`jit: donated argument indices must be non-negative integers, got ${i}`);
+    if (statics.has(i)) throw new RangeError(`jit: argument ${i} is both static and donated (a static argument is not an input of the plan)`);
+  }
   const cacheLimit = options.cacheLimit ?? 64;
   if (!Number.isInteger(cacheLimit) || cacheLimit < 1) throw new RangeError(`jit: cacheLimit must be a positive integer, got ${cacheLimit}`);
   const cache = new Map<string, Entry>();
@@ -187,7 +231,8 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
     // valid only during this call: such a graph is evaluated through bind and not cached
     const isTracer = (a: Atom) => a.kind === 'literal' && a.value._tracer !== null;
     const cacheable = !traced.eqns.some((e) => e.inputs.some(isTracer)) && !traced.outputs.some(isTracer);
-    const entry: Entry = { graph: simple, traced, plans: new Map(), rebuild };
+    const donated = donatedLeavesOf(donate, args, leaves);
+    const entry: Entry = { graph: simple, traced, plans: new Map(), rebuild, donated };
     last = entry;
     return { entry, cacheable };
   };
@@ -195,7 +240,7 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
   const planFor = (entry: Entry): Plan => {
     const bk = backend();
     let plan = entry.plans.get(bk.name);
-    if (plan === undefined) entry.plans.set(bk.name, (plan = buildPlan(entry.graph, { fuse: options.fuse !== false && bk.elementwiseProgram !== undefined })));
+    if (plan === undefined) entry.plans.set(bk.name, (plan = buildPlan(entry.graph, { fuse: options.fuse !== false && bk.elementwiseProgram !== undefined, donated: entry.donated })));
     return plan;
   };
 
@@ -225,7 +270,17 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
   const jitted = (...args: unknown[]): unknown => {
     const { entry, cacheable, leaves } = lookup(args);
     const traced = !cacheable || leaves.some((l) => l._tracer !== null);
-    const outs = traced ? evalGraph(entry.traced, leaves) : planFor(entry).run(leaves);
+    if (traced) return entry.rebuild(evalGraph(entry.traced, leaves));
+    const plan = planFor(entry);
+    const outs = plan.run(leaves);
+    if (donate.size > 0) {
+      // a donated tensor returned as it is stays valid (it is the output), and so does one f
+      // closed over (the plan reads it again on every call; its array was not reused)
+      const returned = new Set(outs);
+      const why = `a tensor donated to ${jitted.name} (donate: [${[...donate].join(', ')}]) was used after the call; its buffer may hold an output of that call. Use the call's outputs instead.`;
+      const payload = donatedPayload(why);
+      leaves.forEach((l, k) => entry.donated[k] && !returned.has(l) && !plan.holds(l) && retire(l, payload));
+    }
     return entry.rebuild(outs);
   };
   Object.defineProperties(jitted, {

@@ -144,7 +144,7 @@ export interface ElementwiseProgram {
   readonly inputs: readonly ElementwiseInput[];
   /** instruction i computes value i */
   readonly instrs: readonly { readonly rule: ElementwiseRule; readonly args: readonly ElementwiseArg[] }[];
-  /** the values returned, each as a fresh array of n floats */
+  /** the values returned, each as a fresh array of n floats (or written into `into`) */
   readonly outputs: readonly number[];
 }
 
@@ -153,9 +153,11 @@ export interface Backend {
 
   /**
    * Optional: run a fused element-wise program, bit-identical to calling this backend's own
-   * kernels op by op (jit's fused steps; without it jit runs the ops one by one).
+   * kernels op by op (jit's fused steps; without it jit runs the ops one by one). `into[j]`, when
+   * given, is an array of n floats output j is written into instead of a fresh one (jit's donated
+   * buffers); it may be one of `inputs` (read full, element i before output element i is written).
    */
-  elementwiseProgram?(p: ElementwiseProgram, inputs: readonly F32[]): F32[];
+  elementwiseProgram?(p: ElementwiseProgram, inputs: readonly F32[], into?: readonly (F32 | undefined)[]): F32[];
 
   // ---- element-wise -------------------------------------------------------------
   /** out = op(x), float32 */

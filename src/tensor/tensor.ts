@@ -82,7 +82,7 @@ export class Tensor<S extends Shape = Shape, D extends DType = 'float32'> {
   }
 
   toString(): string {
-    if (this._data === null) return `Tensor<[${this.shape.join(', ')}], ${this.dtype}> (traced)`;
+    if (this._data === null) return `Tensor<[${this.shape.join(', ')}], ${this.dtype}> (${(this._tracer as { donated?: boolean } | null)?.donated === true ? 'donated' : 'traced'})`;
     return formatTensor(this.shape as readonly number[], this.dtype, this._data);
   }
 
@@ -107,6 +107,37 @@ export function concreteData<S extends Shape, D extends DType>(t: Tensor<S, D>, 
 /** @internal wrap freshly computed data (never shared with an input) */
 export function makeTensor<S extends Shape, D extends DType>(shape: readonly number[], dtype: D, data: DataFor<D>): Tensor<S, D> {
   return new Tensor<S, D>(shape, dtype, data, null);
+}
+
+// ---------------------------------------------------------------- buffer ownership (jit donation)
+
+/** ArrayBuffers that back more than one tensor (a kernel returned its input's data: reshape) */
+const shared = new WeakSet<ArrayBufferLike>();
+
+/** @internal record that `data`'s buffer now backs another tensor too */
+export function markShared(data: TypedArray): void {
+  shared.add(data.buffer);
+}
+
+/**
+ * @internal whether t is the only tensor that can see its data: a float32 array spanning its
+ * whole buffer that no kernel ever handed to a second tensor. Only such a buffer may be
+ * overwritten when t is donated to jit.
+ */
+export function ownsBuffer(t: Tensor<Shape, DType>): t is Tensor<Shape, DType> & { readonly _data: Float32Array } {
+  const d = t._data;
+  return d instanceof Float32Array && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && !shared.has(d.buffer);
+}
+
+/**
+ * @internal the one place a tensor changes: after jit donated t (its buffer may now hold an
+ * output), t drops its data and carries `payload`, which makes every later read or op on t throw.
+ */
+export function retire(t: Tensor<Shape, DType>, payload: TracerPayload): void {
+  // cast: _data / _tracer are readonly to every other module
+  const m = t as unknown as { _data: unknown; _tracer: unknown };
+  m._data = null;
+  m._tracer = payload;
 }
 
 export function isTensor(x: unknown): x is Tensor<Shape, DType> {

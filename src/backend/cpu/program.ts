@@ -54,12 +54,15 @@ function compile(p: ElementwiseProgram): Compiled {
   };
 }
 
-export function elementwiseProgram(p: ElementwiseProgram, inputs: readonly F32[]): F32[] {
+export function elementwiseProgram(p: ElementwiseProgram, inputs: readonly F32[], into?: readonly (F32 | undefined)[]): F32[] {
   let c = compiled.get(p);
   if (c === undefined) compiled.set(p, (c = compile(p)));
   const { L, regOf, outIndex, regs, bregs } = c;
   const n = p.n;
-  const outs = p.outputs.map(() => new Float32Array(n));
+  const outs = p.outputs.map((_, j) => into?.[j] ?? new Float32Array(n));
+  // an output written over one of the inputs is computed into a block of its own and copied at
+  // the block's end: later instructions of the block may still read that input
+  const staged = outs.map((o) => (inputs.includes(o) ? new Float32Array(L) : null));
   const vals = new Array<F32>(p.instrs.length);
   const inView = new Array<F32>(inputs.length);
   const scalars = inputs.map((d, k) => (p.inputs[k]!.kind === 'scalar' ? d[0]! : 0));
@@ -75,7 +78,7 @@ export function elementwiseProgram(p: ElementwiseProgram, inputs: readonly F32[]
     for (let i = 0; i < p.instrs.length; i++) {
       const it = p.instrs[i]!;
       const j = outIndex.get(i);
-      const dst = j !== undefined ? (L === n ? outs[j]! : outs[j]!.subarray(s, s + len)) : regs[regOf[i]!]!;
+      const dst = j !== undefined ? (staged[j] ?? (L === n ? outs[j]! : outs[j]!.subarray(s, s + len))) : regs[regOf[i]!]!;
       vals[i] = dst;
       const rule = it.rule;
       if (rule.kind === 'binary') {
@@ -89,6 +92,7 @@ export function elementwiseProgram(p: ElementwiseProgram, inputs: readonly F32[]
       else if (rule.kind === 'alpha') (rule.op === 'leakyRelu' ? leakyReluInto : eluInto)(arr(it.args[0]!), dst, len, rule.alpha);
       else clipInto(arr(it.args[0]!), dst, len, rule.lo, rule.hi);
     }
+    staged.forEach((b, j) => b !== null && outs[j]!.set(len === L ? b : b.subarray(0, len), s));
   }
   return outs;
 }

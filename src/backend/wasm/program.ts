@@ -109,7 +109,7 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
   const k = rt.exports;
   const layouts = new WeakMap<ElementwiseProgram, Layout>();
 
-  return function elementwiseProgram(p: ElementwiseProgram, inputs: readonly F32[]): F32[] {
+  return function elementwiseProgram(p: ElementwiseProgram, inputs: readonly F32[], into?: readonly (F32 | undefined)[]): F32[] {
     let known = layouts.get(p);
     if (known === undefined) {
       // a heavy op (gelu, tanh, ...) big enough for the threads runs over all n at once: one
@@ -119,7 +119,7 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
     }
     const lay = known;
     const n = p.n;
-    if (n === 0) return p.outputs.map(() => new Float32Array(0));
+    if (n === 0) return p.outputs.map((_, j) => into?.[j] ?? new Float32Array(0));
     rt.reserve(lay.bytes);
     const f32 = rt.f32();
     const L = lay.L;
@@ -131,7 +131,9 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
     const isScalar = (a: ElementwiseArg) => a.kind === 'input' && p.inputs[a.k]!.kind === 'scalar';
     const at = (a: ElementwiseArg) => (a.kind === 'value' ? lay.valAt[a.v]! : lay.inAt[a.k]!);
     const sc = (a: ElementwiseArg) => scalars[(a as { k: number }).k]!;
-    const outs = p.outputs.map(() => (L === n ? null : new Float32Array(n)));
+    // outputs go to `into` where given: a block's inputs are in the memory before its outputs are
+    // copied out, so an output may overwrite one of the inputs
+    const outs = p.outputs.map((_, j) => into?.[j] ?? (L === n ? null : new Float32Array(n)));
     let s = 0; // the block's first element
     let len = L;
     const view = (at: number) => f32.subarray(at >> 2, (at >> 2) + len);
@@ -142,7 +144,7 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
         else if (x.kind === 'broadcast' && lay.rowwise[i] === null) loadBroadcast(inputs[i]!, x.a, x.b, s, len, view(lay.inAt[i]!));
       });
       runBlock();
-      if (L !== n) p.outputs.forEach((o, j) => outs[j]!.set(view(lay.valAt[o]!), s));
+      p.outputs.forEach((o, j) => outs[j]?.set(view(lay.valAt[o]!), s));
     }
     return p.outputs.map((o, j) => outs[j] ?? f32.slice(lay.valAt[o]! >> 2, (lay.valAt[o]! >> 2) + n));
 
