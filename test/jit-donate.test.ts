@@ -16,22 +16,10 @@ import { dense } from '../src/nn/layers/core';
 import { sequential } from '../src/nn/sequential';
 import { mse } from '../src/nn/losses';
 import { adam, applyUpdates, type State } from '../src/optim';
-import { backend, setBackend } from '../src/backend';
-import { cpuBackend } from '../src/backend/cpu';
+import { onBackends } from './helpers/backends';
 
 const bits = (t: { dataSync(): ArrayLike<number> }) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
 const dataOf = (t: unknown) => (t as { _data: unknown })._data;
-function onBackends(body: () => void): void {
-  const prev = backend();
-  try {
-    for (const b of [prev, cpuBackend]) {
-      setBackend(b);
-      body();
-    }
-  } finally {
-    setBackend(prev);
-  }
-}
 
 describe('jit donation', () => {
   it('a whole Adam step writes params and state into the donated arrays, bit-identical to not donating', () => {

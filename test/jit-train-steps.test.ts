@@ -19,8 +19,7 @@ import { maskedSparseCategoricalCrossEntropy, mse } from '../src/nn/losses';
 import { notEqual, square } from '../src/ops/elementwise';
 import { sum } from '../src/ops/reduce-core';
 import { adam, applyUpdates } from '../src/optim';
-import { setBackend, backend } from '../src/backend';
-import { cpuBackend } from '../src/backend/cpu';
+import { onBackends } from './helpers/backends';
 
 const u32 = (t: { dataSync(): ArrayLike<number> }) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
 /** every leaf of a and b has the same shape and the same float32 bits */
@@ -43,17 +42,6 @@ function maxRel(a: unknown, b: unknown, scale: unknown = b): number {
   return m;
 }
 const wave = (n: number, f: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * f));
-function onBackends(body: () => void): void {
-  const prev = backend();
-  try {
-    for (const b of [prev, cpuBackend]) {
-      setBackend(b);
-      body();
-    }
-  } finally {
-    setBackend(prev);
-  }
-}
 
 /**
  * Three Adam steps from params p0, one with the plain loss-and-gradient `vg`, one with `jit(vg)`;

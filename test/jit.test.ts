@@ -32,6 +32,7 @@ import { transposeRaw } from '../src/ops/linalg';
 import { concatRaw, sliceRaw } from '../src/ops/layout';
 import { setBackend, backend } from '../src/backend';
 import { cpuBackend } from '../src/backend/cpu';
+import { onBackends } from './helpers/backends';
 
 const bits = (t: { dataSync(): ArrayLike<number> }) => Array.from(t.dataSync());
 const sameBits = (a: unknown, b: unknown) => {
@@ -391,18 +392,6 @@ function sameValues(a: AnyTensor, b: AnyTensor): boolean {
   const x = a.dataSync() as ArrayLike<number>, y = b.dataSync() as ArrayLike<number>;
   for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
   return true;
-}
-
-function onBackends(body: () => void) {
-  const saved = backend();
-  for (const b of [saved, cpuBackend]) {
-    setBackend(b);
-    try {
-      body();
-    } finally {
-      setBackend(saved);
-    }
-  }
 }
 
 describe('jit: properties over random graphs (wasm and cpu backends)', () => {
