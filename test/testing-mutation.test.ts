@@ -173,6 +173,7 @@ const unmutatable: Record<string, string> = {
   max_pool2d_argmax: 'int32 output (as argmax)',
   one_hot: 'its only input is int indices (nondiff), so it is never differentiated',
   stop_gradient: 'its zero derivative is a definition, not the derivative of the identity it computes: finite differences contradict the true rule already (checked below)',
+  pure_callback: 'a JavaScript function of data: its derivative is zero by definition (as stop_gradient), whatever the callback computes; finite differences of a callback that is smooth would contradict it',
   recurrent_sequence_grad: 'its rules throw by design: the fused backward is bound only on concrete values, higher orders go through the op-level recurrence',
 };
 /** cases proving that the rules of the bool/int-output primitives have no effect */

@@ -232,11 +232,14 @@ export interface FitOptions<P, X, Y, M, VX = BatchOf<X>> {
   /** resume from an optimizer state (default optimizer.init(params)) */
   readonly initialState?: State<P>;
   /**
-   * compile the loss-and-gradient step with `jit` (default true): traced once per batch shape,
-   * then run as a fused plan. Used only when the step is a pure function of (params, x, y): it
-   * is dropped after the first step when the step's graph depends on the key (dropout: keys are
-   * JavaScript values, so every step would trace again) or when the step cannot be traced (a
-   * loss that reads values). `false` turns it off. The optimizer update runs as before.
+   * compile the whole training step — loss and gradient, optimizer update, new params — with
+   * `jit` (default true): traced once per batch shape, then run as a fused plan that writes the
+   * new params and optimizer state into the arrays of the previous step's (donated; fit works
+   * on its own copies, so the params and state you pass in stay valid). Used only when the step
+   * is a pure function of (params, state, x, y): it is dropped after the first step when the
+   * step's graph depends on the key (dropout: keys are JavaScript values, so every step would
+   * trace again) or when the step cannot be traced (a loss or optimizer that reads values).
+   * `false` turns it off: the step then runs op by op with the optimizer's fused update loops.
    */
   readonly jit?: boolean;
 }
@@ -391,33 +394,40 @@ function monitorValue(h: History, m: Monitor): number | undefined {
   return h.valMetrics[m.slice('valMetrics.'.length)]?.at(-1);
 }
 
-type Step<P> = (p: P, x: unknown, y: unknown, k: Key) => [[Scalar, unknown], P];
+/** one training step: [loss, predictions], the new params, the new optimizer state */
+type Step<P> = (p: P, s: State<P>, x: unknown, y: unknown, k: Key) => readonly [readonly [Scalar, unknown], P, State<P>];
 
 /**
- * The loss-and-gradient step under jit, when it is a pure function of (params, x, y): the first
- * step traces with its key and once more with another key; equal graphs mean the key is
- * unused, and later steps run the cached plan (with the first key, so no new trace). Otherwise,
- * or when the step cannot be traced, it falls back to the plain step for good.
+ * The training step under jit, when it is a pure function of (params, state, x, y): the first
+ * step traces with its key and once more with another key (graphOf traces without running, so
+ * nothing is donated); equal graphs mean the key is unused, and later steps run the cached plan
+ * (with the first key, so no new trace). Otherwise, or when the step cannot be traced, it falls
+ * back to the plain step for good. Params and state are donated: the caller passes its own
+ * copies and only ever the previous step's outputs.
  */
 function jitFitStep<P>(plain: Step<P>): Step<P> {
-  const jitted = jit(plain, { static: [3] });
+  const jitted = jit(plain, { static: [4], donate: [0, 1] });
   let mode: 'probe' | 'jit' | 'plain' = 'probe';
   let k0: Key | null = null;
-  return (p, x, y, k) => {
-    if (mode === 'jit') return jitted(p, x, y, k0!);
-    if (mode === 'plain') return plain(p, x, y, k);
-    let r: [[Scalar, unknown], P];
+  return (p, s, x, y, k) => {
+    if (mode === 'jit') return jitted(p, s, x, y, k0!);
+    if (mode === 'plain') return plain(p, s, x, y, k);
     try {
-      r = jitted(p, x, y, k);
-      const other = foldIn(k, 0x6a17);
-      mode = sameGraph(jitted.graphOf(p, x, y, k), jitted.graphOf(p, x, y, other)) ? 'jit' : 'plain';
+      const same = sameGraph(jitted.graphOf(p, s, x, y, k), jitted.graphOf(p, s, x, y, foldIn(k, 0x6a17)));
+      mode = same ? 'jit' : 'plain';
       k0 = k;
-      return r;
     } catch {
       mode = 'plain'; // not traceable (it reads values, ...): the plain step runs it, or throws the real error
-      return plain(p, x, y, k);
     }
+    return mode === 'jit' ? jitted(p, s, x, y, k) : plain(p, s, x, y, k);
   };
+}
+
+/** A copy of every tensor leaf (fit's own params and state, which its jitted steps consume). */
+function copyLeaves<T>(tree: T): T {
+  const f = treeFlatten(tree);
+  // cast: the same dtype's array type, copied
+  return f.rebuild(f.leaves.map((l) => (l._data === null ? l : makeTensor(l.shape as readonly number[], l.dtype, l._data.slice() as never)))) as T;
 }
 
 /** The loop as a generator of progress events; the caller answers each with "continue?". */
@@ -443,12 +453,19 @@ function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, resul
     // cast: y is the batch of the user's labels; fit's signature checked it against the loss already
     return [o.loss(pred, y as never), pred] as const;
   };
-  const plainStep = valueAndGrad(lossAndPred, { hasAux: true });
-  const step = o.jit === false ? plainStep : jitFitStep(plainStep);
+  const lossAndGrad = valueAndGrad(lossAndPred, { hasAux: true });
+  const plainStep: Step<P> = (p, s, x, y, k) => {
+    const [lp, grads] = lossAndGrad(p, x, y, k);
+    const [updates, next] = o.optimizer.update(grads, s, p);
+    return [lp, applyUpdates(p, updates), next] as const;
+  };
+  const jitted = o.jit !== false;
+  const step = jitted ? jitFitStep(plainStep) : plainStep;
 
   const history: History = { loss: [], metrics: {}, valLoss: [], valMetrics: {} };
-  let params = params0;
-  let state = o.initialState ?? o.optimizer.init(params0);
+  // a jitted step consumes (donates) its params and state: start from copies of the caller's
+  let params = jitted ? copyLeaves(params0) : params0;
+  let state = o.initialState === undefined ? o.optimizer.init(params) : jitted ? copyLeaves(o.initialState) : o.initialState;
   let best: { value: number; epoch: number; params: P } | undefined;
   let wait = 0;
   let stopped = false;
@@ -463,9 +480,8 @@ function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, resul
     const meter = new Meter();
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;
-      const [[lossT, pred], grads] = step(params, b.x, b.y, foldIn(stepKey, globalStep));
-      const [updates, next] = o.optimizer.update(grads, state, params);
-      params = applyUpdates(params, updates);
+      const [[lossT, pred], nextParams, next] = step(params, state, b.x, b.y, foldIn(stepKey, globalStep));
+      params = nextParams;
       state = next;
       const batchLoss = lossT.item() as number;
       meter.add(b.size, batchLoss, evalMetrics(o.metrics, pred, b.y));
@@ -505,7 +521,8 @@ function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, resul
       if (v === undefined) throw new Error(`fit: earlyStopping monitors '${monitor}', which is not in the history (metrics: ${Object.keys(history.metrics).join(', ') || 'none'})`);
       const improved = best === undefined || (mode === 'min' ? v < best.value - minDelta : v > best.value + minDelta);
       if (improved) {
-        best = { value: v, epoch, params };
+        // a copy under jit: the next step consumes these params
+        best = { value: v, epoch, params: jitted ? copyLeaves(params) : params };
         wait = 0;
       } else if (++wait >= es.patience) stopped = true;
     }
