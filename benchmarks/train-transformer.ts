@@ -3,9 +3,9 @@
  * post-norm blocks) on token ids with padding, masked cross-entropy and Adam.
  *
  * Ours: the library's `transformer` model (src/nn/layers/transformer) and loss, the step as fit
- * runs it: jit(valueAndGrad(loss)) with the batch as arguments (so the padding masks are traced
- * values), then the eager fused Adam update and applyUpdates. The row's `ours_nojit_ms` is the
- * same step without jit.
+ * runs it: the whole step — valueAndGrad(loss), the Adam update, applyUpdates — in one jit with
+ * the batch as arguments (so the padding masks are traced values) and params and state donated.
+ * The row's `ours_nojit_ms` is the same step without jit (the eager fused Adam update).
  *
  * tfjs: the same network from tf ops (tfjs-layers has no MultiHeadAttention): embedding via
  * gather, the sinusoidal table, attention from matMul / softmax with the padding and causal
@@ -14,15 +14,13 @@
  * three losses must agree (bench.ts checks them).
  */
 import * as tf from '@tensorflow/tfjs';
-import { stepImpl, type BenchCase, type Impl, type Lib } from './cases';
+import { oursTrainStep, stepImpl, type BenchCase, type Impl, type Lib } from './cases';
 import { lazy } from './harness';
 import { makeTensor, Tensor } from '../src/tensor/tensor';
-import { valueAndGrad } from '../src/autodiff/transforms';
-import { jit } from '../src/autodiff/jit';
 import { transformer } from '../src/nn/layers/transformer';
 import { maskedSparseCategoricalCrossEntropy } from '../src/nn/losses';
 import { notEqual } from '../src/ops/elementwise';
-import { adam, applyUpdates } from '../src/optim';
+import { adam } from '../src/optim';
 import { key } from '../src/random';
 
 const B = 32, L = 32, D = 128, H = 4, F = 512, V = 64, NE = 2, ND = 2;
@@ -161,7 +159,7 @@ function tfLoss(p: TParams, src: tf.Tensor2D, tin: tf.Tensor2D, tout: tf.Tensor2
   return tf.div(tf.sum(tf.mul(nll, m)), tf.sum(m)) as tf.Scalar;
 }
 
-/** our step: jit(valueAndGrad(loss)) or the plain one, then the eager Adam update */
+/** our step: the whole step jitted with params and state donated (as fit runs it), or the plain one with the eager Adam update */
 function oursStep(jitted: boolean): Impl {
   const d = data();
   const model = makeModel();
@@ -171,20 +169,8 @@ function oursStep(jitted: boolean): Impl {
   const src = ids(d.src), tin = ids(d.tin), tout = ids(d.tout);
   const loss = (p: P, s: Ids, ti: Ids, to: Ids) =>
     maskedSparseCategoricalCrossEntropy(model.forward(p, s, ti, { srcPadId: PAD, tgtPadId: PAD }), to, notEqual(to, PAD));
-  const vg = valueAndGrad(loss);
-  const step = jitted ? jit(vg) : vg;
   // tfjs' Adam epsilon (1e-7), added to √v̂ as tf.train.adam does
-  const opt = adam({ learningRate: LR, epsilon: 1e-7 });
-  let params = d.params;
-  let state = opt.init(params);
-  const once = (): number => {
-    const [l, g] = step(params, src, tin, tout);
-    const [updates, next] = opt.update(g, state, params);
-    params = applyUpdates(params, updates);
-    state = next;
-    return l.item();
-  };
-  return stepImpl(once);
+  return stepImpl(oursTrainStep(d.params, adam({ learningRate: LR, epsilon: 1e-7 }), loss, jitted, src, tin, tout));
 }
 
 function tfjsStep(): Impl {
@@ -224,7 +210,7 @@ export const transformerCase: BenchCase = {
   shape: `src/tgt ids [${B},${L}] (padded), dModel ${D}, ${H} heads, ffDim ${F}, ${NE}+${ND} layers, vocab ${V}, masked CE, Adam`,
   kind: 'train',
   note:
-    `ours: transformer() + jit(valueAndGrad(loss)) with the batch as arguments (as fit runs it) + optim.adam; ` +
+    `ours: transformer() + jit(valueAndGrad(loss) + optim.adam update + applyUpdates) with the batch as arguments, params and state donated (as fit runs it); ` +
     `tfjs: the same network from tf ops + tf.variableGrads + tf.train.adam; ~${(forwardFlops / 1e9).toFixed(2)} GFLOP forward, ~3x that per step`,
   nojit: { note: 'ours, the same step without jit', build: () => oursStep(false) },
   build(lib: Lib): Impl {

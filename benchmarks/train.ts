@@ -5,17 +5,16 @@
  * agree across libraries (checked by bench.ts): that covers gradients and updates too.
  */
 import * as tf from '@tensorflow/tfjs';
-import { stepImpl, type BenchCase, type Impl, type Lib } from './cases';
+import { oursTrainStep, stepImpl, type BenchCase, type Impl, type Lib } from './cases';
 import { glorot, lazy, randArray } from './harness';
 import { fromDataOrThrow, zeros } from '../src/tensor/create';
-import { grad, valueAndGrad } from '../src/autodiff/transforms';
+import { grad } from '../src/autodiff/transforms';
 import { vmap } from '../src/ops/vmap';
 import type { Tensor } from '../src/tensor/tensor';
-import { jit } from '../src/autodiff/jit';
 import { dense } from '../src/nn/layers/core';
 import { lstm } from '../src/nn/layers/recurrent';
 import { sequential } from '../src/nn/sequential';
-import { adam, applyUpdates, sgd } from '../src/optim';
+import { adam, sgd } from '../src/optim';
 import { categoricalCrossEntropyFromLogits, mse } from '../src/nn/losses';
 
 const t = <const S extends readonly number[]>(data: Float32Array, shape: S) => fromDataOrThrow(data, shape);
@@ -37,7 +36,7 @@ const mlpCaseWith = (jitted: boolean): BenchCase => {
     shape: 'x[64,784] 784-128(relu)-10, softmax CE, SGD',
     kind: 'train',
     note: jitted
-      ? 'ours: jit(valueAndGrad) (as fit runs it) + optim.sgd update; tfjs: sgd.minimize'
+      ? 'ours: jit(valueAndGrad + optim.sgd update + applyUpdates), params and state donated (as fit runs it); tfjs: sgd.minimize'
       : 'ours: sequential(dense, dense) + valueAndGrad + optim.sgd; tfjs: sgd.minimize',
     build(lib: Lib): Impl {
       const d = data();
@@ -49,18 +48,7 @@ const mlpCaseWith = (jitted: boolean): BenchCase => {
           { kernel: t(d.w1, [784, 128] as const), bias: zeros([128] as const) },
           { kernel: t(d.w2, [128, 10] as const), bias: zeros([10] as const) },
         ] as unknown as ReturnType<typeof model.init>;
-        const vg = valueAndGrad((p: typeof params) => categoricalCrossEntropyFromLogits(model.apply(p, x), y));
-        const step = jitted ? jit(vg) : vg;
-        const opt = sgd({ learningRate: LR });
-        let state = opt.init(params);
-        const once = (): number => {
-          const [loss, g] = step(params);
-          const [updates, next] = opt.update(g, state, params);
-          params = applyUpdates(params, updates);
-          state = next;
-          return loss.item();
-        };
-        return stepImpl(once);
+        return stepImpl(oursTrainStep(params, sgd({ learningRate: LR }), (p: typeof params) => categoricalCrossEntropyFromLogits(model.apply(p, x), y), jitted));
       }
       const init = [tf.tensor2d(d.w1, [784, 128]), tf.zeros([128]), tf.tensor2d(d.w2, [128, 10]), tf.zeros([10])];
       const vars = init.map((v) => tf.variable(v));
@@ -196,7 +184,7 @@ const lstmCaseWith = (jitted: boolean): BenchCase => {
     shape: 'x[32,50,1] LSTM(50, sigmoid) -> Dense(1) on last step, MSE, Adam',
     kind: 'train',
     note: jitted
-      ? 'ours: jit(valueAndGrad) (as fit runs it: the fused LSTM primitive is one plan step) + optim.adam update; tfjs: sequential + trainOnBatch'
+      ? 'ours: jit(valueAndGrad + optim.adam update + applyUpdates), params and state donated (as fit runs it: the fused LSTM primitive is one plan step); tfjs: sequential + trainOnBatch'
       : 'ours: sequential(lstm, dense) + valueAndGrad + optim.adam; tfjs: sequential + trainOnBatch',
     build(lib: Lib): Impl {
       const d = data();
@@ -209,19 +197,8 @@ const lstmCaseWith = (jitted: boolean): BenchCase => {
           { kernel: t(d.k, [1, 4 * LH] as const), recurrentKernel: t(d.r, [LH, 4 * LH] as const), bias: t(d.b, [4 * LH] as const) },
           { kernel: t(d.dk, [LH, 1] as const), bias: t(d.db, [1] as const) },
         ] as unknown as ReturnType<typeof model.init>;
-        const vg = valueAndGrad((p: typeof params) => mse(model.apply(p, x), y));
-        const step = jitted ? jit(vg) : vg;
         // tfjs' Adam epsilon (1e-7); tfjs adds it to the uncorrected √v, optax to the bias-corrected √v̂ (negligible here)
-        const opt = adam({ learningRate: 1e-3, epsilon: 1e-7 });
-        let state = opt.init(params);
-        const once = (): number => {
-          const [loss, g] = step(params);
-          const [updates, next] = opt.update(g, state, params);
-          params = applyUpdates(params, updates);
-          state = next;
-          return loss.item();
-        };
-        return stepImpl(once);
+        return stepImpl(oursTrainStep(params, adam({ learningRate: 1e-3, epsilon: 1e-7 }), (p: typeof params) => mse(model.apply(p, x), y), jitted));
       }
       const model = tf.sequential({
         layers: [

@@ -20,7 +20,6 @@
  */
 import type { Dim, Shape } from '../shape/dims';
 import { Tensor, makeTensor } from '../tensor/tensor';
-import type { AnyTensor } from '../autodiff/core';
 import { treeFlatten } from '../autodiff/pytree';
 import { erase, wide } from '../tensor/untyped';
 import { valueAndGrad, type Scalar } from '../autodiff/transforms';
