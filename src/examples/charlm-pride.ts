@@ -251,15 +251,23 @@ export async function runCharLm(ctx: ExampleContext, s: CharLmSettings): Promise
   const paramCount = treeLeaves(params).reduce((n, t) => n + t.size, 0);
   const optimizer = chain(clipByGlobalNorm(s.clipNorm), adam({ learningRate: cosineDecay({ init: s.learningRate, decaySteps: s.steps, alpha: 0.1 }) }));
   let optState = optimizer.init(params);
-  // a pure step of (params, batch, carried state): jit traces it once (every batch is [B, T])
+  // the whole training step, a pure function of (params, optimizer state, batch, carried state):
+  // jit traces it once (every batch is [B, T]); params and optimizer state are donated, so each
+  // step writes the new ones into the arrays of the old
+  const lossAndGrad = valueAndGrad(
+    (p: CharLstmParams, x: Ids, y: Ids, st: State) => {
+      const r = model.forward(p, x, st);
+      return [sparseCategoricalCrossEntropy(r.logits, y), r.state] as const;
+    },
+    { hasAux: true },
+  );
   const step = jit(
-    valueAndGrad(
-      (p: CharLstmParams, x: Ids, y: Ids, st: State) => {
-        const r = model.forward(p, x, st);
-        return [sparseCategoricalCrossEntropy(r.logits, y), r.state] as const;
-      },
-      { hasAux: true },
-    ),
+    (p: CharLstmParams, o: typeof optState, x: Ids, y: Ids, st: State) => {
+      const [[loss, next], grads] = lossAndGrad(p, x, y, st);
+      const [updates, o2] = optimizer.update(grads, o, p);
+      return [loss, next, applyUpdates(p, updates), o2] as const;
+    },
+    { donate: [0, 1] },
   );
 
   // B contiguous streams through the training text; chunk c of stream b starts at b·seg + c·T.
@@ -302,13 +310,12 @@ export async function runCharLm(ctx: ExampleContext, s: CharLmSettings): Promise
     const c = t % chunksPerPass;
     if (c === 0) state = model.zeroState(B); // a new pass: the streams restart at their beginnings
     const [x, y] = batchAt(c);
-    const [[loss, next], grads] = step(params, x, y, state);
+    const [loss, next, nextParams, nextOpt] = step(params, optState, x, y, state);
     state = next;
+    params = nextParams;
+    optState = nextOpt;
     lossSum += loss.item() / Math.LN2;
     lossN++;
-    const [updates, nextOpt] = optimizer.update(grads, optState, params);
-    params = applyUpdates(params, updates);
-    optState = nextOpt;
     const done = t + 1;
     if (done % s.evalEvery === 0 || done === s.steps) {
       lastTrain = lossSum / lossN;

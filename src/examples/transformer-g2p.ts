@@ -189,8 +189,17 @@ export async function trainG2p(model: G2pModel, d: G2pData, s: G2pSettings, ctx:
     adam({ learningRate: warmupCosineDecay({ peak: s.peakLearningRate, warmupSteps: s.warmupSteps, decaySteps: s.steps, end: s.peakLearningRate / 20 }) }),
   );
   let state = optimizer.init(params);
-  // a pure step (the batch is an argument): jit traces it once per padded batch shape
-  const step = jit(valueAndGrad((p: G2pParams, b: G2pBatch) => batchLoss(model, p, b)));
+  // the whole training step, a pure function (the batch is an argument): jit traces it once per
+  // padded batch shape; params and optimizer state are donated (written over by the new ones)
+  const lossAndGrad = valueAndGrad((p: G2pParams, b: G2pBatch) => batchLoss(model, p, b));
+  const step = jit(
+    (p: G2pParams, o: typeof state, b: G2pBatch) => {
+      const [loss, grads] = lossAndGrad(p, b);
+      const [updates, o2] = optimizer.update(grads, o, p);
+      return [loss, applyUpdates(p, updates), o2] as const;
+    },
+    { donate: [0, 1] },
+  );
   const bar = ctx.progress('transformer-g2p (steps)', s.steps);
   const stepLoss: number[] = [];
   const testLoss: [number, number][] = [];
@@ -200,9 +209,8 @@ export async function trainG2p(model: G2pModel, d: G2pData, s: G2pSettings, ctx:
   for (let t = 0; t < s.steps; t++) {
     if (queue.length === 0) queue = epochBatches(d.train.length, s.batchSize, (i) => d.train[i]!.letters.length, foldIn(foldIn(root, 1), epoch++));
     const batch = makeBatch(d, queue.shift()!.map((i) => d.train[i]!));
-    const [loss, grads] = step(params, batch);
-    const [updates, next] = optimizer.update(grads, state, params);
-    params = applyUpdates(params, updates);
+    const [loss, nextParams, next] = step(params, state, batch);
+    params = nextParams;
     state = next;
     stepLoss.push(loss.item());
     if ((t + 1) % evalEvery === 0 || t + 1 === s.steps) testLoss.push([t + 1, meanLoss(model, params, d, testRows)]);
