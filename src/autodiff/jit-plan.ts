@@ -21,7 +21,7 @@
  *   is used only if its tensor alone owns the buffer (no reshape shares it, it is not passed
  *   twice or closed over), else the output gets a fresh array as usual.
  */
-import { ownsBuffer, markShared } from '../tensor/tensor';
+import { makeTensor, ownsBuffer, markShared } from '../tensor/tensor';
 import type { F32 } from '../backend/backend';
 import { evalPrimitive, runKernel, type AVal, type AnyTensor, type Primitive } from './core';
 import type { Atom, Eqn, Graph, Literal, Var } from './graph';
@@ -229,6 +229,8 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
   });
   const steps: Step[] = raw.map((st, i) => (st.kind === 'fused' ? { ...st, free: frees[i]!, donors: donorsOf[i]! } : { ...st, free: frees[i]! }));
   const donorInputs = [...new Set(donorsOf.flatMap((d) => d ?? []).filter((k) => k >= 0))];
+  const own = new PlanBuffers();
+  let running = false;
 
   return {
     steps,
@@ -241,29 +243,97 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
       for (let i = 0; i < inputs.length; i++) env[i] = inputs[i];
       for (const [s, t] of constants) env[s] = t;
       const usable = donorInputs.length === 0 ? null : usableDonors(inputs, constants, donorInputs);
-      for (const st of steps) {
-        const ins = st.ins.map((s) => env[s]!);
-        if (st.kind === 'eqn') {
-          if (st.prim.composite) {
-            const outs = evalPrimitive(st.prim, ins, st.params);
-            st.outs.forEach((s, j) => (env[s] = outs[j]));
+      // the plan's own arrays for fused intermediates (reused from run to run: warm memory, no
+      // garbage); not while a run is already going (a callback calling the plan again)
+      const buffers = running ? null : own;
+      running = true;
+      try {
+        for (const st of steps) {
+          const ins = st.ins.map((s) => env[s]!);
+          if (st.kind === 'eqn') {
+            if (st.prim.composite) {
+              const outs = evalPrimitive(st.prim, ins, st.params);
+              st.outs.forEach((s, j) => buffers?.hold((env[s] = outs[j])));
+            } else {
+              const outs = runKernel(st.prim, ins, st.params, st.avals);
+              // as evalPrimitive does: an output that is its input's array (reshape) shares the buffer
+              for (const o of outs) for (const x of ins) if (o._data === x._data && x._data !== null) markShared(x._data);
+              st.outs.forEach((s, j) => buffers?.hold((env[s] = outs[j])));
+            }
           } else {
-            const outs = runKernel(st.prim, ins, st.params, st.avals);
-            // as evalPrimitive does: an output that is its input's array (reshape) shares the buffer
-            for (const o of outs) for (const x of ins) if (o._data === x._data && x._data !== null) markShared(x._data);
-            st.outs.forEach((s, j) => (env[s] = outs[j]));
+            // a donated array is taken only if its tensor still alone owns it (an earlier step may
+            // have shared it); an intermediate gets one of the plan's arrays
+            const into = st.outs.map((o, j) => {
+              const k = st.donors?.[j] ?? -1;
+              if (k >= 0) return usable !== null && usable[k] !== undefined && ownsBuffer(inputs[k]!) ? usable[k] : undefined;
+              return isOut.has(o) || buffers === null ? undefined : buffers.take(st.cluster.size);
+            });
+            const outs = st.run(ins, into);
+            st.outs.forEach((s, j) => buffers?.hold((env[s] = outs[j])));
           }
-        } else {
-          // a donated array is taken only if its tensor still alone owns it (an earlier step may have shared it)
-          const into = st.donors === null || usable === null ? undefined : st.donors.map((k) => (k >= 0 && usable[k] !== undefined && ownsBuffer(inputs[k]!) ? usable[k] : undefined));
-          const outs = st.run(ins, into);
-          st.outs.forEach((s, j) => (env[s] = outs[j]));
+          for (const s of st.free) {
+            buffers?.release(env[s]!);
+            env[s] = undefined;
+          }
         }
-        for (const s of st.free) env[s] = undefined;
+        // an output that is one of the plan's arrays (a reshape of an intermediate) leaves as a copy
+        const results = outSlots.map((s) => {
+          const t = env[s]!;
+          return buffers?.owns(t) === true ? makeTensor(t.shape as readonly number[], t.dtype, (t._data as F32).slice() as never) : t;
+        });
+        buffers?.reset();
+        return results;
+      } finally {
+        if (buffers !== null) running = false;
       }
-      return outSlots.map((s) => env[s]!);
     },
   };
+}
+
+/**
+ * A plan's own float32 arrays for the intermediates of its fused steps, by length. A run takes
+ * one for each such output and gives it back when the last slot holding it (the output, or a
+ * reshape of it) is freed, so a later step of the same run, or the next run, reuses it.
+ */
+class PlanBuffers {
+  private readonly spare = new Map<number, F32[]>();
+  private readonly mine = new WeakSet<F32>();
+  private readonly holders = new Map<F32, number>();
+  take(n: number): F32 {
+    const a = this.spare.get(n)?.pop();
+    if (a !== undefined) return a;
+    const fresh = new Float32Array(n);
+    this.mine.add(fresh);
+    return fresh;
+  }
+  owns(t: AnyTensor): boolean {
+    return t._data instanceof Float32Array && this.mine.has(t._data);
+  }
+  /** a slot now holds t */
+  hold(t: AnyTensor | undefined): void {
+    if (t !== undefined && this.owns(t)) this.holders.set(t._data as F32, (this.holders.get(t._data as F32) ?? 0) + 1);
+  }
+  /** a slot holding t was freed */
+  release(t: AnyTensor): void {
+    if (!this.owns(t)) return;
+    const a = t._data as F32;
+    const n = this.holders.get(a)! - 1;
+    if (n > 0) this.holders.set(a, n);
+    else {
+      this.holders.delete(a);
+      this.give(a);
+    }
+  }
+  /** the run is over: every array is spare again (outputs that were ours left as copies) */
+  reset(): void {
+    for (const a of this.holders.keys()) this.give(a);
+    this.holders.clear();
+  }
+  private give(a: F32): void {
+    const l = this.spare.get(a.length);
+    if (l) l.push(a);
+    else this.spare.set(a.length, [a]);
+  }
 }
 
 /** The arrays of the donated inputs that may be overwritten: each owns its buffer and appears once among the inputs and constants. */
