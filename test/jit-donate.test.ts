@@ -141,6 +141,21 @@ describe('jit donation', () => {
     expect(() => p.dataSync()).not.toThrow();
   });
 
+  it('the plan’s own intermediate arrays never reach an output: a returned reshape of one is a copy', () => {
+    onBackends(() => {
+      const f = jit((x: Tensor<[4, 4]>) => {
+        const h = add(mul(x, 2), 1); // a fused intermediate: one of the plan's arrays
+        return [reshape(h, [16] as const), sum(h)] as const;
+      });
+      const [ra] = f(randomUniform(key(1), [4, 4] as const));
+      const want = bits(ra);
+      const [rb] = f(randomUniform(key(2), [4, 4] as const));
+      expect(bits(ra)).toEqual(want); // not overwritten by the second run
+      expect(bits(rb)).not.toEqual(want);
+      expect(bits(f(randomUniform(key(1), [4, 4] as const))[0])).toEqual(want);
+    });
+  });
+
   it('rejects bad donate indices', () => {
     const f = (x: Tensor<[2]>) => x;
     expect(() => jit(f, { donate: [-1] })).toThrow(RangeError);
