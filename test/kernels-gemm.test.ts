@@ -159,3 +159,23 @@ describe('matmul (cpu GEMM)', () => {
     for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i]! - theirs[i]!)).toBeLessThanOrEqual(1e-5 * k);
   });
 });
+
+describe('matmul into a given array (jit plans pass their own buffers)', () => {
+  it('writes C into `into` over whatever it held, with the bits of a fresh call, on both backends and every path', async () => {
+    const { createWasmBackend } = await import('../src/backend/wasm');
+    const wasm = createWasmBackend();
+    // thin (m = 1), tiny, blocked and threaded-size products; k = 0 gives zeros
+    const shapes = [[1, 1, 7, 5], [2, 3, 4, 5], [1, 64, 64, 64], [2, 128, 96, 80], [1, 4, 0, 3]] as const;
+    for (const bk of [{ name: 'cpu', matmul }, wasm]) {
+      for (const [batch, m, k, n] of shapes) {
+        const a = randArray(batch * m * k, 3), b = randArray(batch * k * n, 4);
+        const aOff = Int32Array.from({ length: batch }, (_, i) => i * m * k), bOff = Int32Array.from({ length: batch }, (_, i) => i * k * n);
+        const fresh = bk.matmul(a, aOff, b, bOff, batch, m, k, n, false, true);
+        const into = new Float32Array(batch * m * n).fill(Number.NaN);
+        const got = bk.matmul(a, aOff, b, bOff, batch, m, k, n, false, true, into);
+        expect(got, `${bk.name} ${[batch, m, k, n].join('x')}`).toBe(into);
+        expect(Array.from(got), `${bk.name} ${[batch, m, k, n].join('x')}`).toEqual(Array.from(fresh));
+      }
+    }
+  });
+});

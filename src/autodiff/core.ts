@@ -34,8 +34,12 @@ export interface Primitive<P = unknown, N extends string = PrimitiveName> {
   readonly name: N;
   /** Runtime shape rule (the twin of the op's type-level rule): output avals, or throw ShapeError. */
   shape(inputs: readonly AVal[], params: P): AVal[];
-  /** Kernel call on concrete inputs; returns freshly allocated output data, one per output aval. */
-  impl(inputs: readonly AnyTensor[], params: P, outs: readonly AVal[]): TypedArray[];
+  /**
+   * Kernel call on concrete inputs; returns freshly allocated output data, one per output aval.
+   * A kernel may instead write output j into `into[j]` when given (an array of the aval's dtype
+   * and size that no input uses: a jit plan's own buffer) and return it; others ignore it.
+   */
+  impl(inputs: readonly AnyTensor[], params: P, outs: readonly AVal[], into?: readonly (TypedArray | undefined)[]): TypedArray[];
   /** Forward-mode rule: tangents of the outputs given input tangents (null = zero). */
   jvp?(primals: readonly AnyTensor[], tangents: readonly MaybeTensor[], outs: readonly AnyTensor[], params: P): MaybeTensor[];
   /**
@@ -120,8 +124,8 @@ export function evalPrimitive<P>(prim: Primitive<P, string>, inputs: readonly An
 }
 
 /** A kernel primitive on concrete inputs whose output avals are known (checked by `shape` already, or cached by a jit plan). */
-export function runKernel<P>(prim: Primitive<P, string>, inputs: readonly AnyTensor[], params: P, avals: readonly AVal[]): AnyTensor[] {
-  const datas = prim.impl(inputs, params, avals);
+export function runKernel<P>(prim: Primitive<P, string>, inputs: readonly AnyTensor[], params: P, avals: readonly AVal[], into?: readonly (TypedArray | undefined)[]): AnyTensor[] {
+  const datas = prim.impl(inputs, params, avals, into);
   const outs = new Array<AnyTensor>(avals.length);
   for (let i = 0; i < avals.length; i++) {
     const a = avals[i]!;

@@ -255,9 +255,12 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
               const outs = evalPrimitive(st.prim, ins, st.params);
               st.outs.forEach((s, j) => buffers?.hold((env[s] = outs[j])));
             } else {
-              const outs = runKernel(st.prim, ins, st.params, st.avals);
+              // an intermediate float32 output is offered one of the plan's arrays (matmul writes into it)
+              const into = buffers === null ? undefined : st.outs.map((o, j) => (isOut.has(o) || st.avals[j]!.dtype !== 'float32' ? undefined : buffers.take(sizeOf(st.avals[j]!.shape))));
+              const outs = runKernel(st.prim, ins, st.params, st.avals, into);
               // as evalPrimitive does: an output that is its input's array (reshape) shares the buffer
               for (const o of outs) for (const x of ins) if (o._data === x._data && x._data !== null) markShared(x._data);
+              into?.forEach((a, j) => a !== undefined && outs[j]!._data !== a && buffers!.giveBack(a)); // not taken
               st.outs.forEach((s, j) => buffers?.hold((env[s] = outs[j])));
             }
           } else {
@@ -328,6 +331,10 @@ class PlanBuffers {
   reset(): void {
     for (const a of this.holders.keys()) this.give(a);
     this.holders.clear();
+  }
+  /** an array taken but not written (the kernel returned its own) */
+  giveBack(a: F32): void {
+    this.give(a);
   }
   private give(a: F32): void {
     const l = this.spare.get(a.length);

@@ -193,9 +193,10 @@ export interface Backend {
   /**
    * Batched GEMM: for each b < batch, C_b[m, n] = op(A_b)[m, k] · op(B_b)[k, n], where op
    * transposes when transA / transB. aOffsets[b] / bOffsets[b] give where A_b and B_b start
-   * (this expresses broadcast batch dims without copies); C is dense [batch, m, n].
+   * (this expresses broadcast batch dims without copies); C is dense [batch, m, n]. `into`, when
+   * given, is an array of batch·m·n floats (not one of the operands) C is written into and returned.
    */
-  matmul(a: F32, aOffsets: Int32Array, b: F32, bOffsets: Int32Array, batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean): F32;
+  matmul(a: F32, aOffsets: Int32Array, b: F32, bOffsets: Int32Array, batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean, into?: F32): F32;
 
   // ---- layout -------------------------------------------------------------------------
   transpose(x: NumArray, shape: readonly number[], perm: readonly number[]): NumArray;

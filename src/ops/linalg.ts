@@ -88,7 +88,7 @@ export const matmulP: Primitive<MatmulParams> = {
     const [a, b] = ins as [AVal, AVal];
     return [{ shape: matmulTShape(a.shape, b.shape, p.transA, p.transB), dtype: 'float32' }];
   },
-  impl(ins, p, outs) {
+  impl(ins, p, outs, into) {
     const [a, b] = ins as [AnyTensor, AnyTensor];
     const out = dims(outs[0]!);
     const r = out.length;
@@ -99,7 +99,7 @@ export const matmulP: Primitive<MatmulParams> = {
     const outBatch = out.slice(0, -2);
     const aOff = batchOffsets(sa, outBatch, m * k);
     const bOff = batchOffsets(dims(b), outBatch, k * n);
-    return [backend().matmul(a._data as Float32Array, aOff, b._data as Float32Array, bOff, aOff.length, m, k, n, p.transA, p.transB)];
+    return [backend().matmul(a._data as Float32Array, aOff, b._data as Float32Array, bOff, aOff.length, m, k, n, p.transA, p.transB, into?.[0] as Float32Array | undefined)];
   },
   // d(op(A)·op(B)) = op(dA)·op(B) + op(A)·op(dB): the flags carry over unchanged.
   jvp(prim, t, _o, p) {

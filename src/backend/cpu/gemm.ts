@@ -363,9 +363,10 @@ function gemvAxpy(v: F32, vOff: number, vStride: number, M: F32, mOff: number, m
  */
 export function matmul(
   a: F32, aOffsets: Int32Array, b: F32, bOffsets: Int32Array,
-  batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean,
+  batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean, into?: F32,
 ): F32 {
-  const out = new Float32Array(batch * m * n);
+  // a reused array starts from zeros, as a fresh one does (some paths accumulate into C)
+  const out = into === undefined ? new Float32Array(batch * m * n) : into.fill(0);
   if (k === 0 || m === 0 || n === 0) return out;
   const aRs = transA ? 1 : k, aCs = transA ? m : 1;
   const bRs = transB ? 1 : n, bCs = transB ? k : 1;

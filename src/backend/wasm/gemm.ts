@@ -26,13 +26,13 @@ const JOB_INTS = 14;
 export function wasmMatmul(rt: WasmRuntime, opts: GemmOptions) {
   return function matmul(
     a: F32, aOffsets: Int32Array, b: F32, bOffsets: Int32Array,
-    batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean,
+    batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean, into?: F32,
   ): F32 {
     const flops = 2 * batch * m * k * n;
     // thin products are memory-bound (the CPU kernel has no-pack paths for them) and empty
     // ones must return zeros, which the wasm kernel does not write
     if (m <= 1 || n <= 1 || k === 0 || batch === 0 || flops < opts.minFlops) {
-      return cpuBackend.matmul(a, aOffsets, b, bOffsets, batch, m, k, n, transA, transB);
+      return cpuBackend.matmul(a, aOffsets, b, bOffsets, batch, m, k, n, transA, transB, into);
     }
     const pa = rt.heapBase, pb = pa + region(a.length), pc = pb + region(b.length);
     const total = batch * m * n;
@@ -64,6 +64,8 @@ export function wasmMatmul(rt: WasmRuntime, opts: GemmOptions) {
     const chunks = batch * chunksPerBatch;
     if (threads > 1) rt.parallel('gemm_chunk', pJob, chunks);
     else for (let i = 0; i < chunks; i++) rt.exports.gemm_chunk(pJob, i);
-    return rt.f32().slice(pc >> 2, (pc >> 2) + total);
+    if (into === undefined) return rt.f32().slice(pc >> 2, (pc >> 2) + total);
+    into.set(rt.f32().subarray(pc >> 2, (pc >> 2) + total));
+    return into;
   };
 }
