@@ -272,6 +272,8 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
               return isOut.has(o) || buffers === null ? undefined : buffers.take(st.cluster.size);
             });
             const outs = st.run(ins, into);
+            // a backend without fused programs runs the ops one by one and ignores `into`
+            into.forEach((a, j) => a !== undefined && (st.donors?.[j] ?? -1) < 0 && outs[j]!._data !== a && buffers!.giveBack(a));
             st.outs.forEach((s, j) => buffers?.hold((env[s] = outs[j])));
           }
           for (const s of st.free) {
