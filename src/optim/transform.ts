@@ -244,6 +244,9 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
         return f;
       });
       const { h, concrete } = hyperAt(rule, state.count);
+      // before the leaf ops: inside jit its host callback would otherwise sit between them and
+      // the applyUpdates that follows, splitting one fused element-wise step in two
+      const count = nextCount(state.count);
       const n = g.leaves.length;
       const outUpdates = new Array<AnyTensor>(n);
       const outSlots = rule.slots.map(() => new Array<AnyTensor>(n));
@@ -266,7 +269,7 @@ export function leafwise<H>(rule: LeafRule<H>): GradientTransformation {
       }
       const slots: Record<string, P> = {};
       rule.slots.forEach((s, k) => (slots[s] = slotFlats[k]!.rebuild(outSlots[k]!)));
-      return [g.rebuild(outUpdates), { count: nextCount(state.count), slots, inner: [] }];
+      return [g.rebuild(outUpdates), { count, slots, inner: [] }];
     }),
   };
 }
@@ -296,13 +299,14 @@ export function chain(...transforms: readonly GradientTransformation[]): Gradien
       if (state.inner.length !== transforms.length) {
         throw new ArgumentError(name, 'state', `the state holds ${state.inner.length} inner states for ${transforms.length} transformations (was it made by this chain's init?)`);
       }
+      const count = nextCount(state.count); // first, as in leafwise
       let u = updates;
       const inner = transforms.map((t, i) => {
         const [next, s] = t.update(u, state.inner[i]!, params);
         u = next;
         return s;
       });
-      return [u, { count: nextCount(state.count), slots: {}, inner }];
+      return [u, { count, slots: {}, inner }];
     }),
   };
 }
