@@ -251,7 +251,7 @@ describe('jit: fusion', () => {
     const f = (x: AnyTensor) => {
       const t = A.tanhRaw(E.mulRaw(x, 2)); // cluster 1, t used after it
       const s = sumRaw(t, [1], true); // not element-wise
-      return [E.subRaw(E.expRaw(t), s), t]; // cluster 2 (broadcast of s over t)
+      return [E.expRaw(E.subRaw(t, s)), t]; // cluster 2 (broadcast of s over t): needs s, so after the sum
     };
     const x = randomUniform(key(8), [16, 32] as const, -2, 2) as unknown as AnyTensor;
     const j = jit(f);
@@ -259,6 +259,20 @@ describe('jit: fusion', () => {
     const [u0, t0] = f(x);
     expect(sameValues(u!, u0!) && sameValues(t!, t0!)).toBe(true);
     expect(j.lastPlan!.steps.map((s) => s.kind)).toEqual(['fused', 'eqn', 'fused']);
+  });
+
+  it('an element-wise op joins an earlier cluster across other ops when it reads only values defined by then', () => {
+    const f = (x: AnyTensor) => {
+      const a = A.tanhRaw(E.mulRaw(x, 2));
+      const s = sumRaw(a, [1], true); // not element-wise
+      const b = E.expRaw(a); // reads only a: runs in the first cluster
+      return [b, s, E.addRaw(b, 1)];
+    };
+    const x = randomUniform(key(9), [16, 32] as const, -2, 2) as unknown as AnyTensor;
+    const j = jit(f);
+    const got = j(x);
+    f(x).forEach((w, i) => expect(sameValues(got[i]!, w)).toBe(true));
+    expect(j.lastPlan!.steps.map((s) => (s.kind === 'fused' ? `fused ${s.cluster.eqnCount}` : s.kind))).toEqual(['fused 4', 'eqn']);
   });
 });
 

@@ -90,6 +90,11 @@ export interface ClusterGroup {
 
 /**
  * Group the eqns of a graph: runs of at least two fusible eqns become clusters, the rest stay.
+ * A fusible eqn joins the latest run of its output shape (within RUN_LOOKBACK groups) whose end
+ * has every input it reads: its own run's values, or values defined before that run began
+ * (read by broadcast pattern). It then runs earlier than in the graph, which is safe because
+ * nothing between needs it; so the params update of an optimizer and the applyUpdates that
+ * follows the whole tree become one pass per leaf even though other leaves' ops sit between.
  * A lone fusible eqn becomes a cluster of one when `single(e)` says so (an output that can be
  * written into a donated buffer: only fused steps take one).
  */
@@ -98,35 +103,47 @@ export function fuseClusters(graph: Graph, single: (e: Eqn) => boolean = () => f
   for (const e of graph.eqns) for (const a of e.inputs) if (a.kind === 'var') (consumers.get(a.id) ?? consumers.set(a.id, []).get(a.id)!).push(e);
   const graphOut = new Set(graph.outputs.flatMap((a) => (a.kind === 'var' ? [a.id] : [])));
 
-  const out: (Eqn | ClusterGroup)[] = [];
-  let cur: { eqns: Eqn[]; shape: readonly number[]; defined: Set<number> } | null = null;
-  const fits = (e: Eqn, shape: readonly number[], defined: ReadonlySet<number>) =>
-    e.inputs.every((a) => (a.kind === 'var' && defined.has(a.id)) || pattern(avalOfAtom(a).shape, shape) !== null);
-  const flush = () => {
-    if (cur === null) return;
-    if (cur.eqns.length >= 2 || single(cur.eqns[0]!)) out.push(makeCluster(cur.eqns, cur.shape, consumers, graphOut));
-    else out.push(...cur.eqns);
-    cur = null;
-  };
+  type Run = { readonly eqns: Eqn[]; readonly shape: readonly number[]; readonly defined: Set<number> };
+  const items: (Eqn | Run)[] = [];
+  const definedAt = new Map<number, number>(); // var id → index of the item defining it
+  const isRun = (x: Eqn | Run): x is Run => 'defined' in x;
+  // e may run at the end of the run at index `at`: each input is a value of the run, or was
+  // defined before the run (or is a graph input / literal) and is read by a broadcast pattern
+  const joins = (e: Eqn, r: Run, at: number) =>
+    sameShape(r.shape, e.outputs[0]!.aval.shape) &&
+    e.inputs.every((a) => (a.kind === 'var' && r.defined.has(a.id)) || ((a.kind !== 'var' || (definedAt.get(a.id) ?? -1) < at) && pattern(avalOfAtom(a).shape, r.shape) !== null));
   for (const e of graph.eqns) {
-    if (ruleOf(e) === null) {
-      flush();
-      out.push(e);
-      continue;
+    if (ruleOf(e) !== null) {
+      let at = -1;
+      for (let j = items.length - 1; j >= Math.max(0, items.length - RUN_LOOKBACK) && at === -1; j--) {
+        const it = items[j]!;
+        if (isRun(it) && joins(e, it, j)) at = j;
+      }
+      if (at >= 0) {
+        const r = items[at] as Run;
+        r.eqns.push(e);
+        r.defined.add(e.outputs[0]!.id);
+        definedAt.set(e.outputs[0]!.id, at);
+        continue;
+      }
+      const shape = e.outputs[0]!.aval.shape;
+      if (e.inputs.every((a) => pattern(avalOfAtom(a).shape, shape) !== null)) {
+        items.push({ eqns: [e], shape, defined: new Set([e.outputs[0]!.id]) });
+        definedAt.set(e.outputs[0]!.id, items.length - 1);
+        continue;
+      }
     }
-    const shape = e.outputs[0]!.aval.shape;
-    if (cur !== null && sameShape(cur.shape, shape) && fits(e, shape, cur.defined)) {
-      cur.eqns.push(e);
-      cur.defined.add(e.outputs[0]!.id);
-      continue;
-    }
-    flush();
-    if (fits(e, shape, new Set())) cur = { eqns: [e], shape, defined: new Set([e.outputs[0]!.id]) };
-    else out.push(e);
+    items.push(e);
+    for (const v of e.outputs) definedAt.set(v.id, items.length - 1);
   }
-  flush();
-  return out;
+  return items.flatMap((it): (Eqn | ClusterGroup)[] => {
+    if (!isRun(it)) return [it];
+    return it.eqns.length >= 2 || single(it.eqns[0]!) ? [makeCluster(it.eqns, it.shape, consumers, graphOut)] : it.eqns;
+  });
 }
+
+/** how many groups back a fusible eqn looks for a run to join (bounds the plan's build time) */
+const RUN_LOOKBACK = 48;
 
 function makeCluster(eqns: readonly Eqn[], shape: readonly number[], consumers: ReadonlyMap<number, Eqn[]>, graphOut: ReadonlySet<number>): ClusterGroup {
   const members = new Set(eqns);
