@@ -69,15 +69,17 @@ const REDUCE: Record<ReduceOp, ReduceLoops> = { sum: SUM, prod: PROD, max: MAX, 
  * Reduces `x` over `axes` (sorted, unique, non-empty); the result has the kept dims in
  * order. Empty reductions give the identity (sum 0, prod 1, max -∞, min +∞).
  */
-export function reduce(op: ReduceOp, x: F32, shape: readonly number[], axes: readonly number[]): F32 {
-  const k = REDUCE[op];
-  const rank = shape.length;
-  // Merge dims into alternating kept / reduced groups.
+/**
+ * The dims of a reduction merged into alternating kept / reduced groups (size-1 dims dropped,
+ * adjacent dims that are all reduced or all kept multiplied together), and the output size.
+ * `axes` sorted ascending.
+ */
+export function reduceGroups(shape: readonly number[], axes: readonly number[]): { sizes: number[]; reduced: boolean[]; outSize: number } {
   const sizes: number[] = [];
   const reduced: boolean[] = [];
   let outSize = 1;
   let ai = 0;
-  for (let d = 0; d < rank; d++) {
+  for (let d = 0; d < shape.length; d++) {
     const n = shape[d]!;
     const isRed = ai < axes.length && axes[ai] === d;
     if (isRed) ai++;
@@ -90,6 +92,12 @@ export function reduce(op: ReduceOp, x: F32, shape: readonly number[], axes: rea
       reduced.push(isRed);
     }
   }
+  return { sizes, reduced, outSize };
+}
+
+export function reduce(op: ReduceOp, x: F32, shape: readonly number[], axes: readonly number[]): F32 {
+  const k = REDUCE[op];
+  const { sizes, reduced, outSize } = reduceGroups(shape, axes);
   const out = new Float32Array(outSize);
   if (x.length === 0) {
     out.fill(k.init);

@@ -24,6 +24,7 @@ import { wasmMatmul } from './gemm';
 import { wasmMath, wasmMathResident } from './math';
 import { wasmProgram } from './program';
 import { wasmRecurrent } from './recurrent';
+import { wasmReduce } from './reduce';
 import { kernelVariant, runtime, type WasmRuntime } from './runtime';
 
 export { getThreads, kernelVariant, relaxedSimdAvailable, setThreads, wasmSupported, type KernelVariant } from './runtime';
@@ -84,5 +85,5 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
   });
   const ew = wasmElementwise(rt, options.minElementwise ?? DEFAULTS.minElementwise);
   const elementwiseProgram = wasmProgram(rt, wasmMathResident(rt, { minElems: options.minElementwise }));
-  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, clip: ew.clip, ...wasmMath(rt, ew.unary, { minElems: options.minElementwise }), ...wasmRecurrent(rt, matmul), ...wasmConv(rt), elementwiseProgram };
+  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, clip: ew.clip, ...wasmMath(rt, ew.unary, { minElems: options.minElementwise }), ...wasmRecurrent(rt, matmul), ...wasmConv(rt), ...wasmReduce(rt), elementwiseProgram };
 }
