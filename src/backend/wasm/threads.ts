@@ -46,6 +46,8 @@ export interface Pool {
 const NEXT = 0, COUNT = 1, KIND = 2, JOB = 3, ERROR = 4, WORKER_CHUNKS = 5, READY = 6, STATE = 8;
 // worker states
 const BOOT = 0, IDLE = 1, WORK = 2, DONE = 3, EXIT = 4;
+/** polls of a control word before blocking on it (~10-20 µs): see the worker loop */
+const SPIN = 4000;
 
 /**
  * The worker's whole program, plain JavaScript for any worker global: `run(data)` with the
@@ -64,7 +66,14 @@ function run({ module, memory, control, index, scratch, kernels }) {
   for (;;) {
     const s = Atomics.load(ctrl, me);
     if (s === ${EXIT}) break;
-    if (s !== ${WORK}) { Atomics.wait(ctrl, me, s); continue; }
+    if (s !== ${WORK}) {
+      // a short spin first: jobs come back to back (a training step's GEMMs), and a wake from
+      // Atomics.wait costs tens of µs
+      let spins = ${SPIN};
+      while (spins-- > 0 && Atomics.load(ctrl, me) === s);
+      if (Atomics.load(ctrl, me) === s) Atomics.wait(ctrl, me, s);
+      continue;
+    }
     const f = fns[Atomics.load(ctrl, ${KIND})], job = Atomics.load(ctrl, ${JOB}), n = Atomics.load(ctrl, ${COUNT});
     try {
       let done = 0;
@@ -237,6 +246,8 @@ export function createPool(host: PoolHost | null, module: object, memory: WasmMe
       Atomics.notify(ctrl, READY);
     }
     for (const w of taken) {
+      // spin a little before blocking: the last chunk is usually microseconds from done
+      for (let spins = SPIN; spins > 0 && Atomics.load(ctrl, STATE + w) === WORK; spins--);
       if (mayBlock) while (Atomics.load(ctrl, STATE + w) === WORK) Atomics.wait(ctrl, STATE + w, WORK);
       else while (Atomics.load(ctrl, STATE + w) === WORK);
       Atomics.compareExchange(ctrl, STATE + w, DONE, IDLE);
