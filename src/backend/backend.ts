@@ -148,6 +148,39 @@ export interface ElementwiseProgram {
   readonly outputs: readonly number[];
 }
 
+// ---- fused attention ------------------------------------------------------------------
+// softmax(q·kᵀ·scale + mask)·v over `slices` (batch, head) slices: q [Lq, dk], k [Lk, dk],
+// v [Lk, dv] per slice, each found at its float offset (broadcast batch dims repeat one);
+// the output is dense [slices, Lq, dv].
+
+export interface AttentionDims {
+  readonly slices: number;
+  readonly Lq: number;
+  readonly Lk: number;
+  readonly dk: number;
+  readonly dv: number;
+}
+
+export interface AttentionInputs {
+  readonly q: F32;
+  readonly qOffsets: Int32Array;
+  readonly k: F32;
+  readonly kOffsets: Int32Array;
+  readonly v: F32;
+  readonly vOffsets: Int32Array;
+  /** bool, true = attend; slice t's row i starts at maskOffsets[t] + i·maskRowStride; null: no mask */
+  readonly mask: U8 | null;
+  readonly maskOffsets: Int32Array | null;
+  /** Lk, or 0 when one mask row serves every query */
+  readonly maskRowStride: number;
+  /** a float32 value */
+  readonly scale: number;
+  /** true: (q·kᵀ)·scale; false: (q·scale)·kᵀ */
+  readonly scaleScores: boolean;
+  /** multiply the weights by the mask after the softmax (zeroes fully masked rows) */
+  readonly zeroMasked: boolean;
+}
+
 export interface Backend {
   readonly name: string;
 
@@ -230,6 +263,16 @@ export interface Backend {
   /** average pool; padded cells are excluded from the count (Keras / tfjs 'same') */
   avgPool2d(x: F32, g: Pool2dGeometry): F32;
   avgPool2dBackprop(dy: F32, g: Pool2dGeometry): F32;
+
+  // ---- attention -----------------------------------------------------------------------
+  /**
+   * Optional: fused attention forward (no gradients: the op layer uses it for concrete inputs
+   * only), with the result of this backend's matmul → where → softmax → mul → matmul chain
+   * on the same inputs (the op layer's unfused path), bit for bit or within float32 rounding.
+   * Dims are all >= 1. Returns null for a call it does not take (the op layer then runs the
+   * unfused chain).
+   */
+  attention?(d: AttentionDims, ins: AttentionInputs): F32 | null;
 
   // ---- recurrent sequences -------------------------------------------------------------
   /** the whole sequence forward (h0 / c0 given; zeros are explicit arrays), T >= 1 */

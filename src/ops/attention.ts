@@ -34,6 +34,7 @@ import { castRaw, compareRaw, mulRaw, notEqualP, whereRaw } from './elementwise'
 import { reshapeRaw } from './reduce-core';
 import { softmaxRaw } from './activations';
 import { matmulRaw } from './linalg';
+import { fusedAttention } from './attention-fused';
 import { boolArg, intArg, numberArg, optionsArg, tensorArgs } from '../tensor/validate';
 
 
@@ -150,6 +151,12 @@ export function scaledDotProductAttention<
   // scale whichever of q and the scores is smaller (same value up to rounding)
   const lk = dimsOf(kt)[dimsOf(kt).length - 2]!;
   const dk = qs[qs.length - 1]!;
+  if (options?.returnWeights !== true) {
+    // concrete inputs: one backend call where the backend fuses attention (attention-fused.ts)
+    const outShape = attentionShapes(qs, dimsOf(kt), dimsOf(vt))[1];
+    const fused = fusedAttention(qt, kt, vt, m, scoresShape, outShape, scale, dk > lk, m !== null && mayMaskWholeRow(m));
+    if (fused !== null) return typed<AttentionOut<Q, K, V, R>>(fused);
+  }
   let scores = dk <= lk ? matmulRaw(mulRaw(qt, scale), kt, false, true) : mulRaw(matmulRaw(qt, kt, false, true), scale);
   if (m !== null) scores = whereRaw(m, scores, MASKED_SCORE);
   let weights = softmaxRaw(scores, -1);

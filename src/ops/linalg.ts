@@ -46,7 +46,7 @@ function requireFloat(op: string, ins: readonly AVal[]): void {
  * Start offset of each operand's matrix for every output batch index: a batch dim the
  * operand lacks or has as 1 gets stride 0, so the same matrix is re-read (no copy).
  */
-function batchOffsets(opShape: readonly number[], outBatch: readonly number[], matSize: number): Int32Array {
+export function batchOffsets(opShape: readonly number[], outBatch: readonly number[], matSize: number): Int32Array {
   const nb = outBatch.length;
   const own = opShape.slice(0, -2);
   const lead = nb - own.length;

@@ -8,6 +8,7 @@ import { argReduce, layerNorm, logSoftmax, reduce, softmax } from './reduce';
 import { concat, gather, oneHot, pad, scatterAdd, slice, tile, transpose } from './layout';
 import { recurrentBackward, recurrentForward } from './recurrent';
 import { elementwiseProgram } from './program';
+import { attentionKernel } from './attention';
 
 export const cpuBackend: Backend = {
   name: 'cpu',
@@ -44,4 +45,5 @@ export const cpuBackend: Backend = {
   recurrentForward,
   recurrentBackward,
   elementwiseProgram,
+  attention: attentionKernel(matmul, softmax),
 };

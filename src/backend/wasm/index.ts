@@ -18,10 +18,11 @@
  */
 import type { Backend } from '../backend';
 import { cpuBackend } from '../cpu';
+import { wasmAttention } from './attention';
 import { wasmConv } from './conv';
 import { wasmElementwise } from './elementwise';
 import { wasmMatmul } from './gemm';
-import { wasmMath, wasmMathResident } from './math';
+import { SOFTMAX_MIN_ELEMS, wasmMath, wasmMathResident } from './math';
 import { wasmProgram } from './program';
 import { wasmRecurrent } from './recurrent';
 import { wasmReduce } from './reduce';
@@ -85,5 +86,7 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
   });
   const ew = wasmElementwise(rt, options.minElementwise ?? DEFAULTS.minElementwise);
   const elementwiseProgram = wasmProgram(rt, wasmMathResident(rt, { minElems: options.minElementwise }));
-  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, clip: ew.clip, ...wasmMath(rt, ew.unary, { minElems: options.minElementwise }), ...wasmRecurrent(rt, matmul), ...wasmConv(rt), ...wasmReduce(rt), elementwiseProgram };
+  const math = wasmMath(rt, ew.unary, { minElems: options.minElementwise });
+  const attention = wasmAttention(rt, { minMatmulFlops: options.minMatmulFlops ?? DEFAULTS.minMatmulFlops, minSoftmax: options.minElementwise ?? SOFTMAX_MIN_ELEMS });
+  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, clip: ew.clip, ...math, ...wasmRecurrent(rt, matmul), ...wasmConv(rt), ...wasmReduce(rt), elementwiseProgram, attention };
 }

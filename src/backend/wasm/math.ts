@@ -44,6 +44,8 @@ const MIN_ELEMS: Record<string, number> = {
   exp: 64, sigmoid: 64, tanh: 16, softplus: 16, log: 64, gelu: 32, rsqrt: 256,
   leakyRelu: 256, elu: 128, softmax: 16, layerNorm: 256,
 };
+/** the softmax's crossover (fused attention follows the same routing) */
+export const SOFTMAX_MIN_ELEMS = MIN_ELEMS['softmax']!;
 /**
  * Two threads pay only on large inputs: the copies in and out stay on the calling thread and
  * a worker's wake-up costs tens of µs. Wall time, 1 vs 2 threads: exp, tanh and layerNorm
