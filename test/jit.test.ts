@@ -5,7 +5,7 @@ import { key } from '../src/random';
 import { add, mul, sub, exp, square } from '../src/ops/elementwise';
 import { sum } from '../src/ops/reduce-core';
 import { grad, valueAndGrad, vjp, jvp, customVjp } from '../src/autodiff/transforms';
-import { jit } from '../src/autodiff/jit';
+import { DonatedTensorError, jit } from '../src/autodiff/jit';
 import { printGraph } from '../src/autodiff/graph';
 import { treeLeaves } from '../src/autodiff/pytree';
 import type { Tensor } from '../src/tensor/tensor';
@@ -421,6 +421,37 @@ describe('jit: properties over random graphs (wasm and cpu backends)', () => {
           return want.every((w, i) => sameValues(w, got[i]!) && sameValues(w, again[i]!)) && j.traceCount === 1;
         }),
         { seed: 13, numRuns: 60 },
+      );
+    });
+  });
+
+  it('donating x changes no value: the outputs equal f on a copy, y is untouched, x is retired unless returned', () => {
+    onBackends(() => {
+      fc.assert(
+        fc.property(arbOps, fc.integer({ min: 1, max: 1000 }), fc.boolean(), (ops, seed, big) => {
+          const f = program(ops);
+          const shape = big ? ([300, 40] as const) : ([R, C] as const);
+          const mk = () => randomUniform(key(seed), shape, -3, 3) as unknown as AnyTensor;
+          const y = randomUniform(key(seed + 1), [shape[1]] as const, -3, 3) as unknown as AnyTensor;
+          const yBefore = Array.from(y.dataSync());
+          const want = f(mk(), y);
+          const j = jit(f, { donate: [0] });
+          for (let call = 0; call < 2; call++) {
+            const x = mk();
+            const got = j(x, y);
+            if (!want.every((w, i) => sameValues(w, got[i]!))) return false;
+            const returned = got.includes(x);
+            let retired = false;
+            try {
+              x.dataSync();
+            } catch (e) {
+              retired = e instanceof DonatedTensorError;
+            }
+            if (retired === returned) return false;
+          }
+          return Array.from(y.dataSync()).every((v, i) => Object.is(v, yBefore[i])) && j.traceCount === 1;
+        }),
+        { seed: 16, numRuns: 40 },
       );
     });
   });
