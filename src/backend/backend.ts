@@ -199,11 +199,13 @@ export interface Backend {
   leakyRelu(x: F32, alpha: number): F32;
   elu(x: F32, alpha: number): F32;
   /** NumPy broadcasting of a (aShape) and b (bShape) to outShape, float32 */
-  binary(op: BinaryOp, a: F32, aShape: readonly number[], b: F32, bShape: readonly number[], outShape: readonly number[]): F32;
+  /** `into`: an array of the output's size (not an operand) to write into and return (jit plans' own buffers) */
+  binary(op: BinaryOp, a: F32, aShape: readonly number[], b: F32, bShape: readonly number[], outShape: readonly number[], into?: F32): F32;
   /** comparisons with broadcasting → 0/1 mask (Uint8Array) */
   compare(op: CompareOp, a: F32 | I32, aShape: readonly number[], b: F32 | I32, bShape: readonly number[], outShape: readonly number[]): U8;
   /** cond ? a : b with broadcasting of all three */
-  where(cond: U8, condShape: readonly number[], a: F32, aShape: readonly number[], b: F32, bShape: readonly number[], outShape: readonly number[]): F32;
+  /** `into` as for binary */
+  where(cond: U8, condShape: readonly number[], a: F32, aShape: readonly number[], b: F32, bShape: readonly number[], outShape: readonly number[], into?: F32): F32;
   clip(x: F32, lo: number, hi: number): F32;
   /** dtype conversion (float → int truncates toward zero; bool is 0/1) */
   cast(x: NumArray, to: 'float32' | 'int32' | 'bool'): NumArray;

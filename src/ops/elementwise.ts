@@ -54,9 +54,9 @@ function binaryPrimitive(op: BinaryOp, rules: BinaryRules): Primitive<null> {
       requireFloat(op, ins);
       return [{ shape: broadcastShapes(ins[0]!.shape, ins[1]!.shape), dtype: 'float32' }];
     },
-    impl(ins, _p, outs) {
+    impl(ins, _p, outs, into) {
       const [a, b] = ins as [AnyTensor, AnyTensor];
-      return [backend().binary(op, f32(a), a.shape as readonly number[], f32(b), b.shape as readonly number[], outs[0]!.shape)];
+      return [backend().binary(op, f32(a), a.shape as readonly number[], f32(b), b.shape as readonly number[], outs[0]!.shape, into?.[0] as Float32Array | undefined)];
     },
     // a tangent of the smaller operand alone must still have the output's (broadcast) shape
     jvp: (p, t, o) => {
@@ -317,9 +317,9 @@ export const whereP: Primitive<null> = {
     requireFloat('where', [a, b]);
     return [{ shape: broadcastShapes(c.shape, broadcastShapes(a.shape, b.shape)), dtype: 'float32' }];
   },
-  impl(ins, _p, outs) {
+  impl(ins, _p, outs, into) {
     const [c, a, b] = ins as [AnyTensor, AnyTensor, AnyTensor];
-    return [backend().where(c._data as Uint8Array, c.shape as readonly number[], f32(a), a.shape as readonly number[], f32(b), b.shape as readonly number[], outs[0]!.shape)];
+    return [backend().where(c._data as Uint8Array, c.shape as readonly number[], f32(a), a.shape as readonly number[], f32(b), b.shape as readonly number[], outs[0]!.shape, into?.[0] as Float32Array | undefined)];
   },
   jvp: (p, t) => {
     const [c] = p;

@@ -356,9 +356,10 @@ export function binary(
   a: F32, aShape: readonly number[],
   b: F32, bShape: readonly number[],
   outShape: readonly number[],
+  into?: F32,
 ): F32 {
   const n = sizeOf(outShape);
-  const out = new Float32Array(n);
+  const out = into ?? new Float32Array(n); // every path writes every element
   if (n === 0) return out;
   const k = BINARY_LOOPS[op];
   // Equal sizes imply identical layouts: broadcasting only ever stretches size-1 dims.
@@ -516,9 +517,10 @@ export function where(
   a: F32, aShape: readonly number[],
   b: F32, bShape: readonly number[],
   outShape: readonly number[],
+  into?: F32,
 ): F32 {
   const n = sizeOf(outShape);
-  const out = new Float32Array(n);
+  const out = into ?? new Float32Array(n); // every path writes every element
   if (n === 0) return out;
   if (cond.length === n && a.length === n && b.length === n) {
     const t = SEL;

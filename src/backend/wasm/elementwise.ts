@@ -64,16 +64,16 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
   const base = rt.heapBase;
 
   function binary(
-    op: BinaryOp, a: F32, aShape: readonly number[], b: F32, bShape: readonly number[], outShape: readonly number[],
+    op: BinaryOp, a: F32, aShape: readonly number[], b: F32, bShape: readonly number[], outShape: readonly number[], into?: F32,
   ): F32 {
     const n = size(outShape);
     if (n < minElems || (op !== 'add' && op !== 'sub' && op !== 'mul' && op !== 'div')) {
-      return cpuBackend.binary(op, a, aShape, b, bShape, outShape);
+      return cpuBackend.binary(op, a, aShape, b, bShape, outShape, into);
     }
     const na = a.length, nb = b.length;
     const pa = base, pb = pa + region(na), po = pb + region(nb);
     if (na === n && nb === n) {
-      if (n >= PIPELINE_MIN && rt.threads() > 1) return pipelined(BINARY_CODE[op], a, b, n);
+      if (n >= PIPELINE_MIN && rt.threads() > 1) return pipelined(BINARY_CODE[op], a, b, n, into);
       rt.reserve(po - base + region(n));
       rt.f32().set(a, pa >> 2);
       rt.f32().set(b, pb >> 2);
@@ -82,13 +82,13 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
       rt.reserve(pb - base + region(n));
       rt.f32().set(a, pa >> 2);
       (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_vs : op === 'mul' ? k.mul_vs : k.div_vs)(pa, b[0]!, pb, n);
-      return rt.f32().slice(pb >> 2, (pb >> 2) + n);
+      return out(pb, n, into);
     } else if (na === 1 && nb === n) {
       rt.reserve(region(n) * 2);
       rt.f32().set(b, pa >> 2);
       const o = pa + region(n);
       (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_sv : op === 'mul' ? k.mul_vs : k.div_sv)(pa, a[0]!, o, n);
-      return rt.f32().slice(o >> 2, (o >> 2) + n);
+      return out(o, n, into);
     } else if ((na === n && isSuffix(bShape, outShape)) || (nb === n && isSuffix(aShape, outShape))) {
       // [.., C] op [C] (or the mirror): one vector-vector call per row, the small operand's
       // pointer fixed; a row's overrun into the next row is rewritten by the next call
@@ -108,13 +108,20 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
       const m = outShape[r - 2]!, cols = outShape[r - 1]!;
       for (let row = 0, rows = n / cols; row < rows; row++) f(pb + Math.floor(row / m) * cols * 4, a[row]!, po + row * cols * 4, cols);
     } else {
-      return cpuBackend.binary(op, a, aShape, b, bShape, outShape);
+      return cpuBackend.binary(op, a, aShape, b, bShape, outShape, into);
     }
-    return rt.f32().slice(po >> 2, (po >> 2) + n);
+    return out(po, n, into);
   }
 
   /** op(a, b) or unary op(a) (code 4 + selector) over n elements, as a copy/compute pipeline */
-  function pipelined(code: number, a: F32, b: F32 | null, n: number): F32 {
+  /** the n floats at byte address p: a fresh copy, or written into `into` */
+  function out(p: number, n: number, into?: F32): F32 {
+    if (into === undefined) return rt.f32().slice(p >> 2, (p >> 2) + n);
+    into.set(rt.f32().subarray(p >> 2, (p >> 2) + n));
+    return into;
+  }
+
+  function pipelined(code: number, a: F32, b: F32 | null, n: number, into?: F32): F32 {
     const pa = base, pb = pa + region(n), po = pb + (b === null ? 0 : region(n)), pj = po + region(n);
     rt.reserve(pj + 24 - base);
     rt.i32().set([code, pa, pb, po, n, PIPELINE_CHUNK], pj >> 2);
@@ -124,7 +131,7 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
       f32.set(a.subarray(s, e), (pa >> 2) + s);
       if (b !== null) f32.set(b.subarray(s, e), (pb >> 2) + s);
     });
-    return rt.f32().slice(po >> 2, (po >> 2) + n);
+    return out(po, n, into);
   }
 
   function unary(op: UnaryOp, x: F32): F32 {
