@@ -1,6 +1,7 @@
 /**
  * Kernels that write into a given array (jit plans offer their own buffers to intermediate
- * outputs): binary and where, on both backends and every path, return `into` itself holding the
+ * outputs): binary, where, softmax and logSoftmax, on both backends and every path (the CPU
+ * fallback of small sizes, one block, the pipeline of large ones), return `into` itself holding the
  * bits of a fresh call, whatever it held before.
  */
 import { describe, expect, it } from 'vitest';
@@ -26,7 +27,7 @@ const SHAPES: readonly (readonly [readonly number[], readonly number[], readonly
 
 describe('kernels write into a given array', () => {
   for (const bk of [cpuBackend, wasm]) {
-    it(`${bk.name}: binary and where`, () => {
+    it(`${bk.name}: binary, where, softmax, logSoftmax`, () => {
       for (const [as, bs, os] of SHAPES) {
         const a = data(size(as), 1), b = data(size(bs), 2);
         for (const op of ['add', 'sub', 'mul', 'div', 'maximum'] as const satisfies readonly BinaryOp[]) {
@@ -42,6 +43,16 @@ describe('kernels write into a given array', () => {
         const got = bk.where(c, os, a, as, b, bs, os, into);
         expect(got).toBe(into);
         expect(bits(got)).toEqual(bits(fresh));
+      }
+      for (const [rows, cols] of [[2, 4], [64, 100], [512, 1024]] as const) {
+        const x = data(rows * cols, 3);
+        for (const k of ['softmax', 'logSoftmax'] as const) {
+          const fresh = bk[k](x, rows, cols);
+          const into = new Float32Array(rows * cols).fill(Number.NaN);
+          const got = bk[k](x, rows, cols, into);
+          expect(got, `${k} ${rows}x${cols}`).toBe(into);
+          expect(bits(got), `${k} ${rows}x${cols}`).toEqual(bits(fresh));
+        }
       }
     });
   }

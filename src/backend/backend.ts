@@ -215,8 +215,9 @@ export interface Backend {
   /** index of the max / min along one axis (first on ties) → int32, axis removed */
   argReduce(op: 'max' | 'min', x: F32, shape: readonly number[], axis: number): I32;
   /** numerically stable softmax / logSoftmax along the last axis of [rows, cols] */
-  softmax(x: F32, rows: number, cols: number): F32;
-  logSoftmax(x: F32, rows: number, cols: number): F32;
+  /** `into` as for binary */
+  softmax(x: F32, rows: number, cols: number, into?: F32): F32;
+  logSoftmax(x: F32, rows: number, cols: number, into?: F32): F32;
   /**
    * (x - mean) / sqrt(var + eps) along the last axis of [rows, cols], then · gamma[col] and
    * + beta[col] when given (length cols; the affine step in float64, rounded once with the

@@ -142,7 +142,7 @@ interface AxisParams {
  * Runs a fused last-axis kernel along any axis: directly when every dim after the axis is 1,
  * otherwise moving the axis last with the transpose kernel and back again.
  */
-function alongAxis(kernel: 'softmax' | 'logSoftmax', x: AnyTensor, axis: number): Float32Array {
+function alongAxis(kernel: 'softmax' | 'logSoftmax', x: AnyTensor, axis: number, into?: Float32Array): Float32Array {
   const b = backend();
   const shape = x.shape as readonly number[];
   const rank = shape.length;
@@ -150,7 +150,7 @@ function alongAxis(kernel: 'softmax' | 'logSoftmax', x: AnyTensor, axis: number)
   const rows = cols === 0 ? 0 : x.size / cols;
   let inner = 1;
   for (let i = axis + 1; i < rank; i++) inner *= shape[i]!;
-  if (inner === 1) return b[kernel](f32(x), rows, cols);
+  if (inner === 1) return b[kernel](f32(x), rows, cols, into);
   const perm: number[] = [];
   for (let i = 0; i < rank; i++) if (i !== axis) perm.push(i);
   perm.push(axis);
@@ -177,7 +177,7 @@ const softmaxLinear = (d: AnyTensor, y: AnyTensor, axis: number): AnyTensor => m
 export const softmaxP: Primitive<AxisParams> = {
   name: 'softmax',
   shape: softmaxShape('softmax'),
-  impl: (ins, p) => [alongAxis('softmax', ins[0]!, p.axis)],
+  impl: (ins, p, _o, into) => [alongAxis('softmax', ins[0]!, p.axis, into?.[0] as Float32Array | undefined)],
   jvp: (_pr, t, o, p) => [softmaxLinear(t[0]!, o[0]!, p.axis)],
   vjp: (cts, _pr, o, p) => [softmaxLinear(cts[0]!, o[0]!, p.axis)],
   batch: (ins, dims, p) => batchOneAxis(softmaxP, false, ins, dims, p),
@@ -189,7 +189,7 @@ export const softmaxP: Primitive<AxisParams> = {
 export const logSoftmaxP: Primitive<AxisParams> = {
   name: 'log_softmax',
   shape: softmaxShape('logSoftmax'),
-  impl: (ins, p) => [alongAxis('logSoftmax', ins[0]!, p.axis)],
+  impl: (ins, p, _o, into) => [alongAxis('logSoftmax', ins[0]!, p.axis, into?.[0] as Float32Array | undefined)],
   jvp: (_pr, t, o, p) => {
     const dx = t[0]!;
     const s = sumAxis(mulRaw(expRaw(o[0]!), dx), p.axis);

@@ -255,8 +255,8 @@ function argMinRows(x: F32, off: number, n: number, inner: number, best: Float64
  * once. Large finite logits are safe (softmax([1000, 0]) = [1, 0]); a row that is all -∞,
  * or holds +∞ or NaN, gives NaN (as tfjs, PyTorch and NumPy-based code do).
  */
-export function softmax(x: F32, rows: number, cols: number): F32 {
-  const out = new Float32Array(rows * cols);
+export function softmax(x: F32, rows: number, cols: number, into?: F32): F32 {
+  const out = into ?? new Float32Array(rows * cols); // every element is written
   const e = new Float64Array(cols);
   for (let r = 0, off = 0; r < rows; r++, off += cols) {
     let m = -Infinity;
@@ -277,8 +277,8 @@ export function softmax(x: F32, rows: number, cols: number): F32 {
 }
 
 /** logSoftmax = (x - max) - log(sum(exp(x - max))), in float64; same non-finite rules as softmax. */
-export function logSoftmax(x: F32, rows: number, cols: number): F32 {
-  const out = new Float32Array(rows * cols);
+export function logSoftmax(x: F32, rows: number, cols: number, into?: F32): F32 {
+  const out = into ?? new Float32Array(rows * cols); // every element is written
   for (let r = 0, off = 0; r < rows; r++, off += cols) {
     let m = -Infinity;
     for (let j = 0; j < cols; j++) {

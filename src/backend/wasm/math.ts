@@ -68,8 +68,11 @@ const PIPELINE_FLOATS = 1 << 13;
 const CHUNKS_PER_THREAD = 2;
 
 /** a fresh copy of n floats at byte address p (the Backend contract: outputs are fresh arrays) */
-function copyOut(mem: Float32Array, p: number, n: number): F32 {
-  return mem.slice(p >> 2, (p >> 2) + n);
+/** the n floats at byte address p: a fresh copy, or written into `into` */
+function copyOut(mem: Float32Array, p: number, n: number, into?: F32): F32 {
+  if (into === undefined) return mem.slice(p >> 2, (p >> 2) + n);
+  into.set(mem.subarray(p >> 2, (p >> 2) + n));
+  return into;
 }
 
 type UnaryKernel = (op: number, x: number, o: number, n: number, alpha: number) => void;
@@ -141,7 +144,7 @@ export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) =
     return x.length < min('elu') || !Number.isFinite(Math.fround(alpha)) ? cpuBackend.elu(x, alpha) : map(ELU, x, alpha);
   }
 
-  function rowwise(x: F32, rows: number, cols: number, log: 0 | 1): F32 {
+  function rowwise(x: F32, rows: number, cols: number, log: 0 | 1, into?: F32): F32 {
     const n = rows * cols;
     const px = base, po = px, pJob = px + region(n); // in place, see map
     rt.reserve(pJob - base + 32);
@@ -154,23 +157,23 @@ export function wasmMath(rt: WasmRuntime, fallbackUnary: (op: UnaryOp, x: F32) =
     if (!pipelined) {
       f32.set(x, px >> 2);
       softmaxChunk(pJob, 0);
-      return copyOut(f32, po, n);
+      return copyOut(f32, po, n, into);
     }
     rt.pipeline('math_softmax_chunk', pJob, Math.ceil(rows / per), (i) => {
       const s = i * per * cols;
       f32.set(x.subarray(s, Math.min(n, s + per * cols)), (px >> 2) + s);
     });
-    return copyOut(f32, po, n);
+    return copyOut(f32, po, n, into);
   }
 
-  function softmax(x: F32, rows: number, cols: number): F32 {
-    if (rows * cols < min('softmax') || rows * cols === 0) return cpuBackend.softmax(x, rows, cols);
-    return rowwise(x, rows, cols, 0);
+  function softmax(x: F32, rows: number, cols: number, into?: F32): F32 {
+    if (rows * cols < min('softmax') || rows * cols === 0) return cpuBackend.softmax(x, rows, cols, into);
+    return rowwise(x, rows, cols, 0, into);
   }
 
-  function logSoftmax(x: F32, rows: number, cols: number): F32 {
-    if (rows * cols < min('softmax') || rows * cols === 0) return cpuBackend.logSoftmax(x, rows, cols);
-    return rowwise(x, rows, cols, 1);
+  function logSoftmax(x: F32, rows: number, cols: number, into?: F32): F32 {
+    if (rows * cols < min('softmax') || rows * cols === 0) return cpuBackend.logSoftmax(x, rows, cols, into);
+    return rowwise(x, rows, cols, 1, into);
   }
 
   function layerNorm(x: F32, rows: number, cols: number, eps: number, gamma?: F32 | null, beta?: F32 | null): { y: F32; mean: F32; rstd: F32 } {
