@@ -1,6 +1,6 @@
 /**
  * Kernels that write into a given array (jit plans offer their own buffers to intermediate
- * outputs): binary, where, softmax and logSoftmax, on both backends and every path (the CPU
+ * outputs): binary, where, softmax, logSoftmax and transpose, on both backends and every path (the CPU
  * fallback of small sizes, one block, the pipeline of large ones), return `into` itself holding the
  * bits of a fresh call, whatever it held before.
  */
@@ -27,7 +27,7 @@ const SHAPES: readonly (readonly [readonly number[], readonly number[], readonly
 
 describe('kernels write into a given array', () => {
   for (const bk of [cpuBackend, wasm]) {
-    it(`${bk.name}: binary, where, softmax, logSoftmax`, () => {
+    it(`${bk.name}: binary, where, softmax, logSoftmax, transpose`, () => {
       for (const [as, bs, os] of SHAPES) {
         const a = data(size(as), 1), b = data(size(bs), 2);
         for (const op of ['add', 'sub', 'mul', 'div', 'maximum'] as const satisfies readonly BinaryOp[]) {
@@ -53,6 +53,15 @@ describe('kernels write into a given array', () => {
           expect(got, `${k} ${rows}x${cols}`).toBe(into);
           expect(bits(got), `${k} ${rows}x${cols}`).toEqual(bits(fresh));
         }
+      }
+      // transpose: size-1 dims only (a copy), the innermost dim kept (runs), a 2-D tile swap
+      for (const [shape, perm] of [[[1, 6, 1], [2, 1, 0]], [[4, 5, 6], [1, 0, 2]], [[4, 5, 6], [0, 2, 1]], [[32, 48], [1, 0]]] as const) {
+        const x = data(size(shape), 4);
+        const fresh = bk.transpose(x, shape, perm) as Float32Array;
+        const into = new Float32Array(x.length).fill(Number.NaN);
+        const got = bk.transpose(x, shape, perm, into) as Float32Array;
+        expect(got, `transpose ${shape} ${perm}`).toBe(into);
+        expect(bits(got), `transpose ${shape} ${perm}`).toEqual(bits(fresh));
       }
     });
   }

@@ -235,7 +235,8 @@ export interface Backend {
   matmul(a: F32, aOffsets: Int32Array, b: F32, bOffsets: Int32Array, batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean, into?: F32): F32;
 
   // ---- layout -------------------------------------------------------------------------
-  transpose(x: NumArray, shape: readonly number[], perm: readonly number[]): NumArray;
+  /** `into` (an array of x's kind and size, not x) as for binary */
+  transpose(x: NumArray, shape: readonly number[], perm: readonly number[], into?: NumArray): NumArray;
   /** out[i] = x[begin + i*strides] per axis (strides >= 1) */
   slice(x: NumArray, shape: readonly number[], begin: readonly number[], size: readonly number[], strides?: readonly number[]): NumArray;
   /** constant padding: before[i] / after[i] per axis */

@@ -181,7 +181,7 @@ export interface TransposeParams {
 export const transposeP: Primitive<TransposeParams> = {
   name: 'transpose',
   shape: (ins, p) => [{ shape: transposeShape(ins[0]!.shape, p.perm), dtype: ins[0]!.dtype }],
-  impl: (ins, p) => [backend().transpose(ins[0]!._data!, ins[0]!.shape as readonly number[], p.perm)],
+  impl: (ins, p, _o, into) => [backend().transpose(ins[0]!._data!, ins[0]!.shape as readonly number[], p.perm, into?.[0])],
   // one transpose: the batch axis goes in front, the others as perm says
   batch: (ins, dims, p) => {
     const d = dims[0]!;

@@ -51,7 +51,8 @@ function copyOf(x: NumArray): NumArray {
 const TILE = 32;
 
 /** out = x with its axes permuted: out.shape[i] = shape[perm[i]]. */
-export function transpose(x: NumArray, shape: readonly number[], perm: readonly number[]): NumArray {
+export function transpose(x: NumArray, shape: readonly number[], perm: readonly number[], into?: NumArray): NumArray {
+  // `into` (an array of x's kind and size): written and returned instead of a fresh array
   // Drop size-1 dims, then merge input dims that stay adjacent and in order in the output.
   const keep: number[] = [];
   const newIndex = new Array<number>(shape.length).fill(-1);
@@ -72,7 +73,11 @@ export function transpose(x: NumArray, shape: readonly number[], perm: readonly 
     if (t === 0 || q0[t] !== q0[t - 1]! + 1) runStart.push(q0[t]!);
   }
   const r = runStart.length;
-  if (r <= 1) return copyOf(x);
+  if (r <= 1) {
+    if (into === undefined) return copyOf(x);
+    into.set(x);
+    return into;
+  }
   // Merged input dims in input order: sort run starts; each run spans up to the next start.
   const starts = runStart.slice().sort((p, q) => p - q);
   const dims = new Array<number>(r);
@@ -96,7 +101,7 @@ export function transpose(x: NumArray, shape: readonly number[], perm: readonly 
     s *= oDims[t]!;
   }
   const src = bitsOf(x);
-  const out = allocBits(x, x.length);
+  const out = into === undefined ? allocBits(x, x.length) : bitsOf(into);
   const last = q[r - 1]!;
   if (last === r - 1) {
     // The innermost dim stays innermost: contiguous runs.
@@ -113,7 +118,7 @@ export function transpose(x: NumArray, shape: readonly number[], perm: readonly 
         xo -= s * oDims[t]!;
       }
     }
-    return asClassOf(out, x);
+    return into ?? asClassOf(out, x);
   }
   // Blocked 2-D transposes between the input-contiguous dim (output position p) and the
   // output-contiguous dim (input dim `last`), for every index of the other dims.
@@ -144,7 +149,7 @@ export function transpose(x: NumArray, shape: readonly number[], perm: readonly 
       oo -= os * oDims[t]!;
     }
   }
-  return asClassOf(out, x);
+  return into ?? asClassOf(out, x);
 }
 
 /** out[oo + i*oP + j] = x[xo + i + j*xQ] for i < P, j < Q, in TILE×TILE blocks. */
