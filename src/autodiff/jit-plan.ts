@@ -155,6 +155,8 @@ export interface PlanOptions {
   readonly donated?: readonly boolean[];
 }
 
+const sizeOf = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+
 /** Compile a (simplified) graph into slots and steps. */
 export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
   const slotOf = new Map<number, number>();
@@ -180,8 +182,8 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
   // a lone element-wise eqn whose output is returned and could take a donated input of its size
   // runs as a fused step of one (the same kernel), since only fused steps write into donated arrays
   const outIds = new Set(graph.outputs.flatMap((a) => (a.kind === 'var' ? [a.id] : [])));
-  const donatedSizes = new Set(graph.inputs.flatMap((v, k) => (options.donated?.[k] === true && v.aval.dtype === 'float32' ? [v.aval.shape.reduce((p, d) => p * d, 1)] : [])));
-  const single = (e: Eqn) => e.outputs.length === 1 && outIds.has(e.outputs[0]!.id) && donatedSizes.has(e.outputs[0]!.aval.shape.reduce((p, d) => p * d, 1));
+  const donatedSizes = new Set(graph.inputs.flatMap((v, k) => (options.donated?.[k] === true && v.aval.dtype === 'float32' ? [sizeOf(v.aval.shape)] : [])));
+  const single = (e: Eqn) => e.outputs.length === 1 && outIds.has(e.outputs[0]!.id) && donatedSizes.has(sizeOf(e.outputs[0]!.aval.shape));
   const groups = options.fuse === false ? graph.eqns.slice() : fuseClusters(graph, single);
   const raw: (Omit<EqnStep, 'free'> | FusedStep)[] = [];
   let fusedEqns = 0;
@@ -213,7 +215,6 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
   // one graph output of a later (or its last reading) fused step of its size
   const isOut = new Set(outSlots);
   const pool = graph.inputs.flatMap((v, k) => (options.donated?.[k] === true && v.aval.dtype === 'float32' && lastUse[k] !== Infinity ? [k] : []));
-  const sizeOf = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
   let donatedOutputs = 0;
   const donorsOf = raw.map((st, i): number[] | null => {
     if (st.kind !== 'fused' || pool.length === 0) return null;

@@ -5,7 +5,7 @@
  */
 import type { BinaryOp, F32, UnaryOp } from '../backend';
 import { cpuBackend } from '../cpu';
-import { region, type WasmRuntime } from './runtime';
+import { copyOut, region, type WasmRuntime } from './runtime';
 
 /** selector of each unary op the `unary` kernel implements (see kernels.wat) */
 export const UNARY_CODE: Partial<Record<UnaryOp, number>> = {
@@ -82,13 +82,13 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
       rt.reserve(pb - base + region(n));
       rt.f32().set(a, pa >> 2);
       (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_vs : op === 'mul' ? k.mul_vs : k.div_vs)(pa, b[0]!, pb, n);
-      return out(pb, n, into);
+      return copyOut(rt.f32(), pb, n, into);
     } else if (na === 1 && nb === n) {
       rt.reserve(region(n) * 2);
       rt.f32().set(b, pa >> 2);
       const o = pa + region(n);
       (op === 'add' ? k.add_vs : op === 'sub' ? k.sub_sv : op === 'mul' ? k.mul_vs : k.div_sv)(pa, a[0]!, o, n);
-      return out(o, n, into);
+      return copyOut(rt.f32(), o, n, into);
     } else if ((na === n && isSuffix(bShape, outShape)) || (nb === n && isSuffix(aShape, outShape))) {
       // [.., C] op [C] (or the mirror): one vector-vector call per row, the small operand's
       // pointer fixed; a row's overrun into the next row is rewritten by the next call
@@ -110,17 +110,10 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
     } else {
       return cpuBackend.binary(op, a, aShape, b, bShape, outShape, into);
     }
-    return out(po, n, into);
+    return copyOut(rt.f32(), po, n, into);
   }
 
   /** op(a, b) or unary op(a) (code 4 + selector) over n elements, as a copy/compute pipeline */
-  /** the n floats at byte address p: a fresh copy, or written into `into` */
-  function out(p: number, n: number, into?: F32): F32 {
-    if (into === undefined) return rt.f32().slice(p >> 2, (p >> 2) + n);
-    into.set(rt.f32().subarray(p >> 2, (p >> 2) + n));
-    return into;
-  }
-
   function pipelined(code: number, a: F32, b: F32 | null, n: number, into?: F32): F32 {
     const pa = base, pb = pa + region(n), po = pb + (b === null ? 0 : region(n)), pj = po + region(n);
     rt.reserve(pj + 24 - base);
@@ -131,7 +124,7 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
       f32.set(a.subarray(s, e), (pa >> 2) + s);
       if (b !== null) f32.set(b.subarray(s, e), (pb >> 2) + s);
     });
-    return out(po, n, into);
+    return copyOut(rt.f32(), po, n, into);
   }
 
   function unary(op: UnaryOp, x: F32): F32 {

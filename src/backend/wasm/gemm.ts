@@ -6,7 +6,7 @@
  */
 import type { F32 } from '../backend';
 import { cpuBackend } from '../cpu';
-import { region, type WasmRuntime } from './runtime';
+import { copyOut, region, type WasmRuntime } from './runtime';
 
 export interface GemmOptions {
   /** products with fewer flops (2·batch·m·k·n) run on the CPU kernel */
@@ -64,8 +64,6 @@ export function wasmMatmul(rt: WasmRuntime, opts: GemmOptions) {
     const chunks = batch * chunksPerBatch;
     if (threads > 1) rt.parallel('gemm_chunk', pJob, chunks);
     else for (let i = 0; i < chunks; i++) rt.exports.gemm_chunk(pJob, i);
-    if (into === undefined) return rt.f32().slice(pc >> 2, (pc >> 2) + total);
-    into.set(rt.f32().subarray(pc >> 2, (pc >> 2) + total));
-    return into;
+    return copyOut(rt.f32(), pc, total, into);
   };
 }

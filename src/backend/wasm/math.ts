@@ -19,7 +19,7 @@
  */
 import type { F32, UnaryOp } from '../backend';
 import { cpuBackend } from '../cpu';
-import { region, type WasmRuntime } from './runtime';
+import { copyOut, region, type WasmRuntime } from './runtime';
 
 /** selector of each op in math_unary (see math.wat) */
 const MATH_CODE: Partial<Record<UnaryOp, number>> = {
@@ -68,12 +68,6 @@ const PIPELINE_FLOATS = 1 << 13;
 const CHUNKS_PER_THREAD = 2;
 
 /** a fresh copy of n floats at byte address p (the Backend contract: outputs are fresh arrays) */
-/** the n floats at byte address p: a fresh copy, or written into `into` */
-function copyOut(mem: Float32Array, p: number, n: number, into?: F32): F32 {
-  if (into === undefined) return mem.slice(p >> 2, (p >> 2) + n);
-  into.set(mem.subarray(p >> 2, (p >> 2) + n));
-  return into;
-}
 
 type UnaryKernel = (op: number, x: number, o: number, n: number, alpha: number) => void;
 type ChunkKernel = (job: number, i: number) => void;

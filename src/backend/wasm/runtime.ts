@@ -69,6 +69,13 @@ export function region(n: number): number {
   return ((n * 4 + 15) & ~15) + 16;
 }
 
+/** The n floats at byte address p of the memory view: a fresh copy, or written into `into` and returned (a jit plan's own array). */
+export function copyOut(mem: Float32Array, p: number, n: number, into?: Float32Array): Float32Array {
+  if (into === undefined) return mem.slice(p >> 2, (p >> 2) + n);
+  into.set(mem.subarray(p >> 2, (p >> 2) + n));
+  return into;
+}
+
 function decodeBase64(s: string): Uint8Array {
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
