@@ -12,7 +12,7 @@
  */
 import { bind, type AnyTensor, type AVal, type Primitive } from '../autodiff/core';
 import { concreteData } from '../tensor/tensor';
-import type { TypedArray } from '../tensor/dtype';
+import { allocFor, type TypedArray } from '../tensor/dtype';
 import { ArgumentError } from '../shape/dims';
 import { dimsOf } from '../tensor/untyped';
 import { moveAxis } from './batch-rules';
@@ -26,7 +26,6 @@ export interface CallbackParams {
 }
 
 const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-const CTORS = { float32: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
 
 export const pureCallbackP: Primitive<CallbackParams> = {
   name: 'pure_callback',
@@ -37,8 +36,9 @@ export const pureCallbackP: Primitive<CallbackParams> = {
     return p.outs.map((o, i) => {
       const d = got[i]!;
       const n = sizeOf(o.shape);
-      if (!(d instanceof CTORS[o.dtype]) || d.length !== n) {
-        throw new ArgumentError(p.name, 'callback', `output ${i} of the callback must be a ${CTORS[o.dtype].name} of ${n} elements, got ${d?.constructor?.name ?? typeof d} of ${(d as { length?: number })?.length}`);
+      const want = allocFor(o.dtype, 0).constructor; // the storage of the aval's dtype
+      if (!(d instanceof want) || d.length !== n) {
+        throw new ArgumentError(p.name, 'callback', `output ${i} of the callback must be a ${want.name} of ${n} elements, got ${d?.constructor?.name ?? typeof d} of ${(d as { length?: number })?.length}`);
       }
       // fresh data: the callback may hand back an array it keeps
       return d.slice();
@@ -53,7 +53,7 @@ export const pureCallbackP: Primitive<CallbackParams> = {
     const moved = ins.map((x, i) => (dims[i] === null ? x : moveAxis(x, dims[i]!, 0)));
     const per = moved.map((x, i) => (dims[i] === null ? null : sizeOf(dimsOf(x)) / B));
     const fn = (datas: readonly TypedArray[]): TypedArray[] => {
-      const outs = p.outs.map((o) => new CTORS[o.dtype](B * sizeOf(o.shape)));
+      const outs = p.outs.map((o) => allocFor(o.dtype, B * sizeOf(o.shape)));
       for (let b = 0; b < B; b++) {
         const r = p.fn(datas.map((d, i) => (per[i] === null ? d : d.subarray(b * per[i]!, (b + 1) * per[i]!))));
         r.forEach((d, j) => outs[j]!.set(d, b * sizeOf(p.outs[j]!.shape)));
