@@ -16,9 +16,8 @@ import { conv2d, maxPool2d } from '../src/ops/conv';
 import { gelu, relu, sigmoid, softmax, tanh } from '../src/ops/activations';
 import { jit } from '../src/autodiff/jit';
 import { adam, applyUpdates, type GradientTransformation, type State } from '../src/optim';
-import { treeLeaves, treeMap } from '../src/autodiff/pytree';
+import { treeCopy, treeLeaves } from '../src/autodiff/pytree';
 import { valueAndGrad } from '../src/autodiff/transforms';
-import { makeTensor } from '../src/tensor/tensor';
 import { layerNorm } from '../src/ops/norm';
 import { scaledDotProductAttention } from '../src/ops/attention';
 import { exportOnnx, type OnnxInput } from '../src/io';
@@ -54,7 +53,7 @@ export function oursTrainStep<P, A extends unknown[]>(params0: P, opt: GradientT
     return [applyUpdates(p, u), next, l] as const;
   };
   const step = jitted ? jit(whole, { donate: [0, 1] }) : whole;
-  let params = treeMap((l) => makeTensor(l.shape as readonly number[], 'float32', l.dataSync()), params0);
+  let params = treeCopy(params0);
   let state = opt.init(params);
   return () => {
     const [p, s, l] = step(params, state, ...args);

@@ -3,7 +3,7 @@
  * else inside (numbers, strings, booleans, null, functions, class instances other than
  * Tensor) is static structure: carried along unchanged, never differentiated.
  */
-import { Tensor } from '../tensor/tensor';
+import { Tensor, makeTensor } from '../tensor/tensor';
 import type { AnyTensor } from './core';
 import type { Dim } from '../shape/dims';
 
@@ -80,4 +80,14 @@ export function treeMap<T>(f: (...leaves: Leaf[]) => Leaf, tree: T, ...rest: rea
   }
   // cast: tree functions see float32 leaves of some shape; f keeps each leaf's shape (documented above)
   return flat.rebuild(flat.leaves.map((l, i) => f(l as unknown as Leaf, ...others.map((o) => o.leaves[i]! as unknown as Leaf)) as unknown as AnyTensor));
+}
+
+/**
+ * A copy of every concrete tensor leaf (any dtype), the structure and other leaves as they are:
+ * own arrays for a loop that donates its params and state to jit (nn.fit, the benchmarks).
+ */
+export function treeCopy<T>(tree: T): T {
+  const f = treeFlatten(tree);
+  // cast: each copy is the same dtype's array type; rebuild gives back T's structure
+  return f.rebuild(f.leaves.map((l) => (l._data === null ? l : makeTensor(l.shape as readonly number[], l.dtype, l._data.slice() as never)))) as T;
 }

@@ -20,7 +20,7 @@
  */
 import type { Dim, Shape } from '../shape/dims';
 import { Tensor, makeTensor } from '../tensor/tensor';
-import { treeFlatten } from '../autodiff/pytree';
+import { treeCopy, treeFlatten } from '../autodiff/pytree';
 import { erase, wide } from '../tensor/untyped';
 import { valueAndGrad, type Scalar } from '../autodiff/transforms';
 import { jit } from '../autodiff/jit';
@@ -422,13 +422,6 @@ function jitFitStep<P>(plain: Step<P>): Step<P> {
   };
 }
 
-/** A copy of every tensor leaf (fit's own params and state, which its jitted steps consume). */
-function copyLeaves<T>(tree: T): T {
-  const f = treeFlatten(tree);
-  // cast: the same dtype's array type, copied
-  return f.rebuild(f.leaves.map((l) => (l._data === null ? l : makeTensor(l.shape as readonly number[], l.dtype, l._data.slice() as never)))) as T;
-}
-
 /** The loop as a generator of progress events; the caller answers each with "continue?". */
 function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, result: { value?: FitResult<P> }): Generator<Event, void, boolean> {
   const batchSize = o.batchSize ?? 32;
@@ -463,8 +456,8 @@ function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, resul
 
   const history: History = { loss: [], metrics: {}, valLoss: [], valMetrics: {} };
   // a jitted step consumes (donates) its params and state: start from copies of the caller's
-  let params = jitted ? copyLeaves(params0) : params0;
-  let state = o.initialState === undefined ? o.optimizer.init(params) : jitted ? copyLeaves(o.initialState) : o.initialState;
+  let params = jitted ? treeCopy(params0) : params0;
+  let state = o.initialState === undefined ? o.optimizer.init(params) : jitted ? treeCopy(o.initialState) : o.initialState;
   let best: { value: number; epoch: number; params: P } | undefined;
   let wait = 0;
   let stopped = false;
@@ -521,7 +514,7 @@ function* loop<P>(params0: P, o: FitOptions<P, unknown, unknown, unknown>, resul
       const improved = best === undefined || (mode === 'min' ? v < best.value - minDelta : v > best.value + minDelta);
       if (improved) {
         // a copy under jit: the next step consumes these params
-        best = { value: v, epoch, params: jitted ? copyLeaves(params) : params };
+        best = { value: v, epoch, params: jitted ? treeCopy(params) : params };
         wait = 0;
       } else if (++wait >= es.patience) stopped = true;
     }
