@@ -108,7 +108,9 @@ async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOption
         if (p.impl === null || p.error !== null) continue;
         await activate(r, ourDefault);
         try {
-          p.rounds.push(await measure(p.impl.run, perRound));
+          // a case's baseline and unjitted twin loop as many calls per sample as ours does
+          const sameAs = r === 'baseline' || r === 'ours-nojit' ? prepared.get('ours')?.rounds[0]?.inner : undefined;
+          p.rounds.push(await measure(p.impl.run, perRound, sameAs));
         } catch (e) {
           p.error = errText(e);
         }

@@ -89,7 +89,16 @@ async function call(fn: Run): Promise<void> {
  * calls a sample is an inner loop of `inner` complete calls, so per-call overhead (dispatch,
  * allocation, disposal) stays in the figure; it is only averaged over the loop.
  */
-export async function measure(fn: Run, o: TimingOptions): Promise<Timing> {
+/**
+ * Time `fn`: warm up, then samples of `inner` calls each. `inner` is chosen from the last
+ * warm-up call unless given: a comparison within a row (a case against its baseline or its
+ * unjitted twin) passes the first side's count to the second, so both are timed the same way.
+ * A multi-MB result makes a call's time depend on the allocator's state (fresh pages or
+ * reused ones), so one side looped and the other not measured that, not the ops: einsum vs
+ * the matmul it lowers to read 2.10x with the matmul looped 6 calls per sample; timed alike,
+ * two runs gave 1.15x and 0.90x.
+ */
+export async function measure(fn: Run, o: TimingOptions, fixedInner?: number): Promise<Timing> {
   collectGarbage();
   let last = 0;
   const w0 = performance.now();
@@ -99,7 +108,7 @@ export async function measure(fn: Run, o: TimingOptions): Promise<Timing> {
     last = performance.now() - t0;
     if (performance.now() - w0 >= o.warmupMs) break;
   }
-  const inner = last > 0 && last < o.minSampleMs ? Math.min(10_000, Math.ceil(o.minSampleMs / last)) : 1;
+  const inner = fixedInner ?? (last > 0 && last < o.minSampleMs ? Math.min(10_000, Math.ceil(o.minSampleMs / last)) : 1);
   // calls longer than half the budget take 3 samples (still a median), which keeps the slowest
   // tfjs-cpu cases (seconds per call) from dominating the run time
   const minReps = last > o.budgetMs / 2 ? Math.min(3, o.minReps) : o.minReps;
