@@ -21,8 +21,9 @@
  *   is used only if its tensor alone owns the buffer (no reshape shares it, it is not passed
  *   twice or closed over), else the output gets a fresh array as usual.
  */
-import { makeTensor, ownsBuffer, markShared } from '../tensor/tensor';
+import { makeTensor, ownsBuffer, markShared, markOwnedView } from '../tensor/tensor';
 import type { F32 } from '../backend/backend';
+import { backend } from '../backend';
 import { evalPrimitive, runKernel, type AVal, type AnyTensor, type Primitive } from './core';
 import type { Atom, Eqn, Graph, Literal, Var } from './graph';
 import { fuseClusters, type FusedStep } from './jit-fuse';
@@ -269,7 +270,7 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
             // have shared it); an intermediate gets one of the plan's arrays
             const into = st.outs.map((o, j) => {
               const k = st.donors?.[j] ?? -1;
-              if (k >= 0) return usable !== null && usable[k] !== undefined && ownsBuffer(inputs[k]!) ? usable[k] : undefined;
+              if (k >= 0) return usable !== null && usable[k] !== undefined && ownsBuffer(inputs[k]!) ? residentDonor(usable[k]) : undefined;
               return isOut.has(o) || buffers === null ? undefined : buffers.take(st.cluster.size);
             });
             const outs = st.run(ins, into);
@@ -297,6 +298,29 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
 }
 
 /**
+ * The array a donated input's output goes to: the donated array itself when it is in the
+ * backend's kernel memory, else (the first call on arrays from outside) a fresh resident array
+ * where the backend has one, so from the next call on the step runs on arrays the kernels read
+ * in place; the donated array is dropped either way (its tensor is retired).
+ */
+function residentDonor(a: F32): F32 {
+  const r = backend().resident;
+  if (r === undefined || r.addressOf(a) >= 0) return a;
+  const fresh = r.alloc(a.length);
+  if (fresh === null) return a;
+  markOwnedView(fresh);
+  return fresh;
+}
+
+/** a plan's array of n floats: resident in the backend's kernel memory where it has room */
+function planArray(n: number): F32 {
+  const a = backend().resident?.alloc(n) ?? null;
+  if (a === null) return new Float32Array(n);
+  markOwnedView(a);
+  return a;
+}
+
+/**
  * A plan's own float32 arrays for the intermediates of its fused steps, by length. A run takes
  * one for each such output and gives it back when the last slot holding it (the output, or a
  * reshape of it) is freed, so a later step of the same run, or the next run, reuses it.
@@ -308,7 +332,7 @@ class PlanBuffers {
   take(n: number): F32 {
     const a = this.spare.get(n)?.pop();
     if (a !== undefined) return a;
-    const fresh = new Float32Array(n);
+    const fresh = planArray(n);
     this.mine.add(fresh);
     return fresh;
   }

@@ -192,6 +192,14 @@ export interface Backend {
    */
   elementwiseProgram?(p: ElementwiseProgram, inputs: readonly F32[], into?: readonly (F32 | undefined)[]): F32[];
 
+  /**
+   * Optional: arrays in the kernels' own memory that outlive a call (wasm: the resident pool),
+   * where jit plans keep donated outputs and their intermediates so kernels can read them in
+   * place. `alloc` returns null when there is no room (the caller uses an ordinary array);
+   * `addressOf` is the array's byte address in that memory, or -1 for any other array.
+   */
+  readonly resident?: { alloc(n: number): F32 | null; addressOf(a: F32): number };
+
   // ---- element-wise -------------------------------------------------------------
   /** out = op(x), float32 */
   unary(op: UnaryOp, x: F32): F32;

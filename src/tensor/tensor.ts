@@ -114,19 +114,34 @@ export function makeTensor<S extends Shape, D extends DType>(shape: readonly num
 /** ArrayBuffers that back more than one tensor (a kernel returned its input's data: reshape) */
 const shared = new WeakSet<ArrayBufferLike>();
 
+/**
+ * Arrays that are views of a part of a bigger buffer they alone own (a backend's resident
+ * arrays in its kernel memory): ownership is tracked per array, not per buffer.
+ */
+const views = new WeakSet<TypedArray>();
+const sharedViews = new WeakSet<TypedArray>();
+
+/** @internal `data` is a view that alone owns its part of its buffer (a resident array) */
+export function markOwnedView(data: Float32Array): void {
+  views.add(data);
+}
+
 /** @internal record that `data`'s buffer now backs another tensor too */
 export function markShared(data: TypedArray): void {
-  shared.add(data.buffer);
+  if (views.has(data)) sharedViews.add(data);
+  else shared.add(data.buffer);
 }
 
 /**
  * @internal whether t is the only tensor that can see its data: a float32 array spanning its
- * whole buffer that no kernel ever handed to a second tensor. Only such a buffer may be
+ * whole buffer (or an owned view, see markOwnedView) that no kernel ever handed to a second tensor. Only such a buffer may be
  * overwritten when t is donated to jit.
  */
 export function ownsBuffer(t: Tensor<Shape, DType>): t is Tensor<Shape, DType> & { readonly _data: Float32Array } {
   const d = t._data;
-  return d instanceof Float32Array && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && !shared.has(d.buffer);
+  if (!(d instanceof Float32Array)) return false;
+  if (views.has(d)) return !sharedViews.has(d);
+  return d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && !shared.has(d.buffer);
 }
 
 /**

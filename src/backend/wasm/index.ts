@@ -88,5 +88,5 @@ export function createWasmBackend(options: WasmBackendOptions = {}): Backend {
   const elementwiseProgram = wasmProgram(rt, wasmMathResident(rt, { minElems: options.minElementwise }));
   const math = wasmMath(rt, ew.unary, { minElems: options.minElementwise });
   const attention = wasmAttention(rt, { minMatmulFlops: options.minMatmulFlops ?? DEFAULTS.minMatmulFlops, minSoftmax: options.minElementwise ?? SOFTMAX_MIN_ELEMS });
-  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, clip: ew.clip, ...math, ...wasmRecurrent(rt, matmul), ...wasmConv(rt), ...wasmReduce(rt), elementwiseProgram, attention };
+  return { ...cpuBackend, name: 'wasm', matmul, binary: ew.binary, clip: ew.clip, ...math, ...wasmRecurrent(rt, matmul), ...wasmConv(rt), ...wasmReduce(rt), elementwiseProgram, attention, resident: rt.resident };
 }

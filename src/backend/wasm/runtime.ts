@@ -5,13 +5,15 @@
  * every wasm backend object uses it, so creating backends never leaks memories or threads.
  *
  * Memory layout: [0, heap_base) holds one scratch region per instance (packed GEMM panels,
- * work areas; see kernels.wat), and from heap_base on each call places its operands and
- * results, bump-allocated for that call only. Calls are synchronous and kernels never call
+ * work areas; see kernels.wat); then, in shared memory, the resident pool (resident.ts:
+ * arrays that outlive a call, jit plans' donated outputs and intermediates); from `heapBase`
+ * on each call places its operands and results, bump-allocated for that call only. Calls are synchronous and kernels never call
  * back into JavaScript, so one call owns the heap from its start to its end; memory grows to
  * the largest call seen and is kept for reuse.
  */
 import { KERNELS_RELAXED_WASM_BASE64, KERNELS_RELAXED_WASM_UNSHARED_BASE64, KERNELS_WASM_BASE64, KERNELS_WASM_UNSHARED_BASE64 } from './kernels.generated';
 import type { KernelExports, WasmMemory } from './exports';
+import { createResidentPool, RESIDENT_BYTES, type ResidentPool } from './resident';
 import { createPool, nodeHost, type Pool, type PoolHost } from './threads';
 import { webHost } from './web-threads';
 
@@ -29,6 +31,8 @@ export interface WasmRuntime {
   readonly variant: KernelVariant;
   /** first byte of the per-call heap */
   readonly heapBase: number;
+  /** arrays in the kernel memory that outlive a call (empty over an unshared memory) */
+  readonly resident: ResidentPool;
   /** byte offset of the work area inside each instance's scratch region */
   readonly workOffset: number;
   /** byte size of each instance's scratch region */
@@ -172,6 +176,12 @@ function defaultThreads(): number {
   return os?.availableParallelism?.() ?? nav?.hardwareConcurrency ?? 1;
 }
 
+/** the resident pool's size: SHAPEFLOW_RESIDENT_MB (0 turns it off), else RESIDENT_BYTES */
+function residentBytes(): number {
+  const env = proc()?.env?.['SHAPEFLOW_RESIDENT_MB'];
+  return env !== undefined && /^[0-9]+$/.test(env) ? Math.min(Number(env), 2048) * 1024 * 1024 : RESIDENT_BYTES;
+}
+
 /** who starts the workers: Node's worker_threads, else Web Workers in cross-origin-isolated pages */
 function host(): PoolHost | null {
   return nodeHost() ?? webHost();
@@ -218,10 +228,20 @@ export function createRuntime(preferShared = true, variant: KernelVariant = kern
   const api = wasmApi();
   const { memory, module, shared } = createMemoryAndModule(api, preferShared, variant);
   const exports = new api.Instance(module, { env: { memory } }).exports as KernelExports;
-  const heapBase = exports.heap_base.value;
   const scratchBytes = exports.scratch_bytes.value;
   const maxInstances = exports.max_instances.value;
-  memory.grow(Math.ceil(heapBase / PAGE) + 16 - 1);
+  // the resident pool sits between the scratch regions and the per-call heap (address space
+  // only until touched); none over an unshared memory, or where the engine refuses the size
+  const poolBase = exports.heap_base.value;
+  let poolBytes = shared ? residentBytes() : 0;
+  try {
+    memory.grow(Math.ceil((poolBase + poolBytes) / PAGE) + 16 - 1);
+  } catch {
+    poolBytes = 0;
+    memory.grow(Math.ceil(poolBase / PAGE) + 16 - 1);
+  }
+  const heapBase = poolBase + poolBytes;
+  const resident = createResidentPool(poolBytes > 0 ? memory : null, poolBase, poolBytes);
   exports.set_scratch(0);
   let f32 = new Float32Array(memory.buffer);
   let i32 = new Int32Array(memory.buffer);
@@ -250,6 +270,7 @@ export function createRuntime(preferShared = true, variant: KernelVariant = kern
     exports,
     variant,
     heapBase,
+    resident,
     workOffset: exports.work_offset.value,
     scratchBytes,
     reserve(bytes: number): void {
