@@ -14,6 +14,8 @@ import { mul, sub } from '../src/ops/elementwise';
 import { randomUniform } from '../src/tensor/random';
 import { key } from '../src/random';
 import type { Tensor } from '../src/tensor/tensor';
+import { getThreads, setThreads } from '../src/backend/wasm';
+import fc from 'fast-check';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -94,6 +96,55 @@ describe('resident pool', () => {
       expect(Array.from(p.dataSync())).toEqual(Array.from(want));
     } finally {
       setBackend(prev);
+    }
+  });
+
+  it('GEMM reads resident operands in place and writes a resident result in place, bit-identical, on 1 and 2 threads', async () => {
+    const rt = runtime();
+    const mm = createWasmBackend().matmul;
+    const before = getThreads();
+    await rt.startThreads();
+    try {
+      fc.assert(
+        fc.property(
+          fc.record({ batch: fc.integer({ min: 1, max: 3 }), m: fc.integer({ min: 2, max: 70 }), k: fc.integer({ min: 1, max: 90 }), n: fc.integer({ min: 2, max: 70 }), tA: fc.boolean(), tB: fc.boolean(), which: fc.integer({ min: 0, max: 7 }), threads: fc.constantFrom(1, 2), seed: fc.integer() }),
+          ({ batch, m, k, n, tA, tB, which, threads, seed }) => {
+            setThreads(threads);
+            let s = seed >>> 0;
+            const rand = (len: number) => Float32Array.from({ length: len }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1);
+            const a = rand(batch * m * k), b = rand(batch * k * n);
+            const off = (len: number) => Int32Array.from({ length: batch }, (_, i) => i * len);
+            const want = mm(a, off(m * k), b, off(k * n), batch, m, k, n, tA, tB);
+            const resident = (x: Float32Array) => {
+              const r = rt.resident.alloc(x.length)!;
+              r.set(x);
+              return r;
+            };
+            const ra = which & 1 ? resident(a) : a, rb = which & 2 ? resident(b) : b;
+            const into = which & 4 ? rt.resident.alloc(batch * m * n)! : undefined;
+            const got = mm(ra, off(m * k), rb, off(k * n), batch, m, k, n, tA, tB, into);
+            if (into !== undefined) expect(got).toBe(into);
+            expect(Array.from(got)).toEqual(Array.from(want));
+            expect(Array.from(ra)).toEqual(Array.from(a)); // inputs never written
+          },
+        ),
+        { numRuns: 60, seed: 11 },
+      );
+      // a product big enough for the threads, all three resident
+      setThreads(2);
+      const [m, k, n] = [256, 256, 256];
+      const a = rt.resident.alloc(m * k)!, b = rt.resident.alloc(k * n)!;
+      for (let i = 0; i < a.length; i++) a[i] = Math.sin(i);
+      for (let i = 0; i < b.length; i++) b[i] = Math.cos(i);
+      expect(rt.resident.addressOf(a) >= 0 && rt.resident.addressOf(b) >= 0).toBe(true);
+      const z = new Int32Array(1);
+      const want = mm(Float32Array.from(a), z, Float32Array.from(b), z, 1, m, k, n, false, false);
+      const chunks = rt.workerChunks();
+      const into = rt.resident.alloc(m * n)!;
+      expect(Array.from(mm(a, z, b, z, 1, m, k, n, false, false, into))).toEqual(Array.from(want));
+      expect(rt.workerChunks()).toBeGreaterThan(chunks);
+    } finally {
+      setThreads(before);
     }
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Batched GEMM on the wasm kernels: operands copied into the heap once, the batch items and
+ * Batched GEMM on the wasm kernels: operands copied into the heap once (or read in place when
+ * they are resident arrays, see resident.ts), the batch items and
  * row blocks cut into chunks that the calling thread and the workers claim (gemm_chunk in
  * kernels.wat). Each chunk writes its own rows of C, and the k-reduction order depends only
  * on k, so results are the same for every thread count.
@@ -34,13 +35,23 @@ export function wasmMatmul(rt: WasmRuntime, opts: GemmOptions) {
     if (m <= 1 || n <= 1 || k === 0 || batch === 0 || flops < opts.minFlops) {
       return cpuBackend.matmul(a, aOffsets, b, bOffsets, batch, m, k, n, transA, transB, into);
     }
-    const pa = rt.heapBase, pb = pa + region(a.length), pc = pb + region(b.length);
+    // resident operands (a jit plan's arrays) are read where they are, and a resident `into`
+    // is written in place: no copy in or out
+    const ra = rt.resident.addressOf(a), rb = rt.resident.addressOf(b), rc = into === undefined ? -1 : rt.resident.addressOf(into);
     const total = batch * m * n;
-    const pOff = pc + region(total), pJob = pOff + region(2 * batch);
+    let top = rt.heapBase;
+    const place = (resident: number, floats: number) => {
+      if (resident >= 0) return resident;
+      const at = top;
+      top += region(floats);
+      return at;
+    };
+    const pa = place(ra, a.length), pb = place(rb, b.length), pc = place(rc, total);
+    const pOff = top, pJob = pOff + region(2 * batch);
     rt.reserve(pJob + JOB_INTS * 4 - rt.heapBase);
     const f32 = rt.f32(), i32 = rt.i32();
-    f32.set(a, pa >> 2);
-    f32.set(b, pb >> 2);
+    if (ra < 0) f32.set(a, pa >> 2);
+    if (rb < 0) f32.set(b, pb >> 2);
     i32.set(aOffsets.subarray(0, batch), pOff >> 2);
     i32.set(bOffsets.subarray(0, batch), (pOff >> 2) + batch);
 
@@ -64,6 +75,6 @@ export function wasmMatmul(rt: WasmRuntime, opts: GemmOptions) {
     const chunks = batch * chunksPerBatch;
     if (threads > 1) rt.parallel('gemm_chunk', pJob, chunks);
     else for (let i = 0; i < chunks; i++) rt.exports.gemm_chunk(pJob, i);
-    return copyOut(rt.f32(), pc, total, into);
+    return rc >= 0 ? into! : copyOut(rt.f32(), pc, total, into);
   };
 }
