@@ -229,8 +229,22 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
     });
     return ds.some((d) => d >= 0) ? ds : null;
   });
+  // a returned fused output left without a donor (every donated array of its size is still read
+  // by a later step) goes to one of the plan's arrays, and is copied at the end of the run into a
+  // donated array that was left over: by then nothing reads it. No array is made for it per call.
+  const late = new Map<number, number>();
+  raw.forEach((st, i) => {
+    if (st.kind !== 'fused') return;
+    st.outs.forEach((o, j) => {
+      if (!isOut.has(o) || (donorsOf[i]?.[j] ?? -1) >= 0 || late.has(o)) return;
+      const at = pool.findIndex((k) => sizeOf(graph.inputs[k]!.aval.shape) === st.cluster.size);
+      if (at === -1) return;
+      donatedOutputs++;
+      late.set(o, pool.splice(at, 1)[0]!);
+    });
+  });
   const steps: Step[] = raw.map((st, i) => (st.kind === 'fused' ? { ...st, free: frees[i]!, donors: donorsOf[i]! } : { ...st, free: frees[i]! }));
-  const donorInputs = [...new Set(donorsOf.flatMap((d) => d ?? []).filter((k) => k >= 0))];
+  const donorInputs = [...new Set([...donorsOf.flatMap((d) => d ?? []).filter((k) => k >= 0), ...late.values()])];
   const own = new PlanBuffers();
   let running = false;
 
@@ -245,6 +259,9 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
       for (let i = 0; i < inputs.length; i++) env[i] = inputs[i];
       for (const [s, t] of constants) env[s] = t;
       const usable = donorInputs.length === 0 ? null : usableDonors(inputs, constants, donorInputs);
+      // live aliases (slots holding another tensor over the same array) per array, by slot
+      const aliases = new Map<unknown, number>();
+      const aliasOf = new Map<number, unknown>();
       // the plan's own arrays for fused intermediates (reused from run to run: warm memory, no
       // garbage); not while a run is already going (a callback calling the plan again)
       const buffers = running ? null : own;
@@ -260,8 +277,14 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
               // an intermediate float32 output is offered one of the plan's arrays (matmul writes into it)
               const into = buffers === null ? undefined : st.outs.map((o, j) => (isOut.has(o) || st.avals[j]!.dtype !== 'float32' ? undefined : buffers.take(sizeOf(st.avals[j]!.shape))));
               const outs = runKernel(st.prim, ins, st.params, st.avals, into);
-              // as evalPrimitive does: an output that is its input's array (reshape) shares the buffer
-              for (const o of outs) for (const x of ins) if (o._data === x._data && x._data !== null) markShared(x._data);
+              // an output that is its input's array (reshape) is an alias of it for as long as its
+              // slot lives: that array is not overwritten meanwhile, and stays shared if one leaves
+              outs.forEach((o, j) => {
+                if (o._data !== null && ins.some((x) => x._data === o._data)) {
+                  aliasOf.set(st.outs[j]!, o._data);
+                  aliases.set(o._data, (aliases.get(o._data) ?? 0) + 1);
+                }
+              });
               into?.forEach((a, j) => a !== undefined && outs[j]!._data !== a && buffers!.giveBack(a)); // not taken
               st.outs.forEach((s, j) => buffers?.hold((env[s] = outs[j])));
             }
@@ -270,8 +293,8 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
             // have shared it); an intermediate gets one of the plan's arrays
             const into = st.outs.map((o, j) => {
               const k = st.donors?.[j] ?? -1;
-              if (k >= 0) return usable !== null && usable[k] !== undefined && ownsBuffer(inputs[k]!) ? residentDonor(usable[k]) : undefined;
-              return isOut.has(o) || buffers === null ? undefined : buffers.take(st.cluster.size);
+              if (k >= 0) return usable !== null && usable[k] !== undefined && ownsBuffer(inputs[k]!) && !aliases.get(usable[k]) ? residentDonor(usable[k]) : undefined;
+              return (isOut.has(o) && !late.has(o)) || buffers === null ? undefined : buffers.take(st.cluster.size);
             });
             const outs = st.run(ins, into);
             // a backend without fused programs runs the ops one by one and ignores `into`
@@ -281,14 +304,31 @@ export function buildPlan(graph: Graph, options: PlanOptions = {}): Plan {
           for (const s of st.free) {
             buffers?.release(env[s]!);
             env[s] = undefined;
+            const a = aliasOf.get(s);
+            if (a !== undefined) aliases.set(a, aliases.get(a)! - 1);
           }
         }
-        // an output that is one of the plan's arrays (a reshape of an intermediate) leaves as a copy
+        // an output that is one of the plan's arrays (a reshape of an intermediate) leaves as a
+        // copy: into its late donor's array where it has one (see `late`), else a fresh one
+        const lateUsed = new Set<number>();
         const results = outSlots.map((s) => {
           const t = env[s]!;
-          return buffers?.owns(t) === true ? makeTensor(t.shape as readonly number[], t.dtype, (t._data as F32).slice() as never) : t;
+          if (buffers?.owns(t) !== true) return t;
+          const k = late.get(s);
+          if (k !== undefined && !lateUsed.has(k) && usable?.[k] !== undefined && ownsBuffer(inputs[k]!) && !aliases.get(usable[k]) && t.size === usable[k].length) {
+            lateUsed.add(k);
+            const d = residentDonor(usable[k]);
+            d.set(t._data as F32);
+            return makeTensor(t.shape as readonly number[], t.dtype, d as never);
+          }
+          return makeTensor(t.shape as readonly number[], t.dtype, (t._data as F32).slice() as never);
         });
         buffers?.reset();
+        // an alias that leaves as an output shares its array with the user from now on
+        for (const s of outSlots) {
+          const a = aliasOf.get(s);
+          if (a !== undefined) markShared(a as F32);
+        }
         return results;
       } finally {
         if (buffers !== null) running = false;
