@@ -15,7 +15,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { backend, setBackend } from '../src/backend';
 import { cpuBackend } from '../src/backend/cpu';
 import { getThreads } from '../src/backend/wasm';
-import { FULL, QUICK, maxAbsDiff, measure, type Timing, type TimingOptions } from './harness';
+import { FULL, QUICK, maxAbsDiff, measure, measurePair, type Timing, type TimingOptions } from './harness';
 import { opCases, type BenchCase, type Lib } from './cases';
 import { trainCases } from './train';
 import { transformerCases } from './train-transformer';
@@ -41,6 +41,14 @@ interface LibResult {
   timing: Timing | null;
   output: Float32Array | null;
   error: string | null;
+}
+
+/** a case against its baseline, timed in alternation (measurePair) */
+interface PairResult {
+  readonly oursMs: number;
+  readonly baselineMs: number;
+  readonly ratio: number;
+  readonly pairs: number;
 }
 
 /** a library to time: ours on its default backend, ours on the TypeScript kernels, a tfjs backend, ONNX Runtime, the case's baseline (ours), or its unjitted twin (ours) */
@@ -75,9 +83,10 @@ interface Engines {
   readonly threads: number;
 }
 
-async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOptions, rounds: number, engines: Engines): Promise<Partial<Record<Runner, LibResult>>> {
+async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOptions, rounds: number, engines: Engines): Promise<{ res: Partial<Record<Runner, LibResult>>; pair: PairResult | null }> {
   const ourDefault = backend();
   const prepared = new Map<Runner, Prepared>();
+  let pair: PairResult | null = null;
   const tensorsBefore = tf.memory().numTensors;
   try {
     for (const r of runners) {
@@ -108,13 +117,21 @@ async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOption
         if (p.impl === null || p.error !== null) continue;
         await activate(r, ourDefault);
         try {
-          // a case's baseline and unjitted twin loop as many calls per sample as ours does
+          // a case's unjitted twin (and baseline) loop as many calls per sample as ours does
           const sameAs = r === 'baseline' || r === 'ours-nojit' ? prepared.get('ours')?.rounds[0]?.inner : undefined;
           p.rounds.push(await measure(p.impl.run, perRound, sameAs));
         } catch (e) {
           p.error = errText(e);
         }
       }
+    }
+    // ours against its baseline once more, sample by sample in alternation: the ratio the
+    // case's target is about, free of what changed between the rounds
+    const po = prepared.get('ours'), pb = prepared.get('baseline');
+    if (po?.impl && pb?.impl && po.error === null && pb.error === null) {
+      await activate('ours', ourDefault);
+      const m = await measurePair(po.impl.run, pb.impl.run, o, po.rounds[0]?.inner ?? 1);
+      pair = { oursMs: m.aMs, baselineMs: m.bMs, ratio: m.ratio, pairs: m.pairs };
     }
   } finally {
     for (const [r, p] of prepared) {
@@ -133,7 +150,7 @@ async function runCase(c: BenchCase, runners: readonly Runner[], o: TimingOption
   for (const [r, p] of prepared) {
     out[r] = { timing: p.error === null ? combine(p.rounds) : null, output: p.output, error: p.error };
   }
-  return out;
+  return { res: out, pair };
 }
 
 /** the median of the rounds' medians (wall and CPU), all samples counted */
@@ -192,7 +209,7 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
     const tc = performance.now();
     process.stderr.write(`${c.name} ...`);
     const runners: Runner[] = [...libs, ...(ort !== null && c.onnx !== undefined ? (['ort'] as const) : []), ...(c.baseline !== undefined ? (['baseline'] as const) : []), ...(c.nojit !== undefined ? (['ours-nojit'] as const) : [])];
-    const res = await runCase(c, runners, o, args.quick ? 1 : ROUNDS, { ort, threads });
+    const { res, pair } = await runCase(c, runners, o, args.quick ? 1 : ROUNDS, { ort, threads });
     const ms = (lib: Runner) => {
       const v = res[lib]?.timing?.ms;
       return v === undefined ? null : round(v, 4);
@@ -256,7 +273,8 @@ export async function runBench(args: Args): Promise<ResultRow[]> {
       const n = row.ours_nojit_ms;
       row.notes.push(`${c.nojit.note}: ${n === null || n === undefined ? 'n/a' : `${fmtMs(n)} ms`}${n && row.ours_ms ? ` (jit speed-up ${(n / row.ours_ms).toFixed(2)}x; wasm / ours without jit ${row.tfjs_wasm_ms ? (row.tfjs_wasm_ms / n).toFixed(2) : 'n/a'}x)` : ''}`);
     }
-    if (c.baseline !== undefined) row.notes.push(`baseline: ${c.baseline.note}${row.baseline_ms && row.ours_ms ? ` (ours / baseline = ${(row.ours_ms / row.baseline_ms).toFixed(2)}x)` : ''}`);
+    if (pair !== null) row.ours_vs_baseline = round(pair.ratio, 3);
+    if (c.baseline !== undefined) row.notes.push(`baseline: ${c.baseline.note}${pair !== null ? ` (ours / baseline = ${pair.ratio.toFixed(2)}x, median of ${pair.pairs} pairs timed in alternation: ${fmtMs(pair.oursMs)} vs ${fmtMs(pair.baselineMs)} ms)` : ''}`);
     if (c.note) row.notes.unshift(c.note);
     rows.push(row);
     process.stderr.write(` ${((performance.now() - tc) / 1000).toFixed(1)} s\n`);

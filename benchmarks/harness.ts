@@ -129,6 +129,39 @@ export async function measure(fn: Run, o: TimingOptions, fixedInner?: number): P
   return { ms: median(samples), cpuMs: median(cpuSamples), minMs: samples[0]!, reps: samples.length, inner };
 }
 
+/**
+ * Two functions timed in alternation, sample by sample (each sample `inner` calls of one), so
+ * both see the same machine and allocator states: the ratio of a case to its baseline. Returns
+ * each side's median ms per call and the median of the per-pair ratios a / b.
+ */
+export async function measurePair(a: Run, b: Run, o: TimingOptions, inner: number): Promise<{ aMs: number; bMs: number; ratio: number; pairs: number }> {
+  collectGarbage();
+  for (let i = 0; i < o.maxWarmup; i++) {
+    await call(a);
+    await call(b);
+  }
+  const as: number[] = [];
+  const bs: number[] = [];
+  const start = performance.now();
+  const sample = async (f: Run) => {
+    const t0 = performance.now();
+    for (let i = 0; i < inner; i++) await call(f);
+    return (performance.now() - t0) / inner;
+  };
+  while (as.length < o.maxReps) {
+    // alternate which side goes first, so neither always follows the other's garbage
+    if (as.length % 2 === 0) {
+      as.push(await sample(a));
+      bs.push(await sample(b));
+    } else {
+      bs.push(await sample(b));
+      as.push(await sample(a));
+    }
+    if (as.length >= o.minReps && performance.now() - start >= o.budgetMs) break;
+  }
+  return { aMs: median(as), bMs: median(bs), ratio: median(as.map((x, i) => x / bs[i]!)), pairs: as.length };
+}
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;

@@ -21,6 +21,8 @@ export interface ResultRow {
   ort_gflops?: number;
   /** the case's own reference computation in ours (BenchCase.baseline), and its CPU time */
   baseline_ms?: number | null;
+  /** ours / baseline, the median of per-pair ratios of the two timed in alternation (measurePair) */
+  ours_vs_baseline?: number;
   baseline_cpu_time_ms?: number;
   /** a jitted case's own computation without jit (BenchCase.nojit), and its CPU time */
   ours_nojit_ms?: number | null;
