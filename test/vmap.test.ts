@@ -12,6 +12,7 @@ import type { TypedArray } from '../src/tensor/dtype';
 import type { AnyTensor } from '../src/tensor/untyped';
 import { vmap } from '../src/ops/vmap';
 import { grad, jvp, customVjp } from '../src/autodiff';
+import { jit } from '../src/autodiff/jit';
 import { bind1, type Primitive } from '../src/autodiff/core';
 import * as E from '../src/ops/elementwise';
 import * as A from '../src/ops/activations';
@@ -76,6 +77,27 @@ describe('vmap composes', () => {
       }),
       { seed: 3, numRuns: 10 },
     );
+  });
+
+  it('composes with jit both ways: jit(vmap(grad)), vmap(jit(grad)) equal the per-example gradients; one trace per signature', () => {
+    const p = mlpParams(31);
+    const xs = rand([6, 1, 3], 34);
+    const ys = rand([6, 1, 2], 35);
+    const g = grad(mlpLoss as never) as (p: Mlp, x: AnyTensor, y: AnyTensor) => Mlp;
+    const each = Array.from({ length: 6 }, (_, b) => g(p, cut(xs, b), cut(ys, b)));
+    const outer = jit(vmap(g, { inAxes: [null, 0, 0] }));
+    const inner = vmap(jit(g), { inAxes: [null, 0, 0] });
+    for (const [name, f] of [['jit(vmap(grad))', outer], ['vmap(jit(grad))', inner]] as const) {
+      for (let call = 0; call < 2; call++) {
+        const got = f(p as never, xs as never, ys as never) as unknown as Mlp;
+        for (const k of ['w1', 'b1', 'w2'] as const) expectSameBits(got[k].dataSync(), stackTensors(each.map((e) => e[k])), `${name} ${k}`);
+      }
+    }
+    expect(outer.traceCount).toBe(1);
+    // a new batch size is a new signature for the outer jit
+    const got5 = outer(p as never, L.sliceRaw(xs, [0, 0, 0], [5, 1, 3], null) as never, L.sliceRaw(ys, [0, 0, 0], [5, 1, 2], null) as never) as unknown as Mlp;
+    expectSameBits(got5.w1.dataSync(), stackTensors(each.slice(0, 5).map((e) => e.w1)), 'jit(vmap) batch 5');
+    expect(outer.traceCount).toBe(2);
   });
 
   it('nested vmap equals a double loop (bit-identical), with in axes on both levels', () => {
