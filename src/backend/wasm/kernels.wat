@@ -180,7 +180,7 @@
       (i32.add (i32.load offset=12 (local.get $job)) (local.get $off)) (local.get $len)))
 
   ;; a op s (add and mul also serve s op a: IEEE add and mul commute)
-  (func (export "add_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+  (func $add_vs (export "add_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
     (local $end i32) (local $v v128)
     (local.set $v (f32x4.splat (local.get $s)))
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
@@ -191,7 +191,7 @@
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
 
-  (func (export "sub_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+  (func $sub_vs (export "sub_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
     (local $end i32) (local $v v128)
     (local.set $v (f32x4.splat (local.get $s)))
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
@@ -202,7 +202,7 @@
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
 
-  (func (export "mul_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+  (func $mul_vs (export "mul_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
     (local $end i32) (local $v v128)
     (local.set $v (f32x4.splat (local.get $s)))
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
@@ -213,7 +213,7 @@
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
 
-  (func (export "div_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
+  (func $div_vs (export "div_vs") (param $a i32) (param $s f32) (param $o i32) (param $n i32)
     (local $end i32) (local $v v128)
     (local.set $v (f32x4.splat (local.get $s)))
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
@@ -225,7 +225,7 @@
         (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
 
   ;; s op b
-  (func (export "sub_sv") (param $b i32) (param $s f32) (param $o i32) (param $n i32)
+  (func $sub_sv (export "sub_sv") (param $b i32) (param $s f32) (param $o i32) (param $n i32)
     (local $end i32) (local $v v128)
     (local.set $v (f32x4.splat (local.get $s)))
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
@@ -236,7 +236,7 @@
         (local.set $o (i32.add (local.get $o) (i32.const 16)))
         (br_if $l (i32.lt_u (local.get $o) (local.get $end))))))
 
-  (func (export "div_sv") (param $b i32) (param $s f32) (param $o i32) (param $n i32)
+  (func $div_sv (export "div_sv") (param $b i32) (param $s f32) (param $o i32) (param $n i32)
     (local $end i32) (local $v v128)
     (local.set $v (f32x4.splat (local.get $s)))
     (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
@@ -332,7 +332,7 @@
 
   ;; clip: pmin(x, hi) = hi < x ? hi : x, then pmax(t, lo) = t < lo ? lo : t; NaN passes.
   ;; Matches the cpu kernel whenever lo <= hi (the caller checks).
-  (func (export "clip") (param $x i32) (param $lo f32) (param $hi f32) (param $o i32) (param $n i32)
+  (func $clip (export "clip") (param $x i32) (param $lo f32) (param $hi f32) (param $o i32) (param $n i32)
     (local $end i32) (local $vlo v128) (local $vhi v128)
     (local.set $vlo (f32x4.splat (local.get $lo)))
     (local.set $vhi (f32x4.splat (local.get $hi)))

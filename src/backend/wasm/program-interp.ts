@@ -1,0 +1,202 @@
+/**
+ * Fused element-wise programs run by program.wat's interpreter: the program is encoded once
+ * into instruction records, and each call is one `program_chunk` per chunk of the output —
+ * on the calling thread alone (one chunk) or over the worker threads (rt.parallel /
+ * rt.pipeline). Each instruction calls the kernel the single-thread block path (program.ts)
+ * calls from JavaScript for it, so the bits are the same; the interpreter saves that path's
+ * per-instruction calls from JavaScript and its copies.
+ *
+ * In place: a full input that is a resident array (rt.resident) is read at its own address;
+ * an output whose `into` is resident is written there (each chunk writes its own elements,
+ * block by block after the block's instructions: see program.wat), so a donated step runs
+ * with no copy at all. Other full inputs are copied into the heap (while workers compute the
+ * chunks already copied), broadcast inputs are expanded there to n floats first (same bits:
+ * the row- and column-wise calls of the block path apply the same per-element operation),
+ * scalars travel in the instruction records. Other outputs go to a heap region, copied out.
+ *
+ * Programs with an instruction the block path would run as a CPU loop (pow, maximum,
+ * minimum; a math op below its wasm crossover; clip with lo > hi or bounds that round to ±0;
+ * a binary op on two scalars) are not encoded: they stay on the block path.
+ */
+import type { ElementwiseArg, ElementwiseProgram, F32 } from '../backend';
+import { loadBroadcast } from '../cpu/program';
+import { UNARY_CODE, underflows } from './elementwise';
+import type { wasmMathResident } from './math';
+import { copyOut, region, type WasmRuntime } from './runtime';
+
+/** words per instruction record (48 bytes; see program.wat) */
+const WORDS = 12;
+const OP = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+const UNARY = 4, MATH = 5, CLIP = 6;
+/** elements per block: 32 KB value buffers (halved while a program's buffers overfill the work area) */
+const BLOCK = 8192;
+/**
+ * Threads pay from about this much work (elements × instructions); below it one chunk runs on
+ * the calling thread. TODO(measure): crossover.
+ */
+export const MIN_THREADED_WORK = 1 << 18;
+/** and from this many elements (a chunk smaller than a few blocks is mostly wake-up) */
+export const MIN_THREADED_N = 4096;
+/** chunks per thread when every input is already in the memory (so a slow thread holds no one up long) */
+const CHUNKS_PER_THREAD = 2;
+/** elements per chunk when inputs are copied in as a pipeline */
+const PIPELINE_CHUNK = 1 << 14;
+
+export interface Encoded {
+  /** the instruction records, operands' addresses and scalars still to patch in */
+  readonly records: Int32Array;
+  /** [word, input] pairs: the word takes input k's address (full, broadcast) or f32 bits (scalar) */
+  readonly patches: readonly (readonly [number, number])[];
+  /** value buffer of each output */
+  readonly outSlots: readonly number[];
+  readonly slots: number;
+  /** elements per block */
+  readonly block: number;
+}
+
+/** the program's instruction records, or null where an instruction would take a CPU loop */
+export function encodeProgram(p: ElementwiseProgram, math: ReturnType<typeof wasmMathResident>, workBytes: number): Encoded | null {
+  const m = p.instrs.length;
+  const slot = slotsOf(p);
+  const slots = m === 0 ? 0 : Math.max(...slot) + 1;
+  let block = BLOCK;
+  while (block > 256 && slots * region(block) > workBytes) block /= 2;
+  if (slots * region(block) > workBytes) return null;
+  const records = new Int32Array(m * WORDS);
+  const f32 = new Float32Array(records.buffer);
+  const f64 = new Float64Array(records.buffer);
+  const patches: [number, number][] = [];
+  const isScalar = (a: ElementwiseArg) => a.kind === 'input' && p.inputs[a.k]!.kind === 'scalar';
+  for (let i = 0; i < m; i++) {
+    const { rule, args } = p.instrs[i]!;
+    const w = i * WORDS;
+    if (rule.kind === 'binary') {
+      if (rule.op !== 'add' && rule.op !== 'sub' && rule.op !== 'mul' && rule.op !== 'div') return null;
+      if (isScalar(args[0]!) && isScalar(args[1]!)) return null;
+      records[w] = OP[rule.op];
+    } else if (rule.kind === 'unary') {
+      const code = UNARY_CODE[rule.op];
+      const k = code === undefined ? math.kernel(rule.op, p.n) : null;
+      if (code === undefined && k === null) return null;
+      records[w] = code !== undefined ? UNARY : MATH;
+      records[w + 6] = code ?? k!.code;
+    } else if (rule.kind === 'alpha') {
+      const k = math.kernel(rule.op, p.n, rule.alpha);
+      if (k === null) return null;
+      records[w] = MATH;
+      records[w + 6] = k.code;
+      f64[(w + 10) / 2] = k.alpha;
+    } else {
+      if (!(rule.lo <= rule.hi) || underflows(rule.lo) || underflows(rule.hi)) return null;
+      records[w] = CLIP;
+      f32[w + 7] = rule.lo;
+      f32[w + 8] = rule.hi;
+    }
+    args.forEach((a, j) => {
+      const at = w + 1 + 2 * j;
+      if (a.kind === 'value') {
+        records[at] = 0;
+        records[at + 1] = slot[a.v]!;
+      } else {
+        records[at] = p.inputs[a.k]!.kind === 'scalar' ? 2 : 1;
+        patches.push([at + 1, a.k]);
+      }
+    });
+    records[w + 5] = slot[i]!;
+  }
+  return { records, patches, outSlots: p.outputs.map((o) => slot[o]!), slots, block };
+}
+
+/** value buffer of each instruction's result, reused by liveness (never an operand's own) */
+function slotsOf(p: ElementwiseProgram): number[] {
+  const m = p.instrs.length;
+  const lastUse = new Array<number>(m).fill(-1);
+  p.instrs.forEach((ins, i) => ins.args.forEach((a) => a.kind === 'value' && (lastUse[a.v] = i)));
+  for (const o of p.outputs) lastUse[o] = Infinity;
+  const slot = new Array<number>(m).fill(0);
+  const free: number[] = [];
+  const live: number[] = [];
+  let next = 0;
+  for (let i = 0; i < m; i++) {
+    for (let j = live.length - 1; j >= 0; j--) {
+      if (lastUse[live[j]!]! < i) {
+        free.push(slot[live[j]!]!);
+        live.splice(j, 1);
+      }
+    }
+    slot[i] = free.length > 0 ? free.pop()! : next++;
+    live.push(i);
+  }
+  return slot;
+}
+
+/** how many chunks a call runs in (1: the calling thread alone) */
+export function chunksFor(p: ElementwiseProgram, threads: number, copies: boolean): { chunks: number; chunk: number } {
+  const n = p.n;
+  if (threads <= 1 || n < MIN_THREADED_N || n * p.instrs.length < MIN_THREADED_WORK) return { chunks: 1, chunk: (n + 3) & ~3 };
+  const want = copies ? Math.max(threads, Math.ceil(n / PIPELINE_CHUNK)) : threads * CHUNKS_PER_THREAD;
+  const chunk = (Math.ceil(n / want) + 3) & ~3;
+  return { chunks: Math.ceil(n / chunk), chunk };
+}
+
+/** runs an encoded program (see the file comment); returns the outputs as the Backend contract says */
+export function runEncoded(
+  rt: WasmRuntime, p: ElementwiseProgram, e: Encoded, inputs: readonly F32[], into: readonly (F32 | undefined)[] | undefined,
+): F32[] {
+  const n = p.n;
+  const m = p.instrs.length;
+  const nOut = p.outputs.length;
+  // heap: job header, instruction records, output table, copied inputs, output regions
+  const job = rt.heapBase;
+  const table = job + 32;
+  const outTable = table + m * WORDS * 4;
+  let at = outTable + ((nOut * 8 + 15) & ~15);
+  const inPlace = p.inputs.map((x, k) => x.kind === 'full' && rt.resident.addressOf(inputs[k]!) >= 0);
+  const inAddr = p.inputs.map((x, k) => {
+    if (x.kind === 'scalar') return -1;
+    if (inPlace[k]) return rt.resident.addressOf(inputs[k]!);
+    const a = at;
+    at += region(n);
+    return a;
+  });
+  const outInPlace = p.outputs.map((_, j) => into?.[j] !== undefined && rt.resident.addressOf(into[j]) >= 0);
+  const outAddr = p.outputs.map((_, j) => {
+    if (outInPlace[j]) return rt.resident.addressOf(into![j]!);
+    const a = at;
+    at += region(n);
+    return a;
+  });
+  rt.reserve(at - rt.heapBase);
+  const i32 = rt.i32();
+  const f32 = rt.f32();
+  i32.set(e.records, table >> 2);
+  for (const [w, k] of e.patches) {
+    if (inAddr[k]! >= 0) i32[(table >> 2) + w] = inAddr[k]!;
+    else f32[(table >> 2) + w] = inputs[k]![0]!;
+  }
+  e.outSlots.forEach((s, j) => {
+    i32[(outTable >> 2) + 2 * j] = s;
+    i32[(outTable >> 2) + 2 * j + 1] = outAddr[j]!;
+  });
+  // inputs to copy: broadcast ones expanded now, full ones now or chunk by chunk
+  const copied: number[] = [];
+  p.inputs.forEach((x, k) => {
+    if (x.kind === 'scalar' || inPlace[k]) return;
+    if (x.kind === 'broadcast') loadBroadcast(inputs[k]!, x.a, x.b, 0, n, f32.subarray(inAddr[k]! >> 2, (inAddr[k]! >> 2) + n));
+    else copied.push(k);
+  });
+  const { chunks, chunk } = chunksFor(p, rt.threads(), copied.length > 0);
+  i32.set([n, chunk, Math.min(e.block, chunk), m, table, nOut, outTable, region(e.block)], job >> 2);
+  const copy = (s: number, end: number) => {
+    for (const k of copied) f32.set(inputs[k]!.subarray(s, end), (inAddr[k]! >> 2) + s);
+  };
+  if (chunks === 1) {
+    copy(0, n);
+    rt.fn<(job: number, i: number) => void>('program_chunk')(job, 0);
+  } else if (copied.length === 0) rt.parallel('program_chunk', job, chunks);
+  else rt.pipeline('program_chunk', job, chunks, (i) => copy(i * chunk, Math.min(n, (i + 1) * chunk)));
+  return p.outputs.map((_, j) => {
+    const t = into?.[j];
+    return outInPlace[j] ? t! : copyOut(rt.f32(), outAddr[j]!, n, t);
+  });
+}
