@@ -10,8 +10,9 @@
  * an output whose `into` is resident is written there (each chunk writes its own elements,
  * block by block after the block's instructions: see program.wat), so a donated step runs
  * with no copy at all. Other full inputs are copied into the heap (while workers compute the
- * chunks already copied), broadcast inputs are expanded there to n floats first (same bits:
- * the row- and column-wise calls of the block path apply the same per-element operation),
+ * chunks already copied), broadcast inputs' few floats are copied there and expanded block by
+ * block into a buffer of the work area (same bits: the row- and column-wise calls of the block
+ * path apply the same per-element operation to the same floats),
  * scalars travel in the instruction records. Other outputs go to a heap region, copied out.
  *
  * Programs with an instruction the block path would run as a CPU loop (pow, maximum,
@@ -19,7 +20,6 @@
  * a binary op on two scalars) are not encoded: they stay on the block path.
  */
 import type { ElementwiseArg, ElementwiseProgram, F32 } from '../backend';
-import { loadBroadcast } from '../cpu/program';
 import { UNARY_CODE, underflows } from './elementwise';
 import type { wasmMathResident } from './math';
 import { copyOut, region, type WasmRuntime } from './runtime';
@@ -29,7 +29,7 @@ const WORDS = 12;
 const OP = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 const UNARY = 4, MATH = 5, CLIP = 6;
 /** elements per block: 32 KB value buffers (halved while a program's buffers overfill the work area) */
-const BLOCK = 8192;
+const BLOCK = Number(process.env.PB ?? 8192);
 /**
  * Threads pay from about this much work (elements × instructions); below it one chunk runs on
  * the calling thread. TODO(measure): crossover.
@@ -49,6 +49,8 @@ export interface Encoded {
   readonly patches: readonly (readonly [number, number])[];
   /** value buffer of each output */
   readonly outSlots: readonly number[];
+  /** [input, value buffer] of each broadcast input, expanded block by block */
+  readonly broadcasts: readonly (readonly [number, number])[];
   readonly slots: number;
   /** elements per block */
   readonly block: number;
@@ -58,7 +60,10 @@ export interface Encoded {
 export function encodeProgram(p: ElementwiseProgram, math: ReturnType<typeof wasmMathResident>, workBytes: number): Encoded | null {
   const m = p.instrs.length;
   const slot = slotsOf(p);
-  const slots = m === 0 ? 0 : Math.max(...slot) + 1;
+  // each broadcast input gets a buffer of its own after the values' ones
+  const broadcasts: [number, number][] = [];
+  let slots = m === 0 ? 0 : Math.max(...slot) + 1;
+  const bslot = p.inputs.map((x, k) => (x.kind === 'broadcast' ? (broadcasts.push([k, slots]), slots++) : -1));
   let block = BLOCK;
   while (block > 256 && slots * region(block) > workBytes) block /= 2;
   if (slots * region(block) > workBytes) return null;
@@ -94,9 +99,9 @@ export function encodeProgram(p: ElementwiseProgram, math: ReturnType<typeof was
     }
     args.forEach((a, j) => {
       const at = w + 1 + 2 * j;
-      if (a.kind === 'value') {
+      if (a.kind === 'value' || bslot[a.k]! >= 0) {
         records[at] = 0;
-        records[at + 1] = slot[a.v]!;
+        records[at + 1] = a.kind === 'value' ? slot[a.v]! : bslot[a.k]!;
       } else {
         records[at] = p.inputs[a.k]!.kind === 'scalar' ? 2 : 1;
         patches.push([at + 1, a.k]);
@@ -104,7 +109,7 @@ export function encodeProgram(p: ElementwiseProgram, math: ReturnType<typeof was
     });
     records[w + 5] = slot[i]!;
   }
-  return { records, patches, outSlots: p.outputs.map((o) => slot[o]!), slots, block };
+  return { records, patches, outSlots: p.outputs.map((o) => slot[o]!), broadcasts, slots, block };
 }
 
 /** value buffer of each instruction's result, reused by liveness (never an operand's own) */
@@ -146,17 +151,18 @@ export function runEncoded(
   const n = p.n;
   const m = p.instrs.length;
   const nOut = p.outputs.length;
-  // heap: job header, instruction records, output table, copied inputs, output regions
+  // heap: job header, instruction records, output table, broadcast table, copied inputs, output regions
   const job = rt.heapBase;
-  const table = job + 32;
+  const table = job + 48;
   const outTable = table + m * WORDS * 4;
-  let at = outTable + ((nOut * 8 + 15) & ~15);
+  const bTable = outTable + ((nOut * 8 + 15) & ~15);
+  let at = bTable + e.broadcasts.length * 16;
   const inPlace = p.inputs.map((x, k) => x.kind === 'full' && rt.resident.addressOf(inputs[k]!) >= 0);
   const inAddr = p.inputs.map((x, k) => {
     if (x.kind === 'scalar') return -1;
     if (inPlace[k]) return rt.resident.addressOf(inputs[k]!);
     const a = at;
-    at += region(n);
+    at += region(x.kind === 'broadcast' ? x.b : n);
     return a;
   });
   const outInPlace = p.outputs.map((_, j) => into?.[j] !== undefined && rt.resident.addressOf(into[j]) >= 0);
@@ -178,15 +184,19 @@ export function runEncoded(
     i32[(outTable >> 2) + 2 * j] = s;
     i32[(outTable >> 2) + 2 * j + 1] = outAddr[j]!;
   });
-  // inputs to copy: broadcast ones expanded now, full ones now or chunk by chunk
+  e.broadcasts.forEach(([k, slot], b) => {
+    const x = p.inputs[k]!;
+    i32.set([inAddr[k]!, x.a, x.b, slot], (bTable >> 2) + 4 * b);
+  });
+  // inputs to copy: broadcast ones' b floats now, full ones now or chunk by chunk
   const copied: number[] = [];
   p.inputs.forEach((x, k) => {
     if (x.kind === 'scalar' || inPlace[k]) return;
-    if (x.kind === 'broadcast') loadBroadcast(inputs[k]!, x.a, x.b, 0, n, f32.subarray(inAddr[k]! >> 2, (inAddr[k]! >> 2) + n));
+    if (x.kind === 'broadcast') f32.set(inputs[k]!, inAddr[k]! >> 2);
     else copied.push(k);
   });
   const { chunks, chunk } = chunksFor(p, rt.threads(), copied.length > 0);
-  i32.set([n, chunk, Math.min(e.block, chunk), m, table, nOut, outTable, region(e.block)], job >> 2);
+  i32.set([n, chunk, Math.min(e.block, chunk), m, table, nOut, outTable, region(e.block), e.broadcasts.length, bTable], job >> 2);
   const copy = (s: number, end: number) => {
     for (const k of copied) f32.set(inputs[k]!.subarray(s, end), (inAddr[k]! >> 2) + s);
   };

@@ -8,7 +8,11 @@
   ;;
   ;; Job record (i32 words): 0 n, 1 chunk (elements per chunk, a multiple of 4), 2 block
   ;; (elements per block, a multiple of 4), 3 m (instructions), 4 instruction table, 5 outputs,
-  ;; 6 output table, 7 bytes per value buffer (a multiple of 16, with a spare vector).
+  ;; 6 output table, 7 bytes per value buffer (a multiple of 16, with a spare vector), 8 broadcast
+  ;; inputs, 9 broadcast table: (byte address of the input's b floats, a, b, value buffer) each,
+  ;; the buffer that takes the input's block, expanded (element i = input[floor(i / a) mod b]),
+  ;; before the block's instructions run (the same floats the block path expands or reads per
+  ;; row / run, and the same kernels over them).
   ;; Instruction (48 bytes): 0 op (0 add, 1 sub, 2 mul, 3 div, 4 unary, 5 math_map, 6 clip),
   ;; 4 kind of operand 0 (0 value buffer, 1 memory, 2 scalar), 8 its payload (buffer index,
   ;; byte address of element 0, f32 bits), 12 / 16 the same for operand 1, 20 result buffer,
@@ -73,6 +77,41 @@
     (call $clip (local.get $a) (f32.load offset=28 (local.get $ins)) (f32.load offset=32 (local.get $ins))
       (local.get $o) (local.get $len)))
 
+  ;; broadcast input (src, a, b) expanded over elements [s, s + len) into $dst
+  (func $prog_expand (param $src i32) (param $a i32) (param $b i32) (param $dst i32) (param $s i32) (param $len i32)
+    (local $p i32) (local $end i32) (local $q i32) (local $l i32) (local $d i32) (local $v v128)
+    (local.set $p (local.get $s))
+    (local.set $end (i32.add (local.get $s) (local.get $len)))
+    (if (i32.eq (local.get $a) (i32.const 1))
+      (then
+        ;; pieces of the row: [p mod b, b) of the source, at most up to the block's end
+        (block $done (loop $rows
+          (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $q (i32.rem_u (local.get $p) (local.get $b)))
+          (local.set $l (call $min (i32.sub (local.get $end) (local.get $p)) (i32.sub (local.get $b) (local.get $q))))
+          (memory.copy
+            (i32.add (local.get $dst) (i32.shl (i32.sub (local.get $p) (local.get $s)) (i32.const 2)))
+            (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 2)))
+            (i32.shl (local.get $l) (i32.const 2)))
+          (local.set $p (i32.add (local.get $p) (local.get $l)))
+          (br $rows)))
+        (return)))
+    ;; runs of a equal values, filled a vector at a time in increasing order: a run's overrun
+    ;; (up to 3 floats) is rewritten by the next run, the last one's lands in the spare vector
+    (block $done (loop $runs
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $q (i32.div_u (local.get $p) (local.get $a)))
+      (local.set $v (v128.load32_splat (i32.add (local.get $src) (i32.shl (i32.rem_u (local.get $q) (local.get $b)) (i32.const 2)))))
+      (local.set $l (i32.sub (call $min (local.get $end) (i32.mul (i32.add (local.get $q) (i32.const 1)) (local.get $a))) (local.get $p)))
+      (local.set $d (i32.add (local.get $dst) (i32.shl (i32.sub (local.get $p) (local.get $s)) (i32.const 2))))
+      (local.set $p (i32.add (local.get $p) (local.get $l)))
+      (loop $fill
+        (v128.store (local.get $d) (local.get $v))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (local.set $l (i32.sub (local.get $l) (i32.const 4)))
+        (br_if $fill (i32.gt_s (local.get $l) (i32.const 0))))
+      (br $runs))))
+
   ;; chunk $i of the program job at $job: elements [i·chunk, min(n, (i + 1)·chunk))
   (func (export "program_chunk") (param $job i32) (param $i i32)
     (local $s i32) (local $e i32) (local $len i32) (local $blk i32) (local $buf i32)
@@ -84,6 +123,16 @@
     (block $done (loop $blocks
       (br_if $done (i32.ge_u (local.get $s) (local.get $e)))
       (local.set $len (call $min (local.get $blk) (i32.sub (local.get $e) (local.get $s))))
+      ;; the block's broadcast inputs, expanded into their buffers
+      (local.set $ins (i32.load offset=36 (local.get $job)))
+      (local.set $end (i32.add (local.get $ins) (i32.shl (i32.load offset=32 (local.get $job)) (i32.const 4))))
+      (block $expanded (loop $bcasts
+        (br_if $expanded (i32.ge_u (local.get $ins) (local.get $end)))
+        (call $prog_expand (i32.load (local.get $ins)) (i32.load offset=4 (local.get $ins)) (i32.load offset=8 (local.get $ins))
+          (i32.add (global.get $work) (i32.mul (i32.load offset=12 (local.get $ins)) (local.get $buf)))
+          (local.get $s) (local.get $len))
+        (local.set $ins (i32.add (local.get $ins) (i32.const 16)))
+        (br $bcasts)))
       (local.set $ins (i32.load offset=16 (local.get $job)))
       (local.set $end (i32.add (local.get $ins) (i32.mul (i32.load offset=12 (local.get $job)) (i32.const 48))))
       (block $ran (loop $instrs
