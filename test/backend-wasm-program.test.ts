@@ -12,7 +12,7 @@ import { loadBroadcast } from '../src/backend/cpu/program';
 import { createWasmBackend, getThreads, setThreads } from '../src/backend/wasm';
 import { wasmMathResident } from '../src/backend/wasm/math';
 import { wasmProgram } from '../src/backend/wasm/program';
-import { encodeProgram, MIN_THREADED_N, MIN_THREADED_WORK } from '../src/backend/wasm/program-interp';
+import { chunksFor, encodeProgram } from '../src/backend/wasm/program-interp';
 import { runtime } from '../src/backend/wasm/runtime';
 
 const rt = runtime();
@@ -206,9 +206,9 @@ describe('wasm fused programs: interpreter, threads, in place', () => {
         const single = runCase(c, interp, 1);
         const block = runCase(c, blocks, 2);
         setThreads(2);
-        const encoded = encodeProgram(c.p, wasmMathResident(rt), rt.scratchBytes - rt.workOffset) !== null;
-        if (!encoded) seen.blockPath++;
-        if (encoded && c.p.n >= MIN_THREADED_N && c.p.n * c.p.instrs.length >= MIN_THREADED_WORK) {
+        const e = encodeProgram(c.p, wasmMathResident(rt), rt.scratchBytes - rt.workOffset);
+        if (e === null) seen.blockPath++;
+        if (e !== null && chunksFor(c.p.n, e.weight, 2, false).chunks > 1) {
           seen.threaded++;
           if (c.into.some((w, j) => w === 'donate' && c.kinds[c.donor[j]!]!.kind === 'full' && (c.kinds[c.donor[j]!] as { resident: boolean }).resident)) seen.donatedResident++;
           if (c.kinds.some((x) => x.kind === 'broadcast')) seen.broadcast++;

@@ -28,13 +28,26 @@ import { copyOut, region, type WasmRuntime } from './runtime';
 const WORDS = 12;
 const OP = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 const UNARY = 4, MATH = 5, CLIP = 6;
-/** elements per block: 32 KB value buffers (halved while a program's buffers overfill the work area) */
-const BLOCK = Number(process.env.PB ?? 8192);
 /**
- * Threads pay from about this much work (elements × instructions); below it one chunk runs on
- * the calling thread. TODO(measure): crossover.
+ * elements per block: 32 KB value buffers (halved while a program's buffers overfill the work
+ * area). The size hardly matters: the Adam program (56 ops on 256K, one thread) took 2.9 ms at
+ * best with blocks of 256 to 8192 elements alike (its kernels' loops, not the cache, bound it).
+ */
+const BLOCK = 8192;
+/**
+ * Threads pay from about this much work (elements × instruction weights, MATH_WEIGHT for a
+ * math_map op, 1 for the others: ~0.13 ns per element on one thread); below it one chunk runs
+ * on the calling thread. Measured (best of many calls, µs, 1 → 2 threads, resident operands,
+ * while the machine's other core was partly busy): add/mul ×16 on 16K 32.9 → 18.7, ×4 on 64K
+ * 38.2 → 18.9, ×64 on 2K 17.9 → 17.9 (below: one chunk); tanh + 3 cheap ops ×4 on 16K 93 → 49;
+ * on 256K each 1.9-2.0x. With non-resident inputs (copied in by the caller) less: ×64 on 4K
+ * 38.6 → 29.6, ×16 on 256K 579 → 357. Some runs came out slower on two threads (a worker
+ * sharing a core with another process while the caller spins for it): not a property of the
+ * sizes, so not modelled here.
  */
 export const MIN_THREADED_WORK = 1 << 18;
+/** a math_map op (exp, tanh, sigmoid, gelu...) costs about this many cheap ones (tanh on 6400: 8.1 µs, mul_vs 1.1) */
+const MATH_WEIGHT = 6;
 /** and from this many elements (a chunk smaller than a few blocks is mostly wake-up) */
 export const MIN_THREADED_N = 4096;
 /** chunks per thread when every input is already in the memory (so a slow thread holds no one up long) */
@@ -54,6 +67,8 @@ export interface Encoded {
   readonly slots: number;
   /** elements per block */
   readonly block: number;
+  /** work per element: instructions weighted by their cost (see MIN_THREADED_WORK) */
+  readonly weight: number;
 }
 
 /** the program's instruction records, or null where an instruction would take a CPU loop */
@@ -109,7 +124,9 @@ export function encodeProgram(p: ElementwiseProgram, math: ReturnType<typeof was
     });
     records[w + 5] = slot[i]!;
   }
-  return { records, patches, outSlots: p.outputs.map((o) => slot[o]!), broadcasts, slots, block };
+  let weight = 0;
+  for (let i = 0; i < m; i++) weight += records[i * WORDS] === MATH ? MATH_WEIGHT : 1;
+  return { records, patches, outSlots: p.outputs.map((o) => slot[o]!), broadcasts, slots, block, weight };
 }
 
 /** value buffer of each instruction's result, reused by liveness (never an operand's own) */
@@ -136,10 +153,9 @@ function slotsOf(p: ElementwiseProgram): number[] {
 }
 
 /** how many chunks a call runs in (1: the calling thread alone) */
-export function chunksFor(p: ElementwiseProgram, threads: number, copies: boolean): { chunks: number; chunk: number } {
-  const n = p.n;
-  if (threads <= 1 || n < MIN_THREADED_N || n * p.instrs.length < MIN_THREADED_WORK) return { chunks: 1, chunk: (n + 3) & ~3 };
-  const want = copies ? Math.max(threads, Math.ceil(n / PIPELINE_CHUNK)) : threads * CHUNKS_PER_THREAD;
+export function chunksFor(n: number, weight: number, threads: number, copies: boolean): { chunks: number; chunk: number } {
+  if (threads <= 1 || n < MIN_THREADED_N || n * weight < MIN_THREADED_WORK) return { chunks: 1, chunk: (n + 3) & ~3 };
+  const want = copies ? Math.max(threads * CHUNKS_PER_THREAD, Math.ceil(n / PIPELINE_CHUNK)) : threads * CHUNKS_PER_THREAD;
   const chunk = (Math.ceil(n / want) + 3) & ~3;
   return { chunks: Math.ceil(n / chunk), chunk };
 }
@@ -195,7 +211,7 @@ export function runEncoded(
     if (x.kind === 'broadcast') f32.set(inputs[k]!, inAddr[k]! >> 2);
     else copied.push(k);
   });
-  const { chunks, chunk } = chunksFor(p, rt.threads(), copied.length > 0);
+  const { chunks, chunk } = chunksFor(n, e.weight, rt.threads(), copied.length > 0);
   i32.set([n, chunk, Math.min(e.block, chunk), m, table, nOut, outTable, region(e.block), e.broadcasts.length, bTable], job >> 2);
   const copy = (s: number, end: number) => {
     for (const k of copied) f32.set(inputs[k]!.subarray(s, end), (inAddr[k]! >> 2) + s);
