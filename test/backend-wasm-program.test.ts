@@ -208,7 +208,7 @@ describe('wasm fused programs: interpreter, threads, in place', () => {
         setThreads(2);
         const e = encodeProgram(c.p, wasmMathResident(rt), rt.scratchBytes - rt.workOffset);
         if (e === null) seen.blockPath++;
-        if (e !== null && chunksFor(c.p.n, e.weight, 2, false).chunks > 1) {
+        if (e !== null && chunksFor(c.p.n, e.weight, 2, false).threaded) {
           seen.threaded++;
           if (c.into.some((w, j) => w === 'donate' && c.kinds[c.donor[j]!]!.kind === 'full' && (c.kinds[c.donor[j]!] as { resident: boolean }).resident)) seen.donatedResident++;
           if (c.kinds.some((x) => x.kind === 'broadcast')) seen.broadcast++;
