@@ -13,7 +13,9 @@ import { createWasmBackend, getThreads, setThreads } from '../src/backend/wasm';
 import { wasmMathResident } from '../src/backend/wasm/math';
 import { wasmProgram } from '../src/backend/wasm/program';
 import { chunksFor, encodeProgram } from '../src/backend/wasm/program-interp';
-import { runtime } from '../src/backend/wasm/runtime';
+import { region, runtime } from '../src/backend/wasm/runtime';
+import { cpuBackend } from '../src/backend/cpu';
+import { UNARY_CODE } from '../src/backend/wasm/elementwise';
 
 const rt = runtime();
 const interp = wasmProgram(rt, wasmMathResident(rt));
@@ -286,5 +288,49 @@ describe('wasm fused programs: interpreter, threads, in place', () => {
     expect(encodeProgram(prog({ kind: 'unary', op: 'exp' }, 16), math, work)).toBeNull(); // below exp's wasm crossover
     expect(encodeProgram(prog({ kind: 'clip', lo: 1, hi: 0 }), math, work)).toBeNull();
     expect(encodeProgram(prog({ kind: 'alpha', op: 'elu', alpha: 1e39 }), math, work)).toBeNull();
+  });
+});
+
+describe('element-wise kernel loops (four vectors per iteration, then one at a time)', () => {
+  it('match the CPU kernels at every length, in place too, and store only the vectors that start before n', () => {
+    const k = rt.exports;
+    const SENTINEL = 0x7fa0beef; // a NaN no kernel produces
+    const lengths = [...Array.from({ length: 70 }, (_, i) => i), 1001, 4099];
+    const binary: [string, (a: number, b: number, o: number, n: number) => void, 'vv' | 'vs' | 'sv', 'add' | 'sub' | 'mul' | 'div'][] = [
+      ['add_vv', k.add_vv, 'vv', 'add'], ['sub_vv', k.sub_vv, 'vv', 'sub'], ['mul_vv', k.mul_vv, 'vv', 'mul'], ['div_vv', k.div_vv, 'vv', 'div'],
+      ['add_vs', k.add_vs, 'vs', 'add'], ['sub_vs', k.sub_vs, 'vs', 'sub'], ['mul_vs', k.mul_vs, 'vs', 'mul'], ['div_vs', k.div_vs, 'vs', 'div'],
+      ['sub_sv', k.sub_sv, 'sv', 'sub'], ['div_sv', k.div_sv, 'sv', 'div'],
+    ];
+    for (const n of lengths) {
+      const r = region(n);
+      const pa = rt.heapBase, pb = pa + r, po = pb + r;
+      rt.reserve(3 * r + 64);
+      const a = dataOf(n, n + 1), b = dataOf(n, n + 7);
+      const s = 1.25;
+      const check = (name: string, run: (x: number, o: number) => void, want: F32) => {
+        for (const inPlace of [false, true]) {
+          const f32 = rt.f32(), i32 = rt.i32();
+          f32.set(a, pa >> 2);
+          f32.set(b, pb >> 2);
+          const o = inPlace ? pa : po;
+          // up to the region's end in place (b follows), 16 floats further after the last region
+          const end = (o >> 2) + r / 4 + (inPlace ? 0 : 16);
+          i32.fill(SENTINEL, (o >> 2) + (inPlace ? n : 0), end);
+          run(pa, o);
+          const got = f32.slice(o >> 2, (o >> 2) + n);
+          expect([name, n, inPlace, sameValues(got, want)]).toEqual([name, n, inPlace, true]);
+          // stores past n reach at most the vector n ends in
+          const stored = Math.ceil(n / 4) * 4;
+          const after = Array.from(i32.subarray((o >> 2) + stored, end));
+          expect([name, n, after.every((w) => w === SENTINEL)]).toEqual([name, n, true]);
+        }
+      };
+      for (const [name, f, form, op] of binary) {
+        const want = form === 'vv' ? cpuBackend.binary(op, a, [n], b, [n], [n]) : form === 'vs' ? cpuBackend.binary(op, a, [n], Float32Array.of(s), [], [n]) : cpuBackend.binary(op, Float32Array.of(s), [], a, [n], [n]);
+        check(name, (x, o) => (form === 'vv' ? f(x, pb, o, n) : f(x, s, o, n)), want);
+      }
+      for (const [op, code] of Object.entries(UNARY_CODE)) check(op, (x, o) => k.unary(code, x, o, n), cpuBackend.unary(op as UnaryOp, a));
+      check('clip', (x, o) => k.clip(x, -1.5, 2, o, n), cpuBackend.clip(a, -1.5, 2));
+    }
   });
 });
