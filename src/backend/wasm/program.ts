@@ -9,8 +9,12 @@
  * written once, however long the program. Value buffers are reused by liveness; the layout is
  * computed once per program.
  *
- * Everything runs on the calling thread: the kernels are element-wise, so the threaded
- * op-by-op calls (chunks, pipelines) give the same bits.
+ * A program whose every instruction has a wasm kernel at its n runs instead in program.wat's
+ * interpreter (program-interp.ts): the same kernels, one call per chunk, over the worker
+ * threads when large, reading resident inputs and writing resident outputs in place. This
+ * block path serves the others (an instruction on a CPU loop), on the calling thread: the
+ * kernels are element-wise, so the threaded op-by-op calls (chunks, pipelines) give the same
+ * bits. It too reads a resident full input in place instead of copying it.
  */
 import type { ElementwiseArg, ElementwiseProgram, F32 } from '../backend';
 import { BINARY_LOOPS, UNARY_LOOPS, clipInto, eluInto, leakyReluInto } from '../cpu/elementwise';
