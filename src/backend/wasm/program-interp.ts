@@ -30,24 +30,23 @@ const OP = { add: 0, sub: 1, mul: 2, div: 3 } as const;
 const UNARY = 4, MATH = 5, CLIP = 6;
 /**
  * elements per block: 32 KB value buffers (halved while a program's buffers overfill the work
- * area). The size hardly matters: the Adam program (56 ops on 256K, one thread) took 2.9 ms at
- * best with blocks of 256 to 8192 elements alike (its kernels' loops, not the cache, bound it).
+ * area). Measured on the Adam program (56 ops on 256K floats, one thread, best of 100 steps):
+ * blocks of 8192 and 4096 elements 1.87 ms, 2048 1.95, 1024 2.17 (more kernel calls).
  */
 const BLOCK = 8192;
 /**
- * Threads pay from about this much work (elements × instruction weights, MATH_WEIGHT for a
- * math_map op, 1 for the others: ~0.13 ns per element on one thread); below it one chunk runs
- * on the calling thread. Measured (best of many calls, µs, 1 → 2 threads, resident operands,
- * while the machine's other core was partly busy): add/mul ×16 on 16K 32.9 → 18.7, ×4 on 64K
- * 38.2 → 18.9, ×64 on 2K 17.9 → 17.9 (below: one chunk); tanh + 3 cheap ops ×4 on 16K 93 → 49;
- * on 256K each 1.9-2.0x. With non-resident inputs (copied in by the caller) less: ×64 on 4K
- * 38.6 → 29.6, ×16 on 256K 579 → 357. Some runs came out slower on two threads (a worker
- * sharing a core with another process while the caller spins for it): not a property of the
- * sizes, so not modelled here.
+ * Threads pay from about this much work (elements × instruction weights: MATH_WEIGHT for a
+ * math_map op, 1 for the others, ~0.05 ns per element on one thread); below it the calling
+ * thread runs the program alone. Measured (best of many calls, µs, 1 → 2 threads, resident
+ * operands): add/mul ×64 on 4K floats 13.0 → 8.2, on 8K 26.1 → 13.8, on 256K 815 → 417;
+ * tanh + 3 cheap ops, ×16 on 8K 39.8 → 20.8, ×4 on 64K 79.7 → 41.1. While the machine's other
+ * core was busy with other processes, whole series of calls came out slower on two threads
+ * (e.g. add/mul ×4 on 64K 17 → 44, or 18.5 → 13.2 in another run of the same case): the worker
+ * then shares the caller's core; that depends on the machine's load, not on the sizes.
  */
 export const MIN_THREADED_WORK = 1 << 18;
-/** a math_map op (exp, tanh, sigmoid, gelu...) costs about this many cheap ones (tanh on 6400: 8.1 µs, mul_vs 1.1) */
-const MATH_WEIGHT = 6;
+/** a math_map op (exp, tanh, sigmoid, gelu...) costs about this many cheap ones (on 6400 floats: tanh 7.0 µs, mul_vs 0.38) */
+const MATH_WEIGHT = 16;
 /** and from this many elements (a chunk smaller than a few blocks is mostly wake-up) */
 export const MIN_THREADED_N = 4096;
 /** chunks per thread when every input is already in the memory (so a slow thread holds no one up long) */
