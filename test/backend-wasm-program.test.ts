@@ -288,6 +288,8 @@ describe('wasm fused programs: interpreter, threads, in place', () => {
     expect(encodeProgram(prog({ kind: 'unary', op: 'exp' }, 16), math, work)).toBeNull(); // below exp's wasm crossover
     expect(encodeProgram(prog({ kind: 'clip', lo: 1, hi: 0 }), math, work)).toBeNull();
     expect(encodeProgram(prog({ kind: 'alpha', op: 'elu', alpha: 1e39 }), math, work)).toBeNull();
+    const onScalar: ElementwiseProgram = { n: 4096, inputs: [{ kind: 'scalar', a: 1, b: 1 }], instrs: [{ rule: { kind: 'unary', op: 'neg' }, args: [{ kind: 'input', k: 0 }] }], outputs: [0] };
+    expect(encodeProgram(onScalar, math, work)).toBeNull();
   });
 });
 

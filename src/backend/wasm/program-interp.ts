@@ -17,7 +17,8 @@
  *
  * Programs with an instruction the block path would run as a CPU loop (pow, maximum,
  * minimum; a math op below its wasm crossover; clip with lo > hi or bounds that round to ±0;
- * a binary op on two scalars) are not encoded: they stay on the block path.
+ * a binary op on two scalars, a one-operand op on a scalar) are not encoded: they stay on the
+ * block path.
  */
 import type { ElementwiseArg, ElementwiseProgram, F32 } from '../backend';
 import { UNARY_CODE, underflows } from './elementwise';
@@ -89,6 +90,7 @@ export function encodeProgram(p: ElementwiseProgram, math: ReturnType<typeof was
   for (let i = 0; i < m; i++) {
     const { rule, args } = p.instrs[i]!;
     const w = i * WORDS;
+    if (rule.kind !== 'binary' && isScalar(args[0]!)) return null; // a one-operand op on a scalar (jit folds those)
     if (rule.kind === 'binary') {
       if (rule.op !== 'add' && rule.op !== 'sub' && rule.op !== 'mul' && rule.op !== 'div') return null;
       if (isScalar(args[0]!) && isScalar(args[1]!)) return null;
