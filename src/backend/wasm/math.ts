@@ -229,6 +229,17 @@ export function wasmMathResident(rt: WasmRuntime, options: WasmMathOptions = {})
       runMath(rt, code, x, o, n, 0, job);
       return true;
     },
+    /**
+     * the math_map selector (and alpha) that `unary` / `alpha` of op on `total` elements runs,
+     * or null where they would return false (the CPU kernel); for program.wat's interpreter
+     */
+    kernel(op: string, total: number, alpha = 0): { readonly code: number; readonly alpha: number } | null {
+      const code = MATH_CODE[op as UnaryOp];
+      if (code !== undefined) return total < min(op) ? null : { code, alpha: 0 };
+      if (op !== 'leakyRelu' && op !== 'elu') return null;
+      if (total < min(op) || (op === 'elu' && !Number.isFinite(Math.fround(alpha)))) return null;
+      return { code: op === 'elu' ? ELU : LEAKY, alpha };
+    },
     alpha(op: 'leakyRelu' | 'elu', x: number, o: number, n: number, total: number, alpha: number, job: number): boolean {
       if (total < min(op) || (op === 'elu' && !Number.isFinite(Math.fround(alpha)))) return false;
       runMath(rt, op === 'elu' ? ELU : LEAKY, x, o, n, alpha, job);

@@ -9,14 +9,19 @@
  * written once, however long the program. Value buffers are reused by liveness; the layout is
  * computed once per program.
  *
- * Everything runs on the calling thread: the kernels are element-wise, so the threaded
- * op-by-op calls (chunks, pipelines) give the same bits.
+ * A program whose every instruction has a wasm kernel at its n runs instead in program.wat's
+ * interpreter (program-interp.ts): the same kernels, one call per chunk, over the worker
+ * threads when large, reading resident inputs and writing resident outputs in place. This
+ * block path serves the others (an instruction on a CPU loop), on the calling thread: the
+ * kernels are element-wise, so the threaded op-by-op calls (chunks, pipelines) give the same
+ * bits. It too reads a resident full input in place instead of copying it.
  */
 import type { ElementwiseArg, ElementwiseProgram, F32 } from '../backend';
 import { BINARY_LOOPS, UNARY_LOOPS, clipInto, eluInto, leakyReluInto } from '../cpu/elementwise';
 import { loadBroadcast } from '../cpu/program';
 import { UNARY_CODE, underflows } from './elementwise';
 import type { wasmMathResident } from './math';
+import { encodeProgram, runEncoded, type Encoded } from './program-interp';
 import { region, type WasmRuntime } from './runtime';
 
 /**
@@ -105,11 +110,24 @@ function layoutOf(p: ElementwiseProgram, base: number, threaded: boolean): Layou
   return { L, inAt, rowwise, valAt, job: at, bytes: at + 32 - base };
 }
 
-export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathResident>) {
+export interface WasmProgramOptions {
+  /** false: always the block path below, never program.wat's interpreter (tests compare the two) */
+  readonly interpreter?: boolean;
+}
+
+export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathResident>, options: WasmProgramOptions = {}) {
   const k = rt.exports;
   const layouts = new WeakMap<ElementwiseProgram, Layout>();
+  const encoded = new WeakMap<ElementwiseProgram, Encoded | null>();
+  const workBytes = rt.scratchBytes - rt.workOffset;
 
   return function elementwiseProgram(p: ElementwiseProgram, inputs: readonly F32[], into?: readonly (F32 | undefined)[]): F32[] {
+    if (p.n === 0) return p.outputs.map((_, j) => into?.[j] ?? new Float32Array(0));
+    if (options.interpreter !== false) {
+      let e = encoded.get(p);
+      if (e === undefined) encoded.set(p, (e = encodeProgram(p, math, workBytes)));
+      if (e !== null) return runEncoded(rt, p, e, inputs, into);
+    }
     let known = layouts.get(p);
     if (known === undefined) {
       // a heavy op (gelu, tanh, ...) big enough for the threads runs over all n at once: one
@@ -119,7 +137,6 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
     }
     const lay = known;
     const n = p.n;
-    if (n === 0) return p.outputs.map((_, j) => into?.[j] ?? new Float32Array(0));
     rt.reserve(lay.bytes);
     const f32 = rt.f32();
     const L = lay.L;
@@ -129,7 +146,10 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
     });
     const rowsOf = (a: ElementwiseArg) => (a.kind === 'input' ? lay.rowwise[a.k]! : null);
     const isScalar = (a: ElementwiseArg) => a.kind === 'input' && p.inputs[a.k]!.kind === 'scalar';
-    const at = (a: ElementwiseArg) => (a.kind === 'value' ? lay.valAt[a.v]! : lay.inAt[a.k]!);
+    // a resident full input is read in place: its address + the block's offset
+    const resident = p.inputs.map((x, i) => (x.kind === 'full' ? rt.resident.addressOf(inputs[i]!) : -1));
+    const inAt = lay.inAt.slice();
+    const at = (a: ElementwiseArg) => (a.kind === 'value' ? lay.valAt[a.v]! : inAt[a.k]!);
     const sc = (a: ElementwiseArg) => scalars[(a as { k: number }).k]!;
     // outputs go to `into` where given: a block's inputs are in the memory before its outputs are
     // copied out, so an output may overwrite one of the inputs
@@ -140,7 +160,8 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
     for (; s < n; s += L) {
       len = Math.min(L, n - s);
       p.inputs.forEach((x, i) => {
-        if (x.kind === 'full') f32.set(L === n ? inputs[i]! : inputs[i]!.subarray(s, s + len), lay.inAt[i]! >> 2);
+        if (resident[i]! >= 0) inAt[i] = resident[i]! + s * 4;
+        else if (x.kind === 'full') f32.set(L === n ? inputs[i]! : inputs[i]!.subarray(s, s + len), lay.inAt[i]! >> 2);
         else if (x.kind === 'broadcast' && lay.rowwise[i] === null) loadBroadcast(inputs[i]!, x.a, x.b, s, len, view(lay.inAt[i]!));
       });
       runBlock();
