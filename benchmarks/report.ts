@@ -21,8 +21,12 @@ export interface ResultRow {
   ort_gflops?: number;
   /** the case's own reference computation in ours (BenchCase.baseline), and its CPU time */
   baseline_ms?: number | null;
-  /** ours / baseline, the median of per-pair ratios of the two timed in alternation (measurePair) */
+  /** ours / baseline: the ratio of their medians, timed in pairs in random order (measurePair) */
   ours_vs_baseline?: number;
+  /** the same for the fastest sample of each side (the least disturbed by GC and page faults) */
+  ours_vs_baseline_fastest?: number;
+  /** the baseline against itself, timed the same way: the measurement's own spread around 1 */
+  baseline_vs_itself?: number;
   baseline_cpu_time_ms?: number;
   /** a jitted case's own computation without jit (BenchCase.nojit), and its CPU time */
   ours_nojit_ms?: number | null;
