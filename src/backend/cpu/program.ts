@@ -23,27 +23,41 @@ interface Compiled {
 
 const compiled = new WeakMap<ElementwiseProgram, Compiled>();
 
-/** Registers by liveness: a value's register is free after the last instruction reading it. */
-function compile(p: ElementwiseProgram): Compiled {
+/**
+ * A buffer index for each instruction's value, reused by liveness: a value's buffer is free
+ * after the last instruction reading it (an instruction's result never takes the buffer of one
+ * of its own operands). Outputs either keep a buffer for the whole program ('keep': the wasm
+ * paths copy them out after a block) or get none ('skip', -1: written into their arrays).
+ * Shared by this file and the wasm programs (wasm/program.ts, wasm/program-interp.ts).
+ */
+export function valueSlots(p: ElementwiseProgram, outputs: 'keep' | 'skip'): { readonly slot: readonly number[]; readonly count: number } {
   const m = p.instrs.length;
   const lastUse = new Array<number>(m).fill(-1);
   p.instrs.forEach((ins, i) => ins.args.forEach((a) => a.kind === 'value' && (lastUse[a.v] = i)));
-  const outIndex = new Map(p.outputs.map((v, j) => [v, j]));
-  const regOf = new Array<number>(m).fill(-1);
+  const isOut = new Set(p.outputs);
+  if (outputs === 'keep') for (const o of isOut) lastUse[o] = Infinity;
+  const slot = new Array<number>(m).fill(-1);
   const free: number[] = [];
   const live: number[] = [];
-  let nRegs = 0;
+  let count = 0;
   for (let i = 0; i < m; i++) {
     for (let j = live.length - 1; j >= 0; j--) {
       if (lastUse[live[j]!]! < i) {
-        free.push(regOf[live[j]!]!);
+        free.push(slot[live[j]!]!);
         live.splice(j, 1);
       }
     }
-    if (outIndex.has(i)) continue;
-    regOf[i] = free.length > 0 ? free.pop()! : nRegs++;
+    if (outputs === 'skip' && isOut.has(i)) continue;
+    slot[i] = free.length > 0 ? free.pop()! : count++;
     live.push(i);
   }
+  return { slot, count };
+}
+
+/** Registers by liveness (valueSlots), outputs written straight into their arrays. */
+function compile(p: ElementwiseProgram): Compiled {
+  const outIndex = new Map(p.outputs.map((v, j) => [v, j]));
+  const { slot: regOf, count: nRegs } = valueSlots(p, 'skip');
   const L = Math.min(p.n, BLOCK);
   return {
     L,

@@ -21,6 +21,7 @@
  * block path.
  */
 import type { ElementwiseArg, ElementwiseProgram, F32 } from '../backend';
+import { valueSlots } from '../cpu/program';
 import { UNARY_CODE, underflows } from './elementwise';
 import type { wasmMathResident } from './math';
 import { copyOut, region, type WasmRuntime } from './runtime';
@@ -74,10 +75,10 @@ export interface Encoded {
 /** the program's instruction records, or null where an instruction would take a CPU loop */
 export function encodeProgram(p: ElementwiseProgram, math: ReturnType<typeof wasmMathResident>, workBytes: number): Encoded | null {
   const m = p.instrs.length;
-  const slot = slotsOf(p);
+  const { slot, count } = valueSlots(p, 'keep');
   // each broadcast input gets a buffer of its own after the values' ones
   const broadcasts: [number, number][] = [];
-  let slots = m === 0 ? 0 : Math.max(...slot) + 1;
+  let slots = count;
   const bslot = p.inputs.map((x, k) => (x.kind === 'broadcast' ? (broadcasts.push([k, slots]), slots++) : -1));
   let block = BLOCK;
   while (block > 256 && slots * region(block) > workBytes) block /= 2;
@@ -130,30 +131,6 @@ export function encodeProgram(p: ElementwiseProgram, math: ReturnType<typeof was
   return { records, patches, outSlots: p.outputs.map((o) => slot[o]!), broadcasts, slots, block, weight };
 }
 
-/** value buffer of each instruction's result, reused by liveness (never an operand's own) */
-function slotsOf(p: ElementwiseProgram): number[] {
-  const m = p.instrs.length;
-  const lastUse = new Array<number>(m).fill(-1);
-  p.instrs.forEach((ins, i) => ins.args.forEach((a) => a.kind === 'value' && (lastUse[a.v] = i)));
-  for (const o of p.outputs) lastUse[o] = Infinity;
-  const slot = new Array<number>(m).fill(0);
-  const free: number[] = [];
-  const live: number[] = [];
-  let next = 0;
-  for (let i = 0; i < m; i++) {
-    for (let j = live.length - 1; j >= 0; j--) {
-      if (lastUse[live[j]!]! < i) {
-        free.push(slot[live[j]!]!);
-        live.splice(j, 1);
-      }
-    }
-    slot[i] = free.length > 0 ? free.pop()! : next++;
-    live.push(i);
-  }
-  return slot;
-}
-
-/** how many chunks a call runs in (1: the calling thread alone) */
 /**
  * How a call is split: `threaded` chunks run over the workers; else on the calling thread, one
  * chunk, or with inputs to copy in one block-sized chunk per call, each copied just before it

@@ -18,7 +18,7 @@
  */
 import type { ElementwiseArg, ElementwiseProgram, F32 } from '../backend';
 import { BINARY_LOOPS, UNARY_LOOPS, clipInto, eluInto, leakyReluInto } from '../cpu/elementwise';
-import { loadBroadcast } from '../cpu/program';
+import { loadBroadcast, valueSlots } from '../cpu/program';
 import { UNARY_CODE, underflows } from './elementwise';
 import type { wasmMathResident } from './math';
 import { encodeProgram, runEncoded, type Encoded } from './program-interp';
@@ -85,28 +85,10 @@ function layoutOf(p: ElementwiseProgram, base: number, threaded: boolean): Layou
     at += rowwise[k] === 'row' ? region(x.b) : r;
     return a;
   });
-  // value buffers by liveness: free after the last instruction reading the value (never its own)
-  const m = p.instrs.length;
-  const lastUse = new Array<number>(m).fill(-1);
-  p.instrs.forEach((ins, i) => ins.args.forEach((a) => a.kind === 'value' && (lastUse[a.v] = i)));
-  for (const o of p.outputs) lastUse[o] = Infinity;
-  const valAt = new Array<number>(m).fill(0);
-  const free: number[] = [];
-  const live: number[] = [];
-  for (let i = 0; i < m; i++) {
-    for (let j = live.length - 1; j >= 0; j--) {
-      if (lastUse[live[j]!]! < i) {
-        free.push(valAt[live[j]!]!);
-        live.splice(j, 1);
-      }
-    }
-    if (free.length > 0) valAt[i] = free.pop()!;
-    else {
-      valAt[i] = at;
-      at += r;
-    }
-    live.push(i);
-  }
+  // value buffers by liveness (outputs keep theirs: they are copied out after the block)
+  const { slot, count } = valueSlots(p, 'keep');
+  const valAt = slot.map((s) => at + s * r);
+  at += count * r;
   return { L, inAt, rowwise, valAt, job: at, bytes: at + 32 - base };
 }
 
