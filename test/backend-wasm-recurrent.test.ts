@@ -184,6 +184,53 @@ describe('wasm sequence kernels vs the CPU kernels', () => {
     }
   });
 
+  it('resident inputs are read in place and results written into offered arrays (a jit plan\'s), bit for bit as without', () => {
+    setThreads(2);
+    const pool = wasm.resident!;
+    /** a resident copy of a (or a plain copy when the pool has no room) */
+    const resident = (a: Float32Array): Float32Array => {
+      const r = pool.alloc(a.length) ?? new Float32Array(a.length);
+      r.set(a);
+      return r;
+    };
+    /** an offered array of n floats holding garbage: resident, or (every other one) an ordinary array */
+    const offer = (n: number, k: number): Float32Array => {
+      const a = (k % 2 === 0 ? pool.alloc(n) : null) ?? new Float32Array(n);
+      a.fill(-777);
+      return a;
+    };
+    fc.assert(
+      fc.property(kindArb, dimsArb, fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()), fc.integer({ min: 0, max: 1000 }), (kind, d, has, seed) => {
+        const cfg = config(kind);
+        const ins = inputs(cfg, d, seed);
+        const ct = cotangents(cfg, d, seed, has);
+        const want = wasm.recurrentForward(cfg, d, ins);
+        const wantG = wasm.recurrentBackward(cfg, d, ins, want, ct);
+        const rIns: SeqInputs = { x: resident(ins.x), W: resident(ins.W), U: resident(ins.U), bias: resident(ins.bias), h0: resident(ins.h0), c0: ins.c0 && resident(ins.c0) };
+        const before = copies(rIns);
+        const fwInto = { hs: offer(want.hs.length, 0), gates: want.gates && offer(want.gates.length, 1), cs: want.cs && offer(want.cs.length, 2), acs: want.acs && offer(want.acs.length, 3), recH: want.recH && offer(want.recH.length, 4) };
+        const got = wasm.recurrentForward(cfg, d, rIns, { hs: fwInto.hs, gates: fwInto.gates ?? undefined, cs: fwInto.cs ?? undefined, acs: fwInto.acs ?? undefined, recH: fwInto.recH ?? undefined });
+        for (const k of ['hs', 'gates', 'cs', 'acs', 'recH'] as const) {
+          if (want[k] === null) continue;
+          expect(got[k], k).toBe(fwInto[k]);
+          expect(got[k], k).toEqual(want[k]);
+        }
+        expect(got.hT).toEqual(want.hT);
+        expect(got.cT).toEqual(want.cT);
+        const gInto = { dx: offer(wantG.dx.length, 1), dW: offer(wantG.dW.length, 2), dU: offer(wantG.dU.length, 3), db: offer(wantG.db.length, 4), dh0: offer(wantG.dh0.length, 5), dc0: wantG.dc0 ? offer(wantG.dc0.length, 6) : undefined };
+        const rCt: SeqCotangents = { dhs: ct.dhs && resident(ct.dhs), dhT: ct.dhT && resident(ct.dhT), dcT: ct.dcT && resident(ct.dcT) };
+        const g = wasm.recurrentBackward(cfg, d, rIns, got, rCt, gInto);
+        for (const k of GRAD_KEYS) {
+          if (wantG[k] === null) continue;
+          expect(g[k], k).toBe(gInto[k]);
+          expect(g[k], k).toEqual(wantG[k]);
+        }
+        expect(copies(rIns)).toEqual(before);
+      }),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+
   it('no cotangent at all gives zero gradients', () => {
     for (const kind of ['lstm', 'rnn', 'gru'] as const) {
       const cfg = config(kind);

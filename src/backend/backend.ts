@@ -111,6 +111,9 @@ export interface SeqCotangents {
   readonly dcT: F32 | null;
 }
 
+/** arrays a caller offers for some of a kernel's results (`into`): any of them may be absent */
+export type Offered<T> = { readonly [K in keyof T]?: F32 | undefined };
+
 export interface SeqGradients {
   readonly dx: F32;
   readonly dW: F32;
@@ -287,8 +290,12 @@ export interface Backend {
   attention?(d: AttentionDims, ins: AttentionInputs): F32 | null;
 
   // ---- recurrent sequences -------------------------------------------------------------
-  /** the whole sequence forward (h0 / c0 given; zeros are explicit arrays), T >= 1 */
-  recurrentForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward;
-  /** backpropagation through time from the forward pass' result and the output cotangents */
-  recurrentBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients;
+  /**
+   * The whole sequence forward (h0 / c0 given; zeros are explicit arrays), T >= 1. `into`
+   * offers arrays of the right lengths for some results (a jit plan's own arrays); a backend
+   * may write a result there and return that array, or ignore the offer.
+   */
+  recurrentForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, into?: Offered<SeqForward>): SeqForward;
+  /** backpropagation through time from the forward pass' result and the output cotangents (`into` as above) */
+  recurrentBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents, into?: Offered<SeqGradients>): SeqGradients;
 }

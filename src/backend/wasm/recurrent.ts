@@ -15,7 +15,7 @@
  * accumulation, the f32x4 exp / tanh of math.wat); the residuals have the CPU layout, so
  * either backend's backward pass accepts either's forward result.
  */
-import type { Backend, CellActivation, CellConfig, F32, SeqCotangents, SeqDims, SeqForward, SeqGradients, SeqInputs } from '../backend';
+import type { Backend, CellActivation, CellConfig, F32, Offered, SeqCotangents, SeqDims, SeqForward, SeqGradients, SeqInputs } from '../backend';
 import { recurrentKernels } from '../cpu/recurrent';
 import { region, type WasmRuntime } from './runtime';
 
@@ -69,7 +69,9 @@ export function wasmRecurrent(rt: WasmRuntime, matmul: Backend['matmul'], option
   /**
    * One call's heap: regions bump-allocated from heapBase (`put` copies an input in, `alloc`
    * reserves floats), then `job` writes the i32 record the kernel reads and makes it all
-   * addressable; `out` copies a result out into a fresh array.
+   * addressable; `out` copies a result out into a fresh array. Arrays in the resident pool (a
+   * jit plan's) are used where they are: `put` of one copies nothing, and `result` gives a
+   * resident `into` array's own address, so the kernel writes it in place.
    */
   function heap() {
     let top = rt.heapBase;
@@ -83,9 +85,16 @@ export function wasmRecurrent(rt: WasmRuntime, matmul: Backend['matmul'], option
       alloc,
       put(a: F32 | null): number {
         if (a === null) return 0; // absent (the heap starts far above 0)
+        const at = rt.resident.addressOf(a);
+        if (at >= 0) return at;
         const p = alloc(a.length);
         puts.push([p, a]);
         return p;
+      },
+      /** where the kernel writes a result of n floats: the offered array when it is resident, else the heap */
+      result(n: number, into: F32 | undefined): number {
+        const at = into !== undefined && into.length === n ? rt.resident.addressOf(into) : -1;
+        return at >= 0 ? at : alloc(n);
       },
       /** the job records are allocated before any kernel runs, so every copy-in happens once */
       jobs(...records: (readonly number[])[]): number[] {
@@ -96,7 +105,14 @@ export function wasmRecurrent(rt: WasmRuntime, matmul: Backend['matmul'], option
         records.forEach((r, k) => i32.set(r, ps[k]! >> 2));
         return ps;
       },
-      out: (p: number, n: number): F32 => rt.f32().slice(p >> 2, (p >> 2) + n),
+      /** result n floats at p: the offered array itself when the kernel wrote it in place, else a copy (into the offered array when it fits) */
+      out(p: number, n: number, into?: F32): F32 {
+        if (into !== undefined && into.length === n) {
+          if (rt.resident.addressOf(into) !== p) into.set(rt.f32().subarray(p >> 2, (p >> 2) + n));
+          return into;
+        }
+        return rt.f32().slice(p >> 2, (p >> 2) + n);
+      },
     };
   }
 
@@ -114,7 +130,7 @@ export function wasmRecurrent(rt: WasmRuntime, matmul: Backend['matmul'], option
     return t;
   }
 
-  function recurrentForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs): SeqForward {
+  function recurrentForward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, into: Offered<SeqForward> = {}): SeqForward {
     if (!fused(cfg, d)) return fallback.recurrentForward(cfg, d, ins);
     const { B, T, F, u } = d;
     const rows = B * T, G = gatesOf(cfg) * u;
@@ -123,28 +139,28 @@ export function wasmRecurrent(rt: WasmRuntime, matmul: Backend['matmul'], option
     const chunks = Math.ceil(B / rpc);
     const h = heap();
     const px = h.put(ins.x), pW = h.put(ins.W), pU = h.put(ins.U), pb = h.put(ins.bias), ph0 = h.put(ins.h0);
-    const pZ = h.alloc(rows * G), phs = h.alloc(rows * u);
+    const pZ = h.alloc(rows * G), phs = h.result(rows * u, into.hs);
     if (cfg.kind === 'lstm') {
-      const pc0 = h.put(ins.c0), pg = h.alloc(rows * G), pcs = h.alloc(rows * u), pacs = h.alloc(rows * u);
+      const pc0 = h.put(ins.c0), pg = h.result(rows * G, into.gates), pcs = h.result(rows * u, into.cs), pacs = h.result(rows * u, into.acs);
       const [job] = h.jobs([B, T, F, u, act, ract, px, pW, pU, pb, ph0, pc0, pZ, pg, phs, pcs, pacs, rpc]);
       run('rnn_lstm_forward_chunk', job!, chunks);
-      const hs = h.out(phs, rows * u), cs = h.out(pcs, rows * u);
-      return { hs, hT: lastStep(hs, d), cT: lastStep(cs, d), gates: h.out(pg, rows * G), cs, acs: h.out(pacs, rows * u), recH: null };
+      const hs = h.out(phs, rows * u, into.hs), cs = h.out(pcs, rows * u, into.cs);
+      return { hs, hT: lastStep(hs, d), cT: lastStep(cs, d), gates: h.out(pg, rows * G, into.gates), cs, acs: h.out(pacs, rows * u, into.acs), recH: null };
     }
     if (cfg.kind === 'gru') {
-      const pR = h.alloc(B * G), pg = h.alloc(rows * G), prh = h.alloc(rows * u);
+      const pR = h.alloc(B * G), pg = h.result(rows * G, into.gates), prh = h.result(rows * u, into.recH);
       const [job] = h.jobs([B, T, F, u, act, ract, px, pW, pU, pb, ph0, pZ, pR, pg, phs, prh, rpc]);
       run('rnn_gru_forward_chunk', job!, chunks);
-      const hs = h.out(phs, rows * u);
-      return { hs, hT: lastStep(hs, d), cT: null, gates: h.out(pg, rows * G), cs: null, acs: null, recH: h.out(prh, rows * u) };
+      const hs = h.out(phs, rows * u, into.hs);
+      return { hs, hT: lastStep(hs, d), cT: null, gates: h.out(pg, rows * G, into.gates), cs: null, acs: null, recH: h.out(prh, rows * u, into.recH) };
     }
     const [job] = h.jobs([B, T, F, u, act, px, pW, pU, pb, ph0, pZ, phs, rpc]);
     run('rnn_simple_forward_chunk', job!, chunks);
-    const hs = h.out(phs, rows * u);
+    const hs = h.out(phs, rows * u, into.hs);
     return { hs, hT: lastStep(hs, d), cT: null, gates: null, cs: null, acs: null, recH: null };
   }
 
-  function recurrentBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents): SeqGradients {
+  function recurrentBackward(cfg: CellConfig, d: SeqDims, ins: SeqInputs, fw: SeqForward, ct: SeqCotangents, into: Offered<SeqGradients> = {}): SeqGradients {
     if (!fused(cfg, d)) return fallback.recurrentBackward(cfg, d, ins, fw, ct);
     const { B, T, F, u } = d;
     const rows = B * T, G = gatesOf(cfg) * u;
@@ -162,20 +178,20 @@ export function wasmRecurrent(rt: WasmRuntime, matmul: Backend['matmul'], option
     const pdhs = h.put(ct.dhs), pdhT = h.put(ct.dhT);
     // the states entering each step; f64 column sums (G + 4 doubles per chunk, see $rnn_colsum)
     const pH = h.alloc(rows * u), pAcc = h.alloc(2 * (G + 4 * gradChunks));
-    const pdx = h.alloc(rows * F), pdW = h.alloc(F * G), pdU = h.alloc(u * G), pdb = h.alloc(nb), pdh0 = h.alloc(B * u);
+    const pdx = h.result(rows * F, into.dx), pdW = h.result(F * G, into.dW), pdU = h.result(u * G, into.dU), pdb = h.result(nb, into.db), pdh0 = h.result(B * u, into.dh0);
     const pdXp = h.alloc(rows * G);
     const grads = (pdRec: number) => [rows, F, u, G, px, pW, pH, pdXp, pdRec, pAcc, pdx, pdW, pdU, pdb, cpc, dxRows];
     let dc0: F32 | null = null;
     if (cfg.kind === 'lstm') {
       const pc0 = h.put(ins.c0), pg = h.put(fw.gates), pcs = h.put(fw.cs), pacs = h.put(fw.acs), pdcT = h.put(ct.dcT);
-      const pdcA = h.alloc(B * u), pdcB = h.alloc(B * u), pdc0 = h.alloc(B * u);
+      const pdcA = h.alloc(B * u), pdcB = h.alloc(B * u), pdc0 = h.result(B * u, into.dc0);
       const [job, gjob] = h.jobs(
         [B, T, u, act, ract, ph0, pc0, pg, pcs, pacs, phs, pdhs, pdhT, pdcT, pdXp, pUt, pdcA, pdcB, pdh0, pdc0, pH, rpc],
         grads(pdXp),
       );
       run('rnn_lstm_bptt_chunk', job!, chunks);
       run('rnn_grads_chunk', gjob!, gradChunks);
-      dc0 = h.out(pdc0, B * u);
+      dc0 = h.out(pdc0, B * u, into.dc0);
     } else if (cfg.kind === 'gru') {
       const pg = h.put(fw.gates), prh = h.put(fw.recH);
       const pdRec = h.alloc(rows * G), pDirect = h.alloc(B * u);
@@ -190,7 +206,7 @@ export function wasmRecurrent(rt: WasmRuntime, matmul: Backend['matmul'], option
       run('rnn_simple_bptt_chunk', job!, chunks);
       run('rnn_grads_chunk', gjob!, gradChunks);
     }
-    return { dx: h.out(pdx, rows * F), dW: h.out(pdW, F * G), dU: h.out(pdU, u * G), db: h.out(pdb, nb), dh0: h.out(pdh0, B * u), dc0 };
+    return { dx: h.out(pdx, rows * F, into.dx), dW: h.out(pdW, F * G, into.dW), dU: h.out(pdU, u * G, into.dU), db: h.out(pdb, nb, into.db), dh0: h.out(pdh0, B * u, into.dh0), dc0 };
   }
 
   return { recurrentForward, recurrentBackward };

@@ -20,7 +20,8 @@ import { vmap } from '../../ops/vmap';
 import { activationRaw } from '../activation';
 import type { RDim } from '../layer';
 import { backend } from '../../backend';
-import type { CellConfig, CellKind, SeqDims, SeqForward, SeqInputs } from '../../backend/backend';
+import type { CellConfig, CellKind, Offered, SeqDims, SeqForward, SeqGradients, SeqInputs } from '../../backend/backend';
+import type { TypedArray } from '../../tensor/dtype';
 
 export type RecurrentImplementation = 'fused' | 'ops';
 
@@ -93,6 +94,22 @@ function forwardFromList(cfg: CellConfig, outs: readonly Float32Array[]): SeqFor
   if (cfg.kind === 'lstm') return { hs, hT, cT: outs[2]!, gates: outs[3]!, cs: outs[4]!, acs: outs[5]!, recH: null };
   if (cfg.kind === 'gru') return { hs, hT, cT: null, gates: outs[2]!, cs: null, acs: null, recH: cfg.resetAfter ? outs[3]! : null };
   return { hs, hT, cT: null, gates: null, cs: null, acs: null, recH: null };
+}
+
+/** a jit plan's offered output arrays (`into`, in output order) by name, for the backend */
+function forwardInto(cfg: CellConfig, into: readonly (TypedArray | undefined)[] | undefined): Offered<SeqForward> | undefined {
+  if (into === undefined) return undefined;
+  const at = (i: number) => (into[i] instanceof Float32Array ? into[i] : undefined);
+  if (cfg.kind === 'lstm') return { hs: at(0), gates: at(3), cs: at(4), acs: at(5) };
+  if (cfg.kind === 'gru') return { hs: at(0), gates: at(2), recH: cfg.resetAfter ? at(3) : undefined };
+  return { hs: at(0) };
+}
+
+/** the same for the backward pass' outputs [dx, dW, dU, db, dh0, dc0 (LSTM)] */
+function gradientsInto(into: readonly (TypedArray | undefined)[] | undefined): Offered<SeqGradients> | undefined {
+  if (into === undefined) return undefined;
+  const at = (i: number) => (into[i] instanceof Float32Array ? into[i] : undefined);
+  return { dx: at(0), dW: at(1), dU: at(2), db: at(3), dh0: at(4), dc0: at(5) };
 }
 
 /** The recurrence as ordinary ops, step by step: the reference, and the path of every higher derivative. */
@@ -176,7 +193,7 @@ export const recurrentSequenceGradP: Primitive<GradParams> = {
     const n = p.cfg.kind === 'lstm' ? 6 : 5;
     return ins.slice(0, n).map((a) => ({ shape: a.shape, dtype: 'float32' }));
   },
-  impl(ins, p) {
+  impl(ins, p, _outs, into) {
     const n = p.cfg.kind === 'lstm' ? 6 : 5;
     const d = sequenceDims(ins.slice(0, n), p.cfg);
     const nOut = outputAvals(p.cfg, d).length;
@@ -186,7 +203,7 @@ export const recurrentSequenceGradP: Primitive<GradParams> = {
     const dhs = next(p.has[0]);
     const dhT = next(p.has[1]);
     const dcT = next(p.has[2]);
-    const g = backend().recurrentBackward(p.cfg, d, seqInputs(p.cfg, ins), fw, { dhs, dhT, dcT });
+    const g = backend().recurrentBackward(p.cfg, d, seqInputs(p.cfg, ins), fw, { dhs, dhT, dcT }, gradientsInto(into));
     return p.cfg.kind === 'lstm' ? [g.dx, g.dW, g.dU, g.db, g.dh0, g.dc0!] : [g.dx, g.dW, g.dU, g.db, g.dh0];
   },
   // Reached when a jit plan that holds the fused backward pass is evaluated under an outer
@@ -225,9 +242,9 @@ export const recurrentSequenceGradP: Primitive<GradParams> = {
 export const recurrentSequenceP: Primitive<CellConfig> = {
   name: 'recurrent_sequence',
   shape: (ins, cfg) => outputAvals(cfg, sequenceDims(ins, cfg)),
-  impl(ins, cfg) {
+  impl(ins, cfg, _outs, into) {
     const d = sequenceDims(ins, cfg);
-    return forwardList(cfg, backend().recurrentForward(cfg, d, seqInputs(cfg, ins)));
+    return forwardList(cfg, backend().recurrentForward(cfg, d, seqInputs(cfg, ins), forwardInto(cfg, into)));
   },
   // forward mode differentiates the op-level recurrence (exact, not fused)
   jvp(primals, tangents, outs, cfg) {
