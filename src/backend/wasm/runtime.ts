@@ -168,7 +168,13 @@ export function getThreads(): number {
   return Math.min(threadSetting ?? defaultThreads(), 8);
 }
 
+let defaultThreadCount: number | undefined;
+/** SHAPEFLOW_THREADS, else the machine's parallelism: read once (it is asked for on every kernel call) */
 function defaultThreads(): number {
+  return (defaultThreadCount ??= machineThreads());
+}
+
+function machineThreads(): number {
   const env = proc()?.env?.['SHAPEFLOW_THREADS'];
   if (env !== undefined && /^[1-9][0-9]*$/.test(env)) return Number(env);
   const os = proc()?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
