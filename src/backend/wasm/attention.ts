@@ -10,7 +10,7 @@
  * see index.ts); elsewhere it returns null and the op layer runs the chain itself.
  */
 import type { AttentionDims, AttentionInputs, Backend, F32 } from '../backend';
-import { region, type WasmRuntime } from './runtime';
+import { copyView, region, type WasmRuntime } from './runtime';
 
 /** calls with fewer flops (2·slices·Lq·Lk·(dk + dv)) stay on the calling thread */
 const MIN_PARALLEL_FLOPS = 1 << 22;
@@ -79,6 +79,6 @@ export function wasmAttention(rt: WasmRuntime, th: AttentionThresholds): NonNull
     const chunks = slices * cps;
     if (threads > 1) rt.parallel('attn_chunk', pJob, chunks);
     else for (let i = 0; i < chunks; i++) chunk(pJob, i);
-    return rt.f32().slice(po >> 2, (po >> 2) + slices * Lq * dv);
+    return copyView(rt.f32(), po >> 2, (po >> 2) + slices * Lq * dv);
   };
 }

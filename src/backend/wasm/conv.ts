@@ -22,7 +22,7 @@
  */
 import type { Conv2dGeometry, F32, I32, Pool2dGeometry } from '../backend';
 import { cpuBackend } from '../cpu';
-import { region, type WasmRuntime } from './runtime';
+import { copyView, region, type WasmRuntime } from './runtime';
 
 export interface ConvOptions {
   /** convolutions (any of the three) with fewer flops than this run on the cpu kernels */
@@ -165,7 +165,7 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
     const rows = blockRows(taps, pixels, parallel ? rt.threads() * CHUNKS_PER_THREAD : 1);
     writeConvJob(pJob, px, pf, py, g, rows, 0, 0, isPointwise(g));
     run('conv_fwd_chunk', pJob, Math.ceil(pixels / rows), parallel);
-    return rt.f32().slice(py >> 2, (py >> 2) + pixels * g.outC);
+    return copyView(rt.f32(), py >> 2, (py >> 2) + pixels * g.outC);
   }
 
   function conv2dBackpropFilter(x: F32, dy: F32, g: Conv2dGeometry): F32 {
@@ -188,14 +188,14 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
     writeConvJob(pJob, px, pdy, pParts, g, rows, perGroup, 0, isPointwise(g));
     const parallel = flops >= opts.minParallelConvFlops;
     run('conv_bf_chunk', pJob, groups, parallel);
-    if (groups === 1) return rt.f32().slice(pParts >> 2, (pParts >> 2) + size);
+    if (groups === 1) return copyView(rt.f32(), pParts >> 2, (pParts >> 2) + size);
     const sumJob = pJob + CONV_JOB_INTS * 4;
     rt.reserve(sumJob + 5 * 4 - rt.heapBase);
     const i32 = rt.i32(), s = sumJob >> 2;
     const span = Math.max(4096, Math.ceil(size / (rt.threads() * CHUNKS_PER_THREAD) / 4) * 4);
     i32[s] = pParts; i32[s + 1] = groups; i32[s + 2] = size; i32[s + 3] = pOut; i32[s + 4] = span;
     run('conv_sum_chunk', sumJob, Math.ceil(size / span), parallel && size * groups >= 1 << 18);
-    return rt.f32().slice(pOut >> 2, (pOut >> 2) + size);
+    return copyView(rt.f32(), pOut >> 2, (pOut >> 2) + size);
   }
 
   function conv2dBackpropInput(dy: F32, filter: F32, g: Conv2dGeometry): F32 {
@@ -221,7 +221,7 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
       const rows = blockRows(outC, pixels, want);
       writeConvJob(pJob, pdy, pfT, pdx, gt, rows, 0, 0, true);
       run('conv_fwd_chunk', pJob, Math.ceil(pixels / rows), parallel);
-      return rt.f32().slice(pdx >> 2, (pdx >> 2) + inSize);
+      return copyView(rt.f32(), pdx >> 2, (pdx >> 2) + inSize);
     }
     // bands only when there are fewer images than chunks wanted (bands recompute their halo)
     const bands = Math.min(g.inH, Math.max(1, Math.ceil(want / g.batch)));
@@ -230,7 +230,7 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
     const rows = blockRows(taps, Math.ceil(pixels / units), 1);
     writeConvJob(pJob, pdy, pfT, pdx, g, rows, perChunk, bands, false);
     run('conv_bi_chunk', pJob, Math.ceil(units / perChunk), parallel);
-    return rt.f32().slice(pdx >> 2, (pdx >> 2) + inSize);
+    return copyView(rt.f32(), pdx >> 2, (pdx >> 2) + inSize);
   }
 
   // ---- pools ----------------------------------------------------------------------------
@@ -334,21 +334,21 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
     const n = g.batch * g.outH * g.outW * g.channels;
     if (!poolUsable(g, region(x.length) + region(n) + POOL_JOB_INTS * 4)) return cpuBackend.maxPool2d(x, g);
     const py = forwardPool('maxpool_chunk', x, g, n, THREADED_MAX_CELLS, false);
-    return rt.f32().slice(py >> 2, (py >> 2) + n);
+    return copyView(rt.f32(), py >> 2, (py >> 2) + n);
   }
 
   function maxPool2dArgmax(x: F32, g: Pool2dGeometry): I32 {
     const n = g.batch * g.outH * g.outW * g.channels;
     if (!poolUsable(g, region(x.length) + region(n) + POOL_JOB_INTS * 4)) return cpuBackend.maxPool2dArgmax(x, g);
     const pam = forwardPool('maxpool_am_chunk', x, g, n, THREADED_CELLS, false);
-    return rt.i32().slice(pam >> 2, (pam >> 2) + n);
+    return copyView(rt.i32(), pam >> 2, (pam >> 2) + n);
   }
 
   function avgPool2d(x: F32, g: Pool2dGeometry): F32 {
     const n = g.batch * g.outH * g.outW * g.channels;
     if (!poolUsable(g, region(x.length) + region(n) + POOL_JOB_INTS * 4)) return cpuBackend.avgPool2d(x, g);
     const py = forwardPool('avgpool_chunk', x, g, n, THREADED_CELLS, true);
-    return rt.f32().slice(py >> 2, (py >> 2) + n);
+    return copyView(rt.f32(), py >> 2, (py >> 2) + n);
   }
 
   function maxPool2dBackprop(dy: F32, argmax: I32, g: Pool2dGeometry): F32 {
@@ -359,7 +359,7 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
     rt.f32().set(dy, pdy >> 2);
     rt.i32().set(argmax, pam >> 2);
     runRows('maxpool_bp_chunk', pJob, g.batch * g.inH, g, pdy, pdx, pam);
-    return rt.f32().slice(pdx >> 2, (pdx >> 2) + n);
+    return copyView(rt.f32(), pdx >> 2, (pdx >> 2) + n);
   }
 
   function avgPool2dBackprop(dy: F32, g: Pool2dGeometry): F32 {
@@ -369,7 +369,7 @@ export function wasmConv(rt: WasmRuntime, opts: ConvOptions = CONV_DEFAULTS) {
     rt.reserve(pJob + POOL_JOB_INTS * 4 - rt.heapBase);
     rt.f32().set(dy, pdy >> 2);
     runRows('avgpool_bp_chunk', pJob, g.batch * g.inH, g, pdy, pdx, 0);
-    return rt.f32().slice(pdx >> 2, (pdx >> 2) + n);
+    return copyView(rt.f32(), pdx >> 2, (pdx >> 2) + n);
   }
 
   return { conv2d, conv2dBackpropInput, conv2dBackpropFilter, maxPool2d, maxPool2dArgmax, maxPool2dBackprop, avgPool2d, avgPool2dBackprop };

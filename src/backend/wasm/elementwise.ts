@@ -5,7 +5,7 @@
  */
 import type { BinaryOp, F32, UnaryOp } from '../backend';
 import { cpuBackend } from '../cpu';
-import { copyOut, region, type WasmRuntime } from './runtime';
+import { copyOut, copyView, region, type WasmRuntime } from './runtime';
 
 /** selector of each unary op the `unary` kernel implements (see kernels.wat) */
 export const UNARY_CODE: Partial<Record<UnaryOp, number>> = {
@@ -136,7 +136,7 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
     rt.reserve(2 * region(n));
     rt.f32().set(x, px >> 2);
     k.unary(code, px, po, n);
-    return rt.f32().slice(po >> 2, (po >> 2) + n);
+    return copyView(rt.f32(), po >> 2, (po >> 2) + n);
   }
 
   function clip(x: F32, lo: number, hi: number): F32 {
@@ -149,7 +149,7 @@ export function wasmElementwise(rt: WasmRuntime, minElems: number) {
     rt.reserve(2 * region(n));
     rt.f32().set(x, px >> 2);
     k.clip(px, lo, hi, po, n);
-    return rt.f32().slice(po >> 2, (po >> 2) + n);
+    return copyView(rt.f32(), po >> 2, (po >> 2) + n);
   }
 
   return { binary, unary, clip };

@@ -22,7 +22,7 @@ import { loadBroadcast, valueSlots } from '../cpu/program';
 import { UNARY_CODE, underflows } from './elementwise';
 import type { wasmMathResident } from './math';
 import { encodeProgram, runEncoded, type Encoded } from './program-interp';
-import { region, type WasmRuntime } from './runtime';
+import { copyView, region, type WasmRuntime } from './runtime';
 
 /**
  * Elements per block: 32 KB buffers, so a program's few live buffers stay in L1/L2 and the
@@ -149,7 +149,7 @@ export function wasmProgram(rt: WasmRuntime, math: ReturnType<typeof wasmMathRes
       runBlock();
       p.outputs.forEach((o, j) => outs[j]?.set(view(lay.valAt[o]!), s));
     }
-    return p.outputs.map((o, j) => outs[j] ?? f32.slice(lay.valAt[o]! >> 2, (lay.valAt[o]! >> 2) + n));
+    return p.outputs.map((o, j) => outs[j] ?? copyView(f32, lay.valAt[o]! >> 2, (lay.valAt[o]! >> 2) + n));
 
     /** every instruction on the current block (elements s .. s + len) */
     function runBlock(): void {

@@ -17,7 +17,7 @@
  */
 import type { Backend, CellActivation, CellConfig, F32, Offered, SeqCotangents, SeqDims, SeqForward, SeqGradients, SeqInputs } from '../backend';
 import { recurrentKernels } from '../cpu/recurrent';
-import { region, type WasmRuntime } from './runtime';
+import { copyView, region, type WasmRuntime } from './runtime';
 
 const ACT_CODE: Record<CellActivation, number> = { tanh: 0, sigmoid: 1, relu: 2, linear: 3 };
 
@@ -111,7 +111,7 @@ export function wasmRecurrent(rt: WasmRuntime, matmul: Backend['matmul'], option
           if (rt.resident.addressOf(into) !== p) into.set(rt.f32().subarray(p >> 2, (p >> 2) + n));
           return into;
         }
-        return rt.f32().slice(p >> 2, (p >> 2) + n);
+        return copyView(rt.f32(), p >> 2, (p >> 2) + n);
       },
     };
   }

@@ -8,7 +8,7 @@
 import type { Backend, F32, ReduceOp } from '../backend';
 import { cpuBackend } from '../cpu';
 import { reduceGroups } from '../cpu/reduce';
-import { region, type WasmRuntime } from './runtime';
+import { copyView, region, type WasmRuntime } from './runtime';
 
 /** below this many elements the cpu kernel's loop beats the copy in */
 const MIN_ELEMS = 4096;
@@ -26,7 +26,7 @@ export function wasmReduce(rt: WasmRuntime): Pick<Backend, 'reduce'> {
           rt.reserve(po - px + region(cols));
           rt.f32().set(x, px >> 2);
           colsum(px, rows, cols, po);
-          return rt.f32().slice(po >> 2, (po >> 2) + cols);
+          return copyView(rt.f32(), po >> 2, (po >> 2) + cols);
         }
       }
       return cpuBackend.reduce(op, x, shape, axes);

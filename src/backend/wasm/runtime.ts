@@ -73,9 +73,19 @@ export function region(n: number): number {
   return ((n * 4 + 15) & ~15) + 16;
 }
 
+/**
+ * A fresh (unshared) copy of view[start, end). Not `view.slice`: on a view of shared memory V8
+ * takes a slower path for slice than for the typed-array constructor (Node 20, measured: 6.7 vs
+ * 1.5 µs for 16 KB, 63 vs 44 µs for 1 MB, 550-600 vs 320-470 µs for 8 MB).
+ */
+export function copyView<A extends Float32Array | Int32Array>(view: A, start: number, end: number): A {
+  // cast: the constructor of view's own class, called on a subarray of the same class
+  return new (view.constructor as new (a: A) => A)(view.subarray(start, end) as A);
+}
+
 /** The n floats at byte address p of the memory view: a fresh copy, or written into `into` and returned (a jit plan's own array). */
 export function copyOut(mem: Float32Array, p: number, n: number, into?: Float32Array): Float32Array {
-  if (into === undefined) return mem.slice(p >> 2, (p >> 2) + n);
+  if (into === undefined) return copyView(mem, p >> 2, (p >> 2) + n);
   into.set(mem.subarray(p >> 2, (p >> 2) + n));
   return into;
 }
