@@ -17,7 +17,7 @@
  */
 import type { Backend, CellActivation, CellConfig, F32, Offered, SeqCotangents, SeqDims, SeqForward, SeqGradients, SeqInputs } from '../backend';
 import { recurrentKernels } from '../cpu/recurrent';
-import { copyView, region, type WasmRuntime } from './runtime';
+import { copyOut, region, type WasmRuntime } from './runtime';
 
 const ACT_CODE: Record<CellActivation, number> = { tanh: 0, sigmoid: 1, relu: 2, linear: 3 };
 
@@ -107,11 +107,8 @@ export function wasmRecurrent(rt: WasmRuntime, matmul: Backend['matmul'], option
       },
       /** result n floats at p: the offered array itself when the kernel wrote it in place, else a copy (into the offered array when it fits) */
       out(p: number, n: number, into?: F32): F32 {
-        if (into !== undefined && into.length === n) {
-          if (rt.resident.addressOf(into) !== p) into.set(rt.f32().subarray(p >> 2, (p >> 2) + n));
-          return into;
-        }
-        return copyView(rt.f32(), p >> 2, (p >> 2) + n);
+        const fits = into !== undefined && into.length === n ? into : undefined;
+        return fits !== undefined && rt.resident.addressOf(fits) === p ? fits : copyOut(rt.f32(), p, n, fits);
       },
     };
   }

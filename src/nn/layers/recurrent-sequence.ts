@@ -96,19 +96,23 @@ function forwardFromList(cfg: CellConfig, outs: readonly Float32Array[]): SeqFor
   return { hs, hT, cT: null, gates: null, cs: null, acs: null, recH: null };
 }
 
+type Into = readonly (TypedArray | undefined)[];
+/** output i's offered float32 array, if any */
+const offeredAt = (into: Into, i: number): Float32Array | undefined => (into[i] instanceof Float32Array ? into[i] : undefined);
+
 /** a jit plan's offered output arrays (`into`, in output order) by name, for the backend */
-function forwardInto(cfg: CellConfig, into: readonly (TypedArray | undefined)[] | undefined): Offered<SeqForward> | undefined {
+function forwardInto(cfg: CellConfig, into: Into | undefined): Offered<SeqForward> | undefined {
   if (into === undefined) return undefined;
-  const at = (i: number) => (into[i] instanceof Float32Array ? into[i] : undefined);
+  const at = (i: number) => offeredAt(into, i);
   if (cfg.kind === 'lstm') return { hs: at(0), gates: at(3), cs: at(4), acs: at(5) };
   if (cfg.kind === 'gru') return { hs: at(0), gates: at(2), recH: cfg.resetAfter ? at(3) : undefined };
   return { hs: at(0) };
 }
 
 /** the same for the backward pass' outputs [dx, dW, dU, db, dh0, dc0 (LSTM)] */
-function gradientsInto(into: readonly (TypedArray | undefined)[] | undefined): Offered<SeqGradients> | undefined {
+function gradientsInto(into: Into | undefined): Offered<SeqGradients> | undefined {
   if (into === undefined) return undefined;
-  const at = (i: number) => (into[i] instanceof Float32Array ? into[i] : undefined);
+  const at = (i: number) => offeredAt(into, i);
   return { dx: at(0), dW: at(1), dU: at(2), db: at(3), dh0: at(4), dc0: at(5) };
 }
 
